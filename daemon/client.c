@@ -1,0 +1,411 @@
+/*
+ * Client connections.  Reading is bounded (a line may not exceed
+ * PROTO_MAX_LINE bytes) and fair (a few reads per wake-up); writing never
+ * blocks: what the socket does not take is queued, and a client that lets
+ * its queue grow past the limit is dropped, so that no client can make the
+ * daemon stall or grow without bound.  Loop thread.
+ */
+#include "client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "daemon.h"
+#include "log.h"
+
+/* Reads per wake-up before other clients get their turn. */
+#define READS_PER_WAKEUP 8
+
+/* Above this many queued bytes the client's requests are not read until it catches up. */
+#define BACKPRESSURE_BYTES (256 * 1024)
+
+struct outmsg {
+	struct outmsg *next;
+	size_t len;
+	size_t sent;
+	int nfds;
+	int fds[CLIENT_MAX_FDS];
+	char *data;
+};
+
+static void outmsg_free(struct outmsg *m)
+{
+	for (int i = 0; i < m->nfds; i++)
+		close(m->fds[i]);
+	free(m->data);
+	free(m);
+}
+
+static void on_client_closed(uv_handle_t *handle)
+{
+	struct client *c = handle->data;
+
+	while (c->out_head) {
+		struct outmsg *m = c->out_head;
+
+		c->out_head = m->next;
+		outmsg_free(m);
+	}
+	close(c->fd);
+	linebuf_free(&c->in);
+	free(c);
+}
+
+void client_close(struct client *c)
+{
+	struct daemon *d = c->daemon;
+
+	if (c->closed)
+		return;
+	c->closed = true;
+	list_remove(&c->link);
+	d->client_count--;
+	commands_client_gone(c);
+	log_info("Client %u (pid %d) disconnected", c->id, (int)c->cred.pid);
+	uv_close((uv_handle_t *)&c->poll, on_client_closed);
+}
+
+/* Updates the events the poll handle waits for. */
+static void update_poll(struct client *c);
+
+/* Sends what the queue holds; returns 0 or a negative errno on a dead connection. */
+static int flush(struct client *c)
+{
+	while (c->out_head) {
+		struct outmsg *m = c->out_head;
+		struct iovec iov = { .iov_base = m->data + m->sent, .iov_len = m->len - m->sent };
+		union {
+			char buf[CMSG_SPACE(sizeof(int) * CLIENT_MAX_FDS)];
+			struct cmsghdr align;
+		} control;
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+		ssize_t n;
+
+		if (m->sent == 0 && m->nfds > 0) {
+			struct cmsghdr *cmsg;
+
+			memset(&control, 0, sizeof(control));
+			msg.msg_control = control.buf;
+			msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)m->nfds);
+			cmsg = CMSG_FIRSTHDR(&msg);
+			cmsg->cmsg_level = SOL_SOCKET;
+			cmsg->cmsg_type = SCM_RIGHTS;
+			cmsg->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)m->nfds);
+			memcpy(CMSG_DATA(cmsg), m->fds, sizeof(int) * (size_t)m->nfds);
+		}
+		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return 0;
+			return -errno;
+		}
+		m->sent += (size_t)n;
+		c->out_bytes -= (size_t)n;
+		if (m->sent > 0 && m->nfds > 0) {
+			/* The kernel holds its own references now. */
+			for (int i = 0; i < m->nfds; i++)
+				close(m->fds[i]);
+			m->nfds = 0;
+		}
+		if (m->sent == m->len) {
+			c->out_head = m->next;
+			if (!c->out_head)
+				c->out_tail = NULL;
+			outmsg_free(m);
+		}
+	}
+	return 0;
+}
+
+int client_send(struct client *c, char *line, size_t len, const int *fds, int nfds)
+{
+	struct outmsg *m;
+	int r;
+
+	if (!line)
+		return -ENOMEM;
+	if (c->closed || nfds > CLIENT_MAX_FDS) {
+		free(line);
+		return c->closed ? -ENOTCONN : -EINVAL;
+	}
+	if (c->out_bytes + len > c->daemon->opt.max_output_queue) {
+		free(line);
+		log_warning("Client %u (pid %d) does not read its messages (%zu bytes queued); dropping it",
+			    c->id, (int)c->cred.pid, c->out_bytes);
+		client_close(c);
+		return -ENOBUFS;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		free(line);
+		return -ENOMEM;
+	}
+	m->data = line;
+	m->len = len;
+	for (int i = 0; i < nfds; i++) {
+		m->fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
+		if (m->fds[i] < 0) {
+			r = -errno;
+			m->nfds = i;
+			outmsg_free(m);
+			return r;
+		}
+	}
+	m->nfds = nfds;
+	if (c->out_tail)
+		c->out_tail->next = m;
+	else
+		c->out_head = m;
+	c->out_tail = m;
+	c->out_bytes += len;
+
+	r = flush(c);
+	if (r < 0) {
+		log_debug("Client %u: send failed: %s", c->id, strerror(-r));
+		client_close(c);
+		return r;
+	}
+	update_poll(c);
+	return 0;
+}
+
+int client_reply_ok(struct client *c, json_object *id, json_object *result, const int *fds,
+		    int nfds)
+{
+	size_t len;
+	char *line = proto_format_ok(id, result, &len);
+
+	return client_send(c, line, len, fds, nfds);
+}
+
+int client_reply_error(struct client *c, json_object *id, const struct proto_error *err)
+{
+	size_t len;
+	char *line = proto_format_error(id, err, &len);
+
+	return client_send(c, line, len, NULL, 0);
+}
+
+int client_event(struct client *c, const char *event, json_object *fields)
+{
+	size_t len;
+	char *line = proto_format_event(event, fields, &len);
+
+	return client_send(c, line, len, NULL, 0);
+}
+
+void client_close_after_flush(struct client *c)
+{
+	if (c->closed)
+		return;
+	c->closing = true;
+	if (!c->out_head)
+		client_close(c);
+	else
+		update_poll(c);
+}
+
+/* Handles one complete line. */
+static void handle_line(struct client *c, const char *line, size_t len)
+{
+	struct proto_request req;
+	struct proto_error err = { 0 };
+
+	if (len == 0)
+		return;
+	if (proto_parse_request(line, len, &req, &err) < 0) {
+		log_debug("Client %u: bad request: %s", c->id, err.message);
+		client_reply_error(c, req.id, &err);
+	} else {
+		commands_dispatch(c, &req);
+	}
+	proto_request_clear(&req);
+	proto_error_clear(&err);
+}
+
+/* Closes any descriptors a client sent us: clients have no reason to. */
+static void drop_fds(struct msghdr *msg)
+{
+	for (struct cmsghdr *cmsg = CMSG_FIRSTHDR(msg); cmsg; cmsg = CMSG_NXTHDR(msg, cmsg)) {
+		if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS) {
+			size_t n = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			int fd;
+
+			for (size_t i = 0; i < n; i++) {
+				memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
+				close(fd);
+			}
+		}
+	}
+}
+
+/* Reads what is available and handles complete lines. */
+static void read_requests(struct client *c)
+{
+	for (int round = 0; round < READS_PER_WAKEUP; round++) {
+		union {
+			char buf[CMSG_SPACE(sizeof(int) * CLIENT_MAX_FDS)];
+			struct cmsghdr align;
+		} control;
+		struct iovec iov;
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+		size_t avail;
+		ssize_t n;
+		char *line;
+		size_t len;
+		int r;
+
+		iov.iov_base = linebuf_space(&c->in, &avail);
+		iov.iov_len = avail;
+		msg.msg_control = control.buf;
+		msg.msg_controllen = sizeof(control.buf);
+		n = recvmsg(c->fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return;
+			log_debug("Client %u: read failed: %s", c->id, strerror(errno));
+			client_close(c);
+			return;
+		}
+		drop_fds(&msg);
+		if (n == 0) {
+			if (linebuf_pending(&c->in) > 0)
+				log_info("Client %u disconnected in the middle of a line (%zu bytes dropped)",
+					 c->id, linebuf_pending(&c->in));
+			client_close(c);
+			return;
+		}
+		linebuf_commit(&c->in, (size_t)n);
+		while ((r = linebuf_next(&c->in, &line, &len)) == 1) {
+			handle_line(c, line, len);
+			if (c->closed || c->closing)
+				return;
+		}
+		if (r == -EMSGSIZE) {
+			struct proto_error err = { 0 };
+
+			proto_error_set(&err, PROTO_E_LINE_TOO_LONG,
+					"line exceeds the maximum of %d bytes; closing the connection",
+					PROTO_MAX_LINE - 1);
+			log_info("Client %u sent a line longer than %d bytes; closing", c->id,
+				 PROTO_MAX_LINE - 1);
+			client_reply_error(c, NULL, &err);
+			client_close_after_flush(c);
+			return;
+		}
+		if (c->out_bytes > BACKPRESSURE_BYTES)
+			return;
+	}
+}
+
+static void on_client_ready(uv_poll_t *handle, int status, int events)
+{
+	struct client *c = handle->data;
+	int r;
+
+	if (status < 0) {
+		log_debug("Client %u: poll error: %s", c->id, uv_strerror(status));
+		client_close(c);
+		return;
+	}
+	if (events & UV_WRITABLE) {
+		r = flush(c);
+		if (r < 0) {
+			client_close(c);
+			return;
+		}
+	}
+	if ((events & (UV_READABLE | UV_DISCONNECT)) && !c->closing)
+		read_requests(c);
+	if (c->closed)
+		return;
+	if (c->closing && !c->out_head) {
+		client_close(c);
+		return;
+	}
+	update_poll(c);
+}
+
+static void update_poll(struct client *c)
+{
+	int events = 0;
+
+	if (c->closed)
+		return;
+	if (!c->closing && c->out_bytes <= BACKPRESSURE_BYTES)
+		events |= UV_READABLE | UV_DISCONNECT;
+	if (c->out_head)
+		events |= UV_WRITABLE;
+	if (events != c->poll_events) {
+		c->poll_events = events;
+		if (events)
+			uv_poll_start(&c->poll, events, on_client_ready);
+		else
+			uv_poll_stop(&c->poll);
+	}
+}
+
+/* Sends a single error line to a connection we will not serve, and closes it. */
+static void refuse(int fd, enum proto_errcode code, const char *message)
+{
+	struct proto_error err = { 0 };
+	size_t len;
+	char *line;
+
+	proto_error_set(&err, code, "%s", message);
+	line = proto_format_error(NULL, &err, &len);
+	if (line && send(fd, line, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		log_debug("Could not tell a refused client why: %s", strerror(errno));
+	free(line);
+	close(fd);
+}
+
+void client_accept(struct daemon *d, int fd)
+{
+	socklen_t len = sizeof(struct ucred);
+	struct client *c;
+	int r;
+
+	if (d->stopping) {
+		refuse(fd, PROTO_E_SHUTTING_DOWN, "sddaemon is shutting down");
+		return;
+	}
+	if (d->client_count >= (unsigned)d->opt.max_clients) {
+		log_warning("Refusing a client: the limit of %d clients is reached", d->opt.max_clients);
+		refuse(fd, PROTO_E_LIMIT, "too many clients connected");
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c || linebuf_init(&c->in, PROTO_MAX_LINE) < 0) {
+		free(c);
+		refuse(fd, PROTO_E_INTERNAL, "out of memory");
+		return;
+	}
+	c->daemon = d;
+	c->fd = fd;
+	c->id = ++d->next_client_id;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) < 0)
+		c->cred = (struct ucred){ .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
+	r = uv_poll_init(d->loop, &c->poll, fd);
+	if (r < 0) {
+		log_warning("Cannot watch client socket: %s", uv_strerror(r));
+		linebuf_free(&c->in);
+		free(c);
+		close(fd);
+		return;
+	}
+	c->poll.data = c;
+	list_insert_tail(&d->clients, &c->link);
+	d->client_count++;
+	log_info("Client %u connected (pid %d, uid %u, gid %u)", c->id, (int)c->cred.pid,
+		 (unsigned)c->cred.uid, (unsigned)c->cred.gid);
+	update_poll(c);
+}

@@ -1,0 +1,67 @@
+/*
+ * One connected client: reading request lines, queueing replies and events
+ * (with file descriptors passed by SCM_RIGHTS), and tearing the connection
+ * down.  Raw recvmsg/sendmsg under a uv_poll_t, so that descriptors can
+ * travel with any message.  Loop thread.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include <json-c/json.h>
+
+#include "linebuf.h"
+#include "list.h"
+#include "proto.h"
+
+struct daemon;
+struct outmsg;
+
+/* The most descriptors one message may carry. */
+#define CLIENT_MAX_FDS 8
+
+struct client {
+	struct daemon *daemon;
+	struct list link;
+	uv_poll_t poll;
+	int fd;
+	unsigned id; /* serial number, for log messages */
+	struct ucred cred;
+	struct linebuf in;
+	struct outmsg *out_head, *out_tail;
+	size_t out_bytes; /* bytes queued and not yet sent */
+	int poll_events;
+	bool closing; /* reads nothing more; closes once the queue is sent */
+	bool closed;  /* uv_close() was called */
+	int protocol; /* version agreed by "hello" */
+};
+
+/* Takes a freshly accepted connection. */
+void client_accept(struct daemon *d, int fd);
+
+/*
+ * Queues one formatted line for sending, taking ownership of line (from
+ * malloc).  The nfds descriptors are duplicated and sent with the line's
+ * first byte.  Returns 0, or a negative errno when the client is gone or
+ * was dropped for not reading (in which case nothing is queued).
+ */
+int client_send(struct client *c, char *line, size_t len, const int *fds, int nfds);
+
+/* Sends a success reply; takes ownership of result. */
+int client_reply_ok(struct client *c, json_object *id, json_object *result, const int *fds,
+		    int nfds);
+
+/* Sends an error reply. */
+int client_reply_error(struct client *c, json_object *id, const struct proto_error *err);
+
+/* Pushes an event; takes ownership of fields (may be NULL). */
+int client_event(struct client *c, const char *event, json_object *fields);
+
+/* Closes the connection after the queued messages are sent. */
+void client_close_after_flush(struct client *c);
+
+/* Closes the connection at once. */
+void client_close(struct client *c);

@@ -1,0 +1,248 @@
+/*
+ * Command dispatch and the device-query commands, named and parametrised
+ * as sounddevice's functions are.  Loop thread.
+ */
+#include "commands.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "client.h"
+#include "config.h"
+#include "daemon.h"
+#include "devices.h"
+#include "log.h"
+#include "params.h"
+#include "sample.h"
+
+/*
+ * A handler returns 0 with *ret_result set for a success reply, or a
+ * negative errno with err filled for an error reply.
+ */
+typedef int (*command_fn)(struct client *c, const struct proto_request *req,
+			  json_object **ret_result, struct proto_error *err);
+
+struct command {
+	const char *name;
+	const char *const *params;
+	command_fn fn;
+};
+
+static const char *const kind_names[] = { "input", "output", NULL };
+
+static json_object *portaudio_version_json(void)
+{
+	json_object *a = json_object_new_array();
+
+	json_object_array_add(a, json_object_new_int(Pa_GetVersion()));
+	json_object_array_add(a, json_object_new_string(Pa_GetVersionText()));
+	return a;
+}
+
+static int cmd_hello(struct client *c, const struct proto_request *req, json_object **ret,
+		     struct proto_error *err)
+{
+	int64_t version;
+	const char *name;
+	json_object *o;
+
+	if (proto_get_int(req, "protocol", 0, INT32_MAX, PROTO_VERSION, &version, err) < 0 ||
+	    proto_get_string(req, "client", 256, NULL, &name, err) < 0)
+		return -EINVAL;
+	if (version < 1)
+		return proto_error_set(err, PROTO_E_UNSUPPORTED_PROTOCOL,
+				       "protocol version %lld is not supported (this daemon speaks 1 to %d)",
+				       (long long)version, PROTO_VERSION);
+	c->protocol = version < PROTO_VERSION ? (int)version : PROTO_VERSION;
+	if (name)
+		log_info("Client %u is '%s'", c->id, name);
+	o = json_object_new_object();
+	json_object_object_add(o, "protocol", json_object_new_int(c->protocol));
+	json_object_object_add(o, "daemon", json_object_new_string("sddaemon"));
+	json_object_object_add(o, "version", json_object_new_string(SDD_VERSION));
+	json_object_object_add(o, "portaudio", portaudio_version_json());
+	json_object_object_add(o, "max_line", json_object_new_int(PROTO_MAX_LINE));
+	*ret = o;
+	return 0;
+}
+
+static int cmd_ping(struct client *c, const struct proto_request *req, json_object **ret,
+		    struct proto_error *err)
+{
+	*ret = json_object_new_object();
+	return 0;
+}
+
+static int cmd_get_portaudio_version(struct client *c, const struct proto_request *req,
+				     json_object **ret, struct proto_error *err)
+{
+	*ret = portaudio_version_json();
+	return 0;
+}
+
+static int cmd_query_devices(struct client *c, const struct proto_request *req, json_object **ret,
+			     struct proto_error *err)
+{
+	struct devices *devs = &c->daemon->devices;
+	struct proto_device dev;
+	int kind = -1, index;
+	json_object *list;
+
+	if (proto_get_device(req, "device", 0, &dev, err) < 0 ||
+	    proto_get_enum(req, "kind", kind_names, -1, &kind, err) < 0)
+		return -EINVAL;
+	if (kind < 0 && dev.index < 0 && !dev.query) {
+		list = json_object_new_array();
+		for (int i = 0; i < devs->count; i++)
+			json_object_array_add(list, devices_device_json(devs, i));
+		*ret = list;
+		return 0;
+	}
+	/* A pair [input, output] names one device per kind; pick the one asked for. */
+	if (kind == 1 && proto_get_device(req, "device", 1, &dev, err) < 0)
+		return -EINVAL;
+	index = devices_resolve(devs, &dev,
+				kind == 0   ? DEVMATCH_INPUT
+				: kind == 1 ? DEVMATCH_OUTPUT
+					    : DEVMATCH_ANY,
+				err);
+	if (index < 0)
+		return index;
+	*ret = devices_device_json(devs, index);
+	return 0;
+}
+
+static int cmd_default_device(struct client *c, const struct proto_request *req,
+			      json_object **ret, struct proto_error *err)
+{
+	struct devices *devs = &c->daemon->devices;
+	struct proto_device none = PROTO_DEVICE_DEFAULT;
+	struct proto_error ignored = { 0 };
+	int in = devices_resolve(devs, &none, DEVMATCH_INPUT, &ignored);
+	int out = devices_resolve(devs, &none, DEVMATCH_OUTPUT, &ignored);
+	json_object *a = json_object_new_array();
+
+	proto_error_clear(&ignored);
+	json_object_array_add(a, json_object_new_int(in < 0 ? -1 : in));
+	json_object_array_add(a, json_object_new_int(out < 0 ? -1 : out));
+	*ret = a;
+	return 0;
+}
+
+static int cmd_query_hostapis(struct client *c, const struct proto_request *req, json_object **ret,
+			      struct proto_error *err)
+{
+	struct devices *devs = &c->daemon->devices;
+	int64_t index;
+	int r;
+
+	r = proto_get_int(req, "index", 0, INT32_MAX, -1, &index, err);
+	if (r < 0)
+		return r;
+	if (r == 0) {
+		json_object *list = json_object_new_array();
+
+		for (int i = 0; i < devs->api_count; i++)
+			json_object_array_add(list, devices_hostapi_json(devs, i));
+		*ret = list;
+		return 0;
+	}
+	if (index >= devs->api_count)
+		return proto_error_set(err, PROTO_E_INVALID_PARAM,
+				       "No host API with index %lld (there are %d)", (long long)index,
+				       devs->api_count);
+	*ret = devices_hostapi_json(devs, (int)index);
+	return 0;
+}
+
+/* check_input_settings and check_output_settings share everything but the kind. */
+static int check_settings(struct client *c, const struct proto_request *req, json_object **ret,
+			  struct proto_error *err, enum devmatch_kind kind)
+{
+	struct devices *devs = &c->daemon->devices;
+	struct devices_params p = { .latency = -1 };
+	struct proto_device dev;
+	int64_t channels;
+	int dtype;
+	json_object *o;
+
+	if (proto_get_device(req, "device", kind == DEVMATCH_OUTPUT, &dev, err) < 0 ||
+	    proto_get_int(req, "channels", 1, 1024, 0, &channels, err) < 0 ||
+	    proto_get_dtype(req, "dtype", SAMPLE_FLOAT32, &dtype, err) < 0 ||
+	    proto_get_double(req, "samplerate", 1, 10000000, 0, &p.samplerate, err) < 0)
+		return -EINVAL;
+	p.device = devices_resolve(devs, &dev, kind, err);
+	if (p.device < 0)
+		return p.device;
+	p.channels = (int)channels;
+	p.dtype = dtype;
+	if (devices_check(devs, kind, &p, err) < 0)
+		return -EINVAL;
+	o = json_object_new_object();
+	json_object_object_add(o, "device", json_object_new_int(p.device));
+	json_object_object_add(o, "channels", json_object_new_int(p.channels));
+	json_object_object_add(o, "dtype", json_object_new_string(sample_format_name(p.dtype)));
+	json_object_object_add(o, "samplerate", json_object_new_double(p.samplerate));
+	*ret = o;
+	return 0;
+}
+
+static int cmd_check_input_settings(struct client *c, const struct proto_request *req,
+				    json_object **ret, struct proto_error *err)
+{
+	return check_settings(c, req, ret, err, DEVMATCH_INPUT);
+}
+
+static int cmd_check_output_settings(struct client *c, const struct proto_request *req,
+				     json_object **ret, struct proto_error *err)
+{
+	return check_settings(c, req, ret, err, DEVMATCH_OUTPUT);
+}
+
+static const char *const no_params[] = { NULL };
+static const char *const hello_params[] = { "protocol", "client", NULL };
+static const char *const query_devices_params[] = { "device", "kind", NULL };
+static const char *const query_hostapis_params[] = { "index", NULL };
+static const char *const check_params[] = { "device", "channels", "dtype", "samplerate", NULL };
+
+static const struct command commands[] = {
+	{ "hello", hello_params, cmd_hello },
+	{ "ping", no_params, cmd_ping },
+	{ "get_portaudio_version", no_params, cmd_get_portaudio_version },
+	{ "query_devices", query_devices_params, cmd_query_devices },
+	{ "query_hostapis", query_hostapis_params, cmd_query_hostapis },
+	{ "default_device", no_params, cmd_default_device },
+	{ "check_input_settings", check_params, cmd_check_input_settings },
+	{ "check_output_settings", check_params, cmd_check_output_settings },
+};
+
+void commands_dispatch(struct client *c, const struct proto_request *req)
+{
+	const struct command *cmd = NULL;
+	struct proto_error err = { 0 };
+	json_object *result = NULL;
+	int r;
+
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, req->cmd) == 0)
+			cmd = &commands[i];
+	if (!cmd) {
+		proto_error_set(&err, PROTO_E_UNKNOWN_COMMAND, "unknown command \"%.64s\"", req->cmd);
+		goto fail;
+	}
+	if (proto_check_params(req, cmd->params, &err) < 0)
+		goto fail;
+	r = cmd->fn(c, req, &result, &err);
+	if (r < 0)
+		goto fail;
+	client_reply_ok(c, req->id, result, NULL, 0);
+	return;
+fail:
+	log_debug("Client %u: %s failed: %s", c->id, req->cmd, err.message);
+	client_reply_error(c, req->id, &err);
+	proto_error_clear(&err);
+}
+
+void commands_client_gone(struct client *c)
+{
+}

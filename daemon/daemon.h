@@ -1,0 +1,34 @@
+/*
+ * The daemon as a whole: its options, its event loop and everything the
+ * loop owns.  One instance, created by main() and used on the loop thread.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <uv.h>
+
+#include "devices.h"
+#include "list.h"
+#include "server.h"
+
+struct daemon_options {
+	const char *socket_path; /* --socket, or NULL for the search order */
+	int max_clients;
+	size_t max_output_queue; /* bytes queued to one client before it is dropped */
+};
+
+struct daemon {
+	uv_loop_t *loop;
+	struct daemon_options opt;
+	struct devices devices;
+	struct server server;
+	struct list clients;
+	unsigned client_count;
+	unsigned next_client_id;
+	uv_signal_t sigint, sigterm;
+	bool stopping;
+	int exit_status;
+};
+
+/* Begins a clean shutdown: stops accepting, tells clients, closes everything. */
+void daemon_stop(struct daemon *d, int status);

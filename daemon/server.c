@@ -1,0 +1,181 @@
+/*
+ * The listening Unix socket.  The folder is created when missing; an
+ * existing socket is removed only when nothing answers on it, so a second
+ * daemon never steals a live one's clients.  The socket's mode is 0660:
+ * the owner and the group (audio for the system service) may connect.
+ * Loop thread.
+ */
+#include "server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "daemon.h"
+#include "log.h"
+
+#define SOCKET_MODE 0660
+#define FOLDER_MODE 0755
+
+/* Creates every missing folder above path. */
+static int make_parents(const char *path)
+{
+	char buf[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, FOLDER_MODE) < 0 && errno != EEXIST)
+			return log_errno(LOG_LEVEL_ERROR, -errno, "Failed to create folder '%s'", buf);
+		*p = '/';
+	}
+	return 0;
+}
+
+/*
+ * Looks at what exists at path.  Returns 0 when the path is free (a stale
+ * socket was removed), -EADDRINUSE when a daemon answers there, or another
+ * negative errno when the path holds something else.
+ */
+static int clear_stale(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd, r;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : log_errno(LOG_LEVEL_ERROR, -errno, "Cannot inspect '%s'", path);
+	if (!S_ISSOCK(st.st_mode)) {
+		log_error("'%s' exists and is not a socket; refusing to replace it", path);
+		return -EEXIST;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	if (r == 0 || errno == EAGAIN) {
+		close(fd);
+		log_error("Another sddaemon is already serving '%s'", path);
+		return -EADDRINUSE;
+	}
+	r = -errno;
+	close(fd);
+	if (r != -ECONNREFUSED && r != -ENOENT)
+		return log_errno(LOG_LEVEL_ERROR, r, "Cannot check the existing socket '%s'", path);
+	log_notice("Removing stale socket '%s'", path);
+	if (unlink(path) < 0 && errno != ENOENT)
+		return log_errno(LOG_LEVEL_ERROR, -errno, "Failed to remove stale socket '%s'", path);
+	return 0;
+}
+
+/* Accepts every pending connection. */
+static void on_listen_ready(uv_poll_t *handle, int status, int events)
+{
+	struct daemon *d = handle->data;
+
+	if (status < 0) {
+		log_warning("Listening socket error: %s", uv_strerror(status));
+		return;
+	}
+	for (;;) {
+		int fd = accept4(d->server.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno != EAGAIN)
+				log_errno(LOG_LEVEL_WARNING, -errno, "Failed to accept a client");
+			return;
+		}
+		client_accept(d, fd);
+	}
+}
+
+int server_open(struct daemon *d, const char *path)
+{
+	struct server *s = &d->server;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	mode_t old_mask;
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+
+	r = make_parents(path);
+	if (r < 0)
+		return r;
+	r = clear_stale(path);
+	if (r < 0)
+		return r;
+
+	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->fd < 0)
+		return log_errno(LOG_LEVEL_ERROR, -errno, "Failed to create a socket");
+	/* The umask makes the socket 0660 from the start, so there is no window at 0777. */
+	old_mask = umask(0777 & ~SOCKET_MODE);
+	r = bind(s->fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old_mask);
+	if (r < 0) {
+		r = log_errno(LOG_LEVEL_ERROR, -errno, "Failed to bind '%s'", path);
+		goto fail;
+	}
+	s->owns_path = true;
+	if (chmod(path, SOCKET_MODE) < 0)
+		log_errno(LOG_LEVEL_WARNING, -errno, "Failed to set the mode of '%s', ignoring", path);
+	if (listen(s->fd, SOMAXCONN) < 0) {
+		r = log_errno(LOG_LEVEL_ERROR, -errno, "Failed to listen on '%s'", path);
+		goto fail;
+	}
+	r = uv_poll_init(d->loop, &s->poll, s->fd);
+	if (r < 0) {
+		log_error("Failed to watch the socket: %s", uv_strerror(r));
+		goto fail;
+	}
+	s->poll.data = d;
+	s->active = true;
+	uv_poll_start(&s->poll, UV_READABLE, on_listen_ready);
+	log_notice("Listening on '%s'", path);
+	return 0;
+fail:
+	if (s->owns_path)
+		unlink(path);
+	s->owns_path = false;
+	close(s->fd);
+	s->fd = -1;
+	return r;
+}
+
+static void on_server_closed(uv_handle_t *handle)
+{
+	struct server *s = (struct server *)((char *)handle - offsetof(struct server, poll));
+
+	close(s->fd);
+	s->fd = -1;
+}
+
+void server_close(struct server *s)
+{
+	if (s->owns_path) {
+		unlink(s->path);
+		s->owns_path = false;
+	}
+	if (s->active) {
+		s->active = false;
+		uv_close((uv_handle_t *)&s->poll, on_server_closed);
+	} else if (s->fd >= 0) {
+		close(s->fd);
+		s->fd = -1;
+	}
+}

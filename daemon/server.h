@@ -1,0 +1,25 @@
+/*
+ * The listening socket: creation (refusing to steal a live daemon's socket,
+ * removing a stale one), accepting clients and removal at exit.  Loop thread.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/un.h>
+#include <uv.h>
+
+struct daemon;
+
+struct server {
+	uv_poll_t poll;
+	int fd;
+	bool active;
+	bool owns_path; /* we created the socket file and remove it at exit */
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+};
+
+/* Creates the socket at path (its folder too) and starts accepting. */
+int server_open(struct daemon *d, const char *path);
+
+/* Stops accepting and removes the socket file. */
+void server_close(struct server *s);

@@ -1,0 +1,281 @@
+/*
+ * Request parsing, error codes and message formatting of the JSON line
+ * protocol.  Pure functions: called by the daemon's loop thread and by
+ * libsdc from whichever thread owns the connection.
+ */
+#include "proto.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const errcode_names[PROTO_E_COUNT_] = {
+	[PROTO_E_NONE] = "none",
+	[PROTO_E_PARSE] = "parse_error",
+	[PROTO_E_INVALID_REQUEST] = "invalid_request",
+	[PROTO_E_LINE_TOO_LONG] = "line_too_long",
+	[PROTO_E_UNKNOWN_COMMAND] = "unknown_command",
+	[PROTO_E_INVALID_PARAM] = "invalid_param",
+	[PROTO_E_UNSUPPORTED_PROTOCOL] = "unsupported_protocol",
+	[PROTO_E_DEVICE_NOT_FOUND] = "device_not_found",
+	[PROTO_E_DEVICE_AMBIGUOUS] = "device_ambiguous",
+	[PROTO_E_NOT_SUPPORTED] = "not_supported",
+	[PROTO_E_PORTAUDIO] = "portaudio_error",
+	[PROTO_E_NO_SUCH_STREAM] = "no_such_stream",
+	[PROTO_E_LIMIT] = "limit_exceeded",
+	[PROTO_E_ACCESS_DENIED] = "access_denied",
+	[PROTO_E_BUSY] = "busy",
+	[PROTO_E_SHUTTING_DOWN] = "shutting_down",
+	[PROTO_E_INTERNAL] = "internal_error",
+};
+
+const char *proto_errcode_name(enum proto_errcode code)
+{
+	if ((unsigned)code >= PROTO_E_COUNT_)
+		return "internal_error";
+	return errcode_names[code];
+}
+
+enum proto_errcode proto_errcode_from_name(const char *name)
+{
+	for (int i = 1; i < PROTO_E_COUNT_; i++)
+		if (name && strcmp(errcode_names[i], name) == 0)
+			return (enum proto_errcode)i;
+	return PROTO_E_NONE;
+}
+
+void proto_error_clear(struct proto_error *err)
+{
+	if (!err)
+		return;
+	json_object_put(err->details);
+	memset(err, 0, sizeof(*err));
+}
+
+int proto_error_setv(struct proto_error *err, enum proto_errcode code, const char *fmt, va_list ap)
+{
+	if (!err)
+		return -EINVAL;
+	proto_error_clear(err);
+	err->code = code;
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	return -EINVAL;
+}
+
+int proto_error_set(struct proto_error *err, enum proto_errcode code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	proto_error_setv(err, code, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* Returns true when id is an acceptable request id: an integer or a short string. */
+static bool id_is_valid(json_object *id)
+{
+	switch (json_object_get_type(id)) {
+	case json_type_int:
+		return true;
+	case json_type_string:
+		return json_object_get_string_len(id) <= PROTO_MAX_ID;
+	default:
+		return false;
+	}
+}
+
+int proto_parse_request(const char *line, size_t len, struct proto_request *req,
+			struct proto_error *err)
+{
+	struct json_tokener *tok;
+	enum json_tokener_error jerr;
+	json_object *cmd;
+	size_t end;
+
+	memset(req, 0, sizeof(*req));
+	if (len >= PROTO_MAX_LINE)
+		return proto_error_set(err, PROTO_E_LINE_TOO_LONG,
+				       "line of %zu bytes exceeds the maximum of %d", len,
+				       PROTO_MAX_LINE - 1);
+	if (memchr(line, '\0', len))
+		return proto_error_set(err, PROTO_E_PARSE, "line contains a NUL byte");
+
+	tok = json_tokener_new_ex(PROTO_MAX_DEPTH);
+	if (!tok)
+		return proto_error_set(err, PROTO_E_INTERNAL, "out of memory");
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	req->root = json_tokener_parse_ex(tok, line, (int)len);
+	jerr = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+
+	if (jerr == json_tokener_continue || (!req->root && jerr == json_tokener_success)) {
+		json_object_put(req->root);
+		req->root = NULL;
+		return proto_error_set(err, PROTO_E_PARSE, "incomplete JSON text");
+	}
+	if (jerr != json_tokener_success) {
+		if (jerr == json_tokener_error_depth)
+			return proto_error_set(err, PROTO_E_PARSE,
+					       "JSON nested deeper than %d levels", PROTO_MAX_DEPTH);
+		return proto_error_set(err, PROTO_E_PARSE, "not valid JSON at byte %zu: %s", end,
+				       json_tokener_error_desc(jerr));
+	}
+	while (end < len && (line[end] == ' ' || line[end] == '\t' || line[end] == '\r'))
+		end++;
+	if (end != len) {
+		json_object_put(req->root);
+		req->root = NULL;
+		return proto_error_set(err, PROTO_E_PARSE,
+				       "unexpected data after the JSON object at byte %zu", end);
+	}
+	if (!json_object_is_type(req->root, json_type_object))
+		return proto_error_set(err, PROTO_E_INVALID_REQUEST,
+				       "a request must be a JSON object, not %s",
+				       json_type_to_name(json_object_get_type(req->root)));
+
+	if (!json_object_object_get_ex(req->root, "id", &req->id) || !req->id) {
+		req->id = NULL;
+		return proto_error_set(err, PROTO_E_INVALID_REQUEST, "request has no \"id\"");
+	}
+	if (!id_is_valid(req->id)) {
+		req->id = NULL;
+		return proto_error_set(err, PROTO_E_INVALID_REQUEST,
+				       "\"id\" must be an integer or a string of at most %d bytes",
+				       PROTO_MAX_ID);
+	}
+	if (!json_object_object_get_ex(req->root, "cmd", &cmd) || !cmd)
+		return proto_error_set(err, PROTO_E_INVALID_REQUEST, "request has no \"cmd\"");
+	if (!json_object_is_type(cmd, json_type_string))
+		return proto_error_set(err, PROTO_E_INVALID_REQUEST, "\"cmd\" must be a string");
+	req->cmd = json_object_get_string(cmd);
+	return 0;
+}
+
+void proto_request_clear(struct proto_request *req)
+{
+	if (!req)
+		return;
+	json_object_put(req->root);
+	memset(req, 0, sizeof(*req));
+}
+
+int proto_check_params(const struct proto_request *req, const char *const *allowed,
+		       struct proto_error *err)
+{
+	json_object_object_foreach(req->root, key, val)
+	{
+		bool ok = strcmp(key, "id") == 0 || strcmp(key, "cmd") == 0;
+
+		(void)val;
+		for (const char *const *a = allowed; !ok && a && *a; a++)
+			ok = strcmp(key, *a) == 0;
+		if (!ok)
+			return proto_error_set(err, PROTO_E_INVALID_PARAM,
+					       "unknown parameter \"%.64s\" for command \"%.64s\"", key,
+					       req->cmd ? req->cmd : "");
+	}
+	return 0;
+}
+
+char *proto_format_line(json_object *obj, size_t *ret_len)
+{
+	const char *text;
+	size_t len;
+	char *line;
+
+	text = json_object_to_json_string_length(
+		obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	if (!text)
+		return NULL;
+	line = malloc(len + 1);
+	if (!line)
+		return NULL;
+	memcpy(line, text, len);
+	line[len] = '\n';
+	*ret_len = len + 1;
+	return line;
+}
+
+/* Adds id to obj, or null when there is none. */
+static void add_id(json_object *obj, json_object *id)
+{
+	json_object_object_add(obj, "id", id ? json_object_get(id) : NULL);
+}
+
+char *proto_format_ok(json_object *id, json_object *result, size_t *ret_len)
+{
+	json_object *obj = json_object_new_object();
+	char *line;
+
+	if (!obj) {
+		json_object_put(result);
+		return NULL;
+	}
+	add_id(obj, id);
+	json_object_object_add(obj, "ok", json_object_new_boolean(1));
+	json_object_object_add(obj, "result", result);
+	line = proto_format_line(obj, ret_len);
+	json_object_put(obj);
+	return line;
+}
+
+char *proto_format_error(json_object *id, const struct proto_error *err, size_t *ret_len)
+{
+	json_object *obj = json_object_new_object();
+	json_object *e = json_object_new_object();
+	char *line = NULL;
+
+	if (!obj || !e)
+		goto out;
+	add_id(obj, id);
+	json_object_object_add(obj, "ok", json_object_new_boolean(0));
+	json_object_object_add(e, "code", json_object_new_string(proto_errcode_name(err->code)));
+	json_object_object_add(e, "message", json_object_new_string(err->message));
+	if (err->pa_error) {
+		json_object_object_add(e, "pa_error", json_object_new_int(err->pa_error));
+		json_object_object_add(e, "pa_error_text",
+				       json_object_new_string(err->pa_error_text));
+	}
+	if (err->has_host_error) {
+		json_object *h = json_object_new_object();
+
+		json_object_object_add(h, "hostapi", json_object_new_int(err->host_api));
+		json_object_object_add(h, "code", json_object_new_int64(err->host_error));
+		json_object_object_add(h, "text", json_object_new_string(err->host_error_text));
+		json_object_object_add(e, "host_error", h);
+	}
+	if (err->details) {
+		json_object_object_foreach(err->details, key, val)
+			json_object_object_add(e, key, json_object_get(val));
+	}
+	json_object_object_add(obj, "error", e);
+	e = NULL;
+	line = proto_format_line(obj, ret_len);
+out:
+	json_object_put(e);
+	json_object_put(obj);
+	return line;
+}
+
+char *proto_format_event(const char *event, json_object *fields, size_t *ret_len)
+{
+	json_object *obj = json_object_new_object();
+	char *line;
+
+	if (!obj) {
+		json_object_put(fields);
+		return NULL;
+	}
+	json_object_object_add(obj, "event", json_object_new_string(event));
+	if (fields) {
+		json_object_object_foreach(fields, key, val)
+			json_object_object_add(obj, key, json_object_get(val));
+		json_object_put(fields);
+	}
+	line = proto_format_line(obj, ret_len);
+	json_object_put(obj);
+	return line;
+}
