@@ -1,0 +1,494 @@
+/*
+ * libsdc's connection: connecting, the request/reply exchange, descriptors
+ * received with replies, events and per-thread errors.  Any thread; the
+ * client's mutex serialises use of the socket.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "proto.h"
+#include "sdc-private.h"
+#include "sockpath.h"
+
+static _Thread_local sdc_error last_error;
+
+const sdc_error *sdc_last_error(void)
+{
+	return &last_error;
+}
+
+int err_set(int errnum, const char *fmt, ...)
+{
+	va_list ap;
+
+	memset(&last_error, 0, sizeof(last_error));
+	last_error.errnum = errnum;
+	va_start(ap, fmt);
+	vsnprintf(last_error.message, sizeof(last_error.message), fmt, ap);
+	va_end(ap);
+	return errnum;
+}
+
+/* Maps the daemon's symbolic error code to a negative errno. */
+static int errno_of_code(const char *code)
+{
+	static const struct {
+		const char *code;
+		int err;
+	} map[] = {
+		{ "invalid_param", -EINVAL },	   { "device_not_found", -ENODEV },
+		{ "device_ambiguous", -ENOTUNIQ }, { "not_supported", -ENOTSUP },
+		{ "unknown_command", -ENOSYS },	   { "no_such_stream", -ENOENT },
+		{ "access_denied", -EACCES },	   { "limit_exceeded", -ENOSPC },
+		{ "busy", -EBUSY },		   { "shutting_down", -ESHUTDOWN },
+		{ "unsupported_protocol", -EPROTONOSUPPORT },
+		{ "portaudio_error", -EIO },	   { "internal_error", -EIO },
+	};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(map[i].code, code) == 0)
+			return map[i].err;
+	return -EPROTO;
+}
+
+/* Records the daemon's error object as this thread's last error. */
+static int err_from_reply(json_object *e)
+{
+	json_object *h;
+	const char *code = json_str(e, "code");
+
+	memset(&last_error, 0, sizeof(last_error));
+	snprintf(last_error.code, sizeof(last_error.code), "%s", code ? code : "internal_error");
+	snprintf(last_error.message, sizeof(last_error.message), "%s",
+		 json_str(e, "message") ? json_str(e, "message") : "unknown error");
+	last_error.pa_error = json_int(e, "pa_error", 0);
+	if (json_str(e, "pa_error_text"))
+		snprintf(last_error.pa_error_text, sizeof(last_error.pa_error_text), "%s",
+			 json_str(e, "pa_error_text"));
+	if (json_object_object_get_ex(e, "host_error", &h) &&
+	    json_object_is_type(h, json_type_object)) {
+		last_error.has_host_error = 1;
+		last_error.host_api = json_int(h, "hostapi", -1);
+		last_error.host_error = json_int(h, "code", 0);
+		snprintf(last_error.host_error_text, sizeof(last_error.host_error_text), "%s",
+			 json_str(h, "text") ? json_str(h, "text") : "");
+	}
+	last_error.errnum = errno_of_code(last_error.code);
+	return last_error.errnum;
+}
+
+int json_int(json_object *obj, const char *name, int def)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(obj, name, &v) ||
+	    (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double)))
+		return def;
+	return json_object_get_int(v);
+}
+
+double json_double(json_object *obj, const char *name, double def)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(obj, name, &v) ||
+	    (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double)))
+		return def;
+	return json_object_get_double(v);
+}
+
+const char *json_str(json_object *obj, const char *name)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(obj, name, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+void param_device(json_object *params, const char *name, sdc_device device)
+{
+	if (device.query)
+		json_object_object_add(params, name, json_object_new_string(device.query));
+	else if (device.index >= 0)
+		json_object_object_add(params, name, json_object_new_int(device.index));
+}
+
+sdc_device sdc_device_parse(const char *text)
+{
+	const char *p = text;
+
+	if (!text || !*text)
+		return SDC_DEVICE_DEFAULT;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (!*p && p - text < 8)
+		return SDC_DEVICE_INDEX(atoi(text));
+	return SDC_DEVICE_QUERY(text);
+}
+
+/* Keeps descriptors that arrived with data until their reply claims them. */
+static void stash_fds(sdc_client *c, struct msghdr *msg)
+{
+	for (struct cmsghdr *cmsg = CMSG_FIRSTHDR(msg); cmsg; cmsg = CMSG_NXTHDR(msg, cmsg)) {
+		size_t n;
+
+		if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
+			if (c->pending_count < CONN_MAX_PENDING_FDS)
+				c->pending_fds[c->pending_count++] = fd;
+			else
+				close(fd);
+		}
+	}
+}
+
+/*
+ * Returns the next line from the daemon: 1 with the line, 0 when none came
+ * within timeout_ms, or a negative errno when the connection failed.
+ */
+static int read_line(sdc_client *c, int timeout_ms, char **ret_line, size_t *ret_len)
+{
+	for (;;) {
+		union {
+			char buf[CMSG_SPACE(sizeof(int) * 16)];
+			struct cmsghdr align;
+		} control;
+		struct iovec iov;
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+		size_t avail;
+		ssize_t n;
+		int r = linebuf_next(&c->in, ret_line, ret_len);
+
+		if (r == 1)
+			return 1;
+		if (r < 0)
+			return err_set(-EPROTO, "sddaemon sent a line longer than %d bytes", PROTO_MAX_LINE);
+		if (c->fd < 0)
+			return err_set(-ENOTCONN, "not connected to sddaemon");
+		r = poll(&pfd, 1, timeout_ms);
+		if (r < 0) {
+			if (errno == EINTR)
+				return err_set(-EINTR, "interrupted");
+			return err_set(-errno, "poll failed: %s", strerror(errno));
+		}
+		if (r == 0)
+			return 0;
+		iov.iov_base = linebuf_space(&c->in, &avail);
+		iov.iov_len = avail;
+		msg.msg_control = control.buf;
+		msg.msg_controllen = sizeof(control.buf);
+		n = recvmsg(c->fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			return err_set(-errno, "lost the connection to sddaemon: %s", strerror(errno));
+		}
+		stash_fds(c, &msg);
+		if (n == 0)
+			return err_set(-ECONNRESET, "sddaemon closed the connection");
+		linebuf_commit(&c->in, (size_t)n);
+	}
+}
+
+/* Hands an event line to the application's callback. */
+static void deliver_event(sdc_client *c, json_object *obj, const char *line)
+{
+	const char *event = json_str(obj, "event");
+
+	if (c->event_fn && event)
+		c->event_fn(c->event_userdata, event, line);
+}
+
+/* Sends the whole of buf, waiting while the socket is full. */
+static int send_all(sdc_client *c, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return err_set(-errno, "cannot send to sddaemon: %s", strerror(errno));
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* The body of conn_request(), called with the lock held. */
+static int request_locked(sdc_client *c, const char *cmd, json_object *params,
+			  json_object **ret_result, int *ret_fds, int max_fds, int *ret_nfds)
+{
+	int64_t id = ++c->next_id;
+	json_object *req = params ? params : json_object_new_object();
+	size_t len;
+	char *text;
+	int r;
+
+	if (!json_object_is_type(req, json_type_object)) {
+		json_object_put(req);
+		return err_set(-EINVAL, "parameters must be a JSON object");
+	}
+	json_object_object_add(req, "id", json_object_new_int64(id));
+	json_object_object_add(req, "cmd", json_object_new_string(cmd));
+	text = proto_format_line(req, &len);
+	json_object_put(req);
+	if (!text)
+		return err_set(-ENOMEM, "out of memory");
+	r = send_all(c, text, len);
+	free(text);
+	if (r < 0)
+		return r;
+
+	for (;;) {
+		json_object *obj, *idv, *ok, *v;
+		char *line;
+		int nfds;
+
+		r = read_line(c, -1, &line, &len);
+		if (r < 0)
+			return r;
+		obj = json_tokener_parse(line);
+		if (!obj || !json_object_is_type(obj, json_type_object)) {
+			json_object_put(obj);
+			return err_set(-EPROTO, "sddaemon sent something that is not a JSON object");
+		}
+		if (json_object_object_get_ex(obj, "event", NULL)) {
+			deliver_event(c, obj, line);
+			json_object_put(obj);
+			continue;
+		}
+		if (!json_object_object_get_ex(obj, "id", &idv) ||
+		    !json_object_is_type(idv, json_type_int) || json_object_get_int64(idv) != id) {
+			/* An error without id: the daemon refused the connection or the line. */
+			if (json_object_object_get_ex(obj, "error", &v) &&
+			    json_object_is_type(v, json_type_object) &&
+			    !json_object_is_type(idv, json_type_int)) {
+				r = err_from_reply(v);
+				json_object_put(obj);
+				return r;
+			}
+			json_object_put(obj);
+			continue;
+		}
+		if (!json_object_object_get_ex(obj, "ok", &ok) || !json_object_get_boolean(ok)) {
+			if (json_object_object_get_ex(obj, "error", &v) &&
+			    json_object_is_type(v, json_type_object))
+				r = err_from_reply(v);
+			else
+				r = err_set(-EPROTO, "malformed error reply from sddaemon");
+			json_object_put(obj);
+			return r;
+		}
+		json_object_object_get_ex(obj, "result", &v);
+		/* Descriptors that came with this reply are the oldest ones waiting. */
+		nfds = 0;
+		if (v && json_object_object_get_ex(v, "fds", &idv) &&
+		    json_object_is_type(idv, json_type_array))
+			nfds = (int)json_object_array_length(idv);
+		if (nfds > c->pending_count) {
+			json_object_put(obj);
+			return err_set(-EPROTO, "sddaemon announced %d descriptors but sent %d", nfds,
+				       c->pending_count);
+		}
+		for (int i = 0; i < nfds; i++) {
+			if (ret_fds && i < max_fds)
+				ret_fds[i] = c->pending_fds[i];
+			else
+				close(c->pending_fds[i]);
+		}
+		memmove(c->pending_fds, c->pending_fds + nfds,
+			sizeof(int) * (size_t)(c->pending_count - nfds));
+		c->pending_count -= nfds;
+		if (ret_nfds)
+			*ret_nfds = nfds < max_fds ? nfds : max_fds;
+		if (ret_result)
+			*ret_result = v ? json_object_get(v) : NULL;
+		json_object_put(obj);
+		return 0;
+	}
+}
+
+int conn_request(sdc_client *c, const char *cmd, json_object *params, json_object **ret_result,
+		 int *ret_fds, int max_fds, int *ret_nfds)
+{
+	int r;
+
+	if (!c || !cmd) {
+		json_object_put(params);
+		return err_set(-EINVAL, "invalid arguments");
+	}
+	pthread_mutex_lock(&c->lock);
+	r = request_locked(c, cmd, params, ret_result, ret_fds, max_fds, ret_nfds);
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+int sdc_connect(const char *socket_path, sdc_client **ret_client)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	json_object *params, *result = NULL, *pa;
+	sdc_client *c;
+	int r;
+
+	if (!ret_client)
+		return err_set(-EINVAL, "invalid arguments");
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return err_set(-ENOMEM, "out of memory");
+	c->fd = -1;
+	pthread_mutex_init(&c->lock, NULL);
+	if (linebuf_init(&c->in, PROTO_MAX_LINE) < 0) {
+		r = err_set(-ENOMEM, "out of memory");
+		goto fail;
+	}
+	r = sockpath_resolve(socket_path, c->path, sizeof(c->path));
+	if (r < 0) {
+		err_set(r, "socket path too long");
+		goto fail;
+	}
+	memcpy(sa.sun_path, c->path, strlen(c->path) + 1);
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c->fd < 0) {
+		r = err_set(-errno, "cannot create a socket: %s", strerror(errno));
+		goto fail;
+	}
+	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		r = err_set(-errno, "cannot connect to sddaemon at %s: %s; is it running?", c->path,
+			    strerror(errno));
+		goto fail;
+	}
+	params = json_object_new_object();
+	json_object_object_add(params, "protocol", json_object_new_int(PROTO_VERSION));
+	json_object_object_add(params, "client", json_object_new_string("libsdc"));
+	r = conn_request(c, "hello", params, &result, NULL, 0, NULL);
+	if (r < 0)
+		goto fail;
+	c->protocol = json_int(result, "protocol", 0);
+	snprintf(c->daemon_version, sizeof(c->daemon_version), "%s",
+		 json_str(result, "version") ? json_str(result, "version") : "?");
+	pa = NULL;
+	json_object_object_get_ex(result, "portaudio", &pa);
+	json_object_put(result);
+	if (c->protocol < 1 || c->protocol > PROTO_VERSION) {
+		r = err_set(-EPROTONOSUPPORT, "sddaemon at %s speaks protocol %d, not %d", c->path,
+			    c->protocol, PROTO_VERSION);
+		goto fail;
+	}
+	*ret_client = c;
+	return 0;
+fail:
+	sdc_close(c);
+	return r;
+}
+
+void sdc_close(sdc_client *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < c->pending_count; i++)
+		close(c->pending_fds[i]);
+	if (c->fd >= 0)
+		close(c->fd);
+	linebuf_free(&c->in);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+const char *sdc_socket_path(const sdc_client *c)
+{
+	return c ? c->path : NULL;
+}
+
+const char *sdc_daemon_version(const sdc_client *c)
+{
+	return c ? c->daemon_version : NULL;
+}
+
+int sdc_protocol_version(const sdc_client *c)
+{
+	return c ? c->protocol : 0;
+}
+
+int sdc_fd(const sdc_client *c)
+{
+	return c ? c->fd : -EINVAL;
+}
+
+void sdc_set_event_callback(sdc_client *c, sdc_event_fn fn, void *userdata)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->lock);
+	c->event_fn = fn;
+	c->event_userdata = userdata;
+	pthread_mutex_unlock(&c->lock);
+}
+
+int sdc_dispatch(sdc_client *c, int timeout_ms)
+{
+	int count = 0, r;
+
+	if (!c)
+		return err_set(-EINVAL, "invalid arguments");
+	pthread_mutex_lock(&c->lock);
+	for (;;) {
+		json_object *obj;
+		char *line;
+		size_t len;
+
+		r = read_line(c, count ? 0 : timeout_ms, &line, &len);
+		if (r <= 0)
+			break;
+		obj = json_tokener_parse(line);
+		if (obj && json_object_object_get_ex(obj, "event", NULL)) {
+			deliver_event(c, obj, line);
+			count++;
+		}
+		json_object_put(obj);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return r < 0 && count == 0 ? r : count;
+}
+
+int sdc_call(sdc_client *c, const char *cmd, const char *params_json, char **ret_result_json)
+{
+	json_object *params = NULL, *result = NULL;
+	int r;
+
+	if (params_json) {
+		params = json_tokener_parse(params_json);
+		if (!params || !json_object_is_type(params, json_type_object)) {
+			json_object_put(params);
+			return err_set(-EINVAL, "parameters are not a JSON object");
+		}
+	}
+	r = conn_request(c, cmd, params, ret_result_json ? &result : NULL, NULL, 0, NULL);
+	if (r < 0)
+		return r;
+	if (ret_result_json) {
+		const char *text = json_object_to_json_string_ext(
+			result, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+
+		*ret_result_json = strdup(text ? text : "null");
+		json_object_put(result);
+		if (!*ret_result_json)
+			return err_set(-ENOMEM, "out of memory");
+	}
+	return 0;
+}
