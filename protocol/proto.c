@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 static const char *const errcode_names[PROTO_E_COUNT_] = {
 	[PROTO_E_NONE] = "none",
 	[PROTO_E_PARSE] = "parse_error",
@@ -101,6 +103,9 @@ int proto_parse_request(const char *line, size_t len, struct proto_request *req,
 				       PROTO_MAX_LINE - 1);
 	if (memchr(line, '\0', len))
 		return proto_error_set(err, PROTO_E_PARSE, "line contains a NUL byte");
+	end = utf8_check(line, len);
+	if (end != len)
+		return proto_error_set(err, PROTO_E_PARSE, "invalid UTF-8 at byte %zu", end);
 
 	tok = json_tokener_new_ex(PROTO_MAX_DEPTH);
 	if (!tok)
@@ -109,13 +114,16 @@ int proto_parse_request(const char *line, size_t len, struct proto_request *req,
 	req->root = json_tokener_parse_ex(tok, line, (int)len);
 	jerr = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
+	/* A bare literal such as null or 42 needs the end of input to complete. */
+	if (jerr == json_tokener_continue) {
+		req->root = json_tokener_parse_ex(tok, "", 1);
+		jerr = json_tokener_get_error(tok);
+		end = len;
+	}
 	json_tokener_free(tok);
 
-	if (jerr == json_tokener_continue || (!req->root && jerr == json_tokener_success)) {
-		json_object_put(req->root);
-		req->root = NULL;
+	if (jerr == json_tokener_continue)
 		return proto_error_set(err, PROTO_E_PARSE, "incomplete JSON text");
-	}
 	if (jerr != json_tokener_success) {
 		if (jerr == json_tokener_error_depth)
 			return proto_error_set(err, PROTO_E_PARSE,
@@ -131,6 +139,7 @@ int proto_parse_request(const char *line, size_t len, struct proto_request *req,
 		return proto_error_set(err, PROTO_E_PARSE,
 				       "unexpected data after the JSON object at byte %zu", end);
 	}
+	/* json-c represents a JSON null as NULL. */
 	if (!json_object_is_type(req->root, json_type_object))
 		return proto_error_set(err, PROTO_E_INVALID_REQUEST,
 				       "a request must be a JSON object, not %s",

@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Returns the length of the valid UTF-8 sequence at s, or 0 when invalid. */
+/*
+ * Returns the length of the valid UTF-8 sequence at s, or 0 when invalid.
+ * s is NUL-terminated or long enough: a NUL ends a sequence as invalid.
+ */
 static size_t seq_len(const unsigned char *s)
 {
 	uint32_t cp;
@@ -56,4 +59,27 @@ char *utf8_sanitize(const char *s)
 	}
 	*o = '\0';
 	return out;
+}
+
+size_t utf8_check(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char tmp[4] = { 0 };
+		size_t n;
+
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		/* Copy so that a sequence cut off at len is never read past its end. */
+		memcpy(tmp, p + i, len - i < 4 ? len - i : 4);
+		n = seq_len(tmp);
+		if (n == 0 || i + n > len)
+			return i;
+		i += n;
+	}
+	return len;
 }

@@ -1,0 +1,247 @@
+"""The JSON line protocol over the wire, spoken by an independent Python client:
+bad input, framing limits, many clients, the socket's life cycle."""
+
+import json
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import time
+
+from harness import SDDAEMON, Conn, Daemon, check, check_eq, run_tests
+
+D = None
+
+BAD_LINES = [
+    (b"this is not json", "parse_error"),
+    (b"{\"id\": 1, \"cmd\": ", "parse_error"),
+    (b"[1, 2, 3]", "invalid_request"),
+    (b"\"just a string\"", "invalid_request"),
+    (b"{\"cmd\": \"ping\"}", "invalid_request"),
+    (b"{\"id\": [1], \"cmd\": \"ping\"}", "invalid_request"),
+    (b"{\"id\": 1}", "invalid_request"),
+    (b"{\"id\": 1, \"cmd\": \"frobnicate\"}", "unknown_command"),
+    (b"{\"id\": 1, \"cmd\": \"query_devices\", \"device\": {}}", "invalid_param"),
+    (b"{\"id\": 1, \"cmd\": \"query_devices\", \"kind\": 3}", "invalid_param"),
+    (b"{\"id\": 1, \"cmd\": \"query_hostapis\", \"index\": 99999999999999999999999}", "invalid_param"),
+    (b"{\"id\": 1, \"cmd\": \"check_output_settings\", \"samplerate\": 1e999}", "invalid_param"),
+    (b"{\"id\": 1, \"cmd\": \"check_output_settings\", \"channels\": -2}", "invalid_param"),
+    (b"{\"id\": 1, \"cmd\": \"ping\", \"extra\": true}", "invalid_param"),
+    (b"{\"id\": 1, \"cmd\": \"ping\"" + b", \"x\": " + b"[" * 100 + b"]" * 100 + b"}", "parse_error"),
+    (b"{\"id\": 1, \"cmd\": \"p\x00ing\"}", "parse_error"),
+    (b"{\"id\": 1, \"cmd\": \"\xff\xfe\"}", "parse_error"),
+    (b"{\"id\": 1, \"cmd\": \"hello\", \"protocol\": 0}", "unsupported_protocol"),
+]
+
+
+def test_bad_lines_get_the_right_error():
+    conn = D.connect()
+    for line, code in BAD_LINES:
+        conn.send_raw(line + b"\n")
+        msg = conn.read_message()
+        check(msg is not None, "connection survives %r" % line[:40])
+        check_eq(msg.get("ok"), False, "ok flag for %r" % line[:40])
+        check_eq(msg["error"]["code"], code, "code for %r" % line[:60])
+    # The same connection still works afterwards.
+    check_eq(conn.call("ping"), {}, "ping after bad input")
+    conn.close()
+
+
+def test_ids_are_echoed():
+    conn = D.connect()
+    conn.send({"id": "req-α", "cmd": "ping"})
+    check_eq(conn.read_message(), {"id": "req-α", "ok": True, "result": {}}, "string id")
+    conn.send({"id": 12, "cmd": "nope"})
+    msg = conn.read_message()
+    check_eq(msg["id"], 12, "id echoed on error")
+    conn.send_raw(b"garbage\n")
+    check_eq(conn.read_message()["id"], None, "null id when the line had none")
+    conn.close()
+
+
+def test_garbage_then_valid_request():
+    conn = D.connect()
+    conn.send_raw(os.urandom(3000).replace(b"\n", b"x") + b"\n{\"id\": 5, \"cmd\": \"ping\"}\n")
+    first = conn.read_message()
+    check_eq(first["error"]["code"], "parse_error", "garbage")
+    check_eq(conn.read_message(), {"id": 5, "ok": True, "result": {}}, "valid request after garbage")
+    conn.close()
+
+
+def test_pipelined_requests_and_split_writes():
+    conn = D.connect()
+    batch = b"".join(b'{"id": %d, "cmd": "ping"}\r\n' % i for i in range(200))
+    # Send in awkward pieces so that lines are split across reads.
+    for i in range(0, len(batch), 7):
+        conn.send_raw(batch[i:i + 7])
+    for i in range(200):
+        check_eq(conn.read_message()["id"], i, "reply order")
+    conn.close()
+
+
+def closed(conn):
+    """True when the daemon closed the connection (EOF, or a reset because
+    it closed with our unread bytes in its buffer)."""
+    try:
+        return conn.read_line() is None
+    except ConnectionResetError:
+        return True
+
+
+def test_oversized_line_closes_connection():
+    conn = D.connect()
+    try:
+        conn.send_raw(b"{\"id\": 1, \"cmd\": \"ping\", \"pad\": \"" + b"x" * 70000)
+    except OSError:
+        pass  # The daemon may close before taking it all.
+    msg = conn.read_message()
+    check_eq(msg["error"]["code"], "line_too_long", "oversized line")
+    check(closed(conn), "connection closed after line_too_long")
+    conn.close()
+    # A line of exactly the maximum (65535 bytes plus newline) is still accepted.
+    conn = D.connect()
+    head = b'{"id": 2, "cmd": "ping", "pad": "'
+    tail = b'"}'
+    pad = 65535 - len(head) - len(tail)
+    conn.send_raw(head + b"p" * pad + tail + b"\n")
+    msg = conn.read_message()
+    check_eq(msg["error"]["code"], "invalid_param", "a maximal line is parsed (unknown param)")
+    check_eq(conn.call("ping"), {}, "connection open after a maximal line")
+    conn.close()
+
+
+def test_disconnect_mid_line():
+    for _ in range(20):
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(D.socket)
+        s.sendall(b'{"id": 1, "cmd": "query_dev')
+        s.close()
+    conn = D.connect()
+    check_eq(conn.call("ping"), {}, "daemon serves after clients vanished mid-line")
+    conn.close()
+
+
+def test_hundred_clients_at_once():
+    conns = [D.connect() for _ in range(100)]
+    for i, c in enumerate(conns):
+        c.send({"id": i, "cmd": "query_devices", "device": "t_out2"})
+    for i, c in enumerate(conns):
+        msg = c.read_message()
+        check_eq((msg["id"], msg["result"]["name"]), (i, "t_out2"), "reply to client %d" % i)
+    for c in conns:
+        c.close()
+    conn = D.connect()
+    check_eq(conn.call("ping"), {}, "still serving")
+    conn.close()
+
+
+def test_socket_mode():
+    mode = stat.S_IMODE(os.stat(D.socket).st_mode)
+    check_eq(oct(mode), oct(0o660), "socket mode")
+
+
+def test_second_daemon_refuses_live_socket():
+    p = subprocess.run([SDDAEMON, "--socket", D.socket], env=D.env, capture_output=True, timeout=30)
+    check(p.returncode != 0, "a second daemon on the same socket fails")
+    check(b"already serving" in p.stderr, p.stderr.decode(errors="replace"))
+    conn = D.connect()
+    check_eq(conn.call("ping"), {}, "the first daemon still serves")
+    conn.close()
+
+
+def test_stale_socket_is_replaced_and_folder_created():
+    with Daemon(name="stale") as other:
+        path = os.path.join(other.dir, "sub", "dir", "sock")
+        os.makedirs(os.path.dirname(path))
+        dead = socket.socket(socket.AF_UNIX)
+        dead.bind(path)
+        dead.close()  # a socket file nobody listens on
+        other.socket = path
+        other.start()
+        check(other.connect().call("ping") == {}, "serves on the formerly stale path")
+        check_eq(other.stop(), 0, "exit status")
+        check(not os.path.exists(path), "socket removed at exit")
+
+        # A folder that does not exist yet is created.
+        other.socket = os.path.join(other.dir, "new", "folder", "sock")
+        other.start()
+        check(other.connect().call("ping") == {}, "serves in a new folder")
+        check_eq(other.stop(signal.SIGINT), 0, "SIGINT stops cleanly too")
+
+        # Something that is not a socket is never removed.
+        other.socket = os.path.join(other.dir, "file")
+        open(other.socket, "w").close()
+        p = subprocess.run([SDDAEMON, "--socket", other.socket], env=other.env,
+                           capture_output=True, timeout=30)
+        check(p.returncode != 0 and os.path.isfile(other.socket), "a regular file is left alone")
+
+
+def test_socket_path_search_order():
+    with Daemon(name="order") as other:
+        env = dict(other.env)
+        env["XDG_RUNTIME_DIR"] = other.dir
+        env.pop("SDDAEMON_SOCKET", None)
+        other.proc = subprocess.Popen([SDDAEMON], env=env, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL)
+        other.log = open(os.devnull, "wb")
+        path = os.path.join(other.dir, "sddaemon", "socket")
+        for _ in range(500):
+            if os.path.exists(path):
+                break
+            time.sleep(0.02)
+        check(os.path.exists(path), "$XDG_RUNTIME_DIR/sddaemon/socket is used")
+        status, out, _ = other.sdctl("devices", extra_env={"SDDAEMON_SOCKET": "",
+                                                           "XDG_RUNTIME_DIR": other.dir})
+        check_eq(status, 0, "sdctl finds it through XDG_RUNTIME_DIR")
+        env["SDDAEMON_SOCKET"] = os.path.join(other.dir, "env-sock")
+        second = subprocess.Popen([SDDAEMON], env=env, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(500):
+                if os.path.exists(env["SDDAEMON_SOCKET"]):
+                    break
+                time.sleep(0.02)
+            check(os.path.exists(env["SDDAEMON_SOCKET"]), "$SDDAEMON_SOCKET wins over XDG")
+        finally:
+            second.terminate()
+            check_eq(second.wait(20), 0, "second daemon exit status")
+        check_eq(other.stop(), 0, "exit status")
+
+
+def test_portaudio_noise_stays_quiet():
+    # Listing devices makes ALSA and PortAudio's JACK probe complain on stderr;
+    # none of it may reach the user's terminal, only the daemon's own lines.
+    log = D.read_log()
+    for line in log.splitlines():
+        check(line.startswith("sddaemon"), "foreign line on stderr: %r" % line)
+
+
+def test_shutdown_event():
+    conn = D.connect()
+    conn.call("ping")
+    # The event is checked when the daemon stops (last test): keep the connection open.
+    global SHUTDOWN_CONN
+    SHUTDOWN_CONN = conn
+
+
+def test_shutdown_event_received():
+    check_eq(D.stop(), 0, "exit status")
+    msg = SHUTDOWN_CONN.read_message()
+    check_eq(msg, {"event": "shutdown", "reason": "daemon stopping"}, "shutdown event")
+    check(SHUTDOWN_CONN.read_line() is None, "then the connection closes")
+    check(not os.path.exists(D.socket), "socket removed")
+
+
+if __name__ == "__main__":
+    with Daemon(name="protocol") as D:
+        status = run_tests([test_bad_lines_get_the_right_error, test_ids_are_echoed,
+                            test_garbage_then_valid_request, test_pipelined_requests_and_split_writes,
+                            test_oversized_line_closes_connection, test_disconnect_mid_line,
+                            test_hundred_clients_at_once, test_socket_mode,
+                            test_second_daemon_refuses_live_socket,
+                            test_stale_socket_is_replaced_and_folder_created,
+                            test_socket_path_search_order, test_portaudio_noise_stays_quiet,
+                            test_shutdown_event, test_shutdown_event_received])
+    sys.exit(status)

@@ -1,0 +1,37 @@
+/*
+ * A few macros for unit tests that report in TAP, which meson counts case
+ * by case.  Each test program prints "ok N - what" or "not ok N - what" per
+ * check and the plan at the end; its exit status is 1 when a check failed.
+ */
+#pragma once
+
+#include <stdio.h>
+#include <string.h>
+
+static int tap_count, tap_failed;
+
+#define CHECK(cond, ...)                                                                           \
+	do {                                                                                       \
+		int ok_ = !!(cond);                                                                \
+		printf("%s %d - ", ok_ ? "ok" : "not ok", ++tap_count);                            \
+		printf(__VA_ARGS__);                                                               \
+		printf("\n");                                                                      \
+		if (!ok_) {                                                                        \
+			tap_failed++;                                                              \
+			printf("# failed at %s:%d: %s\n", __FILE__, __LINE__, #cond);              \
+		}                                                                                  \
+	} while (0)
+
+#define CHECK_STR(a, b, ...)                                                                       \
+	do {                                                                                       \
+		const char *a_ = (a), *b_ = (b);                                                   \
+		CHECK(a_ && b_ && strcmp(a_, b_) == 0, __VA_ARGS__);                               \
+		if (!(a_ && b_ && strcmp(a_, b_) == 0))                                            \
+			printf("# got '%s', want '%s'\n", a_ ? a_ : "(null)", b_ ? b_ : "(null)"); \
+	} while (0)
+
+static inline int tap_done(void)
+{
+	printf("1..%d\n", tap_count);
+	return tap_failed ? 1 : 0;
+}
