@@ -11,10 +11,18 @@
 #include "list.h"
 #include "server.h"
 
+/*
+ * Settings from the command line and (later) the configuration file.  The
+ * engine reads the stream limits and the idle time; the client code reads
+ * the client limits.
+ */
 struct daemon_options {
-	const char *socket_path; /* --socket, or NULL for the search order */
-	int max_clients;
-	size_t max_output_queue; /* bytes queued to one client before it is dropped */
+	const char *socket_path;    /* --socket, or NULL for the search order */
+	int max_clients;	    /* connections held at once */
+	size_t max_output_queue;    /* bytes queued to one client before it is dropped */
+	int max_streams_per_client; /* play/rec/playrec/stream handles open at once */
+	size_t max_shm_per_client;  /* bytes of shared memory (rings) per client */
+	double device_idle_time;    /* seconds an unused device stream stays open */
 };
 
 struct daemon {

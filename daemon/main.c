@@ -98,6 +98,9 @@ int main(int argc, char **argv)
 
 	d.opt.max_clients = 4096;
 	d.opt.max_output_queue = 4 * 1024 * 1024;
+	d.opt.max_streams_per_client = 16;
+	d.opt.max_shm_per_client = 64 * 1024 * 1024;
+	d.opt.device_idle_time = 5.0;
 	while ((opt = getopt_long(argc, argv, "s:vhV", options, NULL)) != -1) {
 		switch (opt) {
 		case 's':
