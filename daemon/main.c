@@ -67,6 +67,8 @@ void daemon_stop(struct daemon *d, int status)
 		client_event(c, "shutdown", fields);
 		client_close(c);
 	}
+	/* Streams that outlived their clients end here, and every device stream closes. */
+	engine_fini(&d->engine);
 	uv_signal_stop(&d->sigint);
 	uv_signal_stop(&d->sigterm);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
@@ -150,6 +152,7 @@ int main(int argc, char **argv)
 		return 1;
 	d.loop = &loop;
 	list_init(&d.clients);
+	engine_init(&d.engine, &d);
 
 	r = devices_init(&d.devices);
 	if (r < 0)
