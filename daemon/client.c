@@ -391,6 +391,7 @@ void client_accept(struct daemon *d, int fd)
 	}
 	c->daemon = d;
 	c->fd = fd;
+	list_init(&c->streams);
 	c->id = ++d->next_client_id;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) < 0)
 		c->cred = (struct ucred){ .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };

@@ -37,6 +37,9 @@ struct client {
 	bool closing; /* reads nothing more; closes once the queue is sent */
 	bool closed;  /* uv_close() was called */
 	int protocol; /* version agreed by "hello" */
+	struct list streams; /* struct stream, by client_link, oldest first */
+	size_t shm_bytes;    /* shared memory of the client's live streams */
+	uint32_t last_handle; /* the latest play/rec/playrec, for wait/stop/get_status without a handle */
 };
 
 /* Takes a freshly accepted connection. */

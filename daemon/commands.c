@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "cmd-streams.h"
 #include "config.h"
 #include "daemon.h"
 #include "devices.h"
@@ -16,8 +17,9 @@
 #include "sample.h"
 
 /*
- * A handler returns 0 with *ret_result set for a success reply, or a
- * negative errno with err filled for an error reply.
+ * A handler returns 0 with *ret_result set for a success reply,
+ * COMMAND_REPLIED when it sent or deferred the reply itself, or a negative
+ * errno with err filled for an error reply.
  */
 typedef int (*command_fn)(struct client *c, const struct proto_request *req,
 			  json_object **ret_result, struct proto_error *err);
@@ -214,6 +216,13 @@ static const struct command commands[] = {
 	{ "default_device", no_params, cmd_default_device },
 	{ "check_input_settings", check_params, cmd_check_input_settings },
 	{ "check_output_settings", check_params, cmd_check_output_settings },
+	{ "play", cmd_play_params, cmd_play },
+	{ "rec", cmd_rec_params, cmd_rec },
+	{ "playrec", cmd_playrec_params, cmd_playrec },
+	{ "wait", cmd_handle_params, cmd_wait },
+	{ "stop", cmd_handle_params, cmd_stop },
+	{ "get_status", cmd_handle_params, cmd_get_status },
+	{ "close", cmd_handle_params, cmd_close },
 };
 
 void commands_dispatch(struct client *c, const struct proto_request *req)
@@ -235,6 +244,8 @@ void commands_dispatch(struct client *c, const struct proto_request *req)
 	r = cmd->fn(c, req, &result, &err);
 	if (r < 0)
 		goto fail;
+	if (r == COMMAND_REPLIED)
+		return;
 	client_reply_ok(c, req->id, result, NULL, 0);
 	return;
 fail:
@@ -245,4 +256,5 @@ fail:
 
 void commands_client_gone(struct client *c)
 {
+	engine_client_gone(&c->daemon->engine, c);
 }

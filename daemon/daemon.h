@@ -8,6 +8,7 @@
 #include <uv.h>
 
 #include "devices.h"
+#include "engine.h"
 #include "list.h"
 #include "server.h"
 
@@ -29,6 +30,7 @@ struct daemon {
 	uv_loop_t *loop;
 	struct daemon_options opt;
 	struct devices devices;
+	struct engine engine;
 	struct server server;
 	struct list clients;
 	unsigned client_count;

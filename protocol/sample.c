@@ -2,6 +2,8 @@
 #include "sample.h"
 
 #include <errno.h>
+#include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 static const struct {
@@ -29,4 +31,133 @@ int sample_format_from_name(const char *name)
 		if (name && strcmp(formats[i].name, name) == 0)
 			return i;
 	return -EINVAL;
+}
+
+/* Rounds and saturates x (already scaled) into [lo, hi]. */
+static inline int32_t round_clamp(double x, double lo, double hi)
+{
+	if (x <= lo)
+		return (int32_t)lo;
+	if (x >= hi)
+		return (int32_t)hi;
+	return (int32_t)lrint(x);
+}
+
+void sample_add_to_float(int fmt, const unsigned char *src, size_t stride, float *dst,
+			 size_t dst_stride, size_t n)
+{
+	size_t i;
+
+	switch (fmt) {
+	case SAMPLE_FLOAT32:
+		for (i = 0; i < n; i++) {
+			float v;
+
+			memcpy(&v, src + i * stride, 4);
+			dst[i * dst_stride] += v;
+		}
+		break;
+	case SAMPLE_INT32:
+		for (i = 0; i < n; i++) {
+			int32_t v;
+
+			memcpy(&v, src + i * stride, 4);
+			dst[i * dst_stride] += (float)((double)v * (1.0 / 2147483648.0));
+		}
+		break;
+	case SAMPLE_INT24:
+		for (i = 0; i < n; i++) {
+			const unsigned char *p = src + i * stride;
+			int32_t v = (int32_t)((uint32_t)p[0] << 8 | (uint32_t)p[1] << 16 |
+					      (uint32_t)p[2] << 24) >> 8;
+
+			dst[i * dst_stride] += (float)v * (1.0f / 8388608.0f);
+		}
+		break;
+	case SAMPLE_INT16:
+		for (i = 0; i < n; i++) {
+			int16_t v;
+
+			memcpy(&v, src + i * stride, 2);
+			dst[i * dst_stride] += (float)v * (1.0f / 32768.0f);
+		}
+		break;
+	case SAMPLE_INT8:
+		for (i = 0; i < n; i++)
+			dst[i * dst_stride] += (float)(int8_t)src[i * stride] * (1.0f / 128.0f);
+		break;
+	case SAMPLE_UINT8:
+		for (i = 0; i < n; i++)
+			dst[i * dst_stride] += (float)((int)src[i * stride] - 128) * (1.0f / 128.0f);
+		break;
+	}
+}
+
+void sample_from_float(int fmt, const float *src, size_t src_stride, unsigned char *dst,
+		       size_t stride, size_t n)
+{
+	size_t i;
+
+	switch (fmt) {
+	case SAMPLE_FLOAT32:
+		for (i = 0; i < n; i++)
+			memcpy(dst + i * stride, &src[i * src_stride], 4);
+		break;
+	case SAMPLE_INT32:
+		for (i = 0; i < n; i++) {
+			int32_t v = round_clamp((double)src[i * src_stride] * 2147483648.0,
+						-2147483648.0, 2147483647.0);
+
+			memcpy(dst + i * stride, &v, 4);
+		}
+		break;
+	case SAMPLE_INT24:
+		for (i = 0; i < n; i++) {
+			int32_t v = round_clamp((double)src[i * src_stride] * 8388608.0, -8388608.0,
+						8388607.0);
+			unsigned char *p = dst + i * stride;
+
+			p[0] = (unsigned char)v;
+			p[1] = (unsigned char)(v >> 8);
+			p[2] = (unsigned char)(v >> 16);
+		}
+		break;
+	case SAMPLE_INT16:
+		for (i = 0; i < n; i++) {
+			int16_t v = (int16_t)round_clamp((double)src[i * src_stride] * 32768.0,
+							 -32768.0, 32767.0);
+
+			memcpy(dst + i * stride, &v, 2);
+		}
+		break;
+	case SAMPLE_INT8:
+		for (i = 0; i < n; i++)
+			dst[i * stride] = (unsigned char)(int8_t)round_clamp(
+				(double)src[i * src_stride] * 128.0, -128.0, 127.0);
+		break;
+	case SAMPLE_UINT8:
+		for (i = 0; i < n; i++)
+			dst[i * stride] = (unsigned char)(round_clamp((double)src[i * src_stride] * 128.0,
+								      -128.0, 127.0) +
+							  128);
+		break;
+	}
+}
+
+void sample_silence(int fmt, unsigned char *dst, size_t stride, size_t n)
+{
+	size_t size = sample_format_size((enum sample_format)fmt);
+
+	for (size_t i = 0; i < n; i++)
+		memset(dst + i * stride, fmt == SAMPLE_UINT8 ? 0x80 : 0, size);
+}
+
+void sample_clip(float *buf, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (buf[i] > 1.0f)
+			buf[i] = 1.0f;
+		else if (buf[i] < -1.0f)
+			buf[i] = -1.0f;
+	}
 }

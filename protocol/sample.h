@@ -24,3 +24,25 @@ size_t sample_format_size(enum sample_format fmt);
 
 /* Returns the format named name, or -EINVAL; "float64" is not a wire format. */
 int sample_format_from_name(const char *name);
+
+/*
+ * Conversions between the wire formats and float32, used by the daemon's
+ * mixer (on the audio thread: no allocation, no system calls) and by
+ * libsdc.  Integers scale by 2^(bits-1) both ways, so integer → float →
+ * integer is exact; float → integer rounds to nearest and saturates.
+ * uint8 has its zero at 128.  Strides are in bytes (src/dst) or floats.
+ */
+
+/* Reads n samples of fmt at src (stride bytes apart) and adds them to dst (dst_stride floats apart). */
+void sample_add_to_float(int fmt, const unsigned char *src, size_t stride, float *dst,
+			 size_t dst_stride, size_t n);
+
+/* Writes n floats from src (src_stride apart) as fmt to dst (stride bytes apart). */
+void sample_from_float(int fmt, const float *src, size_t src_stride, unsigned char *dst,
+		       size_t stride, size_t n);
+
+/* Writes n silent samples of fmt (stride bytes apart): zero, or 128 for uint8. */
+void sample_silence(int fmt, unsigned char *dst, size_t stride, size_t n);
+
+/* Clamps n floats to [-1, 1]. */
+void sample_clip(float *buf, size_t n);

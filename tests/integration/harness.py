@@ -265,3 +265,154 @@ def run_tests(tests, daemon=None):
             if isinstance(e, Failure) and getattr(e, "log", None):
                 print("# " + e.log.replace("\n", "\n# "))
     return 1 if failed else 0
+
+
+# ---- Shared-memory streams (layout of protocol/shm.h) ------------------------
+
+import mmap
+import struct
+
+SHM_MAGIC = 0x53444453
+CACHELINE = 64
+HDR_STATE = 64            # status line
+RING_OUT = 2 * CACHELINE  # struct shm_ring out
+RING_IN = 7 * CACHELINE   # struct shm_ring in
+R_WRITE = 1 * CACHELINE
+R_EOF = R_WRITE + 4
+R_READ = 2 * CACHELINE
+R_WAITING = 3 * CACHELINE
+R_WAKE = R_WAITING + 4
+STATES = ["prefill", "running", "draining", "finished", "failed"]
+DTYPE_SIZE = {"float32": 4, "int32": 4, "int24": 3, "int16": 2, "int8": 1, "uint8": 1}
+
+
+class Ring:
+    """One ring of a stream's shared memory, driven from Python."""
+
+    def __init__(self, mem, base, info):
+        self.mem = mem
+        self.base = base
+        self.offset = info["offset"]
+        self.capacity = info["capacity"]
+        self.frame_bytes = info["frame_bytes"]
+        o, c, fb, ch, dt = struct.unpack_from("<IIIII", mem, base)
+        check_eq((o, c, fb), (self.offset, self.capacity, self.frame_bytes), "ring geometry")
+        self.index = 0  # our own index (write for out, read for in)
+
+    def _u32(self, off):
+        return struct.unpack_from("<I", self.mem, self.base + off)[0]
+
+    def _set_u32(self, off, value):
+        struct.pack_into("<I", self.mem, self.base + off, value & 0xFFFFFFFF)
+
+    def space(self):
+        return self.capacity - ((self.index - self._u32(R_READ)) & 0xFFFFFFFF)
+
+    def fill(self):
+        return (self._u32(R_WRITE) - self.index) & 0xFFFFFFFF
+
+    def _copy_in(self, data):
+        frames = len(data) // self.frame_bytes
+        pos = self.index % self.capacity
+        first = min(frames, self.capacity - pos)
+        a = self.offset + pos * self.frame_bytes
+        self.mem[a:a + first * self.frame_bytes] = data[:first * self.frame_bytes]
+        rest = frames - first
+        if rest:
+            self.mem[self.offset:self.offset + rest * self.frame_bytes] = data[first * self.frame_bytes:]
+        self.index = (self.index + frames) & 0xFFFFFFFF
+        self._set_u32(R_WRITE, self.index)
+
+    def _copy_out(self, frames):
+        pos = self.index % self.capacity
+        first = min(frames, self.capacity - pos)
+        a = self.offset + pos * self.frame_bytes
+        data = bytes(self.mem[a:a + first * self.frame_bytes])
+        rest = frames - first
+        if rest:
+            data += bytes(self.mem[self.offset:self.offset + rest * self.frame_bytes])
+        self.index = (self.index + frames) & 0xFFFFFFFF
+        self._set_u32(R_READ, self.index)
+        return data
+
+    def set_eof(self):
+        self._set_u32(R_EOF, 1)
+
+
+class Stream:
+    """A play/rec/playrec stream: its handle, memory, eventfd and rings."""
+
+    def __init__(self, conn, result):
+        self.conn = conn
+        self.result = result
+        self.handle = result["handle"]
+        check_eq(result["fds"], ["memfd", "eventfd"], "descriptor names")
+        check(len(conn.fds) >= 2, "descriptors arrived with the reply")
+        self.memfd, self.eventfd = conn.fds[0], conn.fds[1]
+        del conn.fds[:2]
+        self.size = result["shm_size"]
+        check_eq(os.fstat(self.memfd).st_size, self.size, "memfd size")
+        self.mem = mmap.mmap(self.memfd, self.size)
+        magic, version = struct.unpack_from("<II", self.mem, 0)
+        check_eq((magic, version), (SHM_MAGIC, 1), "shared memory header")
+        self.out = Ring(self.mem, RING_OUT, result["out"]) if "out" in result else None
+        self.inp = Ring(self.mem, RING_IN, result["in"]) if "in" in result else None
+
+    def state(self):
+        return STATES[struct.unpack_from("<I", self.mem, HDR_STATE)[0]]
+
+    def wait_event(self, timeout=5.0):
+        """Sleeps on the eventfd until the daemon writes it (or timeout)."""
+        r, _, _ = select.select([self.eventfd], [], [], timeout)
+        if r:
+            os.read(self.eventfd, 8)
+        return bool(r)
+
+    def write_all(self, data, eof=True, timeout=30):
+        """Writes all of data through the out ring, waiting for space."""
+        ring = self.out
+        pos = 0
+        deadline = time.time() + timeout
+        while pos < len(data):
+            space = ring.space()
+            if space == 0:
+                ring._set_u32(R_WAKE, min(ring.capacity, 4096))
+                ring._set_u32(R_WAITING, 1)
+                if ring.space() == 0:
+                    self.wait_event(0.2)
+                if time.time() > deadline:
+                    raise Failure("timed out writing to the ring")
+                continue
+            n = min(space * ring.frame_bytes, len(data) - pos)
+            ring._copy_in(data[pos:pos + n])
+            pos += n
+        if eof:
+            ring.set_eof()
+
+    def read_frames(self, frames, timeout=30):
+        """Reads exactly frames frames from the in ring (or what there is when the stream ends)."""
+        ring = self.inp
+        chunks = []
+        got = 0
+        deadline = time.time() + timeout
+        while got < frames:
+            fill = ring.fill()
+            if fill == 0:
+                if self.state() in ("finished", "failed") and ring.fill() == 0:
+                    break
+                ring._set_u32(R_WAKE, 1)
+                ring._set_u32(R_WAITING, 1)
+                if ring.fill() == 0:
+                    self.wait_event(0.2)
+                if time.time() > deadline:
+                    raise Failure("timed out reading from the ring (%d of %d frames)" % (got, frames))
+                continue
+            n = min(fill, frames - got)
+            chunks.append(ring._copy_out(n))
+            got += n
+        return b"".join(chunks)
+
+    def close(self):
+        self.mem.close()
+        os.close(self.memfd)
+        os.close(self.eventfd)

@@ -1,0 +1,34 @@
+/*
+ * The stream commands: play, rec, playrec, wait, stop, get_status and
+ * close, with sounddevice's names and parameters.  Loop thread.
+ */
+#pragma once
+
+#include <json-c/json.h>
+
+#include "proto.h"
+
+struct client;
+
+/* A handler's return value when it has sent (or deferred) the reply itself. */
+#define COMMAND_REPLIED 1
+
+int cmd_play(struct client *c, const struct proto_request *req, json_object **ret,
+	     struct proto_error *err);
+int cmd_rec(struct client *c, const struct proto_request *req, json_object **ret,
+	    struct proto_error *err);
+int cmd_playrec(struct client *c, const struct proto_request *req, json_object **ret,
+		struct proto_error *err);
+int cmd_wait(struct client *c, const struct proto_request *req, json_object **ret,
+	     struct proto_error *err);
+int cmd_stop(struct client *c, const struct proto_request *req, json_object **ret,
+	     struct proto_error *err);
+int cmd_get_status(struct client *c, const struct proto_request *req, json_object **ret,
+		   struct proto_error *err);
+int cmd_close(struct client *c, const struct proto_request *req, json_object **ret,
+	      struct proto_error *err);
+
+extern const char *const cmd_play_params[];
+extern const char *const cmd_rec_params[];
+extern const char *const cmd_playrec_params[];
+extern const char *const cmd_handle_params[];

@@ -1,0 +1,344 @@
+/*
+ * The realtime half of client streams.  Everything in this file runs on a
+ * device stream's audio thread (the PortAudio callback): it never
+ * allocates, locks, logs or makes a system call other than the eventfd
+ * write that wakes a client, and it trusts nothing it reads from shared
+ * memory — the client's ring index and end-of-stream mark are validated
+ * on every read.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "ring.h"
+#include "sample.h"
+#include "stream.h"
+
+/* Publishes accumulated flags to the stream and its shared memory. */
+static void rt_add_flags(struct stream *s, uint32_t flags)
+{
+	atomic_fetch_or_explicit(&s->flags, flags, memory_order_relaxed);
+	atomic_fetch_or_explicit(&s->hdr->flags, flags, memory_order_relaxed);
+	atomic_store_explicit(&s->hdr->block_flags, flags, memory_order_relaxed);
+}
+
+/* Queues an xrun for the loop thread to report; returns STREAM_EV_XRUN. */
+static uint32_t rt_xrun(struct stream_dir *d, uint32_t flags, uint64_t position)
+{
+	uint32_t head = atomic_load_explicit(&d->xrun_head, memory_order_relaxed);
+	uint32_t tail = atomic_load_explicit(&d->xrun_tail, memory_order_acquire);
+
+	rt_add_flags(d->stream, flags);
+	atomic_fetch_add_explicit(&d->stream->hdr->xrun_count, 1, memory_order_relaxed);
+	if (head - tail >= STREAM_XRUN_QUEUE) {
+		atomic_fetch_add_explicit(&d->xrun_lost, 1, memory_order_relaxed);
+	} else {
+		d->xruns[head % STREAM_XRUN_QUEUE] = (struct stream_xrun){ flags, position };
+		atomic_store_explicit(&d->xrun_head, head + 1, memory_order_release);
+	}
+	return STREAM_EV_XRUN;
+}
+
+void stream_rt_violation(struct stream *s)
+{
+	atomic_store_explicit(&s->violation, 1, memory_order_relaxed);
+	atomic_fetch_or_explicit(&s->events, STREAM_EV_STATE, memory_order_release);
+}
+
+uint32_t stream_rt_device_flags(struct stream_dir *d, uint32_t flags)
+{
+	uint32_t xrun = flags & (SHM_INPUT_UNDERFLOW | SHM_INPUT_OVERFLOW | SHM_OUTPUT_UNDERFLOW |
+				 SHM_OUTPUT_OVERFLOW);
+
+	if (!flags)
+		return 0;
+	if (!xrun) {
+		rt_add_flags(d->stream, flags);
+		return 0;
+	}
+	return rt_xrun(d, flags, d->position);
+}
+
+/* How the frames of a span leave the ring (playback) or enter it (capture). */
+typedef void (*span_fn)(struct stream_dir *d, unsigned char *ring, uint32_t n, uint32_t at,
+			void *buf, int channels);
+
+/* Shared playback: adds a span of client frames into the float mix. */
+static void span_mix(struct stream_dir *d, unsigned char *ring, uint32_t n, uint32_t at, void *buf,
+		     int channels)
+{
+	float *mix = (float *)buf + (size_t)at * (size_t)channels;
+	size_t size = sample_format_size((enum sample_format)d->dtype);
+
+	for (int i = 0; i < d->nroutes; i++)
+		sample_add_to_float(d->dtype, ring + d->routes[i].src * size, d->frame_bytes,
+				    mix + d->routes[i].dst, (size_t)channels, n);
+}
+
+/* Exclusive playback: copies a span of client frames into the device's buffer, bit-exact. */
+static void span_copy_out(struct stream_dir *d, unsigned char *ring, uint32_t n, uint32_t at,
+			  void *buf, int channels)
+{
+	size_t size = sample_format_size((enum sample_format)d->dtype);
+	size_t out_frame = size * (size_t)channels;
+	unsigned char *out = (unsigned char *)buf + (size_t)at * out_frame;
+
+	for (uint32_t f = 0; f < n; f++)
+		for (int i = 0; i < d->nroutes; i++)
+			memcpy(out + f * out_frame + d->routes[i].dst * size,
+			       ring + f * d->frame_bytes + d->routes[i].src * size, size);
+}
+
+/* Shared capture: converts a span of device floats into client frames. */
+static void span_capture(struct stream_dir *d, unsigned char *ring, uint32_t n, uint32_t at,
+			 void *buf, int channels)
+{
+	const float *in = (const float *)buf + (size_t)at * (size_t)channels;
+	size_t size = sample_format_size((enum sample_format)d->dtype);
+
+	for (int i = 0; i < d->nroutes; i++)
+		sample_from_float(d->dtype, in + d->routes[i].src, (size_t)channels,
+				  ring + d->routes[i].dst * size, d->frame_bytes, n);
+}
+
+/* Exclusive capture: copies a span of device frames into client frames, bit-exact. */
+static void span_copy_in(struct stream_dir *d, unsigned char *ring, uint32_t n, uint32_t at,
+			 void *buf, int channels)
+{
+	size_t size = sample_format_size((enum sample_format)d->dtype);
+	size_t in_frame = size * (size_t)channels;
+	const unsigned char *in = (const unsigned char *)buf + (size_t)at * in_frame;
+
+	for (uint32_t f = 0; f < n; f++)
+		for (int i = 0; i < d->nroutes; i++)
+			memcpy(ring + f * d->frame_bytes + d->routes[i].dst * size,
+			       in + f * in_frame + d->routes[i].src * size, size);
+}
+
+/* Applies fn to n frames of the ring from index on, in at most two spans. */
+static void ring_apply(struct stream_dir *d, uint32_t index, uint32_t n, uint32_t at, span_fn fn,
+		       void *buf, int channels)
+{
+	uint32_t offset, first, second;
+
+	ring_spans(index, n, d->capacity, &offset, &first, &second);
+	fn(d, d->data + (size_t)offset * d->frame_bytes, first, at, buf, channels);
+	if (second)
+		fn(d, d->data, second, at + first, buf, channels);
+}
+
+/*
+ * Decides whether a stream still waiting to start may start now: playback
+ * starts once start_frames are buffered or the client marked the end.
+ * Returns the current state.
+ */
+static int rt_check_start(struct stream_dir *d, uint32_t fill, bool eof, uint32_t *events)
+{
+	struct stream *s = d->stream;
+	int state = atomic_load_explicit(&s->state, memory_order_acquire);
+	uint32_t want = s->start_frames < d->capacity ? s->start_frames : d->capacity;
+
+	if (state != SHM_STATE_PREFILL || !s->autostart)
+		return state;
+	if (d == &s->out && !eof && (fill < want || s->loop))
+		return state;
+	if (d == &s->in && s->out.used)
+		return state; /* playrec: the playback side decides */
+	if (atomic_compare_exchange_strong(&s->state, &state, SHM_STATE_RUNNING)) {
+		atomic_store_explicit(&s->hdr->state, SHM_STATE_RUNNING, memory_order_release);
+		*events |= STREAM_EV_STATE;
+	}
+	return atomic_load_explicit(&s->state, memory_order_acquire);
+}
+
+/*
+ * The playback half shared by the mixing and the exclusive paths: takes up
+ * to frames frames from the ring (or the loop) and hands them to fn.
+ * Returns notifications; *ret_produced receives the frames produced.
+ */
+static uint32_t rt_pull(struct stream_dir *d, uint32_t frames, span_fn fn, void *buf,
+			int channels, double dac_time, double now, double rate,
+			uint32_t *ret_produced)
+{
+	struct stream *s = d->stream;
+	uint32_t events = 0, fill, produced = 0;
+	bool eof;
+	int state;
+
+	*ret_produced = 0;
+	if (atomic_load_explicit(&d->done, memory_order_relaxed) ||
+	    atomic_load_explicit(&s->violation, memory_order_relaxed))
+		return 0;
+	if (ring_readable(d->ctl, d->capacity, d->index, &fill) < 0) {
+		stream_rt_violation(s);
+		return STREAM_EV_STATE;
+	}
+	eof = atomic_load_explicit(&d->ctl->eof, memory_order_acquire) != 0;
+	state = rt_check_start(d, fill, eof, &events);
+	if (state != SHM_STATE_RUNNING)
+		return events;
+
+	if (s->loop && !d->looping) {
+		/* The whole sound is in the ring: replay it from our own index, never consuming it. */
+		if (ring_readable(d->ctl, d->capacity, d->index, &fill) < 0) {
+			stream_rt_violation(s);
+			return STREAM_EV_STATE;
+		}
+		d->looping = true;
+		d->loop_start = d->index;
+		d->loop_end = d->index + fill;
+	}
+	ring_clock_write(&d->ctl->clock, d->position, dac_time, now, rate);
+
+	if (d->looping) {
+		if (d->loop_end == d->loop_start) {
+			atomic_store_explicit(&d->done, true, memory_order_relaxed);
+			return events | STREAM_EV_STATE;
+		}
+		while (produced < frames) {
+			uint32_t n = d->loop_end - d->index;
+
+			if (n > frames - produced)
+				n = frames - produced;
+			ring_apply(d, d->index, n, produced, fn, buf, channels);
+			produced += n;
+			d->index += n;
+			if (d->index == d->loop_end)
+				d->index = d->loop_start;
+		}
+		d->position += produced;
+		atomic_fetch_add_explicit(&s->hdr->frames_out, produced, memory_order_relaxed);
+		*ret_produced = produced;
+		return events;
+	}
+
+	for (int pass = 0; pass < 2 && produced < frames; pass++) {
+		uint32_t n = fill < frames - produced ? fill : frames - produced;
+
+		if (n) {
+			ring_apply(d, d->index, n, produced, fn, buf, channels);
+			produced += n;
+			d->index += n;
+			ring_consumed(d->ctl, d->index);
+		}
+		if (produced == frames || pass == 1)
+			break;
+		/*
+		 * Short of data: is it the end?  The client sets eof after its last
+		 * write, so after seeing eof the write index must be read again.
+		 */
+		eof = atomic_load_explicit(&d->ctl->eof, memory_order_acquire) != 0;
+		if (!eof)
+			break;
+		if (ring_readable(d->ctl, d->capacity, d->index, &fill) < 0) {
+			stream_rt_violation(s);
+			return events | STREAM_EV_STATE;
+		}
+		if (fill == 0)
+			break;
+	}
+	d->position += produced;
+	atomic_fetch_add_explicit(&s->hdr->frames_out, produced, memory_order_relaxed);
+	*ret_produced = produced;
+
+	if (produced < frames) {
+		if (eof && ring_readable(d->ctl, d->capacity, d->index, &fill) == 0 && fill == 0) {
+			double end = dac_time + (double)produced / rate;
+			uint64_t bits;
+
+			memcpy(&bits, &end, 8);
+			atomic_store_explicit(&s->end_time_bits, bits, memory_order_relaxed);
+			atomic_store_explicit(&d->done, true, memory_order_release);
+			events |= STREAM_EV_STATE;
+		} else {
+			atomic_fetch_add_explicit(&s->hdr->silence_out, frames - produced,
+						  memory_order_relaxed);
+			events |= rt_xrun(d, SHM_OUTPUT_UNDERFLOW, d->position);
+		}
+	}
+	/* The client may sleep until enough space is free. */
+	if (ring_readable(d->ctl, d->capacity, d->index, &fill) == 0 &&
+	    ring_wake_wanted(d->ctl, d->capacity, d->capacity - fill))
+		stream_wake_client(s);
+	return events;
+}
+
+uint32_t stream_rt_mix(struct stream_dir *d, float *mix, int channels, uint32_t frames,
+		       double dac_time, double now, double rate, bool clip_each)
+{
+	uint32_t produced;
+
+	(void)clip_each;
+	return rt_pull(d, frames, span_mix, mix, channels, dac_time, now, rate, &produced);
+}
+
+uint32_t stream_rt_copy_out(struct stream_dir *d, unsigned char *out, int channels,
+			    uint32_t frames, double dac_time, double now, double rate,
+			    bool *ret_complete)
+{
+	size_t size = sample_format_size((enum sample_format)d->dtype);
+	uint32_t produced, events;
+
+	/* Unrouted channels and missing frames are silence. */
+	sample_silence(d->dtype, out, size, (size_t)frames * (size_t)channels);
+	events = rt_pull(d, frames, span_copy_out, out, channels, dac_time, now, rate, &produced);
+	*ret_complete = atomic_load_explicit(&d->done, memory_order_relaxed) ||
+			atomic_load_explicit(&d->stream->violation, memory_order_relaxed);
+	return events;
+}
+
+/* The capture half shared by the fan-out and the exclusive paths. */
+static uint32_t rt_push(struct stream_dir *d, uint32_t frames, span_fn fn, void *buf, int channels,
+			double adc_time, double now, double rate)
+{
+	struct stream *s = d->stream;
+	uint32_t events = 0, space, n, m;
+	int state;
+
+	if (atomic_load_explicit(&d->done, memory_order_relaxed) ||
+	    atomic_load_explicit(&s->violation, memory_order_relaxed))
+		return 0;
+	if (ring_writable(d->ctl, d->capacity, d->index, &space) < 0) {
+		stream_rt_violation(s);
+		return STREAM_EV_STATE;
+	}
+	state = rt_check_start(d, 0, false, &events);
+	if (state != SHM_STATE_RUNNING && state != SHM_STATE_DRAINING)
+		return events;
+
+	n = frames;
+	if (d->limit >= 0 && (int64_t)n > d->limit - (int64_t)d->position)
+		n = (uint32_t)(d->limit - (int64_t)d->position);
+	m = n < space ? n : space;
+	ring_clock_write(&d->ctl->clock, atomic_load_explicit(&s->hdr->frames_in, memory_order_relaxed),
+			 adc_time, now, rate);
+	if (m) {
+		ring_apply(d, d->index, m, 0, fn, buf, channels);
+		d->index += m;
+		ring_produced(d->ctl, d->index);
+		atomic_fetch_add_explicit(&s->hdr->frames_in, m, memory_order_relaxed);
+	}
+	if (m < n) {
+		atomic_fetch_add_explicit(&s->hdr->dropped_in, n - m, memory_order_relaxed);
+		events |= rt_xrun(d, SHM_INPUT_OVERFLOW, d->position + m);
+	}
+	d->position += n;
+	if (d->limit >= 0 && (int64_t)d->position >= d->limit) {
+		atomic_store_explicit(&d->done, true, memory_order_release);
+		events |= STREAM_EV_STATE;
+	}
+	if (ring_wake_wanted(d->ctl, d->capacity, d->capacity - space + m))
+		stream_wake_client(s);
+	return events;
+}
+
+uint32_t stream_rt_capture(struct stream_dir *d, const float *in, int channels, uint32_t frames,
+			   double adc_time, double now, double rate)
+{
+	return rt_push(d, frames, span_capture, (void *)in, channels, adc_time, now, rate);
+}
+
+uint32_t stream_rt_copy_in(struct stream_dir *d, const unsigned char *in, int channels,
+			   uint32_t frames, double adc_time, double now, double rate)
+{
+	return rt_push(d, frames, span_copy_in, (void *)in, channels, adc_time, now, rate);
+}

@@ -1,0 +1,183 @@
+/*
+ * A client stream: what one play, rec or playrec (or an open stream of
+ * libsdc's stream API) is on the daemon's side.  It owns the shared memory
+ * and the eventfd handed to the client, the channel routes between the
+ * client's data and a device stream's channels, and the state the audio
+ * thread and the loop thread share.
+ *
+ * Threads: the loop thread creates, attaches, finishes and frees streams
+ * (stream.c).  The audio threads of the device streams it is attached to
+ * run stream_rt_*() (stream-rt.c) and touch only the members marked "RT";
+ * they communicate with the loop thread through atomics and the device
+ * stream's notify eventfd.
+ */
+#pragma once
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "list.h"
+#include "memfd.h"
+#include "shm.h"
+
+struct client;
+struct devstream;
+struct engine;
+
+/* The most channels a client's data may have, and routes a stream may use. */
+#define STREAM_MAX_CHANNELS 64
+#define STREAM_MAX_ROUTES 128
+
+/* Xruns remembered per direction until the loop thread reports them. */
+#define STREAM_XRUN_QUEUE 32
+
+/* Pending notifications from the audio thread to the loop thread. */
+#define STREAM_EV_STATE 0x1u /* the state changed (started, drained, finished, failed) */
+#define STREAM_EV_XRUN 0x2u  /* xruns are queued */
+
+enum stream_kind {
+	STREAM_PLAY,
+	STREAM_REC,
+	STREAM_PLAYREC,
+	STREAM_OPEN, /* libsdc's stream API: started and stopped explicitly */
+};
+
+/* A channel route: sample src of one frame goes to channel dst of the other side. */
+struct stream_route {
+	uint16_t src;
+	uint16_t dst;
+};
+
+struct stream_xrun {
+	uint32_t flags;	   /* SHM_* flags of that period */
+	uint64_t position; /* frames of this direction before the period */
+};
+
+/* One direction of a stream: "out" (playback) or "in" (capture). */
+struct stream_dir {
+	bool used;
+	struct stream *stream;
+	struct devstream *dev; /* the device stream it is attached to, NULL when detached */
+	struct shm_ring *ctl;  /* in shared memory */
+	unsigned char *data;   /* ring data in shared memory */
+	uint32_t capacity;     /* frames, a power of two */
+	uint32_t frame_bytes;  /* bytes per client frame */
+	int dtype;	       /* client's enum sample_format */
+	int channels;	       /* client's channels */
+	int stream_channels;   /* device channels the routes need (sounddevice's stream channels) */
+	int nroutes;
+	struct stream_route routes[STREAM_MAX_ROUTES];
+	int64_t limit; /* frames to move before this direction is done; -1: until the end */
+
+	/* RT: owned by the audio thread of dev. */
+	uint32_t index;	   /* own ring index: read (out) or write (in) */
+	uint64_t position; /* frames moved so far */
+	bool looping;	   /* out: replaying [loop_start, loop_end) */
+	uint32_t loop_start, loop_end;
+	_Atomic bool done; /* this direction has nothing more to do */
+
+	/* Xrun queue: the audio thread produces, the loop thread consumes. */
+	_Atomic uint32_t xrun_head, xrun_tail;
+	_Atomic uint32_t xrun_lost;
+	struct stream_xrun xruns[STREAM_XRUN_QUEUE];
+};
+
+struct stream {
+	struct engine *engine;
+	struct client *client; /* NULL once the client is gone (detached playback) */
+	struct list client_link;
+	struct list engine_link;
+	uint32_t handle;
+	enum stream_kind kind;
+	bool loop;
+	bool exclusive;
+	bool clip_off;
+	bool autostart;
+	uint32_t start_frames; /* out: frames buffered before playback starts */
+	double samplerate;
+
+	struct memfd shm;
+	struct shm_header *hdr;
+	int wake_fd; /* eventfd the daemon writes to wake the client */
+	struct stream_dir out, in;
+
+	/* Shared between the audio threads and the loop thread. */
+	_Atomic int state;	 /* enum shm_state */
+	_Atomic uint32_t events; /* STREAM_EV_* not yet handled by the loop thread */
+	_Atomic uint32_t flags;	 /* accumulated SHM_* callback flags */
+	_Atomic uint64_t end_time_bits; /* double: DAC time of the last frame played (shared drain) */
+	_Atomic int violation;		/* set when the client broke the ring protocol */
+
+	/* Loop thread only. */
+	int rt_refs;	/* device-stream attachments the audio threads may still use */
+	bool released;	/* no one needs the record any more: free it once rt_refs is 0 */
+	bool finished_reported;
+	bool detached; /* playback continues without its client */
+	bool draining; /* waiting for the last frames to leave the device */
+	uint64_t drain_deadline; /* uv_now() milliseconds when the last frame has been played */
+	uint32_t xrun_count;
+	char error_code[32];
+	char error[256];
+	json_object *waiters; /* array of {"client": serial, "id": …} waiting for the end */
+};
+
+/*
+ * Creates a stream's shared memory and eventfd once its directions are
+ * described (capacity, frame_bytes and routes filled in).  Returns 0 or a
+ * negative errno.
+ */
+int stream_create_shm(struct stream *s);
+
+/* Frees everything the stream owns; it must be detached from all device streams. */
+void stream_free(struct stream *s);
+
+/* Writes the client's eventfd (from any thread: one eventfd write, nothing else). */
+void stream_wake_client(struct stream *s);
+
+/* Sets the state (in shared memory too); returns the previous one. */
+int stream_set_state(struct stream *s, int state);
+
+/* Records that the client broke the protocol (RT-safe). */
+void stream_rt_violation(struct stream *s);
+
+/* Returns true when the state is FINISHED or FAILED. */
+bool stream_is_over(const struct stream *s);
+
+/* The status object of get_status/wait: sounddevice's CallbackFlags and more. */
+json_object *stream_status_json(struct stream *s);
+
+/* Returns the name of an enum shm_state. */
+const char *stream_state_name(int state);
+
+/* ---- Audio thread (stream-rt.c) ---------------------------------------- */
+
+/*
+ * Mixes up to frames frames of the stream's playback into mix (float,
+ * channels interleaved), advancing the ring.  time is the DAC time of
+ * mix's first frame, rate the device's rate.  Returns the notifications
+ * to raise (STREAM_EV_*).
+ */
+uint32_t stream_rt_mix(struct stream_dir *d, float *mix, int channels, uint32_t frames,
+		       double dac_time, double now, double rate, bool clip_each);
+
+/* Fans captured float frames (channels interleaved) out to the stream's capture ring. */
+uint32_t stream_rt_capture(struct stream_dir *d, const float *in, int channels, uint32_t frames,
+			   double adc_time, double now, double rate);
+
+/*
+ * Exclusive streams: copies frames bit-exactly between the ring and a
+ * PortAudio buffer in the client's own format (channels interleaved).
+ * Returns notifications as above; *ret_complete is set once playback has
+ * nothing more to give.
+ */
+uint32_t stream_rt_copy_out(struct stream_dir *d, unsigned char *out, int channels,
+			    uint32_t frames, double dac_time, double now, double rate,
+			    bool *ret_complete);
+uint32_t stream_rt_copy_in(struct stream_dir *d, const unsigned char *in, int channels,
+			   uint32_t frames, double adc_time, double now, double rate);
+
+/* Records device-level flags (PortAudio's statusFlags) for a period. */
+uint32_t stream_rt_device_flags(struct stream_dir *d, uint32_t flags);
