@@ -9,10 +9,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "commands.h"
 #include "daemon.h"
 #include "log.h"
@@ -395,6 +397,19 @@ void client_accept(struct daemon *d, int fd)
 	c->id = ++d->next_client_id;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) < 0)
 		c->cred = (struct ucred){ .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
+	if (access_check_peer(&d->access, fd, &c->cred) < 0) {
+		char msg[160];
+
+		log_warning("Refusing a client (pid %d, uid %u, gid %u): not in allow_users or allow_groups",
+			    (int)c->cred.pid, (unsigned)c->cred.uid, (unsigned)c->cred.gid);
+		snprintf(msg, sizeof(msg),
+			 "access denied: uid %u is not allowed to use this sddaemon (allow_users and allow_groups in sddaemon.conf)",
+			 (unsigned)c->cred.uid);
+		linebuf_free(&c->in);
+		free(c);
+		refuse(fd, PROTO_E_ACCESS_DENIED, msg);
+		return;
+	}
 	r = uv_poll_init(d->loop, &c->poll, fd);
 	if (r < 0) {
 		log_warning("Cannot watch client socket: %s", uv_strerror(r));

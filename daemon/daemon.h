@@ -7,18 +7,23 @@
 #include <stdbool.h>
 #include <uv.h>
 
+#include "access.h"
 #include "devices.h"
 #include "engine.h"
 #include "list.h"
+#include "notify.h"
 #include "server.h"
 
+struct conf;
+
 /*
- * Settings from the command line and (later) the configuration file.  The
- * engine reads the stream limits and the idle time; the client code reads
- * the client limits.
+ * Settings from the command line and the configuration file (see conf.h),
+ * replaced on reload.  The engine reads the stream limits and the idle
+ * time; the client code reads the client limits.
  */
 struct daemon_options {
 	const char *socket_path;    /* --socket, or NULL for the search order */
+	const char *config_path;    /* --config, or NULL for the search order */
 	int max_clients;	    /* connections held at once */
 	size_t max_output_queue;    /* bytes queued to one client before it is dropped */
 	int max_streams_per_client; /* play/rec/playrec/stream handles open at once */
@@ -35,10 +40,21 @@ struct daemon {
 	struct list clients;
 	unsigned client_count;
 	unsigned next_client_id;
-	uv_signal_t sigint, sigterm;
+	struct access access;	   /* who may connect (allow_users, allow_groups) */
+	const struct conf *cmdline; /* settings from the command line: they win over the file */
+	struct notify notify;	   /* readiness, status and watchdog for systemd */
+	uv_signal_t sigint, sigterm, sighup;
+	uv_check_t housekeeping;   /* runs deferred work after each loop iteration */
+	bool rescan_pending;	   /* a device rescan waits for device streams to close */
 	bool stopping;
 	int exit_status;
 };
 
 /* Begins a clean shutdown: stops accepting, tells clients, closes everything. */
 void daemon_stop(struct daemon *d, int status);
+
+/*
+ * Returns whether a device stream is open, in which case PortAudio must
+ * not be re-initialised and a device rescan waits.
+ */
+bool daemon_streams_open(const struct daemon *d);

@@ -130,6 +130,72 @@ void devices_fini(struct devices *devs)
 	devs->default_input_query = devs->default_output_query = NULL;
 }
 
+/* Returns whether two strings are equal, NULL being equal only to NULL. */
+static bool same_string(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Returns whether two snapshots describe the same devices and host APIs. */
+static bool snapshot_equal(const struct devices *a, const struct devices *b)
+{
+	if (a->count != b->count || a->api_count != b->api_count ||
+	    a->default_input != b->default_input || a->default_output != b->default_output)
+		return false;
+	for (int i = 0; i < a->count; i++) {
+		const struct device_info *x = &a->dev[i], *y = &b->dev[i];
+
+		if (!same_string(x->name, y->name) || x->hostapi != y->hostapi ||
+		    x->max_input_channels != y->max_input_channels ||
+		    x->max_output_channels != y->max_output_channels ||
+		    x->default_samplerate != y->default_samplerate)
+			return false;
+	}
+	for (int i = 0; i < a->api_count; i++)
+		if (!same_string(a->api[i].name, b->api[i].name) ||
+		    a->api[i].device_count != b->api[i].device_count ||
+		    a->api[i].default_input_device != b->api[i].default_input_device ||
+		    a->api[i].default_output_device != b->api[i].default_output_device)
+			return false;
+	return true;
+}
+
+int devices_rescan(struct devices *devs, bool *ret_changed)
+{
+	struct devices fresh = { 0 };
+	PaError pa;
+	int r;
+
+	if (devs->initialized)
+		Pa_Terminate();
+	devs->initialized = false;
+	pa = Pa_Initialize();
+	if (pa != paNoError) {
+		log_error("Failed to initialise PortAudio again: %s; keeping the previous device list",
+			  Pa_GetErrorText(pa));
+		return -EIO;
+	}
+	devs->initialized = true;
+	r = snapshot_take(&fresh);
+	if (r < 0) {
+		snapshot_free(&fresh);
+		return log_errno(LOG_LEVEL_ERROR, r,
+				 "Failed to list PortAudio devices; keeping the previous list");
+	}
+	*ret_changed = !snapshot_equal(devs, &fresh);
+	snapshot_free(devs);
+	devs->dev = fresh.dev;
+	devs->count = fresh.count;
+	devs->api = fresh.api;
+	devs->api_count = fresh.api_count;
+	devs->match = fresh.match;
+	devs->default_input = fresh.default_input;
+	devs->default_output = fresh.default_output;
+	log_info("Rescanned devices: %d devices, %d host APIs%s", devs->count, devs->api_count,
+		 *ret_changed ? " (changed)" : " (unchanged)");
+	return 0;
+}
+
 int devices_pa_error(struct proto_error *err, PaError pa, enum proto_errcode code,
 		     const char *fmt, ...)
 {

@@ -56,6 +56,16 @@ int devices_init(struct devices *devs);
 void devices_fini(struct devices *devs);
 
 /*
+ * Lists the devices anew.  PortAudio only re-enumerates when it is
+ * terminated and initialised again, which ends every PortAudio stream, so
+ * call this only while no device stream is open.  Sets *ret_changed when
+ * the device or host-API list differs from the previous one.  Returns 0,
+ * or a negative errno when PortAudio failed (then the previous snapshot is
+ * kept, and PortAudio is initialised again at the next rescan).
+ */
+int devices_rescan(struct devices *devs, bool *ret_changed);
+
+/*
  * Resolves the device a request named, for the given kind (DEVMATCH_ANY
  * only for plain queries).  A default device resolves to the configured
  * default or PortAudio's.  Returns the index, or -EINVAL with err set.

@@ -61,6 +61,11 @@ enum log_level log_get_level(void)
 	return log_level;
 }
 
+const char *log_level_name(enum log_level level)
+{
+	return level >= LOG_LEVEL_ERROR && level <= LOG_LEVEL_DEBUG ? level_names[level] : "?";
+}
+
 int log_level_from_name(const char *name)
 {
 	for (int i = LOG_LEVEL_ERROR; i <= LOG_LEVEL_DEBUG; i++)

@@ -26,6 +26,9 @@ int log_open(enum log_level level, int quiet_stderr);
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 
+/* Returns the name of level ("error" … "debug"). */
+const char *log_level_name(enum log_level level);
+
 /* Returns the level named name ("error" … "debug"), or -EINVAL. */
 int log_level_from_name(const char *name);
 

@@ -1,6 +1,8 @@
 /*
- * sddaemon's entry point: options, logging, PortAudio, the socket and the
- * event loop, and a clean stop on SIGINT or SIGTERM.
+ * sddaemon's entry point: the command line and the configuration file,
+ * logging, PortAudio, the socket (passed by systemd or our own) and the
+ * event loop; readiness for systemd; a clean stop on SIGINT or SIGTERM and
+ * a reload (configuration and devices) on SIGHUP.  Loop thread.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -11,23 +13,306 @@
 #include <sys/resource.h>
 
 #include "client.h"
+#include "conf.h"
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
 #include "sockpath.h"
+
+/* What the command line asked for, besides settings. */
+struct cmdline {
+	struct conf conf; /* the settings given as options; they win over the file */
+	const char *socket_path;
+	const char *config_path;
+	int verbose;
+	bool check_config;
+};
+
+/* Options without a short form; those that set a key map to it in option_keys. */
+enum {
+	OPT_CHECK_CONFIG = 0x100,
+	OPT_KEY_FIRST,
+	OPT_KEY_LAST = OPT_KEY_FIRST + CONF_KEY_COUNT_ - 1,
+};
 
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: sddaemon [OPTION]...\n"
 		   "Serve audio devices to clients over a Unix socket.\n\n"
 		   "  -s, --socket PATH      listen on PATH (default: $SDDAEMON_SOCKET, else\n"
-		   "                         $XDG_RUNTIME_DIR/sddaemon/socket, else %s)\n"
-		   "      --max-clients N    refuse clients beyond N (default 4096)\n"
+		   "                         $XDG_RUNTIME_DIR/sddaemon/socket, else %s);\n"
+		   "                         ignored when systemd passes the socket\n"
+		   "  -c, --config PATH      read the configuration from PATH (default: the\n"
+		   "                         user's %s if it exists,\n"
+		   "                         else %s/%s)\n"
+		   "      --check-config     check the configuration, print the settings and exit\n"
 		   "  -v, --verbose          log more; repeat for more detail (-vvv also lets\n"
 		   "                         PortAudio and ALSA print their own diagnostics)\n"
 		   "  -h, --help             show this help\n"
-		   "  -V, --version          show the version\n",
-		   SOCKPATH_SYSTEM);
+		   "  -V, --version          show the version\n\n"
+		   "Every key of the configuration file can be given as an option, which wins\n"
+		   "over the file (see sddaemon.conf(5)):\n"
+		   "      --default-input-device QUERY   --default-output-device QUERY\n"
+		   "      --device-idle-time SECONDS     --max-clients N\n"
+		   "      --max-streams-per-client N     --max-shm-per-client SIZE\n"
+		   "      --log-level LEVEL              --allow-users LIST\n"
+		   "      --allow-groups LIST\n",
+		   SOCKPATH_SYSTEM, "~/.config/" CONF_FILE_NAME, SDD_SYSCONFDIR, CONF_FILE_NAME);
+}
+
+/* Writes "key" as "--key" with dashes into buf. */
+static void option_name(enum conf_key key, char *buf, size_t size)
+{
+	snprintf(buf, size, "--%s", conf_key_name(key));
+	for (char *p = buf; *p; p++)
+		if (*p == '_')
+			*p = '-';
+}
+
+/*
+ * Parses the command line into cl.  Returns -1 to go on, or the status to
+ * exit with (after --help, --version or a mistake).
+ */
+static int parse_args(int argc, char **argv, struct cmdline *cl)
+{
+	/* The keys' options (--max-clients, …) are filled in below. */
+	struct option options[8 + CONF_KEY_COUNT_] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+	};
+	char names[CONF_KEY_COUNT_][64];
+	int opt;
+
+	for (int k = 0; k < CONF_KEY_COUNT_; k++) {
+		option_name((enum conf_key)k, names[k], sizeof(names[k]));
+		options[6 + k] = (struct option){ names[k] + 2, required_argument, NULL,
+						  OPT_KEY_FIRST + k };
+	}
+	while ((opt = getopt_long(argc, argv, "s:c:vhV", options, NULL)) != -1) {
+		char err[256];
+
+		if (opt >= OPT_KEY_FIRST && opt <= OPT_KEY_LAST) {
+			int k = opt - OPT_KEY_FIRST;
+
+			if (conf_set(&cl->conf, conf_key_name((enum conf_key)k), optarg, err,
+				     sizeof(err)) < 0) {
+				fprintf(stderr, "sddaemon: %s: %s\n", names[k], err);
+				return 2;
+			}
+			continue;
+		}
+		switch (opt) {
+		case 's':
+			cl->socket_path = optarg;
+			break;
+		case 'c':
+			cl->config_path = optarg;
+			break;
+		case OPT_CHECK_CONFIG:
+			cl->check_config = true;
+			break;
+		case 'v':
+			cl->verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("sddaemon %s\n", SDD_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "sddaemon: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	/* -v and -vv stand for --log-level info and debug, unless that is given too. */
+	if (cl->verbose > 0 && !(cl->conf.set & (1u << CONF_LOG_LEVEL))) {
+		char err[64];
+
+		conf_set(&cl->conf, "log_level", cl->verbose >= 2 ? "debug" : "info", err,
+			 sizeof(err));
+	}
+	return -1;
+}
+
+/*
+ * Reads the configuration file (when there is one) and lays the command
+ * line over it.  Returns 0 with *ret filled, or a negative errno with a
+ * message naming the file and line in msg.
+ */
+static int load_settings(struct daemon *d, struct conf *ret, char *msg, size_t size)
+{
+	struct conf_error err = { 0 };
+	char found[4096];
+	const char *path = d->opt.config_path;
+	struct conf c;
+	int r;
+
+	conf_init(&c);
+	if (!path && conf_find_file(found, sizeof(found)) == 0)
+		path = found;
+	if (path) {
+		r = conf_load_file(&c, path, &err);
+		if (r < 0) {
+			if (err.line > 0)
+				snprintf(msg, size, "%s:%u: %s", err.file, err.line, err.message);
+			else
+				snprintf(msg, size, "%s: %s", err.file, err.message);
+			goto fail;
+		}
+		log_info("Read the configuration from '%s'", path);
+	} else {
+		log_info("No configuration file (looked for '%s'); using the defaults", found);
+	}
+	r = conf_merge(&c, d->cmdline);
+	if (r < 0) {
+		snprintf(msg, size, "out of memory");
+		goto fail;
+	}
+	*ret = c;
+	return 0;
+fail:
+	conf_clear(&c);
+	return r;
+}
+
+/* Makes c the daemon's settings.  Returns 0, or -ENOMEM with nothing changed. */
+static int apply_settings(struct daemon *d, const struct conf *c)
+{
+	struct access access = { 0 };
+	char *in = NULL, *out = NULL;
+
+	if (access_copy_users(&access, &c->access) < 0 ||
+	    access_copy_groups(&access, &c->access) < 0 ||
+	    (c->default_input_device && !(in = strdup(c->default_input_device))) ||
+	    (c->default_output_device && !(out = strdup(c->default_output_device)))) {
+		access_clear(&access);
+		free(in);
+		free(out);
+		return -ENOMEM;
+	}
+	access_clear(&d->access);
+	d->access = access;
+	free(d->devices.default_input_query);
+	free(d->devices.default_output_query);
+	d->devices.default_input_query = in;
+	d->devices.default_output_query = out;
+	d->opt.max_clients = c->max_clients;
+	d->opt.max_streams_per_client = c->max_streams_per_client;
+	d->opt.max_shm_per_client = c->max_shm_per_client;
+	d->opt.device_idle_time = c->device_idle_time;
+	log_set_level(c->log_level);
+	return 0;
+}
+
+/* Warns about a configured default device that matches no device now. */
+static void check_default_devices(struct daemon *d)
+{
+	static const struct {
+		enum devmatch_kind kind;
+		const char *key;
+	} kinds[] = { { DEVMATCH_INPUT, "default_input_device" },
+		      { DEVMATCH_OUTPUT, "default_output_device" } };
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		const char *query = kinds[i].kind == DEVMATCH_INPUT ? d->devices.default_input_query
+								    : d->devices.default_output_query;
+		struct proto_device none = PROTO_DEVICE_DEFAULT;
+		struct proto_error err = { 0 };
+
+		if (query && devices_resolve(&d->devices, &none, kinds[i].kind, &err) < 0)
+			log_warning("%s '%s' does not name one device now: %s", kinds[i].key, query,
+				    err.message);
+		proto_error_clear(&err);
+	}
+}
+
+bool daemon_streams_open(const struct daemon *d)
+{
+	return engine_devstream_count(&d->engine) > 0;
+}
+
+/* Tells every client that the device list changed. */
+static void broadcast_devices_changed(struct daemon *d)
+{
+	struct list *pos, *tmp;
+
+	list_for_each_safe(pos, tmp, &d->clients)
+	{
+		struct client *c = list_entry(pos, struct client, link);
+		json_object *fields = json_object_new_object();
+
+		json_object_object_add(fields, "devices", json_object_new_int(d->devices.count));
+		client_event(c, "devices_changed", fields);
+	}
+}
+
+static void on_housekeeping(uv_check_t *handle);
+
+/*
+ * Lists the devices anew when no device stream is open; otherwise marks
+ * the rescan pending, and the housekeeping handle runs it once they have
+ * closed (re-initialising PortAudio would end them).
+ */
+static void rescan_devices(struct daemon *d)
+{
+	bool changed = false;
+
+	if (daemon_streams_open(d)) {
+		if (!d->rescan_pending)
+			log_notice("Device rescan deferred: %u device streams are open; it runs when they have closed",
+				   engine_devstream_count(&d->engine));
+		d->rescan_pending = true;
+		uv_check_start(&d->housekeeping, on_housekeeping);
+		return;
+	}
+	d->rescan_pending = false;
+	uv_check_stop(&d->housekeeping);
+	if (devices_rescan(&d->devices, &changed) < 0)
+		return;
+	check_default_devices(d);
+	if (changed) {
+		log_notice("The device list changed: %d devices", d->devices.count);
+		broadcast_devices_changed(d);
+	}
+}
+
+/* Runs after each loop iteration while a device rescan is pending. */
+static void on_housekeeping(uv_check_t *handle)
+{
+	struct daemon *d = handle->data;
+
+	if (d->rescan_pending && !daemon_streams_open(d) && !d->stopping)
+		rescan_devices(d);
+}
+
+/* SIGHUP: re-reads the configuration (keeping the old one when the new one is bad) and rescans. */
+static void reload(struct daemon *d)
+{
+	char msg[640];
+	struct conf c;
+
+	notify_reloading(d);
+	if (load_settings(d, &c, msg, sizeof(msg)) < 0) {
+		log_error("%s; keeping the previous settings", msg);
+	} else {
+		if (apply_settings(d, &c) < 0)
+			log_error("Out of memory applying the new settings; keeping the previous ones");
+		else
+			log_notice("Reloaded the configuration");
+		conf_clear(&c);
+	}
+	rescan_devices(d);
+	notify_ready(d);
 }
 
 /* Lets the daemon hold as many connections as the hard limit allows. */
@@ -57,6 +342,7 @@ void daemon_stop(struct daemon *d, int status)
 	d->stopping = true;
 	d->exit_status = status;
 	log_notice("Shutting down");
+	notify_stopping(d);
 	server_close(&d->server);
 	list_for_each_safe(pos, tmp, &d->clients)
 	{
@@ -69,10 +355,10 @@ void daemon_stop(struct daemon *d, int status)
 	}
 	/* Streams that outlived their clients end here, and every device stream closes. */
 	engine_fini(&d->engine);
-	uv_signal_stop(&d->sigint);
-	uv_signal_stop(&d->sigterm);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
+	uv_close((uv_handle_t *)&d->sighup, NULL);
+	uv_close((uv_handle_t *)&d->housekeeping, NULL);
 }
 
 static void on_signal(uv_signal_t *handle, int signum)
@@ -80,76 +366,75 @@ static void on_signal(uv_signal_t *handle, int signum)
 	struct daemon *d = handle->data;
 
 	log_info("Received %s", strsignal(signum));
-	daemon_stop(d, 0);
+	if (signum == SIGHUP)
+		reload(d);
+	else
+		daemon_stop(d, 0);
+}
+
+/* Sets up the signals and the housekeeping handle. */
+static void watch_signals(struct daemon *d)
+{
+	uv_signal_t *handles[] = { &d->sigint, &d->sigterm, &d->sighup };
+	const int signums[] = { SIGINT, SIGTERM, SIGHUP };
+
+	for (size_t i = 0; i < sizeof(handles) / sizeof(handles[0]); i++) {
+		uv_signal_init(d->loop, handles[i]);
+		handles[i]->data = d;
+		uv_signal_start(handles[i], on_signal, signums[i]);
+	}
+	uv_check_init(d->loop, &d->housekeeping);
+	d->housekeeping.data = d;
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "max-clients", required_argument, NULL, 'M' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ 0 },
-	};
+	struct cmdline cl = { 0 };
 	struct daemon d = { 0 };
-	char path[108];
-	int verbose = 0, opt, r;
+	struct conf settings;
+	char path[108], msg[640];
 	uv_loop_t loop;
+	int r;
 
-	d.opt.max_clients = 4096;
+	conf_init(&cl.conf);
+	r = parse_args(argc, argv, &cl);
+	if (r >= 0)
+		goto out_args;
+	d.opt.socket_path = cl.socket_path;
+	d.opt.config_path = cl.config_path;
 	d.opt.max_output_queue = 4 * 1024 * 1024;
-	d.opt.max_streams_per_client = 16;
-	d.opt.max_shm_per_client = 64 * 1024 * 1024;
-	d.opt.device_idle_time = 5.0;
-	while ((opt = getopt_long(argc, argv, "s:vhV", options, NULL)) != -1) {
-		switch (opt) {
-		case 's':
-			d.opt.socket_path = optarg;
-			break;
-		case 'M': {
-			char *end;
-			long n = strtol(optarg, &end, 10);
-
-			if (*end || n < 1 || n > 1000000) {
-				fprintf(stderr, "sddaemon: invalid --max-clients '%s'\n", optarg);
-				return 2;
-			}
-			d.opt.max_clients = (int)n;
-			break;
-		}
-		case 'v':
-			verbose++;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			printf("sddaemon %s\n", SDD_VERSION);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "sddaemon: unexpected argument '%s'\n", argv[optind]);
-		usage(stderr);
-		return 2;
-	}
+	d.cmdline = &cl.conf;
 	if (sockpath_resolve(d.opt.socket_path, path, sizeof(path)) < 0) {
 		fprintf(stderr, "sddaemon: socket path too long\n");
-		return 2;
+		r = 2;
+		goto out_args;
 	}
 
-	log_open(verbose >= 2 ? LOG_LEVEL_DEBUG : verbose == 1 ? LOG_LEVEL_INFO : LOG_LEVEL_NOTICE,
-		 verbose < 3);
+	log_open(cl.conf.log_level, cl.verbose < 3);
+	if (load_settings(&d, &settings, msg, sizeof(msg)) < 0) {
+		log_error("%s", msg);
+		r = 1;
+		goto out_args;
+	}
+	if (cl.check_config) {
+		conf_write(&settings, stdout);
+		conf_clear(&settings);
+		r = 0;
+		goto out_args;
+	}
+	r = apply_settings(&d, &settings);
+	conf_clear(&settings);
+	if (r < 0) {
+		r = 1;
+		goto out_args;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
 
-	if (uv_loop_init(&loop) < 0)
-		return 1;
+	if (uv_loop_init(&loop) < 0) {
+		r = 1;
+		goto out_args;
+	}
 	d.loop = &loop;
 	list_init(&d.clients);
 	engine_init(&d.engine, &d);
@@ -157,14 +442,16 @@ int main(int argc, char **argv)
 	r = devices_init(&d.devices);
 	if (r < 0)
 		goto out;
+	check_default_devices(&d);
 	r = server_open(&d, path);
 	if (r < 0)
 		goto out;
-	uv_signal_init(&loop, &d.sigint);
-	uv_signal_init(&loop, &d.sigterm);
-	d.sigint.data = d.sigterm.data = &d;
-	uv_signal_start(&d.sigint, on_signal, SIGINT);
-	uv_signal_start(&d.sigterm, on_signal, SIGTERM);
+	watch_signals(&d);
+	r = notify_start(&d);
+	if (r < 0)
+		goto out;
+	/* PortAudio is up and the socket serves: tell systemd. */
+	notify_ready(&d);
 	log_notice("sddaemon %s ready: %d devices", SDD_VERSION, d.devices.count);
 
 	uv_run(&loop, UV_RUN_DEFAULT);
@@ -175,5 +462,8 @@ out:
 	uv_run(&loop, UV_RUN_DEFAULT);
 	uv_loop_close(&loop);
 	devices_fini(&d.devices);
+	access_clear(&d.access);
+out_args:
+	conf_clear(&cl.conf);
 	return r < 0 ? 1 : r;
 }

@@ -1,9 +1,10 @@
 /*
- * The listening Unix socket.  The folder is created when missing; an
- * existing socket is removed only when nothing answers on it, so a second
- * daemon never steals a live one's clients.  The socket's mode is 0660:
- * the owner and the group (audio for the system service) may connect.
- * Loop thread.
+ * The listening Unix socket.  Under socket activation systemd passes it
+ * (exactly one listening Unix stream socket) and keeps the file; otherwise
+ * the daemon creates it.  The folder is created when missing; an existing
+ * socket is removed only when nothing answers on it, so a second daemon
+ * never steals a live one's clients.  The socket's mode is 0660: the owner
+ * and the group (audio for the system service) may connect.  Loop thread.
  */
 #include "server.h"
 
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "client.h"
@@ -99,6 +101,67 @@ static void on_listen_ready(uv_poll_t *handle, int status, int events)
 	}
 }
 
+/* Starts accepting on s->fd, which listens already. */
+static int start_accepting(struct daemon *d)
+{
+	struct server *s = &d->server;
+	int r = uv_poll_init(d->loop, &s->poll, s->fd);
+
+	if (r < 0) {
+		log_error("Failed to watch the socket: %s", uv_strerror(r));
+		return -EIO;
+	}
+	s->poll.data = d;
+	s->active = true;
+	uv_poll_start(&s->poll, UV_READABLE, on_listen_ready);
+	return 0;
+}
+
+/*
+ * Takes the socket that systemd passed (n of them, at SD_LISTEN_FDS_START).
+ * The socket file belongs to systemd, which keeps it across restarts, so
+ * it is never removed here.
+ */
+static int adopt_socket(struct daemon *d, int n)
+{
+	struct server *s = &d->server;
+	struct sockaddr_un sa = { 0 };
+	socklen_t len = sizeof(sa);
+	int fd = SD_LISTEN_FDS_START, r, flags;
+
+	if (n != 1) {
+		log_error("systemd passed %d sockets; sddaemon takes exactly one (check ListenStream= in the socket unit)",
+			  n);
+		return -EINVAL;
+	}
+	r = sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0);
+	if (r < 0)
+		return log_errno(LOG_LEVEL_ERROR, r, "Cannot inspect the socket systemd passed");
+	if (r == 0) {
+		log_error("The socket systemd passed is not a listening Unix stream socket (check ListenStream= in the socket unit)");
+		return -EINVAL;
+	}
+	/* The descriptor came without O_NONBLOCK and FD_CLOEXEC. */
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+		return log_errno(LOG_LEVEL_ERROR, -errno, "Failed to set up the socket systemd passed");
+	if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0 || len <= offsetof(struct sockaddr_un, sun_path))
+		snprintf(s->path, sizeof(s->path), "(unnamed)");
+	else if (sa.sun_path[0] == '\0')
+		snprintf(s->path, sizeof(s->path), "@%.*s",
+			 (int)(len - offsetof(struct sockaddr_un, sun_path) - 1), sa.sun_path + 1);
+	else
+		snprintf(s->path, sizeof(s->path), "%s", sa.sun_path);
+	s->fd = fd;
+	s->activated = true;
+	r = start_accepting(d);
+	if (r < 0)
+		return r;
+	log_notice("Listening on '%s' (socket activation)", s->path);
+	return 0;
+}
+
 int server_open(struct daemon *d, const char *path)
 {
 	struct server *s = &d->server;
@@ -108,6 +171,13 @@ int server_open(struct daemon *d, const char *path)
 
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
+	/* Passed sockets are taken out of the environment, so that children do not see them. */
+	r = sd_listen_fds(1);
+	if (r < 0)
+		return log_errno(LOG_LEVEL_ERROR, r, "Invalid socket activation environment (LISTEN_FDS)");
+	if (r > 0)
+		return adopt_socket(d, r);
+
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	snprintf(s->path, sizeof(s->path), "%s", path);
@@ -138,14 +208,9 @@ int server_open(struct daemon *d, const char *path)
 		r = log_errno(LOG_LEVEL_ERROR, -errno, "Failed to listen on '%s'", path);
 		goto fail;
 	}
-	r = uv_poll_init(d->loop, &s->poll, s->fd);
-	if (r < 0) {
-		log_error("Failed to watch the socket: %s", uv_strerror(r));
+	r = start_accepting(d);
+	if (r < 0)
 		goto fail;
-	}
-	s->poll.data = d;
-	s->active = true;
-	uv_poll_start(&s->poll, UV_READABLE, on_listen_ready);
 	log_notice("Listening on '%s'", path);
 	return 0;
 fail:

@@ -1,6 +1,7 @@
 /*
- * The listening socket: creation (refusing to steal a live daemon's socket,
- * removing a stale one), accepting clients and removal at exit.  Loop thread.
+ * The listening socket: taking it from systemd (socket activation) or
+ * creating it (refusing to steal a live daemon's socket, removing a stale
+ * one), accepting clients and removal at exit.  Loop thread.
  */
 #pragma once
 
@@ -15,10 +16,15 @@ struct server {
 	int fd;
 	bool active;
 	bool owns_path; /* we created the socket file and remove it at exit */
+	bool activated; /* systemd passed the socket (socket activation) */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
-/* Creates the socket at path (its folder too) and starts accepting. */
+/*
+ * Starts accepting on the socket systemd passed, when it passed one (and
+ * fails unless it is exactly one listening Unix stream socket); otherwise
+ * creates the socket at path (its folder too).
+ */
 int server_open(struct daemon *d, const char *path);
 
 /* Stops accepting and removes the socket file. */
