@@ -384,6 +384,7 @@ static int start_and_reply(struct client *c, const struct proto_request *req, st
 	c->shm_bytes += s->shm.size;
 	if (s->kind != STREAM_OPEN)
 		c->last_handle = s->handle;
+	s->owner_uid = c->cred.uid;
 	if (a->detach) {
 		s->detached = true;
 		e->detached_count++;
@@ -607,6 +608,14 @@ static struct stream *find_stream(struct client *c, const struct proto_request *
 		if (s->handle == handle)
 			return s;
 	}
+	/* A detached playback whose client left belongs to the user who started it. */
+	for (struct list *p = c->daemon->engine.streams.next; p != &c->daemon->engine.streams;
+	     p = p->next) {
+		struct stream *s = list_entry(p, struct stream, engine_link);
+
+		if (s->handle == handle && s->detached && !s->client && s->owner_uid == c->cred.uid)
+			return s;
+	}
 	/* Another client's stream looks exactly like one that does not exist. */
 	proto_error_set(err, PROTO_E_NO_SUCH_STREAM, "no stream with handle %lld", (long long)handle);
 	return NULL;
@@ -663,5 +672,55 @@ int cmd_close(struct client *c, const struct proto_request *req, json_object **r
 	if (c->last_handle == s->handle)
 		c->last_handle = 0;
 	engine_stream_release(&c->daemon->engine, s);
+	return 0;
+}
+
+/* One device stream as daemon_status reports it. */
+static json_object *devstream_json(struct daemon *d, struct devstream *ds)
+{
+	json_object *o = json_object_new_object();
+	int dev = ds->cfg.device_out >= 0 ? ds->cfg.device_out : ds->cfg.device_in;
+	const char *mode = ds->cfg.mode == DEVSTREAM_SHARED_OUT  ? "shared output"
+			   : ds->cfg.mode == DEVSTREAM_SHARED_IN ? "shared input"
+								 : "exclusive";
+
+	json_object_object_add(o, "device", json_object_new_int(dev));
+	json_object_object_add(o, "name", json_object_new_string(dev < d->devices.count ? d->devices.dev[dev].name : "?"));
+	json_object_object_add(o, "mode", json_object_new_string(mode));
+	json_object_object_add(o, "samplerate", json_object_new_double(ds->actual_rate));
+	json_object_object_add(o, "channels",
+			       json_object_new_int(ds->cfg.device_out >= 0 ? ds->cfg.channels_out
+									   : ds->cfg.channels_in));
+	json_object_object_add(o, "streams", json_object_new_int((int)devstream_attached(ds)));
+	json_object_object_add(o, "cpu_load", json_object_new_double(devstream_cpu_load(ds)));
+	json_object_object_add(o, "device_xruns", json_object_new_int64(atomic_load(&ds->device_xruns)));
+	json_object_object_add(o, "callbacks", json_object_new_int64((int64_t)atomic_load(&ds->callbacks)));
+	return o;
+}
+
+int cmd_daemon_status(struct client *c, const struct proto_request *req, json_object **ret,
+		      struct proto_error *err)
+{
+	struct daemon *d = c->daemon;
+	struct engine *e = &d->engine;
+	json_object *o = json_object_new_object(), *devs = json_object_new_array();
+	json_object *mine = json_object_new_array();
+
+	for (struct list *p = e->devstreams.next; p != &e->devstreams; p = p->next)
+		json_object_array_add(devs, devstream_json(d, list_entry(p, struct devstream, link)));
+	for (struct list *p = e->streams.next; p != &e->streams; p = p->next) {
+		struct stream *s = list_entry(p, struct stream, engine_link);
+
+		if ((s->client == c || (s->detached && !s->client && s->owner_uid == c->cred.uid)) &&
+		    !stream_is_over(s))
+			json_object_array_add(mine, stream_status_json(s));
+	}
+	json_object_object_add(o, "clients", json_object_new_int((int)d->client_count));
+	json_object_object_add(o, "streams", json_object_new_int((int)e->active_count));
+	json_object_object_add(o, "detached", json_object_new_int((int)e->detached_count));
+	json_object_object_add(o, "devices", json_object_new_int(d->devices.count));
+	json_object_object_add(o, "device_streams", devs);
+	json_object_object_add(o, "my_streams", mine);
+	*ret = o;
 	return 0;
 }

@@ -28,6 +28,10 @@ int cmd_get_status(struct client *c, const struct proto_request *req, json_objec
 int cmd_close(struct client *c, const struct proto_request *req, json_object **ret,
 	      struct proto_error *err);
 
+/* Counts of clients, streams and device streams, and the caller's own streams. */
+int cmd_daemon_status(struct client *c, const struct proto_request *req, json_object **ret,
+		      struct proto_error *err);
+
 extern const char *const cmd_play_params[];
 extern const char *const cmd_rec_params[];
 extern const char *const cmd_playrec_params[];

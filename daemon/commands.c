@@ -223,6 +223,7 @@ static const struct command commands[] = {
 	{ "stop", cmd_handle_params, cmd_stop },
 	{ "get_status", cmd_handle_params, cmd_get_status },
 	{ "close", cmd_handle_params, cmd_close },
+	{ "daemon_status", no_params, cmd_daemon_status },
 };
 
 void commands_dispatch(struct client *c, const struct proto_request *req)

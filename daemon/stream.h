@@ -91,6 +91,7 @@ struct stream {
 	struct list client_link;
 	struct list engine_link;
 	uint32_t handle;
+	uint32_t owner_uid; /* who may control it after a detached client left */
 	enum stream_kind kind;
 	bool loop;
 	bool exclusive;
