@@ -38,7 +38,8 @@
 
 const char *const cmd_play_params[] = { COMMON_PARAMS, "channels", "dtype", "mapping", "loop",
 					"detach", NULL };
-const char *const cmd_rec_params[] = { COMMON_PARAMS, "channels", "dtype", "mapping", NULL };
+const char *const cmd_rec_params[] = { COMMON_PARAMS, "channels", "dtype", "mapping", "duration",
+				       NULL };
 const char *const cmd_playrec_params[] = { COMMON_PARAMS,   "channels",	    "dtype",
 					   "data_channels", "data_dtype",   "input_mapping",
 					   "output_mapping", NULL };
@@ -491,15 +492,18 @@ int cmd_rec(struct client *c, const struct proto_request *req, json_object **ret
 	struct stream *s;
 	int map[STREAM_MAX_CHANNELS], nmap, dev, dtype;
 	int64_t channels;
-	double rate;
+	double rate, duration;
 
 	if (common_args(req, &a, err) < 0 ||
 	    proto_get_int(req, "channels", 1, STREAM_MAX_CHANNELS, -1, &channels, err) < 0 ||
 	    proto_get_dtype(req, "dtype", SAMPLE_FLOAT32, &dtype, err) < 0 ||
-	    (nmap = get_mapping(req, "mapping", map, err)) < 0)
+	    (nmap = get_mapping(req, "mapping", map, err)) < 0 ||
+	    proto_get_double(req, "duration", 0.001, 1e7, 0, &duration, err) < 0)
 		return -EINVAL;
 	if (a.loop || a.detach)
 		return proto_error_set(err, PROTO_E_INVALID_PARAM, "loop and detach are for playback");
+	if (duration > 0 && a.frames > 0)
+		return proto_error_set(err, PROTO_E_INVALID_PARAM, "give \"frames\" or \"duration\", not both");
 	if (channels < 0 && nmap == 0)
 		return proto_error_set(err, PROTO_E_INVALID_PARAM,
 				       "Unable to determine number of input channels: give \"channels\" or \"mapping\"");
@@ -518,6 +522,8 @@ int cmd_rec(struct client *c, const struct proto_request *req, json_object **ret
 	input_routes(&s->in, map, nmap);
 	size_ring(&s->in, &a, rate, false);
 	s->in.limit = a.frames;
+	/* A duration counts at the rate the stream really runs at: the engine resolves it. */
+	s->limit_seconds = duration;
 	return start_and_reply(c, req, s, &a, dev, -1, err);
 }
 

@@ -233,6 +233,9 @@ int engine_stream_start(struct engine *e, struct stream *s, const struct engine_
 					       strerror(-r));
 		if (devstream_open(e, &cfg, &out_ds, err) < 0)
 			return -EINVAL;
+		s->samplerate = out_ds->actual_rate;
+		if (s->limit_seconds > 0)
+			s->in.limit = (int64_t)llround(s->limit_seconds * s->samplerate);
 		/* Attach before the first callback can matter: the list is empty until then. */
 		if ((s->out.used && devstream_attach(out_ds, &s->out) < 0) ||
 		    (s->in.used && devstream_attach(out_ds, &s->in) < 0)) {
@@ -262,6 +265,8 @@ int engine_stream_start(struct engine *e, struct stream *s, const struct engine_
 			goto fail;
 	}
 	s->samplerate = out_ds ? out_ds->actual_rate : in_ds->actual_rate;
+	if (s->limit_seconds > 0)
+		s->in.limit = (int64_t)llround(s->limit_seconds * s->samplerate);
 	r = stream_create_shm(s);
 	if (r < 0) {
 		proto_error_set(err, PROTO_E_INTERNAL, "cannot create shared memory: %s", strerror(-r));

@@ -98,6 +98,7 @@ struct stream {
 	bool clip_off;
 	bool autostart;
 	uint32_t start_frames; /* out: frames buffered before playback starts */
+	double limit_seconds;  /* in: record this long (at the actual rate) when > 0 */
 	double samplerate;
 
 	struct memfd shm;

@@ -113,12 +113,22 @@ const char *json_str(json_object *obj, const char *name)
 	return json_object_get_string(v);
 }
 
+/* Returns the JSON form of a device (NULL for the default). */
+json_object *device_json(sdc_device device)
+{
+	if (device.by == SDC_DEVICE_BY_QUERY && device.query)
+		return json_object_new_string(device.query);
+	if (device.by == SDC_DEVICE_BY_INDEX && device.index >= 0)
+		return json_object_new_int(device.index);
+	return NULL;
+}
+
 void param_device(json_object *params, const char *name, sdc_device device)
 {
-	if (device.query)
-		json_object_object_add(params, name, json_object_new_string(device.query));
-	else if (device.index >= 0)
-		json_object_object_add(params, name, json_object_new_int(device.index));
+	json_object *v = device_json(device);
+
+	if (v)
+		json_object_object_add(params, name, v);
 }
 
 sdc_device sdc_device_parse(const char *text)
@@ -353,6 +363,8 @@ int sdc_connect(const char *socket_path, sdc_client **ret_client)
 		return err_set(-ENOMEM, "out of memory");
 	c->fd = -1;
 	pthread_mutex_init(&c->lock, NULL);
+	pthread_mutex_init(&c->xfer_lock, NULL);
+	defaults_init(c);
 	if (linebuf_init(&c->in, PROTO_MAX_LINE) < 0) {
 		r = err_set(-ENOMEM, "out of memory");
 		goto fail;
@@ -401,6 +413,17 @@ void sdc_close(sdc_client *c)
 {
 	if (!c)
 		return;
+	/*
+	 * Hanging up makes the daemon end this client's streams; transfer
+	 * threads see that (or the hang-up itself) and stop, so they can be
+	 * joined before the descriptor is closed.
+	 */
+	if (c->fd >= 0)
+		shutdown(c->fd, SHUT_RDWR);
+	transfers_shutdown(c);
+	free(c->default_query[0]);
+	free(c->default_query[1]);
+	pthread_mutex_destroy(&c->xfer_lock);
 	for (int i = 0; i < c->pending_count; i++)
 		close(c->pending_fds[i]);
 	if (c->fd >= 0)

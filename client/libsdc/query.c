@@ -119,7 +119,7 @@ int sdc_query_device(sdc_client *c, sdc_device device, sdc_kind kind, sdc_device
 		json_object_object_add(params, "kind",
 				       json_object_new_string(kind == SDC_KIND_INPUT ? "input"
 										     : "output"));
-	else if (device.index < 0 && !device.query)
+	else if (device.by == SDC_DEVICE_BY_DEFAULT)
 		/* "The default device" needs a kind; without one sounddevice lists them all. */
 		json_object_object_add(params, "kind", json_object_new_string("output"));
 	r = conn_request(c, "query_devices", params, &result, NULL, 0, NULL);

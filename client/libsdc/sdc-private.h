@@ -25,7 +25,43 @@ struct sdc_client {
 	int pending_count;
 	sdc_event_fn event_fn;
 	void *event_userdata;
+
+	sdc_defaults defaults;
+	char *default_query[2]; /* owned copies of the default devices' query strings */
+
+	pthread_mutex_t xfer_lock; /* guards transfers and last_handle */
+	struct transfer *transfers;
+	unsigned last_handle;
 };
+
+/* Fills in a status from its JSON form. */
+void status_from_json(json_object *o, sdc_status *ret);
+
+/* Adds the options every stream command takes to params, defaults resolved. */
+void stream_options_json(sdc_client *c, json_object *params, const sdc_stream_options *o,
+			 int input, int output);
+
+/* Resolves a dtype against the client's default for the direction (0 in, 1 out). */
+sdc_dtype resolve_dtype(const sdc_client *c, sdc_dtype dtype, int which);
+
+/* Returns the wire name of dtype: float64 travels as float32. */
+const char *wire_dtype_name(sdc_dtype dtype);
+
+/*
+ * Sends a stream-creating command and maps the stream it returns.  user_out
+ * and user_in are the caller's dtypes (float64 is converted).
+ */
+int stream_open(sdc_client *c, const char *cmd, json_object *params, sdc_dtype user_out,
+		sdc_dtype user_in, sdc_stream **ret);
+
+/* Returns the capacity of a stream's playback ring in frames (0 without one). */
+uint32_t stream_out_capacity(const sdc_stream *s);
+
+/* Stops and joins every transfer thread (at sdc_close()). */
+void transfers_shutdown(sdc_client *c);
+
+/* Resets the defaults (also at sdc_connect()). */
+void defaults_init(sdc_client *c);
 
 /*
  * Sends cmd with params (owned; NULL for none) and waits for its reply.  On
@@ -39,6 +75,9 @@ int conn_request(sdc_client *c, const char *cmd, json_object *params, json_objec
 
 /* Sets this thread's last error to a library-side error and returns errnum. */
 __attribute__((format(printf, 2, 3))) int err_set(int errnum, const char *fmt, ...);
+
+/* Returns a device's JSON form (id or query), or NULL for the default. */
+json_object *device_json(sdc_device device);
 
 /* Adds a device parameter (id, query or nothing) to params. */
 void param_device(json_object *params, const char *name, sdc_device device);

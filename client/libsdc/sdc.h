@@ -114,16 +114,25 @@ SDC_EXPORT int sdc_dispatch(sdc_client *client, int timeout_ms);
 /*
  * A device as sounddevice names it: a numeric id, a query string of
  * space-separated case-insensitive substrings that must appear in order in
- * "device name, host-API name", or the default (index < 0, query NULL).
+ * "device name, host-API name", or the default.  A zeroed sdc_device is the
+ * default device; build the others with the macros.  The query string is
+ * borrowed: it must stay valid while the call that takes it runs.
  */
+typedef enum sdc_device_by {
+	SDC_DEVICE_BY_DEFAULT = 0,
+	SDC_DEVICE_BY_INDEX,
+	SDC_DEVICE_BY_QUERY,
+} sdc_device_by;
+
 typedef struct sdc_device {
+	sdc_device_by by;
 	int index;
 	const char *query;
 } sdc_device;
 
-#define SDC_DEVICE_DEFAULT ((sdc_device){ -1, NULL })
-#define SDC_DEVICE_INDEX(i) ((sdc_device){ (i), NULL })
-#define SDC_DEVICE_QUERY(s) ((sdc_device){ -1, (s) })
+#define SDC_DEVICE_DEFAULT ((sdc_device){ SDC_DEVICE_BY_DEFAULT, -1, NULL })
+#define SDC_DEVICE_INDEX(i) ((sdc_device){ SDC_DEVICE_BY_INDEX, (i), NULL })
+#define SDC_DEVICE_QUERY(s) ((sdc_device){ SDC_DEVICE_BY_QUERY, -1, (s) })
 
 /*
  * Parses a command-line device argument: a string of digits is an index,
@@ -226,8 +235,8 @@ typedef struct sdc_settings {
 /*
  * Asks whether the settings are supported for input or output.  Returns 0
  * when they are (and, when ret_resolved is not NULL, the settings with the
- * defaults filled in; its device.query is NULL), -ENOTSUP with the
- * daemon's explanation in sdc_last_error() when not.
+ * defaults filled in; its device is by index), -ENOTSUP with the daemon's
+ * explanation in sdc_last_error() when not.
  */
 SDC_EXPORT int sdc_check_input_settings(sdc_client *client, const sdc_settings *settings,
 					sdc_settings *ret_resolved);
@@ -239,6 +248,243 @@ SDC_EXPORT int sdc_check_output_settings(sdc_client *client, const sdc_settings 
  * may be NULL).
  */
 SDC_EXPORT int sdc_get_portaudio_version(sdc_client *client, int *ret_version, char **ret_text);
+
+
+/* ---- Defaults (sounddevice's `default`) -------------------------------- */
+
+/*
+ * Every client has defaults that fill in whatever a call leaves
+ * unspecified, as sounddevice's `default` object does.  Pairs are
+ * [input, output].  Latency: seconds, or SDC_LATENCY_LOW / SDC_LATENCY_HIGH
+ * (the device's default low or high latency).  Flags: SDC_FLAG_*.  Set them
+ * before sharing the client between threads.
+ */
+#define SDC_LATENCY_LOW (-1.0)
+#define SDC_LATENCY_HIGH (-2.0)
+
+#define SDC_FLAG_CLIP_OFF 0x01u
+#define SDC_FLAG_DITHER_OFF 0x02u
+#define SDC_FLAG_NEVER_DROP_INPUT 0x04u
+#define SDC_FLAG_PRIME_OUTPUT_BUFFERS_USING_STREAM_CALLBACK 0x08u
+#define SDC_FLAG_EXCLUSIVE 0x100u
+
+typedef struct sdc_defaults {
+	sdc_device device[2]; /* queries point into the client; valid until the next set */
+	int channels[2];      /* 0: as the call or device decides */
+	sdc_dtype dtype[2];   /* SDC_FLOAT32 unless set */
+	double latency[2];    /* SDC_LATENCY_HIGH unless set */
+	double samplerate;    /* 0: the device's (or running stream's) rate */
+	int blocksize;	      /* 0: as PortAudio likes */
+	unsigned flags;	      /* SDC_FLAG_* */
+} sdc_defaults;
+
+/* Copies the client's current defaults into ret. */
+SDC_EXPORT void sdc_default_get(const sdc_client *client, sdc_defaults *ret);
+
+/* Sets the default devices (query strings are copied). */
+SDC_EXPORT int sdc_default_set_device(sdc_client *client, sdc_device input, sdc_device output);
+SDC_EXPORT int sdc_default_set_channels(sdc_client *client, int input, int output);
+SDC_EXPORT int sdc_default_set_dtype(sdc_client *client, sdc_dtype input, sdc_dtype output);
+SDC_EXPORT int sdc_default_set_latency(sdc_client *client, double input, double output);
+SDC_EXPORT int sdc_default_set_samplerate(sdc_client *client, double samplerate);
+SDC_EXPORT int sdc_default_set_blocksize(sdc_client *client, int blocksize);
+SDC_EXPORT int sdc_default_set_flags(sdc_client *client, unsigned flags);
+
+/* Resets all defaults to their factory values. */
+SDC_EXPORT void sdc_default_reset(sdc_client *client);
+
+/* ---- Status ------------------------------------------------------------ */
+
+/* sounddevice's CallbackFlags (PortAudio's values). */
+#define SDC_INPUT_UNDERFLOW 0x01u
+#define SDC_INPUT_OVERFLOW 0x02u
+#define SDC_OUTPUT_UNDERFLOW 0x04u
+#define SDC_OUTPUT_OVERFLOW 0x08u
+#define SDC_PRIMING_OUTPUT 0x10u
+
+typedef enum sdc_state {
+	SDC_STATE_PREFILL = 0, /* waiting for data or a start */
+	SDC_STATE_RUNNING,
+	SDC_STATE_DRAINING, /* the last output is being played */
+	SDC_STATE_FINISHED,
+	SDC_STATE_FAILED, /* see error_code and error */
+} sdc_state;
+
+typedef struct sdc_status {
+	unsigned handle;
+	sdc_state state;
+	unsigned flags; /* accumulated SDC_* callback flags */
+	unsigned xruns;
+	unsigned long long frames_played;
+	unsigned long long underflow_frames;
+	unsigned long long frames_recorded;
+	unsigned long long overflow_frames;
+	char error_code[32]; /* "" unless the stream failed */
+	char error[256];
+} sdc_status;
+
+/* Returns "input underflow, output underflow" style text for flags ("" for none). */
+SDC_EXPORT const char *sdc_flags_text(unsigned flags, char *buf, size_t size);
+
+/* ---- play, rec, playrec ------------------------------------------------ */
+
+/*
+ * Options every stream takes.  Zero means "use the client's default" for
+ * every member; the tri-state flags take SDC_YES or SDC_NO to override the
+ * default either way.
+ */
+#define SDC_YES 1
+#define SDC_NO (-1)
+
+typedef struct sdc_stream_options {
+	sdc_device input_device;
+	sdc_device output_device;
+	double samplerate;
+	double input_latency;  /* seconds, SDC_LATENCY_LOW or SDC_LATENCY_HIGH */
+	double output_latency;
+	int blocksize;
+	int exclusive; /* SDC_YES: a dedicated, bit-exact PortAudio stream */
+	int clip_off;
+	int dither_off;
+	int never_drop_input;
+	int prime_output_buffers_using_stream_callback;
+	unsigned buffer_frames; /* ring capacity wanted; 0: the library chooses */
+	int keep_previous;	/* nonzero: do not stop this client's previous play/rec/playrec */
+} sdc_stream_options;
+
+typedef struct sdc_play_params {
+	int channels;	 /* the data's channels (required) */
+	sdc_dtype dtype; /* the data's type; default: the client's output dtype */
+	const int *mapping; /* 1-based output channels, one per data channel (or several for mono) */
+	int mapping_count;
+	int loop;     /* nonzero: replay until stopped */
+	int blocking; /* nonzero: return once playback has finished */
+	int detach;   /* nonzero: playback goes on even if the client disconnects */
+	sdc_stream_options opt;
+} sdc_play_params;
+
+typedef struct sdc_rec_params {
+	double duration;    /* sdc_rec_open() with frames < 0: record this many seconds (0: until stopped) */
+	int channels;	    /* channels to record; default: the client's input channels */
+	sdc_dtype dtype;    /* default: the client's input dtype */
+	const int *mapping; /* 1-based input channels to record; overrides channels */
+	int mapping_count;
+	int blocking;
+	sdc_stream_options opt;
+} sdc_rec_params;
+
+typedef struct sdc_playrec_params {
+	int data_channels;     /* the played data's channels (required) */
+	sdc_dtype data_dtype;  /* the played data's type (required) */
+	int channels;	       /* channels to record */
+	sdc_dtype dtype;       /* recorded type; default: data_dtype */
+	const int *input_mapping;
+	int input_mapping_count;
+	const int *output_mapping;
+	int output_mapping_count;
+	int blocking;
+	sdc_stream_options opt;
+} sdc_playrec_params;
+
+/*
+ * Plays frames frames of data (interleaved, of p->dtype; float64 is
+ * converted).  Without p->blocking, returns as soon as playback is under
+ * way; data must stay valid until sdc_wait() or sdc_stop() returns for
+ * the handle (it is read while playing when it is too large to hand over
+ * at once).  Stores the stream's handle in ret_handle (may be NULL).
+ */
+SDC_EXPORT int sdc_play(sdc_client *client, const void *data, size_t frames,
+			const sdc_play_params *p, unsigned *ret_handle);
+
+/*
+ * Records frames frames into buffer (interleaved, of the resolved channels
+ * and dtype: ask sdc_rec_channels() when leaving channels to the defaults).
+ * Without p->blocking, returns at once and fills buffer while recording;
+ * its content is complete once sdc_wait() returns.
+ */
+SDC_EXPORT int sdc_rec(sdc_client *client, void *buffer, size_t frames, const sdc_rec_params *p,
+		       unsigned *ret_handle);
+
+/* Plays data and records into buffer at the same time; both are frames long. */
+SDC_EXPORT int sdc_playrec(sdc_client *client, const void *data, void *buffer, size_t frames,
+			   const sdc_playrec_params *p, unsigned *ret_handle);
+
+/*
+ * Waits until the stream (0: the latest play/rec/playrec) has finished and
+ * stores its status (ret_status may be NULL).  Returns 0; the status says
+ * whether an xrun happened, as sounddevice's wait() returns CallbackFlags.
+ */
+SDC_EXPORT int sdc_wait(sdc_client *client, unsigned handle, sdc_status *ret_status);
+
+/* Stops the stream (0: the latest) at once, discarding what was not played. */
+SDC_EXPORT int sdc_stop(sdc_client *client, unsigned handle);
+
+/* Stores the stream's status now (0: the latest). */
+SDC_EXPORT int sdc_get_status(sdc_client *client, unsigned handle, sdc_status *ret_status);
+
+/* ---- Streaming handles ------------------------------------------------- */
+
+/*
+ * A stream whose data the caller moves itself, for data that is not in
+ * memory at once (files, generators, live input): open it, then write or
+ * read frames as they come.  An sdc_stream belongs to the thread that uses
+ * it; its client may be used from other threads meanwhile.
+ */
+typedef struct sdc_stream sdc_stream;
+
+/*
+ * Opens a playback (frames < 0: open-ended, ended by sdc_stream_end()),
+ * recording (frames < 0: until stopped) or play-and-record stream.
+ * p->blocking and the data pointers of sdc_play/sdc_rec play no part.
+ */
+SDC_EXPORT int sdc_play_open(sdc_client *client, const sdc_play_params *p, long long frames,
+			     sdc_stream **ret_stream);
+SDC_EXPORT int sdc_rec_open(sdc_client *client, const sdc_rec_params *p, long long frames,
+			    sdc_stream **ret_stream);
+SDC_EXPORT int sdc_playrec_open(sdc_client *client, const sdc_playrec_params *p, long long frames,
+				sdc_stream **ret_stream);
+
+/*
+ * Writes frames frames (interleaved, of the stream's output dtype; float64
+ * when opened with SDC_FLOAT64), waiting for room as needed.  Returns the
+ * frames written: all of them, or fewer when the stream ended (then the
+ * status tells why); or a negative errno.
+ */
+SDC_EXPORT long long sdc_stream_write(sdc_stream *stream, const void *data, size_t frames);
+
+/*
+ * Reads up to frames frames, waiting until that many arrived or the stream
+ * ended.  Returns the frames read (0 at the end) or a negative errno.
+ */
+SDC_EXPORT long long sdc_stream_read(sdc_stream *stream, void *buffer, size_t frames);
+
+/*
+ * Like sdc_stream_read() but returns at once with what is there (waiting
+ * at most timeout_ms for the first frame; -1: no limit).
+ */
+SDC_EXPORT long long sdc_stream_read_some(sdc_stream *stream, void *buffer, size_t frames,
+					  int timeout_ms);
+
+/* Marks the end of the output: playback finishes once it is played. */
+SDC_EXPORT int sdc_stream_end(sdc_stream *stream);
+
+/* The stream's handle, for sdc_wait(), sdc_stop() and sdc_get_status(). */
+SDC_EXPORT unsigned sdc_stream_handle(const sdc_stream *stream);
+
+/* The actual sample rate, channels and dtype of each direction. */
+SDC_EXPORT double sdc_stream_samplerate(const sdc_stream *stream);
+SDC_EXPORT int sdc_stream_channels(const sdc_stream *stream, sdc_kind kind);
+SDC_EXPORT sdc_dtype sdc_stream_dtype(const sdc_stream *stream, sdc_kind kind);
+
+/* The status as the shared memory shows it now (no round trip). */
+SDC_EXPORT int sdc_stream_status(const sdc_stream *stream, sdc_status *ret_status);
+
+/*
+ * Unmaps and closes the stream's memory.  The daemon's stream is not
+ * stopped by this (use sdc_stop() first when that is wanted); NULL is
+ * allowed.
+ */
+SDC_EXPORT void sdc_stream_close(sdc_stream *stream);
 
 #ifdef __cplusplus
 }

@@ -122,11 +122,11 @@ int sdctl_cmd_devices(struct sdctl *ctl, int argc, char **argv)
 	if (ctl->json) {
 		json_object *params = NULL;
 
-		if (dev.index >= 0 || dev.query || kind != SDC_KIND_ANY) {
+		if (dev.by != SDC_DEVICE_BY_DEFAULT || kind != SDC_KIND_ANY) {
 			params = json_object_new_object();
-			if (dev.query)
+			if (dev.by == SDC_DEVICE_BY_QUERY)
 				json_object_object_add(params, "device", json_object_new_string(dev.query));
-			else if (dev.index >= 0)
+			else if (dev.by == SDC_DEVICE_BY_INDEX)
 				json_object_object_add(params, "device", json_object_new_int(dev.index));
 			if (kind != SDC_KIND_ANY)
 				json_object_object_add(params, "kind",
@@ -139,7 +139,7 @@ int sdctl_cmd_devices(struct sdctl *ctl, int argc, char **argv)
 	c = sdctl_client(ctl);
 	if (!c)
 		return 1;
-	if (dev.index < 0 && !dev.query && kind == SDC_KIND_ANY)
+	if (dev.by == SDC_DEVICE_BY_DEFAULT && kind == SDC_KIND_ANY)
 		return print_list(c);
 	return print_device(c, dev, kind);
 }

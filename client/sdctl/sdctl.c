@@ -23,6 +23,12 @@ static const struct {
 	{ "hostapis", sdctl_cmd_hostapis, "hostapis [INDEX]                        list host APIs or show one" },
 	{ "check", sdctl_cmd_check, "check [--input|--output] [-d DEV] [-c N] [-f FORMAT] [-r RATE]\n"
 				    "                                           check settings against a device" },
+	{ "play", sdctl_cmd_play, "play [OPTIONS] FILE...                  play files (-d DEV -r RATE -c N -f FORMAT -m MAP\n"
+				  "                                           --latency L --blocksize N --exclusive --loop --detach --raw)" },
+	{ "rec", sdctl_cmd_rec, "rec [OPTIONS] FILE                      record until Ctrl-C or -t SECONDS" },
+	{ "playrec", sdctl_cmd_playrec, "playrec [OPTIONS] IN OUT                play IN and record OUT at once (-d IN,OUT)" },
+	{ "stop", sdctl_cmd_stop, "stop [HANDLE]...                        stop playbacks left with --detach" },
+	{ "status", sdctl_cmd_status, "status                                  what the daemon is doing" },
 	{ "version", sdctl_cmd_version, "version                                 show sdctl, sddaemon and PortAudio versions" },
 };
 

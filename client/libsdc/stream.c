@@ -1,0 +1,401 @@
+/*
+ * libsdc's side of a stream's shared memory: mapping and checking what the
+ * daemon handed over, and moving frames through the rings with eventfd
+ * wake-ups.  An sdc_stream is used by one thread at a time.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ring.h"
+#include "sample.h"
+#include "sdc-private.h"
+#include "shm.h"
+
+struct sdc_dir {
+	int used;
+	struct shm_ring *ctl;
+	unsigned char *data;
+	uint32_t capacity;    /* frames */
+	uint32_t frame_bytes; /* bytes per frame in the ring */
+	uint32_t index;	      /* our own index: write (out) or read (in) */
+	int channels;
+	sdc_dtype user_dtype; /* what the caller passes: float64 is converted */
+	sdc_dtype wire_dtype;
+};
+
+struct sdc_stream {
+	sdc_client *client;
+	unsigned handle;
+	int memfd;
+	int eventfd;
+	int sockfd; /* the client's socket, watched for the daemon going away */
+	void *mem;
+	size_t size;
+	struct shm_header *hdr;
+	double samplerate;
+	struct sdc_dir out, in;
+};
+
+/* Maps a JSON ring description onto the header and checks it against the memory. */
+static int map_dir(sdc_stream *s, struct sdc_dir *d, json_object *info, struct shm_ring *ring,
+		   sdc_dtype user)
+{
+	size_t size;
+
+	if (!info)
+		return 0;
+	d->used = 1;
+	d->ctl = ring;
+	d->capacity = ring->capacity;
+	d->frame_bytes = ring->frame_bytes;
+	d->channels = (int)ring->channels;
+	d->wire_dtype = sdc_dtype_from_name(json_str(info, "dtype"));
+	d->user_dtype = user == SDC_FLOAT64 && d->wire_dtype == SDC_FLOAT32 ? SDC_FLOAT64 : d->wire_dtype;
+	size = sdc_dtype_size(d->wire_dtype);
+	if (!ring_is_pow2(d->capacity) || d->channels < 1 || size == 0 ||
+	    d->frame_bytes != size * (size_t)d->channels || ring->offset < sizeof(struct shm_header) ||
+	    (size_t)ring->offset + (size_t)d->capacity * d->frame_bytes > s->size ||
+	    (uint32_t)json_int(info, "capacity", -1) != d->capacity ||
+	    (uint32_t)json_int(info, "offset", -1) != ring->offset)
+		return err_set(-EPROTO, "sddaemon described an impossible ring");
+	d->data = (unsigned char *)s->mem + ring->offset;
+	return 0;
+}
+
+int stream_open(sdc_client *c, const char *cmd, json_object *params, sdc_dtype user_out,
+		sdc_dtype user_in, sdc_stream **ret)
+{
+	json_object *result = NULL, *out = NULL, *in = NULL;
+	int fds[2] = { -1, -1 }, nfds = 0, r;
+	sdc_stream *s;
+	struct stat st;
+
+	r = conn_request(c, cmd, params, &result, fds, 2, &nfds);
+	if (r < 0)
+		return r;
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		r = err_set(-ENOMEM, "out of memory");
+		goto fail;
+	}
+	s->client = c;
+	s->memfd = fds[0];
+	s->eventfd = fds[1];
+	fds[0] = fds[1] = -1;
+	s->sockfd = c->fd;
+	s->handle = (unsigned)json_int(result, "handle", 0);
+	s->samplerate = json_double(result, "samplerate", 0);
+	s->size = (size_t)json_int(result, "shm_size", 0);
+	if (nfds != 2 || s->memfd < 0 || s->eventfd < 0 || fstat(s->memfd, &st) < 0 ||
+	    (size_t)st.st_size != s->size || s->size < sizeof(struct shm_header)) {
+		r = err_set(-EPROTO, "sddaemon's stream reply lacks its shared memory");
+		goto fail;
+	}
+	s->mem = mmap(NULL, s->size, PROT_READ | PROT_WRITE, MAP_SHARED, s->memfd, 0);
+	if (s->mem == MAP_FAILED) {
+		s->mem = NULL;
+		r = err_set(-errno, "cannot map the stream's memory: %s", strerror(errno));
+		goto fail;
+	}
+	s->hdr = s->mem;
+	if (s->hdr->magic != SHM_MAGIC || s->hdr->version != SHM_VERSION ||
+	    s->hdr->total_bytes != s->size) {
+		r = err_set(-EPROTO, "the stream's memory has an unknown layout (version %u)",
+			    s->hdr->version);
+		goto fail;
+	}
+	json_object_object_get_ex(result, "out", &out);
+	json_object_object_get_ex(result, "in", &in);
+	if ((r = map_dir(s, &s->out, out, &s->hdr->out, user_out)) < 0 ||
+	    (r = map_dir(s, &s->in, in, &s->hdr->in, user_in)) < 0)
+		goto fail;
+	json_object_put(result);
+	*ret = s;
+	return 0;
+fail:
+	if (fds[0] >= 0)
+		close(fds[0]);
+	if (fds[1] >= 0)
+		close(fds[1]);
+	json_object_put(result);
+	sdc_stream_close(s);
+	return r;
+}
+
+void sdc_stream_close(sdc_stream *s)
+{
+	if (!s)
+		return;
+	if (s->mem)
+		munmap(s->mem, s->size);
+	if (s->memfd >= 0)
+		close(s->memfd);
+	if (s->eventfd >= 0)
+		close(s->eventfd);
+	free(s);
+}
+
+uint32_t stream_out_capacity(const sdc_stream *s)
+{
+	return s->out.used ? s->out.capacity : 0;
+}
+
+unsigned sdc_stream_handle(const sdc_stream *s)
+{
+	return s ? s->handle : 0;
+}
+
+double sdc_stream_samplerate(const sdc_stream *s)
+{
+	return s ? s->samplerate : 0;
+}
+
+int sdc_stream_channels(const sdc_stream *s, sdc_kind kind)
+{
+	const struct sdc_dir *d = kind == SDC_KIND_INPUT ? &s->in : &s->out;
+
+	return s && d->used ? d->channels : 0;
+}
+
+sdc_dtype sdc_stream_dtype(const sdc_stream *s, sdc_kind kind)
+{
+	const struct sdc_dir *d = kind == SDC_KIND_INPUT ? &s->in : &s->out;
+
+	return s && d->used ? d->user_dtype : SDC_DTYPE_DEFAULT;
+}
+
+/* Returns the stream's state as the daemon published it. */
+static int state_of(const sdc_stream *s)
+{
+	return (int)atomic_load_explicit(&s->hdr->state, memory_order_acquire);
+}
+
+static int is_over(const sdc_stream *s)
+{
+	int st = state_of(s);
+
+	return st == SHM_STATE_FINISHED || st == SHM_STATE_FAILED;
+}
+
+int sdc_stream_status(const sdc_stream *s, sdc_status *ret)
+{
+	if (!s || !ret)
+		return err_set(-EINVAL, "invalid arguments");
+	memset(ret, 0, sizeof(*ret));
+	ret->handle = s->handle;
+	ret->state = (sdc_state)state_of(s);
+	ret->flags = atomic_load(&s->hdr->flags);
+	ret->xruns = atomic_load(&s->hdr->xrun_count);
+	ret->frames_played = atomic_load(&s->hdr->frames_out);
+	ret->underflow_frames = atomic_load(&s->hdr->silence_out);
+	ret->frames_recorded = atomic_load(&s->hdr->frames_in);
+	ret->overflow_frames = atomic_load(&s->hdr->dropped_in);
+	return 0;
+}
+
+/*
+ * Sleeps until the daemon writes the eventfd, the daemon goes away or
+ * timeout_ms passes.  Returns 0, or -ECONNRESET when the daemon is gone.
+ */
+static int sleep_on_eventfd(sdc_stream *s, int timeout_ms)
+{
+	struct pollfd p[2] = {
+		{ .fd = s->eventfd, .events = POLLIN },
+		{ .fd = s->sockfd, .events = 0 },
+	};
+	uint64_t count;
+
+	if (poll(p, 2, timeout_ms) < 0)
+		return errno == EINTR ? -EINTR : -errno;
+	if (p[0].revents & POLLIN) {
+		if (read(s->eventfd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+			return -errno;
+		return 0;
+	}
+	if (p[1].revents & (POLLHUP | POLLERR))
+		return -ECONNRESET;
+	return 0;
+}
+
+/* Copies n frames from user memory into the ring at d->index, converting float64. */
+static void put_frames(struct sdc_dir *d, const unsigned char *src, uint32_t n)
+{
+	uint32_t offset, first, second;
+
+	ring_spans(d->index, n, d->capacity, &offset, &first, &second);
+	for (int part = 0; part < 2; part++) {
+		uint32_t count = part ? second : first;
+		unsigned char *dst = d->data + (size_t)(part ? 0 : offset) * d->frame_bytes;
+
+		if (!count)
+			continue;
+		if (d->user_dtype == SDC_FLOAT64) {
+			const double *in = (const double *)src;
+			float *o = (float *)dst;
+
+			for (size_t i = 0; i < (size_t)count * (size_t)d->channels; i++)
+				o[i] = (float)in[i];
+			src += (size_t)count * (size_t)d->channels * sizeof(double);
+		} else {
+			memcpy(dst, src, (size_t)count * d->frame_bytes);
+			src += (size_t)count * d->frame_bytes;
+		}
+	}
+}
+
+/* Copies n frames from the ring at d->index into user memory, converting to float64. */
+static void get_frames(struct sdc_dir *d, unsigned char *dst, uint32_t n)
+{
+	uint32_t offset, first, second;
+
+	ring_spans(d->index, n, d->capacity, &offset, &first, &second);
+	for (int part = 0; part < 2; part++) {
+		uint32_t count = part ? second : first;
+		const unsigned char *src = d->data + (size_t)(part ? 0 : offset) * d->frame_bytes;
+
+		if (!count)
+			continue;
+		if (d->user_dtype == SDC_FLOAT64) {
+			const float *in = (const float *)src;
+			double *o = (double *)dst;
+
+			for (size_t i = 0; i < (size_t)count * (size_t)d->channels; i++)
+				o[i] = in[i];
+			dst += (size_t)count * (size_t)d->channels * sizeof(double);
+		} else {
+			memcpy(dst, src, (size_t)count * d->frame_bytes);
+			dst += (size_t)count * d->frame_bytes;
+		}
+	}
+}
+
+/* Bytes one user frame takes. */
+static size_t user_frame_bytes(const struct sdc_dir *d)
+{
+	return sdc_dtype_size(d->user_dtype) * (size_t)d->channels;
+}
+
+long long sdc_stream_write(sdc_stream *s, const void *data, size_t frames)
+{
+	struct sdc_dir *d;
+	const unsigned char *src = data;
+	size_t done = 0;
+
+	if (!s || !s->out.used || (!data && frames))
+		return err_set(-EINVAL, "invalid arguments");
+	d = &s->out;
+	while (done < frames) {
+		uint32_t space, n;
+		int r;
+
+		if (ring_writable(d->ctl, d->capacity, d->index, &space) < 0)
+			return err_set(-EPROTO, "the daemon's ring index is impossible");
+		if (space == 0) {
+			uint32_t want = frames - done < d->capacity / 2 ? (uint32_t)(frames - done)
+								       : d->capacity / 2;
+
+			if (is_over(s))
+				break;
+			ring_wait_prepare(d->ctl, want);
+			if (ring_writable(d->ctl, d->capacity, d->index, &space) == 0 && space > 0) {
+				ring_wait_cancel(d->ctl);
+				continue;
+			}
+			if (is_over(s))
+				break;
+			r = sleep_on_eventfd(s, 1000);
+			if (r < 0)
+				return err_set(r, "%s", r == -ECONNRESET ? "sddaemon went away"
+									  : "interrupted while waiting");
+			continue;
+		}
+		n = frames - done < space ? (uint32_t)(frames - done) : space;
+		put_frames(d, src + done * user_frame_bytes(d), n);
+		d->index += n;
+		ring_produced(d->ctl, d->index);
+		done += n;
+	}
+	return (long long)done;
+}
+
+/* Reads what is there (up to frames), waiting for at least min_frames or the end. */
+static long long read_frames(sdc_stream *s, void *buffer, size_t frames, size_t min_frames,
+			     int timeout_ms)
+{
+	struct sdc_dir *d;
+	unsigned char *dst = buffer;
+	size_t done = 0;
+
+	if (!s || !s->in.used || (!buffer && frames))
+		return err_set(-EINVAL, "invalid arguments");
+	d = &s->in;
+	while (done < frames) {
+		uint32_t fill, n;
+		int r;
+
+		if (ring_readable(d->ctl, d->capacity, d->index, &fill) < 0)
+			return err_set(-EPROTO, "the daemon's ring index is impossible");
+		if (fill == 0) {
+			uint32_t want;
+
+			if (done >= min_frames)
+				break;
+			want = min_frames - done < d->capacity / 2 ? (uint32_t)(min_frames - done)
+								    : d->capacity / 2;
+			if (is_over(s)) {
+				/* The last frames may have landed just before the end was published. */
+				if (ring_readable(d->ctl, d->capacity, d->index, &fill) == 0 && fill > 0)
+					continue;
+				break;
+			}
+			ring_wait_prepare(d->ctl, want ? want : 1);
+			if (ring_readable(d->ctl, d->capacity, d->index, &fill) == 0 && fill > 0) {
+				ring_wait_cancel(d->ctl);
+				continue;
+			}
+			if (is_over(s))
+				continue;
+			r = sleep_on_eventfd(s, timeout_ms < 0 ? 1000 : timeout_ms);
+			if (r < 0)
+				return err_set(r, "%s", r == -ECONNRESET ? "sddaemon went away"
+									  : "interrupted while waiting");
+			if (timeout_ms >= 0 && done == 0) {
+				/* One wait only: report what came (maybe nothing). */
+				min_frames = 0;
+			}
+			continue;
+		}
+		n = frames - done < fill ? (uint32_t)(frames - done) : fill;
+		get_frames(d, dst + done * user_frame_bytes(d), n);
+		d->index += n;
+		ring_consumed(d->ctl, d->index);
+		done += n;
+	}
+	return (long long)done;
+}
+
+long long sdc_stream_read(sdc_stream *s, void *buffer, size_t frames)
+{
+	return read_frames(s, buffer, frames, frames, -1);
+}
+
+long long sdc_stream_read_some(sdc_stream *s, void *buffer, size_t frames, int timeout_ms)
+{
+	return read_frames(s, buffer, frames, 1, timeout_ms);
+}
+
+int sdc_stream_end(sdc_stream *s)
+{
+	if (!s || !s->out.used)
+		return err_set(-EINVAL, "the stream has no output");
+	/* After the last write_index store (release) in sdc_stream_write(). */
+	atomic_store_explicit(&s->out.ctl->eof, 1, memory_order_release);
+	return 0;
+}

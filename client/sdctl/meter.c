@@ -1,0 +1,85 @@
+/* Level metering for sdctl rec and sdctl meter. */
+#include "meter.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+void meter_init(struct meter *m, int channels)
+{
+	memset(m, 0, sizeof(*m));
+	m->channels = channels < METER_MAX_CHANNELS ? channels : METER_MAX_CHANNELS;
+}
+
+void meter_reset(struct meter *m)
+{
+	int channels = m->channels;
+
+	meter_init(m, channels);
+}
+
+/* Reads sample i of a buffer of dtype as a float in [-1, 1]. */
+static double sample_at(const void *buf, size_t i, sdc_dtype dtype)
+{
+	const unsigned char *b = buf;
+
+	switch (dtype) {
+	case SDC_FLOAT32:
+		return ((const float *)buf)[i];
+	case SDC_FLOAT64:
+		return ((const double *)buf)[i];
+	case SDC_INT32:
+		return ((const int32_t *)buf)[i] / 2147483648.0;
+	case SDC_INT24:
+		return (double)((int32_t)((uint32_t)b[3 * i] << 8 | (uint32_t)b[3 * i + 1] << 16 |
+					  (uint32_t)b[3 * i + 2] << 24) >> 8) / 8388608.0;
+	case SDC_INT16:
+		return ((const int16_t *)buf)[i] / 32768.0;
+	case SDC_INT8:
+		return ((const int8_t *)buf)[i] / 128.0;
+	case SDC_UINT8:
+		return ((int)b[i] - 128) / 128.0;
+	default:
+		return 0;
+	}
+}
+
+void meter_add(struct meter *m, const void *frames, size_t count, sdc_dtype dtype, int channels)
+{
+	for (size_t f = 0; f < count; f++)
+		for (int c = 0; c < m->channels && c < channels; c++) {
+			double v = sample_at(frames, f * (size_t)channels + (size_t)c, dtype);
+			double a = fabs(v);
+
+			if (a > m->peak[c])
+				m->peak[c] = a;
+			if (a >= 1.0 - 1e-9 || (dtype != SDC_FLOAT32 && dtype != SDC_FLOAT64 &&
+						 (v <= -1.0 + 1e-9)))
+				m->clipped[c] = 1;
+			m->sumsq[c] += v * v;
+		}
+	m->count += count;
+}
+
+double meter_db(double linear)
+{
+	double db = linear > 0 ? 20.0 * log10(linear) : -INFINITY;
+
+	return db < -120 ? -120 : db;
+}
+
+void meter_print(const struct meter *m, FILE *f, const char *prefix, int width)
+{
+	fputs(prefix, f);
+	for (int c = 0; c < m->channels; c++) {
+		double peak = meter_db(m->peak[c]);
+		double rms = meter_db(m->count ? sqrt(m->sumsq[c] / (double)m->count) : 0);
+		/* The bar spans -60 dBFS to 0 dBFS. */
+		int fill = peak <= -60 ? 0 : (int)((peak + 60) / 60 * width + 0.5);
+
+		fprintf(f, " %d [", c + 1);
+		for (int i = 0; i < width; i++)
+			fputc(i < fill ? '#' : (i == width - 1 && m->clipped[c] ? '!' : '.'), f);
+		fprintf(f, "] %6.1f pk %6.1f rms dBFS%s", peak, rms, m->clipped[c] ? " CLIP" : "");
+	}
+}
