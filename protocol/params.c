@@ -37,10 +37,17 @@ int proto_get_int(const struct proto_request *req, const char *name, int64_t min
 	if (json_object_get_type(v) == json_type_double) {
 		double d = json_object_get_double(v);
 
-		/* 48000.0 is as good as 48000, but 0.5 frames is not. */
-		if (!isfinite(d) || d != floor(d) || d < (double)min || d > (double)max)
+		/*
+		 * 48000.0 is as good as 48000, but 0.5 frames is not.  Only
+		 * doubles in [-2^63, 2^63) convert to int64_t; the bounds are
+		 * compared after the conversion, because (double)INT64_MAX
+		 * rounds up to 2^63.
+		 */
+		if (!isfinite(d) || d != floor(d) || d < -0x1p63 || d >= 0x1p63)
 			goto range;
 		x = (int64_t)d;
+		if (x < min || x > max)
+			goto range;
 	} else if (json_object_get_type(v) == json_type_int) {
 		/* json-c saturates huge numbers at INT64_MIN/INT64_MAX, which the range check catches. */
 		x = json_object_get_int64(v);

@@ -159,6 +159,10 @@ int proto_parse_request(const char *line, size_t len, struct proto_request *req,
 		return proto_error_set(err, PROTO_E_INVALID_REQUEST, "request has no \"cmd\"");
 	if (!json_object_is_type(cmd, json_type_string))
 		return proto_error_set(err, PROTO_E_INVALID_REQUEST, "\"cmd\" must be a string");
+	/* Else "ping\u0000junk" would run as "ping". */
+	if (strlen(json_object_get_string(cmd)) != (size_t)json_object_get_string_len(cmd))
+		return proto_error_set(err, PROTO_E_INVALID_REQUEST,
+				       "\"cmd\" contains a NUL character");
 	req->cmd = json_object_get_string(cmd);
 	return 0;
 }
@@ -231,6 +235,26 @@ char *proto_format_ok(json_object *id, json_object *result, size_t *ret_len)
 	return line;
 }
 
+/*
+ * Returns a JSON string holding s.  Error texts are cut to fit their
+ * buffers, and messages cut the strings they quote ("%.64s"), possibly in
+ * the middle of a multi-byte sequence; the bytes of such a sequence are
+ * replaced by U+FFFD so that every line stays valid UTF-8.
+ */
+static json_object *new_text(const char *s)
+{
+	size_t len = strlen(s);
+	json_object *o;
+	char *fixed;
+
+	if (utf8_check(s, len) == len)
+		return json_object_new_string(s);
+	fixed = utf8_sanitize(s);
+	o = json_object_new_string(fixed ? fixed : "");
+	free(fixed);
+	return o;
+}
+
 char *proto_format_error(json_object *id, const struct proto_error *err, size_t *ret_len)
 {
 	json_object *obj = json_object_new_object();
@@ -242,18 +266,17 @@ char *proto_format_error(json_object *id, const struct proto_error *err, size_t 
 	add_id(obj, id);
 	json_object_object_add(obj, "ok", json_object_new_boolean(0));
 	json_object_object_add(e, "code", json_object_new_string(proto_errcode_name(err->code)));
-	json_object_object_add(e, "message", json_object_new_string(err->message));
+	json_object_object_add(e, "message", new_text(err->message));
 	if (err->pa_error) {
 		json_object_object_add(e, "pa_error", json_object_new_int(err->pa_error));
-		json_object_object_add(e, "pa_error_text",
-				       json_object_new_string(err->pa_error_text));
+		json_object_object_add(e, "pa_error_text", new_text(err->pa_error_text));
 	}
 	if (err->has_host_error) {
 		json_object *h = json_object_new_object();
 
 		json_object_object_add(h, "hostapi", json_object_new_int(err->host_api));
 		json_object_object_add(h, "code", json_object_new_int64(err->host_error));
-		json_object_object_add(h, "text", json_object_new_string(err->host_error_text));
+		json_object_object_add(h, "text", new_text(err->host_error_text));
 		json_object_object_add(e, "host_error", h);
 	}
 	if (err->details) {

@@ -86,7 +86,9 @@ __attribute__((format(printf, 3, 4))) int proto_error_set(struct proto_error *er
 							  const char *fmt, ...);
 
 /* Like proto_error_set() with a va_list. */
-int proto_error_setv(struct proto_error *err, enum proto_errcode code, const char *fmt, va_list ap);
+__attribute__((format(printf, 3, 0))) int proto_error_setv(struct proto_error *err,
+							      enum proto_errcode code,
+							      const char *fmt, va_list ap);
 
 /*
  * A parsed request.  root owns the whole object; id and cmd point into it.
