@@ -74,6 +74,44 @@ void client_close(struct client *c)
 /* Updates the events the poll handle waits for. */
 static void update_poll(struct client *c);
 
+static void on_reaper(uv_idle_t *idle)
+{
+	client_reap_doomed(idle->data);
+}
+
+void client_reap_doomed(struct daemon *d)
+{
+	struct list *pos, *tmp;
+
+	uv_idle_stop(&d->reaper);
+	list_for_each_safe(pos, tmp, &d->clients)
+	{
+		struct client *c = list_entry(pos, struct client, link);
+
+		if (c->doomed)
+			client_close(c);
+	}
+}
+
+/*
+ * Marks a failed connection to be closed from the loop: the caller may be
+ * deep inside code that uses the client's streams.
+ */
+static void doom(struct client *c)
+{
+	if (c->doomed || c->closed)
+		return;
+	c->doomed = true;
+	if (c->poll_events) {
+		uv_poll_stop(&c->poll);
+		c->poll_events = 0;
+	}
+	if (!uv_is_active((uv_handle_t *)&c->daemon->reaper)) {
+		c->daemon->reaper.data = c->daemon;
+		uv_idle_start(&c->daemon->reaper, on_reaper);
+	}
+}
+
 /* Sends what the queue holds; returns 0 or a negative errno on a dead connection. */
 static int flush(struct client *c)
 {
@@ -132,15 +170,15 @@ int client_send(struct client *c, char *line, size_t len, const int *fds, int nf
 
 	if (!line)
 		return -ENOMEM;
-	if (c->closed || nfds > CLIENT_MAX_FDS) {
+	if (c->closed || c->doomed || nfds > CLIENT_MAX_FDS) {
 		free(line);
-		return c->closed ? -ENOTCONN : -EINVAL;
+		return c->closed || c->doomed ? -ENOTCONN : -EINVAL;
 	}
 	if (c->out_bytes + len > c->daemon->opt.max_output_queue) {
 		free(line);
 		log_warning("Client %u (pid %d) does not read its messages (%zu bytes queued); dropping it",
 			    c->id, (int)c->cred.pid, c->out_bytes);
-		client_close(c);
+		doom(c);
 		return -ENOBUFS;
 	}
 	m = calloc(1, sizeof(*m));
@@ -170,7 +208,7 @@ int client_send(struct client *c, char *line, size_t len, const int *fds, int nf
 	r = flush(c);
 	if (r < 0) {
 		log_debug("Client %u: send failed: %s", c->id, strerror(-r));
-		client_close(c);
+		doom(c);
 		return r;
 	}
 	update_poll(c);
@@ -204,7 +242,7 @@ int client_event(struct client *c, const char *event, json_object *fields)
 
 void client_close_after_flush(struct client *c)
 {
-	if (c->closed)
+	if (c->closed || c->doomed)
 		return;
 	c->closing = true;
 	if (!c->out_head)
@@ -288,7 +326,7 @@ static void read_requests(struct client *c)
 		linebuf_commit(&c->in, (size_t)n);
 		while ((r = linebuf_next(&c->in, &line, &len)) == 1) {
 			handle_line(c, line, len);
-			if (c->closed || c->closing)
+			if (c->closed || c->closing || c->doomed)
 				return;
 		}
 		if (r == -EMSGSIZE) {
@@ -327,7 +365,7 @@ static void on_client_ready(uv_poll_t *handle, int status, int events)
 	}
 	if ((events & (UV_READABLE | UV_DISCONNECT)) && !c->closing)
 		read_requests(c);
-	if (c->closed)
+	if (c->closed || c->doomed)
 		return;
 	if (c->closing && !c->out_head) {
 		client_close(c);
@@ -340,7 +378,7 @@ static void update_poll(struct client *c)
 {
 	int events = 0;
 
-	if (c->closed)
+	if (c->closed || c->doomed)
 		return;
 	if (!c->closing && c->out_bytes <= BACKPRESSURE_BYTES)
 		events |= UV_READABLE | UV_DISCONNECT;

@@ -35,6 +35,7 @@ struct client {
 	size_t out_bytes; /* bytes queued and not yet sent */
 	int poll_events;
 	bool closing; /* reads nothing more; closes once the queue is sent */
+	bool doomed;  /* the connection failed: it is closed from the loop, not from the caller */
 	bool closed;  /* uv_close() was called */
 	int protocol; /* version agreed by "hello" */
 	struct list streams; /* struct stream, by client_link, oldest first */
@@ -66,5 +67,13 @@ int client_event(struct client *c, const char *event, json_object *fields);
 /* Closes the connection after the queued messages are sent. */
 void client_close_after_flush(struct client *c);
 
-/* Closes the connection at once. */
+/*
+ * Closes the connection at once (its streams stop).  Never call it from
+ * code that may run inside engine or command callbacks for the same
+ * client: sending functions mark a failed connection doomed instead, and
+ * the loop closes it from an idle callback.
+ */
 void client_close(struct client *c);
+
+/* Closes every doomed client; run from the loop's idle handle. */
+void client_reap_doomed(struct daemon *d);

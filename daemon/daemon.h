@@ -43,6 +43,7 @@ struct daemon {
 	struct access access;	   /* who may connect (allow_users, allow_groups) */
 	const struct conf *cmdline; /* settings from the command line: they win over the file */
 	struct notify notify;	   /* readiness, status and watchdog for systemd */
+	uv_idle_t reaper; /* closes doomed clients outside of any callback chain */
 	uv_signal_t sigint, sigterm, sighup;
 	uv_check_t housekeeping;   /* runs deferred work after each loop iteration */
 	bool rescan_pending;	   /* a device rescan waits for device streams to close */

@@ -537,6 +537,9 @@ void engine_devstream_notify(struct engine *e, struct devstream *ds)
 			struct stream *s = list->dirs[0]->stream;
 
 			handle_stream(e, s);
+			/* Finishing an exclusive stream closes its device stream and may free s. */
+			if (ds->closing)
+				return;
 			if (!stream_is_over(s)) {
 				if (s->out.used && atomic_load(&s->out.done))
 					output_finished(e, s);

@@ -438,6 +438,7 @@ int main(int argc, char **argv)
 	d.loop = &loop;
 	list_init(&d.clients);
 	engine_init(&d.engine, &d);
+	uv_idle_init(&loop, &d.reaper);
 
 	r = devices_init(&d.devices);
 	if (r < 0)

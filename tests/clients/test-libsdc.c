@@ -1,0 +1,218 @@
+/*
+ * libsdc against a running sddaemon (started by test_libsdc.py with the
+ * virtual ALSA devices): connecting, typed queries, defaults, and
+ * sdc_play/sdc_rec/sdc_playrec on caller memory, in TAP.  The socket comes
+ * from $SDDAEMON_SOCKET and the capture source's path from $SDD_TEST_INPUT.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sdc.h"
+#include "tap.h"
+
+/* Reads the first bytes of the capture source that t_in plays. */
+static unsigned char *read_input(size_t bytes)
+{
+	const char *path = getenv("SDD_TEST_INPUT");
+	unsigned char *buf = malloc(bytes);
+	FILE *f = path ? fopen(path, "rb") : NULL;
+
+	if (!f || !buf || fread(buf, 1, bytes, f) != bytes) {
+		free(buf);
+		buf = NULL;
+	}
+	if (f)
+		fclose(f);
+	return buf;
+}
+
+static void test_connect_errors(void)
+{
+	sdc_client *c = NULL;
+	int r = sdc_connect("/nonexistent/sddaemon.sock", &c);
+
+	CHECK(r == -ENOENT && !c, "connecting to a missing socket fails with -ENOENT");
+	CHECK(strstr(sdc_last_error()->message, "is it running?") != NULL,
+	      "the error says what to check");
+	CHECK(sdc_connect(NULL, NULL) == -EINVAL, "NULL out-parameter is -EINVAL, not a crash");
+}
+
+static void test_queries(sdc_client *c)
+{
+	sdc_device_info *devs, info;
+	size_t n;
+	int in, out;
+
+	CHECK(sdc_query_devices(c, &devs, &n) == 0 && n >= 5, "sdc_query_devices lists the devices");
+	sdc_device_list_free(devs, n);
+	CHECK(sdc_query_device(c, SDC_DEVICE_QUERY("t_out2"), SDC_KIND_OUTPUT, &info) == 0 &&
+		      strcmp(info.name, "t_out2") == 0,
+	      "query by string");
+	sdc_device_info_clear(&info);
+	CHECK(sdc_query_device(c, SDC_DEVICE_QUERY("t_"), SDC_KIND_ANY, &info) == -ENOTUNIQ &&
+		      strcmp(sdc_last_error()->code, "device_ambiguous") == 0,
+	      "ambiguous query is -ENOTUNIQ with the daemon's code");
+	CHECK(sdc_query_device(c, SDC_DEVICE_INDEX(9999), SDC_KIND_ANY, &info) == -ENODEV,
+	      "unknown id is -ENODEV");
+	CHECK(sdc_default_device(c, &in, &out) == 0 && in >= 0 && out >= 0, "default devices");
+	{
+		sdc_settings s = { .device = SDC_DEVICE_QUERY("t_out"), .channels = 2,
+				   .dtype = SDC_FLOAT64, .samplerate = 3 };
+
+		CHECK(sdc_check_output_settings(c, &s, NULL) == -ENOTSUP &&
+			      sdc_last_error()->pa_error == -9997,
+		      "unsupported settings carry PortAudio's error");
+	}
+}
+
+static void test_defaults(sdc_client *c)
+{
+	sdc_defaults d;
+
+	sdc_default_get(c, &d);
+	CHECK(d.dtype[0] == SDC_FLOAT32 && d.dtype[1] == SDC_FLOAT32 &&
+		      d.latency[1] == SDC_LATENCY_HIGH && d.device[0].by == SDC_DEVICE_BY_DEFAULT,
+	      "factory defaults are sounddevice's");
+	{
+		char name[] = "t_out";
+
+		CHECK(sdc_default_set_device(c, SDC_DEVICE_QUERY("t_in"), SDC_DEVICE_QUERY(name)) == 0,
+		      "set default devices");
+		strcpy(name, "xxxxx");
+		sdc_default_get(c, &d);
+		CHECK(strcmp(d.device[1].query, "t_out") == 0, "the default device's query is copied");
+	}
+	CHECK(sdc_default_set_latency(c, -5, 0.1) == -EINVAL, "bad latency rejected");
+	CHECK(sdc_default_set_dtype(c, (sdc_dtype)99, SDC_INT16) == -EINVAL, "bad dtype rejected");
+	CHECK(sdc_default_set_samplerate(c, 48000) == 0 && sdc_default_set_channels(c, 2, 2) == 0,
+	      "set rate and channels");
+}
+
+static void test_play_float64(sdc_client *c)
+{
+	enum { FRAMES = 4800 };
+	double *data = malloc(sizeof(double) * FRAMES * 2);
+	sdc_play_params p = { .channels = 2, .dtype = SDC_FLOAT64, .blocking = 1 };
+	sdc_status st;
+	unsigned handle = 0;
+
+	for (int i = 0; i < FRAMES * 2; i++)
+		data[i] = sin(i * 0.01) * 0.5;
+	CHECK(sdc_play(c, data, FRAMES, &p, &handle) == 0 && handle > 0,
+	      "blocking play of float64 data on the default device");
+	CHECK(sdc_get_status(c, handle, &st) == 0 && st.state == SDC_STATE_FINISHED &&
+		      st.frames_played == FRAMES,
+	      "all frames were played (%llu)", st.frames_played);
+	CHECK(sdc_get_status(c, 0, &st) == 0 && st.handle == handle, "handle 0 means the latest");
+	free(data);
+}
+
+static void test_play_large_nonblocking(sdc_client *c)
+{
+	/* Larger than a ring: the library's transfer thread feeds the rest. */
+	size_t frames = 48000 * 3;
+	sdc_play_params p = { .channels = 2, .dtype = SDC_INT16, .opt.buffer_frames = 8192,
+			      .opt.exclusive = SDC_YES };
+	int16_t *data = malloc(frames * 2 * sizeof(int16_t));
+	unsigned handle;
+	sdc_status st;
+
+	for (size_t i = 0; i < frames * 2; i++)
+		data[i] = (int16_t)(i * 7);
+	CHECK(sdc_play(c, data, frames, &p, &handle) == 0, "non-blocking play returns");
+	CHECK(sdc_wait(c, handle, &st) == 0 && st.frames_played == frames &&
+		      st.state == SDC_STATE_FINISHED,
+	      "wait: every frame played through an 8192-frame ring (%llu)", st.frames_played);
+	free(data);
+}
+
+static void test_rec_exact(sdc_client *c)
+{
+	enum { FRAMES = 9600 };
+	int16_t *buf = calloc(FRAMES * 2, sizeof(int16_t));
+	unsigned char *want = read_input(FRAMES * 2 * sizeof(int16_t));
+	sdc_rec_params p = { .channels = 2, .dtype = SDC_INT16,
+			     .opt = { .exclusive = SDC_YES } };
+	unsigned handle;
+	sdc_status st;
+
+	CHECK(want != NULL, "the capture source is readable");
+	CHECK(sdc_rec(c, buf, FRAMES, &p, &handle) == 0, "non-blocking rec returns");
+	CHECK(sdc_wait(c, handle, &st) == 0 && st.frames_recorded == FRAMES,
+	      "wait: %llu frames recorded", st.frames_recorded);
+	CHECK(want && memcmp(buf, want, FRAMES * 2 * sizeof(int16_t)) == 0,
+	      "the caller's buffer holds the input, bit for bit");
+	free(buf);
+	free(want);
+}
+
+static void test_stop_and_errors(sdc_client *c)
+{
+	float tone[2 * 4096];
+	sdc_play_params p = { .channels = 2, .dtype = SDC_FLOAT32, .loop = 1 };
+	sdc_status st;
+	unsigned handle;
+
+	memset(tone, 0, sizeof(tone));
+	CHECK(sdc_play(c, tone, 4096, &p, &handle) == 0, "looped play starts");
+	CHECK(sdc_stop(c, handle) == 0, "stop");
+	CHECK(sdc_get_status(c, handle, &st) == 0 && st.state == SDC_STATE_FINISHED, "stopped");
+	CHECK(sdc_get_status(c, 999999, &st) == -ENOENT, "an unknown handle is -ENOENT");
+	p.channels = 0;
+	CHECK(sdc_play(c, tone, 10, &p, NULL) == -EINVAL, "play without channels is -EINVAL");
+	{
+		sdc_rec_params r = { .channels = 2, .opt.output_device = SDC_DEVICE_DEFAULT,
+				     .opt.input_device = SDC_DEVICE_QUERY("nothing matches this") };
+		float buf[16];
+
+		CHECK(sdc_rec(c, buf, 8, &r, NULL) == -ENODEV, "rec on a missing device is -ENODEV");
+	}
+}
+
+static void test_stream_handles(sdc_client *c)
+{
+	sdc_play_params p = { .channels = 1, .dtype = SDC_INT16, .opt.exclusive = SDC_YES };
+	int16_t block[1000];
+	sdc_stream *s;
+	sdc_status st;
+	long long total = 0;
+
+	for (int i = 0; i < 1000; i++)
+		block[i] = (int16_t)i;
+	CHECK(sdc_play_open(c, &p, -1, &s) == 0, "an open-ended playback stream");
+	CHECK(sdc_stream_channels(s, SDC_KIND_OUTPUT) == 1 &&
+		      sdc_stream_dtype(s, SDC_KIND_OUTPUT) == SDC_INT16 && sdc_stream_samplerate(s) == 48000,
+	      "stream properties");
+	for (int i = 0; i < 200; i++)
+		total += sdc_stream_write(s, block, 1000);
+	CHECK(total == 200000, "200000 frames written through the ring");
+	CHECK(sdc_stream_end(s) == 0, "end mark");
+	CHECK(sdc_wait(c, sdc_stream_handle(s), &st) == 0 && st.frames_played == 200000,
+	      "all of them played (%llu)", st.frames_played);
+	CHECK(sdc_stream_read(s, block, 10) == -EINVAL, "reading a playback stream is -EINVAL");
+	sdc_stream_close(s);
+}
+
+int main(void)
+{
+	sdc_client *c;
+
+	test_connect_errors();
+	if (sdc_connect(NULL, &c) < 0) {
+		CHECK(0, "connect: %s", sdc_last_error()->message);
+		return tap_done();
+	}
+	test_queries(c);
+	test_defaults(c);
+	test_play_float64(c);
+	test_play_large_nonblocking(c);
+	test_rec_exact(c);
+	test_stop_and_errors(c);
+	test_stream_handles(c);
+	sdc_close(c);
+	return tap_done();
+}
