@@ -366,8 +366,9 @@ int conf_load_file(struct conf *c, const char *path, struct conf_error *err)
 		parse_error(err, path, 0, "cannot open the file: %s", strerror(-r));
 		return r;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		r = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+	/* A character device is allowed for --config /dev/null: it reads as empty. */
+	if (fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISCHR(st.st_mode))) {
+		r = -EINVAL;
 		parse_error(err, path, 0, "not a regular file");
 		goto out;
 	}

@@ -1,0 +1,441 @@
+"""The configuration file and what it controls: --check-config, errors that
+name the line, options over the file, SIGHUP with a changed and with a broken
+file, the access lists, the limits, the idle time and the device rescan."""
+
+import os
+import pwd
+import grp
+import signal
+import socket
+import subprocess
+import sys
+
+import harness
+from harness import Conn, Failure, check, check_eq
+from systemd_harness import Daemon, Skip, expect_refused, run_tests, todo
+
+OTHER_UID = os.getuid() + 1  # a uid that is not ours
+
+
+def check_config(*args, config_text=None):
+    """Runs sddaemon --check-config; returns (status, stdout, stderr)."""
+    d = Daemon(config=config_text, name="sdd-check")
+    try:
+        p = subprocess.run(d.command()[:3] + ["--check-config"] + list(args), env=d.env,
+                           capture_output=True, text=True, timeout=60)
+        return p.returncode, p.stdout, p.stderr, d.config
+    finally:
+        d.cleanup()
+
+
+def settings(text):
+    """Parses --check-config's output into a dict (commented keys are left out)."""
+    return dict(l.split(" = ", 1) if " = " in l else (l.rstrip(" ="), "")
+                for l in text.splitlines() if l and not l.startswith("#"))
+
+
+# ------------------------------------------------------------ check-config
+
+def test_check_config_prints_the_settings():
+    status, out, err, _ = check_config(config_text="""
+# A comment, and blank lines
+default_output_device = "t_out"
+max_clients = 7
+max_shm_per_client = 1048576
+allow_groups = root
+""")
+    check_eq(status, 0, "status: " + err)
+    s = settings(out)
+    check_eq(s.get("default_output_device"), "t_out", "default_output_device")
+    check_eq(s.get("max_clients"), "7", "max_clients")
+    check_eq(s.get("max_shm_per_client"), "1M", "max_shm_per_client")
+    check_eq(s.get("allow_groups"), "root", "allow_groups")
+    check_eq(s.get("max_streams_per_client"), "16", "defaults for the rest")
+    check("#allow_users = " in out, "an unset list is shown commented out")
+
+
+def test_check_config_names_the_file_and_line():
+    status, out, err, path = check_config(config_text="max_clients = 3\n\nmax_clinets = 4\n")
+    check_eq(status, 1, "status")
+    check("%s:3: unknown key 'max_clinets'" % path in err, "the error names file and line: " + err)
+    check_eq(out, "", "nothing printed on stdout")
+
+
+def test_options_win_over_the_file():
+    status, out, err, _ = check_config("--max-clients", "9", "--log-level", "debug",
+                                       config_text="max_clients = 3\nlog_level = error\n"
+                                                   "device_idle_time = 2\n")
+    check_eq(status, 0, "status: " + err)
+    s = settings(out)
+    check_eq(s.get("max_clients"), "9", "--max-clients wins")
+    check_eq(s.get("log_level"), "debug", "--log-level wins")
+    check_eq(s.get("device_idle_time"), "2", "the file's other keys stay")
+
+
+def test_bad_option_value():
+    status, out, err, _ = check_config("--max-shm-per-client", "lots")
+    check_eq(status, 2, "status for a bad option")
+    check("--max-shm-per-client: 'lots' is not a size" in err, "the error says which option: " + err)
+
+
+def test_missing_explicit_config_is_an_error():
+    d = Daemon(name="sdd-missing")
+    try:
+        os.unlink(d.config)
+        p = subprocess.run(d.command(), env=d.env, capture_output=True, text=True, timeout=60)
+        check_eq(p.returncode, 1, "status")
+        check("%s: cannot open the file" % d.config in p.stderr, "the error: " + p.stderr)
+    finally:
+        d.cleanup()
+
+
+def test_bad_config_stops_the_start():
+    d = Daemon(config="log_level = info\nmax_clients = -3\n", name="sdd-bad")
+    try:
+        p = subprocess.run(d.command() + ["--socket", d.socket], env=d.env,
+                           capture_output=True, text=True, timeout=60)
+        check_eq(p.returncode, 1, "status")
+        check("%s:2: max_clients: '-3' is not a whole number from 1 to 1000000" % d.config
+              in p.stderr, "the error names file and line: " + p.stderr)
+        check(not os.path.exists(d.socket), "no socket was created")
+        check(not d.notify.snapshot(), "nothing was sent to systemd")
+    finally:
+        d.cleanup()
+
+
+# ------------------------------------------------------------------ reload
+
+def refused_code(d):
+    """Connects once more; returns the refusal code, or None when served."""
+    conn = d.connect()
+    try:
+        try:
+            conn.send({"id": 1, "cmd": "ping"})
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # refused and closed before the request: the error line is still there
+        msg = conn.read_message()
+        if msg is not None and msg.get("id") == 1 and msg.get("ok"):
+            return None
+        check(msg is not None and msg.get("id") is None, "a refusal: %r" % (msg,))
+        return msg["error"]["code"]
+    finally:
+        conn.close()
+
+
+def test_reload_applies_a_changed_config():
+    d = Daemon(config="max_clients = 2\ndefault_output_device = t_out\n", name="sdd-reload")
+    try:
+        d.start()
+        first, second = d.connect(), d.connect()
+        check_eq(first.call("default_device")[1], 1, "t_out (device 1) is the default output")
+        second.call("ping")
+        check_eq(refused_code(d), "limit_exceeded", "a third client is over max_clients = 2")
+
+        d.write_config("max_clients = 3\ndefault_output_device = \"t_out2\"\n")
+        d.reload()
+        check_eq(first.call("default_device")[1], 2, "t_out2 (device 2) after the reload")
+        check_eq(refused_code(d), None, "a third client is welcome with max_clients = 3")
+        check("Reloaded the configuration" in d.read_log(), "the log says so")
+        first.close()
+        second.close()
+        check_eq(d.stop(), 0, "exit status")
+    finally:
+        d.cleanup()
+
+
+def test_reload_keeps_the_settings_when_the_file_is_broken():
+    d = Daemon(config="max_clients = 2\ndefault_output_device = t_out2\n", name="sdd-broken")
+    try:
+        d.start()
+        a, b = d.connect(), d.connect()
+        a.call("ping")
+        b.call("ping")
+
+        d.write_config("max_clients = 50\ndefault_output_device = t_out\nthis line is wrong\n")
+        d.reload()
+        d.wait_log("%s:3: expected 'key = value'; keeping the previous settings" % d.config)
+        check_eq(a.call("default_device")[1], 2, "the default output is still t_out2")
+        check_eq(refused_code(d), "limit_exceeded", "max_clients is still 2, not 50")
+
+        d.write_config("max_clients = 50\n")
+        d.reload()
+        check_eq(refused_code(d), None, "a good file afterwards applies")
+        check_eq(a.call("default_device")[1], 0,
+                 "without default_output_device, PortAudio's default again")
+        a.close()
+        b.close()
+        check_eq(d.stop(), 0, "exit status")
+    finally:
+        d.cleanup()
+
+
+def test_options_still_win_after_a_reload():
+    d = Daemon(config="max_clients = 5\n", args=["--max-clients", "1"], name="sdd-optwin")
+    try:
+        d.start()
+        a = d.connect()
+        a.call("ping")
+        check_eq(refused_code(d), "limit_exceeded", "--max-clients 1 wins over the file at start")
+        d.write_config("max_clients = 6\n")
+        d.reload()
+        check_eq(refused_code(d), "limit_exceeded", "and after a reload")
+        a.close()
+        check_eq(d.stop(), 0, "exit status")
+    finally:
+        d.cleanup()
+
+
+def test_log_level_from_the_file():
+    d = Daemon(config="log_level = warning\n", verbose=False, name="sdd-level")
+    try:
+        d.start()
+        first = d.connect()
+        first.call("ping")
+        d.write_config("log_level = info\n")
+        d.reload()
+        second = d.connect()
+        second.call("ping")
+        d.wait_log("Client 2 connected")
+        check("Client 1 connected" not in d.read_log(), "info was not logged at level warning")
+        first.close()
+        second.close()
+        check_eq(d.stop(), 0, "exit status")
+    finally:
+        d.cleanup()
+
+
+# ------------------------------------------------------------------ access
+
+def test_access_list_refuses_a_client():
+    d = Daemon(config="allow_users = %d\n" % OTHER_UID, name="sdd-deny")
+    try:
+        d.start()
+        err = expect_refused(d.connect(), "access_denied")
+        check("uid %d is not allowed" % os.getuid() in err["message"], "the message: %r" % err)
+        d.wait_log("Refusing a client (pid %d, uid %d, gid %d)"
+                   % (os.getpid(), os.getuid(), os.getgid()))
+        status, out, errtext = d.sdctl("devices")
+        check_eq(status, 1, "sdctl's status when refused")
+        check(d.alive(), "the daemon goes on")
+        check_eq(d.stop(), 0, "exit status")
+    finally:
+        d.cleanup()
+
+
+@todo("libsdc reports 'cannot send to sddaemon: Broken pipe' when the daemon refused the "
+      "connection before its first request was written; it should read the refusal")
+def test_sdctl_says_why_it_was_refused():
+    d = Daemon(config="allow_users = %d\n" % OTHER_UID, name="sdd-deny-sdctl")
+    try:
+        d.start()
+        status, out, errtext = d.sdctl("devices")
+        check_eq(status, 1, "sdctl's status when refused")
+        check("access denied" in errtext, "sdctl says why: " + errtext)
+        check_eq(d.stop(), 0, "exit status")
+    finally:
+        d.cleanup()
+
+
+def test_access_lists_allow_by_user_and_by_group():
+    me = pwd.getpwuid(os.getuid()).pw_name
+    group = grp.getgrgid(os.getgid()).gr_name
+    for config in ("allow_users = %d, %s\n" % (OTHER_UID, me),
+                   "allow_users = %d\nallow_groups = %s\n" % (OTHER_UID, group)):
+        d = Daemon(config=config, name="sdd-allow")
+        try:
+            d.start()
+            check_eq(refused_code(d), None, "allowed with %r" % config)
+            d.sdctl("devices", check_status=0)
+            check_eq(d.stop(), 0, "exit status")
+        finally:
+            d.cleanup()
+
+
+def test_access_lists_change_on_reload():
+    d = Daemon(config="allow_users = %d\n" % OTHER_UID, name="sdd-acc-reload")
+    try:
+        d.start()
+        check_eq(refused_code(d), "access_denied", "refused at first")
+        d.write_config("allow_users = %d %d\n" % (OTHER_UID, os.getuid()))
+        d.reload()
+        check_eq(refused_code(d), None, "allowed after the reload")
+        d.write_config("allow_groups =\n")
+        d.reload()
+        check_eq(refused_code(d), "access_denied", "an empty list allows no one")
+        check_eq(d.stop(), 0, "exit status")
+    finally:
+        d.cleanup()
+
+
+def connect_as(path, uid, gid, groups):
+    """Connects from a child process running as uid/gid with the supplementary
+    groups; returns the first line the daemon sent (or None)."""
+    code = ("import os, socket, sys\n"
+            "os.setgroups(%r); os.setgid(%d); os.setuid(%d)\n"
+            "s = socket.socket(socket.AF_UNIX); s.settimeout(20); s.connect(%r)\n"
+            "try:\n"
+            "    s.sendall(b'{\"id\": 1, \"cmd\": \"ping\"}\\n')\n"
+            "except (BrokenPipeError, ConnectionResetError):\n"
+            "    pass\n"
+            "sys.stdout.write(s.makefile().readline())\n" % (groups, gid, uid, path))
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    check_eq(p.returncode, 0, "the client child: " + p.stderr)
+    return p.stdout
+
+
+def test_access_by_supplementary_group():
+    if os.getuid() != 0:
+        raise Skip("needs root to run a client with other groups")
+    d = Daemon(config="allow_groups = 4242\n", name="sdd-supp")
+    try:
+        d.start()
+        os.chmod(d.dir, 0o755)
+        os.chmod(d.socket, 0o666)
+        line = connect_as(d.socket, 65534, 65534, [4242])
+        check('"ok":true' in line, "a member of group 4242 (supplementary) is served: " + line)
+        line = connect_as(d.socket, 65534, 65534, [4243])
+        check('"access_denied"' in line, "a member of 4243 only is refused: " + line)
+        check_eq(d.stop(), 0, "exit status")
+    finally:
+        d.cleanup()
+
+
+# ------------------------------------------------------- limits and devices
+
+def test_stream_limits_from_the_file():
+    d = Daemon(config="max_streams_per_client = 1\ndevice_idle_time = 0\n", name="sdd-limits")
+    try:
+        d.start()
+        conn = d.connect()
+        first = conn.call("play", device="t_out", channels=2)
+        err = conn.error("play", device="t_out", channels=2, stop_previous=False)
+        check_eq(err["code"], "limit_exceeded", "a second stream is over the limit")
+        check("at most 1" in err["message"], "the message names the limit: %r" % err)
+        conn.call("stop", handle=first["handle"])
+
+        d.write_config("max_shm_per_client = 64K\n")
+        d.reload()
+        err = conn.error("play", device="t_out", channels=2)
+        check_eq(err["code"], "limit_exceeded", "a stream's rings are over 64K")
+        conn.close()
+        check_eq(d.stop(), 0, "exit status")
+    finally:
+        d.cleanup()
+
+
+def wait_device_streams(conn, want):
+    """Asks daemon_status until the number of device streams is want."""
+    import time
+    deadline = time.time() + 30
+    while True:
+        n = len(conn.call("daemon_status")["device_streams"])
+        if n == want:
+            return
+        if time.time() > deadline:
+            raise Failure("%d device streams, want %d" % (n, want))
+        time.sleep(0.02)
+
+
+def test_device_idle_time_from_the_file():
+    d = Daemon(config="device_idle_time = 86400\n", name="sdd-idle")
+    try:
+        d.start()
+        conn = d.connect()
+        s = conn.call("play", device="t_out", channels=2)
+        conn.call("stop", handle=s["handle"])
+        check_eq(len(conn.call("daemon_status")["device_streams"]), 1,
+                 "with a day's idle time the device stream stays open")
+        d.write_config("device_idle_time = 0\n")
+        d.reload()
+        s = conn.call("play", device="t_out2", channels=2)
+        conn.call("stop", handle=s["handle"])
+        # t_out's stream keeps its day; t_out2's closes at once.
+        wait_device_streams(conn, 1)
+        check_eq(conn.call("daemon_status")["device_streams"][0]["name"], "t_out",
+                 "the stream left open is the one armed with a day")
+        conn.close()
+        check_eq(d.stop(), 0, "exit status")
+    finally:
+        d.cleanup()
+
+
+NEW_PCM = 'pcm.t_new { type null; hint { show on; description "added later" } }\n'
+
+
+def test_sighup_rescans_devices():
+    d = Daemon(name="sdd-rescan")
+    try:
+        d.start()
+        conn = d.connect()
+        check_eq(len(conn.call("query_devices")), 5, "five devices at first")
+        d.reload()
+        check_eq(conn.events, [], "no devices_changed event when nothing changed")
+        with open(d.asound, "a") as f:
+            f.write(NEW_PCM)
+        d.reload()
+        msg = conn.read_message()
+        check_eq(msg, {"event": "devices_changed", "devices": 6}, "the event")
+        names = [dev["name"] for dev in conn.call("query_devices")]
+        check("t_new" in names, "the new device is listed: %r" % names)
+        conn.close()
+        check_eq(d.stop(), 0, "exit status")
+    finally:
+        d.cleanup()
+
+
+def test_rescan_waits_for_device_streams():
+    d = Daemon(config="device_idle_time = 0\n", name="sdd-defer")
+    try:
+        d.start()
+        conn = d.connect()
+        s = conn.call("play", device="t_out", channels=2)  # open-ended: runs until stopped
+        with open(d.asound, "a") as f:
+            f.write(NEW_PCM)
+        n = d.notify.count()
+        d.reload()
+        d.wait_log("Device rescan deferred: 1 device streams are open")
+        d.notify.wait_for(lambda m: "device rescan waits" in m.get("STATUS", ""), start=n,
+                          what="STATUS= saying the rescan waits")
+        check_eq(len(conn.call("query_devices")), 5, "the list is unchanged while t_out plays")
+        check_eq(conn.call("get_status", handle=s["handle"])["state"], "prefill",
+                 "the stream was not disturbed")
+        conn.call("stop", handle=s["handle"])
+        # The device stream closes (idle time 0), and the rescan runs.
+        while True:
+            msg = conn.read_message()
+            check(msg is not None, "the connection stays")
+            if msg.get("event") == "devices_changed":
+                break
+        check_eq(msg["devices"], 6, "six devices after the deferred rescan")
+        check_eq(len(conn.call("query_devices")), 6, "and the list has them")
+        d.notify.wait_key("STATUS", "1 client, 0 streams, 6 devices", start=n)
+        conn.close()
+        check_eq(d.stop(), 0, "exit status")
+    finally:
+        d.cleanup()
+
+
+TESTS = [
+    test_check_config_prints_the_settings,
+    test_check_config_names_the_file_and_line,
+    test_options_win_over_the_file,
+    test_bad_option_value,
+    test_missing_explicit_config_is_an_error,
+    test_bad_config_stops_the_start,
+    test_reload_applies_a_changed_config,
+    test_reload_keeps_the_settings_when_the_file_is_broken,
+    test_options_still_win_after_a_reload,
+    test_log_level_from_the_file,
+    test_access_list_refuses_a_client,
+    test_sdctl_says_why_it_was_refused,
+    test_access_lists_allow_by_user_and_by_group,
+    test_access_lists_change_on_reload,
+    test_access_by_supplementary_group,
+    test_stream_limits_from_the_file,
+    test_device_idle_time_from_the_file,
+    test_sighup_rescans_devices,
+    test_rescan_waits_for_device_streams,
+]
+
+if __name__ == "__main__":
+    sys.exit(run_tests(TESTS))
