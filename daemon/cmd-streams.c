@@ -44,6 +44,8 @@ const char *const cmd_playrec_params[] = { COMMON_PARAMS,   "channels",	    "dty
 					   "data_channels", "data_dtype",   "input_mapping",
 					   "output_mapping", NULL };
 const char *const cmd_handle_params[] = { "handle", NULL };
+const char *const cmd_open_stream_params[] = { COMMON_PARAMS, "kind", "channels", "dtype", NULL };
+const char *const cmd_start_stream_params[] = { "handle", "start_frames", NULL };
 
 /* Everything a stream command asks for, validated. */
 struct stream_args {
@@ -728,5 +730,150 @@ int cmd_daemon_status(struct client *c, const struct proto_request *req, json_ob
 	json_object_object_add(o, "device_streams", devs);
 	json_object_object_add(o, "my_streams", mine);
 	*ret = o;
+	return 0;
+}
+
+/*
+ * Reads a parameter that is a single value or an [input, output] pair of
+ * integers; which selects the half.
+ */
+static int get_pair_int(const struct proto_request *req, const char *name, int which, int64_t min,
+			int64_t max, int64_t def, int64_t *ret, struct proto_error *err)
+{
+	json_object *v = NULL;
+
+	if (json_object_object_get_ex(req->root, name, &v) && json_object_is_type(v, json_type_array)) {
+		struct proto_request half = *req;
+		json_object *obj;
+		int r;
+
+		if (json_object_array_length(v) != 2)
+			return proto_error_set(err, PROTO_E_INVALID_PARAM,
+					       "parameter \"%s\": only single values and [input, output] pairs are allowed",
+					       name);
+		/* Look the chosen half up through a one-member object. */
+		obj = json_object_new_object();
+		json_object_object_add(obj, name, json_object_get(json_object_array_get_idx(v, (size_t)which)));
+		half.root = obj;
+		r = proto_get_int(&half, name, min, max, def, ret, err);
+		json_object_put(obj);
+		return r;
+	}
+	return proto_get_int(req, name, min, max, def, ret, err);
+}
+
+/* Like get_pair_int() for dtypes. */
+static int get_pair_dtype(const struct proto_request *req, const char *name, int which, int *ret,
+			  struct proto_error *err)
+{
+	json_object *v = NULL;
+
+	if (json_object_object_get_ex(req->root, name, &v) && json_object_is_type(v, json_type_array)) {
+		struct proto_request half = *req;
+		json_object *obj;
+		int r;
+
+		if (json_object_array_length(v) != 2)
+			return proto_error_set(err, PROTO_E_INVALID_PARAM,
+					       "parameter \"%s\": only single values and [input, output] pairs are allowed",
+					       name);
+		obj = json_object_new_object();
+		json_object_object_add(obj, name, json_object_get(json_object_array_get_idx(v, (size_t)which)));
+		half.root = obj;
+		r = proto_get_dtype(&half, name, SAMPLE_FLOAT32, ret, err);
+		json_object_put(obj);
+		return r;
+	}
+	return proto_get_dtype(req, name, SAMPLE_FLOAT32, ret, err);
+}
+
+int cmd_open_stream(struct client *c, const struct proto_request *req, json_object **ret,
+		    struct proto_error *err)
+{
+	static const char *const kinds[] = { "input", "output", "duplex", NULL };
+	struct devices *devs = &c->daemon->devices;
+	struct stream_args a;
+	struct stream *s;
+	int kind, dev_in = -1, dev_out = -1, dtype_in, dtype_out;
+	int64_t ch_in, ch_out;
+	bool in, out;
+	double rate;
+
+	if (common_args(req, &a, err) < 0 ||
+	    proto_get_enum(req, "kind", kinds, -1, &kind, err) < 0 ||
+	    get_pair_int(req, "channels", 0, 1, STREAM_MAX_CHANNELS, 0, &ch_in, err) < 0 ||
+	    get_pair_int(req, "channels", 1, 1, STREAM_MAX_CHANNELS, 0, &ch_out, err) < 0 ||
+	    get_pair_dtype(req, "dtype", 0, &dtype_in, err) < 0 ||
+	    get_pair_dtype(req, "dtype", 1, &dtype_out, err) < 0)
+		return -EINVAL;
+	if (kind < 0)
+		return proto_error_set(err, PROTO_E_INVALID_PARAM,
+				       "parameter \"kind\" (input, output or duplex) is required");
+	if (a.loop || a.detach || a.frames > 0)
+		return proto_error_set(err, PROTO_E_INVALID_PARAM,
+				       "loop, detach and frames are for play, rec and playrec");
+	in = kind != 1;
+	out = kind != 0;
+	if (out && (dev_out = device_for(c, &a.dev_out, DEVMATCH_OUTPUT, err)) < 0)
+		return -EINVAL;
+	if (in && (dev_in = device_for(c, &a.dev_in, DEVMATCH_INPUT, err)) < 0)
+		return -EINVAL;
+	/* As in sounddevice, no channel count means all the device has. */
+	if (out && ch_out == 0)
+		ch_out = devs->dev[dev_out].max_output_channels < STREAM_MAX_CHANNELS
+				 ? devs->dev[dev_out].max_output_channels
+				 : STREAM_MAX_CHANNELS;
+	if (in && ch_in == 0)
+		ch_in = devs->dev[dev_in].max_input_channels < STREAM_MAX_CHANNELS
+				? devs->dev[dev_in].max_input_channels
+				: STREAM_MAX_CHANNELS;
+	if (a.exclusive && in && out && devs->dev[dev_in].hostapi != devs->dev[dev_out].hostapi)
+		return proto_error_set(err, PROTO_E_NOT_SUPPORTED,
+				       "an exclusive duplex stream needs input and output devices of one host API");
+	rate = a.samplerate > 0 ? a.samplerate : devs->dev[out ? dev_out : dev_in].default_samplerate;
+
+	s = engine_stream_new(&c->daemon->engine, c, STREAM_OPEN);
+	if (!s)
+		return proto_error_set(err, PROTO_E_INTERNAL, "out of memory");
+	s->autostart = false;
+	if (out) {
+		s->out.used = true;
+		s->out.channels = (int)ch_out;
+		s->out.dtype = dtype_out;
+		/* A stream's channels are the device's channels 1…n, as in sounddevice. */
+		if (output_routes(&s->out, NULL, 0, 0, false, err) < 0) {
+			engine_stream_release(&c->daemon->engine, s);
+			return -EINVAL;
+		}
+		size_ring(&s->out, &a, rate, false);
+	}
+	if (in) {
+		s->in.used = true;
+		s->in.channels = (int)ch_in;
+		s->in.dtype = dtype_in;
+		input_routes(&s->in, NULL, 0);
+		size_ring(&s->in, &a, rate, false);
+	}
+	/* Streams of the stream API run side by side with the client's play/rec/playrec. */
+	a.stop_previous = false;
+	return start_and_reply(c, req, s, &a, dev_in, dev_out, err);
+}
+
+int cmd_start_stream(struct client *c, const struct proto_request *req, json_object **ret,
+		     struct proto_error *err)
+{
+	struct stream *s = find_stream(c, req, err);
+	int64_t start_frames;
+
+	if (!s)
+		return -EINVAL;
+	if (proto_get_int(req, "start_frames", 0, RING_MAX_FRAMES, 1, &start_frames, err) < 0)
+		return -EINVAL;
+	if (stream_is_over(s))
+		return proto_error_set(err, PROTO_E_BUSY, "stream %u has finished; open a new one",
+				       s->handle);
+	if (engine_stream_run(&c->daemon->engine, s, (uint32_t)start_frames, err) < 0)
+		return -EINVAL;
+	*ret = stream_status_json(s);
 	return 0;
 }

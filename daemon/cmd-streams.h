@@ -32,6 +32,14 @@ int cmd_close(struct client *c, const struct proto_request *req, json_object **r
 int cmd_daemon_status(struct client *c, const struct proto_request *req, json_object **ret,
 		      struct proto_error *err);
 
+/* libsdc's stream API: a stream opened now and started explicitly. */
+int cmd_open_stream(struct client *c, const struct proto_request *req, json_object **ret,
+		    struct proto_error *err);
+int cmd_start_stream(struct client *c, const struct proto_request *req, json_object **ret,
+		     struct proto_error *err);
+
+extern const char *const cmd_open_stream_params[];
+extern const char *const cmd_start_stream_params[];
 extern const char *const cmd_play_params[];
 extern const char *const cmd_rec_params[];
 extern const char *const cmd_playrec_params[];

@@ -224,6 +224,8 @@ static const struct command commands[] = {
 	{ "get_status", cmd_handle_params, cmd_get_status },
 	{ "close", cmd_handle_params, cmd_close },
 	{ "daemon_status", no_params, cmd_daemon_status },
+	{ "open_stream", cmd_open_stream_params, cmd_open_stream },
+	{ "start_stream", cmd_start_stream_params, cmd_start_stream },
 };
 
 void commands_dispatch(struct client *c, const struct proto_request *req)

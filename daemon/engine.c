@@ -242,7 +242,8 @@ int engine_stream_start(struct engine *e, struct stream *s, const struct engine_
 			devstream_close(out_ds);
 			return proto_error_set(err, PROTO_E_INTERNAL, "out of memory");
 		}
-		if (devstream_start(out_ds, err) < 0) {
+		/* A stream of the stream API runs its device only once it is started. */
+		if (s->kind != STREAM_OPEN && devstream_start(out_ds, err) < 0) {
 			devstream_close(out_ds);
 			return -EINVAL;
 		}
@@ -291,13 +292,20 @@ fail:
 	return -EINVAL;
 }
 
-int engine_stream_run(struct engine *e, struct stream *s)
+int engine_stream_run(struct engine *e, struct stream *s, uint32_t start_frames,
+		      struct proto_error *err)
 {
-	int state = SHM_STATE_PREFILL;
+	struct devstream *ds = s->out.dev ? s->out.dev : s->in.dev;
 
-	if (!atomic_compare_exchange_strong(&s->state, &state, SHM_STATE_RUNNING))
-		return -EALREADY;
-	atomic_store(&s->hdr->state, SHM_STATE_RUNNING);
+	if (atomic_load(&s->state) != SHM_STATE_PREFILL || atomic_load(&s->autostart))
+		return proto_error_set(err, PROTO_E_BUSY, "stream %u is already started", s->handle);
+	/* The audio thread reads start_frames only after it sees autostart (release/acquire). */
+	s->start_frames = start_frames;
+	atomic_store_explicit(&s->autostart, true, memory_order_release);
+	if (s->exclusive && ds && !ds->started && devstream_start(ds, err) < 0) {
+		engine_stream_finish(e, s, SHM_STATE_FAILED, proto_errcode_name(err->code), err->message);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -494,6 +502,10 @@ static void handle_stream(struct engine *e, struct stream *s)
 			    s->client ? s->client->id : 0);
 		engine_stream_finish(e, s, SHM_STATE_FAILED, "protocol_violation",
 				     "the client wrote an invalid ring index or end mark; the stream was ended");
+		return;
+	}
+	if (atomic_load(&s->aborted)) {
+		engine_stream_finish(e, s, SHM_STATE_FINISHED, NULL, NULL);
 		return;
 	}
 	in_done = !s->in.used || atomic_load(&s->in.done);

@@ -64,8 +64,14 @@ int engine_stream_start(struct engine *e, struct stream *s, const struct engine_
 void engine_stream_finish(struct engine *e, struct stream *s, int state, const char *code,
 			  const char *message);
 
-/* Starts a stream that waits for an explicit start. */
-int engine_stream_run(struct engine *e, struct stream *s);
+/*
+ * Starts a stream that waits for an explicit start: playback begins once
+ * start_frames are buffered (or the end is marked), capture at once.
+ * An exclusive stream's device stream starts now.  Returns 0, or -EINVAL
+ * with err set (already started, or the device failed to start).
+ */
+int engine_stream_run(struct engine *e, struct stream *s, uint32_t start_frames,
+		      struct proto_error *err);
 
 /* Says the owner no longer needs the record; it is freed once the audio threads let go. */
 void engine_stream_release(struct engine *e, struct stream *s);

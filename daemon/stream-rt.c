@@ -18,6 +18,7 @@ static void rt_add_flags(struct stream *s, uint32_t flags)
 {
 	atomic_fetch_or_explicit(&s->flags, flags, memory_order_relaxed);
 	atomic_fetch_or_explicit(&s->hdr->flags, flags, memory_order_relaxed);
+	atomic_fetch_or_explicit(&s->hdr->pending_flags, flags, memory_order_relaxed);
 	atomic_store_explicit(&s->hdr->block_flags, flags, memory_order_relaxed);
 }
 
@@ -127,6 +128,19 @@ static void ring_apply(struct stream_dir *d, uint32_t index, uint32_t n, uint32_
 }
 
 /*
+ * Returns true (once) when the client asked to abort: the direction is done
+ * and the loop thread ends the stream.
+ */
+static bool rt_aborted(struct stream_dir *d)
+{
+	if (!atomic_load_explicit(&d->ctl->abort, memory_order_relaxed))
+		return false;
+	atomic_store_explicit(&d->stream->aborted, true, memory_order_relaxed);
+	atomic_store_explicit(&d->done, true, memory_order_release);
+	return true;
+}
+
+/*
  * Decides whether a stream still waiting to start may start now: playback
  * starts once start_frames are buffered or the client marked the end.
  * Returns the current state.
@@ -135,10 +149,11 @@ static int rt_check_start(struct stream_dir *d, uint32_t fill, bool eof, uint32_
 {
 	struct stream *s = d->stream;
 	int state = atomic_load_explicit(&s->state, memory_order_acquire);
-	uint32_t want = s->start_frames < d->capacity ? s->start_frames : d->capacity;
+	uint32_t want;
 
-	if (state != SHM_STATE_PREFILL || !s->autostart)
+	if (state != SHM_STATE_PREFILL || !atomic_load_explicit(&s->autostart, memory_order_acquire))
 		return state;
+	want = s->start_frames < d->capacity ? s->start_frames : d->capacity;
 	if (d == &s->out && !eof && (fill < want || s->loop))
 		return state;
 	if (d == &s->in && s->out.used)
@@ -168,6 +183,8 @@ static uint32_t rt_pull(struct stream_dir *d, uint32_t frames, span_fn fn, void 
 	if (atomic_load_explicit(&d->done, memory_order_relaxed) ||
 	    atomic_load_explicit(&s->violation, memory_order_relaxed))
 		return 0;
+	if (rt_aborted(d))
+		return STREAM_EV_STATE;
 	if (ring_readable(d->ctl, d->capacity, d->index, &fill) < 0) {
 		stream_rt_violation(s);
 		return STREAM_EV_STATE;
@@ -297,6 +314,8 @@ static uint32_t rt_push(struct stream_dir *d, uint32_t frames, span_fn fn, void 
 	if (atomic_load_explicit(&d->done, memory_order_relaxed) ||
 	    atomic_load_explicit(&s->violation, memory_order_relaxed))
 		return 0;
+	if (rt_aborted(d))
+		return STREAM_EV_STATE;
 	if (ring_writable(d->ctl, d->capacity, d->index, &space) < 0) {
 		stream_rt_violation(s);
 		return STREAM_EV_STATE;

@@ -96,8 +96,8 @@ struct stream {
 	bool loop;
 	bool exclusive;
 	bool clip_off;
-	bool autostart;
-	uint32_t start_frames; /* out: frames buffered before playback starts */
+	_Atomic bool autostart; /* the audio thread starts it once start_frames are buffered */
+	uint32_t start_frames;	/* out: frames buffered before playback starts (set before autostart) */
 	double limit_seconds;  /* in: record this long (at the actual rate) when > 0 */
 	double samplerate;
 
@@ -112,6 +112,7 @@ struct stream {
 	_Atomic uint32_t flags;	 /* accumulated SHM_* callback flags */
 	_Atomic uint64_t end_time_bits; /* double: DAC time of the last frame played (shared drain) */
 	_Atomic int violation;		/* set when the client broke the ring protocol */
+	_Atomic bool aborted;		/* the client asked to abort through its ring */
 
 	/* Loop thread only. */
 	int rt_refs;	/* device-stream attachments the audio threads may still use */

@@ -16,7 +16,10 @@
  * private memory and only publishes it here (release), and reads the
  * peer's index (acquire) and validates it: the peer may be hostile.  The
  * daemon never reads anything else the client may write, except the
- * wake-up request and the end-of-stream mark, which it validates too.
+ * wake-up request, the end-of-stream mark and the abort request, which it
+ * validates too.  pending_flags is the one word both sides modify: the
+ * daemon ORs flags in, the client takes them out with an atomic exchange;
+ * the daemon never acts on its value.
  */
 #pragma once
 
@@ -83,7 +86,8 @@ struct shm_ring {
 	/* Written by the client: it sleeps on its eventfd until woken. */
 	_Atomic uint32_t waiting;     /* 1: wake me through the eventfd */
 	_Atomic uint32_t wake_frames; /* …once this many frames are readable (in) or writable (out) */
-	uint8_t pad3[SHM_CACHELINE - 8];
+	_Atomic uint32_t abort;	      /* 1: end the stream now, discarding what is buffered */
+	uint8_t pad3[SHM_CACHELINE - 12];
 
 	/* Written by the daemon's audio thread. */
 	struct shm_clock clock;
@@ -109,7 +113,8 @@ struct shm_header {
 	_Atomic uint64_t frames_in;    /* frames produced into the in ring */
 	_Atomic uint64_t dropped_in;   /* captured frames dropped because the in ring was full */
 	_Atomic uint64_t silence_out;  /* frames of silence played because the out ring was empty */
-	uint8_t pad1[SHM_CACHELINE - 48];
+	_Atomic uint32_t pending_flags; /* flags not yet seen by the client, which clears them */
+	uint8_t pad1[SHM_CACHELINE - 52];
 
 	struct shm_ring out; /* playback: client → daemon */
 	struct shm_ring in;  /* capture: daemon → client */

@@ -34,6 +34,41 @@ struct sdc_client {
 	unsigned last_handle;
 };
 
+#include <stdint.h>
+
+#include "shm.h"
+
+struct sdc_dir {
+	int used;
+	struct shm_ring *ctl;
+	unsigned char *data;
+	uint32_t capacity;    /* frames */
+	uint32_t frame_bytes; /* bytes per frame in the ring */
+	uint32_t index;	      /* our own index: write (out) or read (in) */
+	uint64_t position;    /* our index, unwrapped: frames moved so far */
+	uint32_t fill_limit;  /* out: keep at most this many frames queued (latency) */
+	int channels;
+	sdc_dtype user_dtype; /* what the caller passes: float64 is converted */
+	sdc_dtype wire_dtype;
+};
+
+struct sdc_stream {
+	/* The stream API's own state (streams from sdc_stream_open()); NULL otherwise. */
+	struct api_stream *api;
+	sdc_client *client;
+	unsigned handle;
+	int memfd;
+	int eventfd;
+	int sockfd; /* the client's socket, watched for the daemon going away */
+	void *mem;
+	size_t size;
+	struct shm_header *hdr;
+	double samplerate;
+	double latency_in, latency_out; /* seconds, of the device stream */
+	int device_in, device_out;
+	struct sdc_dir out, in;
+};
+
 /* Fills in a status from its JSON form. */
 void status_from_json(json_object *o, sdc_status *ret);
 
@@ -53,6 +88,16 @@ const char *wire_dtype_name(sdc_dtype dtype);
  */
 int stream_open(sdc_client *c, const char *cmd, json_object *params, sdc_dtype user_out,
 		sdc_dtype user_in, sdc_stream **ret);
+
+/* Sleeps until the daemon writes the stream's eventfd, the daemon goes away or timeout_ms passes. */
+int stream_sleep(sdc_stream *s, int timeout_ms);
+
+/* Copies frames between user memory and a ring at the direction's index (float64 converted). */
+void stream_put_frames(struct sdc_dir *d, const unsigned char *src, uint32_t n);
+void stream_get_frames(struct sdc_dir *d, unsigned char *dst, uint32_t n);
+
+/* Stops (aborting) and frees the stream API's state of s (callback.c). */
+void api_stream_shutdown(sdc_stream *s);
 
 /* Returns the capacity of a stream's playback ring in frames (0 without one). */
 uint32_t stream_out_capacity(const sdc_stream *s);

@@ -480,11 +480,129 @@ SDC_EXPORT sdc_dtype sdc_stream_dtype(const sdc_stream *stream, sdc_kind kind);
 SDC_EXPORT int sdc_stream_status(const sdc_stream *stream, sdc_status *ret_status);
 
 /*
- * Unmaps and closes the stream's memory.  The daemon's stream is not
- * stopped by this (use sdc_stop() first when that is wanted); NULL is
+ * Unmaps and closes the stream's memory and frees it.  A stream from
+ * sdc_play_open(), sdc_rec_open() or sdc_playrec_open() keeps playing in
+ * the daemon (use sdc_stop() first when that is wanted); a stream from
+ * sdc_stream_open() is aborted and released in the daemon too.  NULL is
  * allowed.
  */
 SDC_EXPORT void sdc_stream_close(sdc_stream *stream);
+
+/* ---- The stream API (sounddevice's Stream, InputStream, OutputStream) --- */
+
+/*
+ * A stream opened with sdc_stream_open() runs until stopped, and either
+ * calls the application back (callback mode) or is read and written by it
+ * (blocking mode), as sounddevice's stream classes.  The Raw variants are
+ * the same streams: data is always raw interleaved frames here.  Unset
+ * members (zero) take the client's defaults.
+ *
+ * Callback mode: libsdc runs the callback on a thread of its own (with
+ * realtime priority where the system allows), once per block of exactly
+ * blocksize frames (blocksize 0: whatever is ready, up to the buffered
+ * latency).  input is NULL for an output stream, output NULL for an input
+ * stream.  time holds the ADC time of the input's first frame, the DAC time
+ * of the output's first frame and the current time, on the stream clock
+ * (seconds).  status holds the SDC_* callback flags of what happened since
+ * the previous call.  The callback returns SDC_CONTINUE, SDC_COMPLETE (what
+ * it produced is played, then the stream finishes: sounddevice's
+ * CallbackStop) or SDC_ABORT (it ends at once: CallbackAbort).  A callback
+ * that is too slow underflows its own stream only (output_underflow in
+ * status); other clients and the daemon are not affected.  The finished
+ * callback runs once when the stream becomes inactive, on the callback
+ * thread (or, in blocking mode, on the thread that stops the stream).
+ */
+typedef enum sdc_stream_kind {
+	SDC_STREAM_INPUT = 1,
+	SDC_STREAM_OUTPUT = 2,
+	SDC_STREAM_DUPLEX = 3,
+} sdc_stream_kind;
+
+typedef struct sdc_time_info {
+	double input_buffer_adc_time;
+	double output_buffer_dac_time;
+	double current_time;
+} sdc_time_info;
+
+#define SDC_CONTINUE 0
+#define SDC_COMPLETE 1
+#define SDC_ABORT 2
+
+typedef int (*sdc_stream_callback)(const void *input, void *output, unsigned long frames,
+				   const sdc_time_info *time, unsigned status, void *userdata);
+typedef void (*sdc_finished_callback)(void *userdata);
+
+typedef struct sdc_stream_params {
+	sdc_stream_kind kind;
+	double samplerate;    /* 0: default */
+	int blocksize;	      /* frames per callback; 0: whatever suits */
+	sdc_device device[2]; /* [input, output] */
+	int channels[2];      /* 0: default (else the device's channels) */
+	sdc_dtype dtype[2];   /* int24 allowed (raw); float64 converted */
+	double latency[2];    /* seconds, SDC_LATENCY_LOW/HIGH; 0: default */
+	sdc_stream_callback callback; /* NULL: blocking mode */
+	sdc_finished_callback finished_callback;
+	void *userdata;
+	int clip_off; /* SDC_YES / SDC_NO / 0 (default), as the other flags */
+	int dither_off;
+	int never_drop_input;
+	int prime_output_buffers_using_stream_callback;
+	int exclusive; /* SDC_YES: a dedicated PortAudio stream (bit-exact) */
+} sdc_stream_params;
+
+/* Opens a stream (stopped); returns 0 or a negative errno (sdc_last_error() says why). */
+SDC_EXPORT int sdc_stream_open(sdc_client *client, const sdc_stream_params *p,
+			       sdc_stream **ret_stream);
+
+/*
+ * Starts it (again, after a stop: then a new daemon stream is opened).  In
+ * callback mode the output is primed first: with the callback when
+ * prime_output_buffers_using_stream_callback is set (status has
+ * SDC_PRIMING_OUTPUT), else with silence.
+ */
+SDC_EXPORT int sdc_stream_start(sdc_stream *stream);
+
+/* Stops it: pending output is played first.  Blocks until it is inactive. */
+SDC_EXPORT int sdc_stream_stop(sdc_stream *stream);
+
+/* Aborts it: pending output is discarded.  Blocks until it is inactive. */
+SDC_EXPORT int sdc_stream_abort(sdc_stream *stream);
+
+/* 1 while running (started and not finished, stopped or aborted), else 0. */
+SDC_EXPORT int sdc_stream_active(sdc_stream *stream);
+
+/* 1 when stopped (or never started), else 0. */
+SDC_EXPORT int sdc_stream_stopped(const sdc_stream *stream);
+
+/* Block size (0: variable), device id, sample size (bytes) and actual latency (seconds). */
+SDC_EXPORT int sdc_stream_blocksize(const sdc_stream *stream);
+SDC_EXPORT int sdc_stream_device(const sdc_stream *stream, sdc_kind kind);
+SDC_EXPORT size_t sdc_stream_samplesize(const sdc_stream *stream, sdc_kind kind);
+SDC_EXPORT double sdc_stream_latency(const sdc_stream *stream, sdc_kind kind);
+
+/* The stream clock now (seconds), on the time base of the callback's time. */
+SDC_EXPORT double sdc_stream_time(const sdc_stream *stream);
+
+/* The callback's load: time spent in it over the time its frames last (0–1). */
+SDC_EXPORT double sdc_stream_cpu_load(const sdc_stream *stream);
+
+/* Frames that can be read / written without waiting. */
+SDC_EXPORT long long sdc_stream_read_available(const sdc_stream *stream);
+SDC_EXPORT long long sdc_stream_write_available(const sdc_stream *stream);
+
+/*
+ * Blocking mode, as sounddevice's read() and write(): read waits until
+ * frames frames arrived and sets *ret_overflowed when input overflowed
+ * since the previous read; write waits until all frames are queued and sets
+ * *ret_underflowed when output underflowed since the previous write.  Both
+ * return the frame count (less only when the stream ended) or a negative
+ * errno.  The flag pointers may be NULL.
+ */
+SDC_EXPORT long long sdc_stream_read_checked(sdc_stream *stream, void *buffer, size_t frames,
+					     int *ret_overflowed);
+SDC_EXPORT long long sdc_stream_write_checked(sdc_stream *stream, const void *data, size_t frames,
+					      int *ret_underflowed);
+
 
 #ifdef __cplusplus
 }

@@ -18,31 +18,6 @@
 #include "sdc-private.h"
 #include "shm.h"
 
-struct sdc_dir {
-	int used;
-	struct shm_ring *ctl;
-	unsigned char *data;
-	uint32_t capacity;    /* frames */
-	uint32_t frame_bytes; /* bytes per frame in the ring */
-	uint32_t index;	      /* our own index: write (out) or read (in) */
-	int channels;
-	sdc_dtype user_dtype; /* what the caller passes: float64 is converted */
-	sdc_dtype wire_dtype;
-};
-
-struct sdc_stream {
-	sdc_client *client;
-	unsigned handle;
-	int memfd;
-	int eventfd;
-	int sockfd; /* the client's socket, watched for the daemon going away */
-	void *mem;
-	size_t size;
-	struct shm_header *hdr;
-	double samplerate;
-	struct sdc_dir out, in;
-};
-
 /* Maps a JSON ring description onto the header and checks it against the memory. */
 static int map_dir(sdc_stream *s, struct sdc_dir *d, json_object *info, struct shm_ring *ring,
 		   sdc_dtype user)
@@ -66,6 +41,7 @@ static int map_dir(sdc_stream *s, struct sdc_dir *d, json_object *info, struct s
 	    (uint32_t)json_int(info, "offset", -1) != ring->offset)
 		return err_set(-EPROTO, "sddaemon described an impossible ring");
 	d->data = (unsigned char *)s->mem + ring->offset;
+	d->fill_limit = d->capacity;
 	return 0;
 }
 
@@ -93,6 +69,20 @@ int stream_open(sdc_client *c, const char *cmd, json_object *params, sdc_dtype u
 	s->handle = (unsigned)json_int(result, "handle", 0);
 	s->samplerate = json_double(result, "samplerate", 0);
 	s->size = (size_t)json_int(result, "shm_size", 0);
+	s->latency_in = json_double(result, "input_latency", 0);
+	s->latency_out = json_double(result, "output_latency", 0);
+	s->device_in = s->device_out = -1;
+	{
+		json_object *dev = NULL;
+
+		json_object_object_get_ex(result, "device", &dev);
+		if (json_object_is_type(dev, json_type_array)) {
+			s->device_in = json_object_get_int(json_object_array_get_idx(dev, 0));
+			s->device_out = json_object_get_int(json_object_array_get_idx(dev, 1));
+		} else if (dev) {
+			s->device_in = s->device_out = json_object_get_int(dev);
+		}
+	}
 	if (nfds != 2 || s->memfd < 0 || s->eventfd < 0 || fstat(s->memfd, &st) < 0 ||
 	    (size_t)st.st_size != s->size || s->size < sizeof(struct shm_header)) {
 		r = err_set(-EPROTO, "sddaemon's stream reply lacks its shared memory");
@@ -133,6 +123,8 @@ void sdc_stream_close(sdc_stream *s)
 {
 	if (!s)
 		return;
+	if (s->api)
+		api_stream_shutdown(s);
 	if (s->mem)
 		munmap(s->mem, s->size);
 	if (s->memfd >= 0)
@@ -204,7 +196,7 @@ int sdc_stream_status(const sdc_stream *s, sdc_status *ret)
  * Sleeps until the daemon writes the eventfd, the daemon goes away or
  * timeout_ms passes.  Returns 0, or -ECONNRESET when the daemon is gone.
  */
-static int sleep_on_eventfd(sdc_stream *s, int timeout_ms)
+int stream_sleep(sdc_stream *s, int timeout_ms)
 {
 	struct pollfd p[2] = {
 		{ .fd = s->eventfd, .events = POLLIN },
@@ -225,7 +217,7 @@ static int sleep_on_eventfd(sdc_stream *s, int timeout_ms)
 }
 
 /* Copies n frames from user memory into the ring at d->index, converting float64. */
-static void put_frames(struct sdc_dir *d, const unsigned char *src, uint32_t n)
+void stream_put_frames(struct sdc_dir *d, const unsigned char *src, uint32_t n)
 {
 	uint32_t offset, first, second;
 
@@ -251,7 +243,7 @@ static void put_frames(struct sdc_dir *d, const unsigned char *src, uint32_t n)
 }
 
 /* Copies n frames from the ring at d->index into user memory, converting to float64. */
-static void get_frames(struct sdc_dir *d, unsigned char *dst, uint32_t n)
+void stream_get_frames(struct sdc_dir *d, unsigned char *dst, uint32_t n)
 {
 	uint32_t offset, first, second;
 
@@ -297,28 +289,32 @@ long long sdc_stream_write(sdc_stream *s, const void *data, size_t frames)
 
 		if (ring_writable(d->ctl, d->capacity, d->index, &space) < 0)
 			return err_set(-EPROTO, "the daemon's ring index is impossible");
+		/* Room beyond fill_limit does not count: it would only add latency. */
+		space = space > d->capacity - d->fill_limit ? space - (d->capacity - d->fill_limit) : 0;
 		if (space == 0) {
-			uint32_t want = frames - done < d->capacity / 2 ? (uint32_t)(frames - done)
-								       : d->capacity / 2;
+			uint32_t want = frames - done < d->fill_limit / 2 ? (uint32_t)(frames - done)
+									 : d->fill_limit / 2;
 
 			if (is_over(s))
 				break;
-			ring_wait_prepare(d->ctl, want);
-			if (ring_writable(d->ctl, d->capacity, d->index, &space) == 0 && space > 0) {
+			ring_wait_prepare(d->ctl, (d->capacity - d->fill_limit) + (want ? want : 1));
+			if (ring_writable(d->ctl, d->capacity, d->index, &space) == 0 &&
+			    space > d->capacity - d->fill_limit) {
 				ring_wait_cancel(d->ctl);
 				continue;
 			}
 			if (is_over(s))
 				break;
-			r = sleep_on_eventfd(s, 1000);
+			r = stream_sleep(s, 1000);
 			if (r < 0)
 				return err_set(r, "%s", r == -ECONNRESET ? "sddaemon went away"
 									  : "interrupted while waiting");
 			continue;
 		}
 		n = frames - done < space ? (uint32_t)(frames - done) : space;
-		put_frames(d, src + done * user_frame_bytes(d), n);
+		stream_put_frames(d, src + done * user_frame_bytes(d), n);
 		d->index += n;
+		d->position += n;
 		ring_produced(d->ctl, d->index);
 		done += n;
 	}
@@ -362,7 +358,7 @@ static long long read_frames(sdc_stream *s, void *buffer, size_t frames, size_t 
 			}
 			if (is_over(s))
 				continue;
-			r = sleep_on_eventfd(s, timeout_ms < 0 ? 1000 : timeout_ms);
+			r = stream_sleep(s, timeout_ms < 0 ? 1000 : timeout_ms);
 			if (r < 0)
 				return err_set(r, "%s", r == -ECONNRESET ? "sddaemon went away"
 									  : "interrupted while waiting");
@@ -373,8 +369,9 @@ static long long read_frames(sdc_stream *s, void *buffer, size_t frames, size_t 
 			continue;
 		}
 		n = frames - done < fill ? (uint32_t)(frames - done) : fill;
-		get_frames(d, dst + done * user_frame_bytes(d), n);
+		stream_get_frames(d, dst + done * user_frame_bytes(d), n);
 		d->index += n;
+		d->position += n;
 		ring_consumed(d->ctl, d->index);
 		done += n;
 	}

@@ -14,6 +14,7 @@ def main():
         env = dict(d.env)
         env["SDDAEMON_SOCKET"] = d.socket
         env["SDD_TEST_INPUT"] = os.path.join(d.dir, "in.raw")
+        env["SDD_TEST_TAP"] = os.path.join(d.dir, "out.raw")
         p = subprocess.run([program], env=env, timeout=240)
         alive = d.alive()
         status = d.stop() if alive else None

@@ -1,0 +1,635 @@
+/*
+ * The stream API: streams opened stopped, started and stopped by the
+ * application, and either read and written by it (blocking mode) or driven
+ * by a callback thread of the library (callback mode), as sounddevice's
+ * Stream classes.  The callback thread touches only the stream's shared
+ * memory and eventfd, never the client's socket, so a slow or blocked
+ * application thread cannot stall it.
+ */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ring.h"
+#include "sdc-private.h"
+
+/* Blocks of a variable-size callback are at most this long. */
+#define MAX_VARIABLE_BLOCK 1024
+/* The granule for latency targets when the block size is variable. */
+#define DEFAULT_GRANULE 256
+
+enum { REQ_RUN = 0, REQ_STOP, REQ_ABORT };
+
+struct api_stream {
+	sdc_stream_params p;
+	char *queries[2];
+	char *open_json; /* the open_stream parameters, to reopen after a stop */
+	int blocksize;
+	uint32_t target; /* output frames kept queued */
+	int started;
+	int thread_running;
+	pthread_t thread;
+	_Atomic int request;
+	int finished_called;
+	_Atomic uint64_t cpu_load_bits;
+	unsigned char *inbuf, *outbuf;
+	uint32_t maxblock;
+	double clock_offset; /* stream clock minus CLOCK_MONOTONIC, as best seen */
+	int have_offset;
+};
+
+static double monotonic(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Returns the stream clock now.  The daemon publishes the clock's value with
+ * every period; the latest publication was made before we read it, so
+ * clock - monotonic only ever underestimates the offset: keep the largest.
+ */
+static double stream_now(sdc_stream *s)
+{
+	struct api_stream *a = s->api;
+	double mono = monotonic();
+
+	for (int i = 0; i < 2; i++) {
+		struct sdc_dir *d = i ? &s->in : &s->out;
+		uint64_t frame;
+		double t, now, rate;
+
+		if (d->used && ring_clock_read(&d->ctl->clock, &frame, &t, &now, &rate) &&
+		    (!a->have_offset || now - mono > a->clock_offset)) {
+			a->clock_offset = now - mono;
+			a->have_offset = 1;
+		}
+	}
+	return a->have_offset ? mono + a->clock_offset : mono;
+}
+
+/* The converter time of ring position pos, from the ring's clock. */
+static double time_of(struct sdc_dir *d, uint64_t pos, double fallback)
+{
+	uint64_t frame;
+	double t, now, rate;
+
+	if (!d->used || !ring_clock_read(&d->ctl->clock, &frame, &t, &now, &rate) || rate <= 0)
+		return fallback;
+	return t + (double)(int64_t)(pos - frame) / rate;
+}
+
+static int state_of(const sdc_stream *s)
+{
+	return (int)atomic_load_explicit(&s->hdr->state, memory_order_acquire);
+}
+
+static int over(const sdc_stream *s)
+{
+	return state_of(s) >= SHM_STATE_FINISHED;
+}
+
+/* Frames queued in the playback ring, and readable in the capture ring. */
+static uint32_t out_fill(struct sdc_dir *d)
+{
+	uint32_t space = 0;
+
+	if (ring_writable(d->ctl, d->capacity, d->index, &space) < 0)
+		return d->capacity;
+	return d->capacity - space;
+}
+
+static uint32_t in_fill(struct sdc_dir *d)
+{
+	uint32_t fill = 0;
+
+	if (ring_readable(d->ctl, d->capacity, d->index, &fill) < 0)
+		return 0;
+	return fill;
+}
+
+/* Writes n frames of outbuf into the playback ring (room was checked). */
+static void push_out(struct sdc_dir *d, const unsigned char *buf, uint32_t n)
+{
+	stream_put_frames(d, buf, n);
+	d->index += n;
+	d->position += n;
+	ring_produced(d->ctl, d->index);
+}
+
+/* Takes n frames from the capture ring into buf (they are there). */
+static void pull_in(struct sdc_dir *d, unsigned char *buf, uint32_t n)
+{
+	stream_get_frames(d, buf, n);
+	d->index += n;
+	d->position += n;
+	ring_consumed(d->ctl, d->index);
+}
+
+static size_t user_frame(const struct sdc_dir *d)
+{
+	return sdc_dtype_size(d->user_dtype) * (size_t)d->channels;
+}
+
+/* Waits until the daemon has ended the stream (or gone away). */
+static void wait_over(sdc_stream *s)
+{
+	while (!over(s))
+		if (stream_sleep(s, 200) == -ECONNRESET)
+			break;
+}
+
+/* Ends the stream in the daemon: drain (output) or abort. */
+static void end_stream(sdc_stream *s, int abort)
+{
+	if (!over(s)) {
+		if (abort || !s->out.used) {
+			struct sdc_dir *d = s->out.used ? &s->out : &s->in;
+
+			atomic_store_explicit(&d->ctl->abort, 1, memory_order_release);
+		} else {
+			atomic_store_explicit(&s->out.ctl->eof, 1, memory_order_release);
+		}
+	}
+	wait_over(s);
+}
+
+static void call_finished(sdc_stream *s)
+{
+	struct api_stream *a = s->api;
+
+	if (!a->finished_called && a->p.finished_callback) {
+		a->finished_called = 1;
+		a->p.finished_callback(a->p.userdata);
+	}
+}
+
+/* Raises the calling thread to realtime priority where the system allows. */
+static void try_realtime(void)
+{
+	struct sched_param sp = { .sched_priority = 10 };
+
+	/* Without RLIMIT_RTPRIO or CAP_SYS_NICE this fails; the thread then runs as it is. */
+	pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+}
+
+/* Calls the callback for n frames and queues what it produced. */
+static int run_block(sdc_stream *s, uint32_t n, unsigned status)
+{
+	struct api_stream *a = s->api;
+	sdc_time_info ti;
+	double t0, t1, load, old;
+	uint64_t bits;
+	int r;
+
+	ti.current_time = stream_now(s);
+	ti.input_buffer_adc_time = time_of(&s->in, s->in.position, ti.current_time);
+	ti.output_buffer_dac_time = time_of(&s->out, s->out.position, ti.current_time);
+	if (s->in.used)
+		pull_in(&s->in, a->inbuf, n);
+	if (s->out.used)
+		memset(a->outbuf, 0, n * user_frame(&s->out));
+	t0 = monotonic();
+	r = a->p.callback(s->in.used ? a->inbuf : NULL, s->out.used ? a->outbuf : NULL, n, &ti,
+			  status, a->p.userdata);
+	t1 = monotonic();
+	if (r != SDC_ABORT && s->out.used)
+		push_out(&s->out, a->outbuf, n);
+	/* PortAudio-style load: a smoothed fraction of the block's duration. */
+	load = (t1 - t0) * s->samplerate / n;
+	bits = atomic_load(&a->cpu_load_bits);
+	memcpy(&old, &bits, sizeof(old));
+	load = old > 0 ? 0.9 * old + 0.1 * load : load;
+	memcpy(&bits, &load, sizeof(bits));
+	atomic_store(&a->cpu_load_bits, bits);
+	return r;
+}
+
+static void *callback_main(void *arg)
+{
+	sdc_stream *s = arg;
+	struct api_stream *a = s->api;
+	int result = SDC_CONTINUE;
+
+	try_realtime();
+	while (atomic_load(&a->request) == REQ_RUN && !over(s)) {
+		uint32_t allow = UINT32_MAX, avail = UINT32_MAX, n;
+		uint32_t need = a->blocksize ? (uint32_t)a->blocksize : 1;
+
+		if (s->out.used) {
+			uint32_t fill = out_fill(&s->out);
+
+			allow = fill < a->target ? a->target - fill : 0;
+		}
+		if (s->in.used)
+			avail = in_fill(&s->in);
+		n = allow < avail ? allow : avail;
+		if (n < need) {
+			/* Ask to be woken when a block is possible, then check once more. */
+			if (s->out.used && allow < need)
+				ring_wait_prepare(s->out.ctl, s->out.capacity - a->target + need);
+			if (s->in.used && avail < need)
+				ring_wait_prepare(s->in.ctl, need);
+			n = UINT32_MAX;
+			if (s->out.used) {
+				uint32_t fill = out_fill(&s->out);
+
+				n = fill < a->target ? a->target - fill : 0;
+			}
+			if (s->in.used && in_fill(&s->in) < n)
+				n = in_fill(&s->in);
+			if (n >= need) {
+				if (s->out.used)
+					ring_wait_cancel(s->out.ctl);
+				if (s->in.used)
+					ring_wait_cancel(s->in.ctl);
+				continue;
+			}
+			if (stream_sleep(s, 200) == -ECONNRESET)
+				break;
+			continue;
+		}
+		n = a->blocksize ? (uint32_t)a->blocksize : (n < a->maxblock ? n : a->maxblock);
+		result = run_block(s, n,
+				   atomic_exchange_explicit(&s->hdr->pending_flags, 0, memory_order_relaxed));
+		if (result != SDC_CONTINUE)
+			break;
+	}
+	if (result == SDC_ABORT || atomic_load(&a->request) == REQ_ABORT)
+		end_stream(s, 1);
+	else
+		end_stream(s, 0);
+	call_finished(s);
+	return NULL;
+}
+
+/* Resolves the latency for output: the frames kept queued ahead of the device. */
+static uint32_t output_target(sdc_stream *s)
+{
+	struct api_stream *a = s->api;
+	double req = a->p.latency[1] != 0 ? a->p.latency[1] : s->client->defaults.latency[1];
+	uint32_t granule = a->blocksize ? (uint32_t)a->blocksize : DEFAULT_GRANULE;
+	double seconds = req > 0 ? req : req == SDC_LATENCY_LOW ? 0 : 0.05;
+	uint32_t target = (uint32_t)(seconds * s->samplerate);
+
+	if (target < 2 * granule)
+		target = 2 * granule;
+	if (target > s->out.capacity / 2)
+		target = s->out.capacity / 2;
+	return target;
+}
+
+int sdc_stream_open(sdc_client *c, const sdc_stream_params *p, sdc_stream **ret)
+{
+	static const char *const kinds[] = { NULL, "input", "output", "duplex" };
+	json_object *params, *pair;
+	sdc_stream_options o = { 0 };
+	struct api_stream *a;
+	sdc_dtype dt[2];
+	int in, out, r;
+	sdc_stream *s;
+
+	if (!c || !p || !ret || p->kind < SDC_STREAM_INPUT || p->kind > SDC_STREAM_DUPLEX ||
+	    p->blocksize < 0 || p->blocksize > 65536)
+		return err_set(-EINVAL, "invalid stream parameters");
+	in = p->kind != SDC_STREAM_OUTPUT;
+	out = p->kind != SDC_STREAM_INPUT;
+	dt[0] = resolve_dtype(c, p->dtype[0], 0);
+	dt[1] = resolve_dtype(c, p->dtype[1], 1);
+	o.input_device = p->device[0];
+	o.output_device = p->device[1];
+	o.samplerate = p->samplerate;
+	o.input_latency = p->latency[0];
+	o.output_latency = p->latency[1];
+	o.blocksize = p->blocksize;
+	o.exclusive = p->exclusive;
+	o.clip_off = p->clip_off;
+	o.dither_off = p->dither_off;
+	o.never_drop_input = p->never_drop_input;
+	o.prime_output_buffers_using_stream_callback = p->prime_output_buffers_using_stream_callback;
+	o.buffer_frames = p->blocksize * 8 > 16384 ? (unsigned)p->blocksize * 8 : 16384;
+	params = json_object_new_object();
+	stream_options_json(c, params, &o, in, out);
+	json_object_object_add(params, "kind", json_object_new_string(kinds[p->kind]));
+	pair = json_object_new_array();
+	for (int i = 0; i < 2; i++) {
+		int ch = p->channels[i] > 0 ? p->channels[i] : c->defaults.channels[i];
+
+		json_object_array_add(pair, ch > 0 ? json_object_new_int(ch) : NULL);
+	}
+	json_object_object_add(params, "channels", pair);
+	pair = json_object_new_array();
+	json_object_array_add(pair, json_object_new_string(wire_dtype_name(dt[0])));
+	json_object_array_add(pair, json_object_new_string(wire_dtype_name(dt[1])));
+	json_object_object_add(params, "dtype", pair);
+
+	a = calloc(1, sizeof(*a));
+	if (!a) {
+		json_object_put(params);
+		return err_set(-ENOMEM, "out of memory");
+	}
+	a->p = *p;
+	for (int i = 0; i < 2; i++)
+		if (p->device[i].by == SDC_DEVICE_BY_QUERY && p->device[i].query) {
+			a->queries[i] = strdup(p->device[i].query);
+			a->p.device[i].query = a->queries[i];
+		}
+	a->open_json = strdup(json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN));
+	r = stream_open(c, "open_stream", params, dt[1], dt[0], &s);
+	if (r < 0) {
+		free(a->queries[0]);
+		free(a->queries[1]);
+		free(a->open_json);
+		free(a);
+		return r;
+	}
+	s->api = a;
+	a->blocksize = p->blocksize;
+	a->maxblock = p->blocksize ? (uint32_t)p->blocksize : MAX_VARIABLE_BLOCK;
+	if (s->in.used)
+		a->inbuf = malloc(a->maxblock * user_frame(&s->in));
+	if (s->out.used)
+		a->outbuf = malloc(a->maxblock * user_frame(&s->out) + 16);
+	if ((s->in.used && !a->inbuf) || (s->out.used && !a->outbuf)) {
+		sdc_stream_close(s);
+		return err_set(-ENOMEM, "out of memory");
+	}
+	if (s->out.used) {
+		a->target = output_target(s);
+		s->out.fill_limit = a->target;
+	}
+	*ret = s;
+	return 0;
+}
+
+/* Replaces a finished daemon stream by a new one with the same parameters. */
+static int reopen(sdc_stream *s)
+{
+	struct api_stream *a = s->api;
+	json_object *params = json_tokener_parse(a->open_json), *old = json_object_new_object();
+	sdc_stream *fresh;
+	int r;
+
+	json_object_object_add(old, "handle", json_object_new_int64(s->handle));
+	conn_request(s->client, "close", old, NULL, NULL, 0, NULL);
+	r = stream_open(s->client, "open_stream", params, s->out.user_dtype, s->in.user_dtype, &fresh);
+	if (r < 0)
+		return r;
+	munmap(s->mem, s->size);
+	close(s->memfd);
+	close(s->eventfd);
+	fresh->api = a;
+	*s = *fresh;
+	free(fresh);
+	if (s->out.used)
+		s->out.fill_limit = a->target;
+	a->finished_called = 0;
+	a->have_offset = 0;
+	return 0;
+}
+
+/* Primes the output ring with up to target frames, the callback's or silence; returns how many. */
+static uint32_t prime(sdc_stream *s)
+{
+	struct api_stream *a = s->api;
+	uint32_t done = 0;
+
+	while (done < a->target) {
+		uint32_t n = a->target - done < a->maxblock ? a->target - done : a->maxblock;
+
+		if (a->blocksize && n < (uint32_t)a->blocksize)
+			break;
+		if (a->p.callback && a->p.prime_output_buffers_using_stream_callback == SDC_YES &&
+		    !s->in.used) {
+			if (run_block(s, n, SDC_PRIMING_OUTPUT) != SDC_CONTINUE)
+				break;
+		} else {
+			memset(a->outbuf, s->out.user_dtype == SDC_UINT8 ? 0x80 : 0,
+			       n * user_frame(&s->out));
+			push_out(&s->out, a->outbuf, n);
+		}
+		done += n;
+	}
+	return done;
+}
+
+int sdc_stream_start(sdc_stream *s)
+{
+	struct api_stream *a;
+	json_object *params;
+	uint32_t start_frames;
+	int r;
+
+	if (!s || !s->api)
+		return err_set(-EINVAL, "not a stream of sdc_stream_open()");
+	a = s->api;
+	if (a->started && !over(s))
+		return err_set(-EALREADY, "the stream is already started");
+	if (a->thread_running) {
+		pthread_join(a->thread, NULL);
+		a->thread_running = 0;
+	}
+	if (over(s) || state_of(s) != SHM_STATE_PREFILL || s->out.position || s->in.position) {
+		r = reopen(s);
+		if (r < 0)
+			return r;
+	}
+	atomic_store(&a->request, REQ_RUN);
+	/* Output starts once what was primed (callback mode) or a latency's worth is queued. */
+	start_frames = s->out.used ? a->target : 1;
+	if (s->out.used && a->p.callback) {
+		start_frames = prime(s);
+		if (start_frames == 0)
+			start_frames = 1;
+	}
+	params = json_object_new_object();
+	json_object_object_add(params, "handle", json_object_new_int64(s->handle));
+	json_object_object_add(params, "start_frames", json_object_new_int64(start_frames));
+	r = conn_request(s->client, "start_stream", params, NULL, NULL, 0, NULL);
+	if (r < 0)
+		return r;
+	a->started = 1;
+	if (a->p.callback) {
+		r = pthread_create(&a->thread, NULL, callback_main, s);
+		if (r != 0) {
+			end_stream(s, 1);
+			a->started = 0;
+			return err_set(-r, "cannot start the callback thread: %s", strerror(r));
+		}
+		a->thread_running = 1;
+	}
+	return 0;
+}
+
+/* The common half of stop and abort. */
+static int finish(sdc_stream *s, int request)
+{
+	struct api_stream *a;
+
+	if (!s || !s->api)
+		return err_set(-EINVAL, "not a stream of sdc_stream_open()");
+	a = s->api;
+	if (!a->started)
+		return 0;
+	if (a->thread_running) {
+		uint64_t one = 1;
+		ssize_t n;
+
+		atomic_store(&a->request, request);
+		/* Wake the thread if it sleeps on the eventfd. */
+		n = write(s->eventfd, &one, sizeof(one));
+		(void)n;
+		pthread_join(a->thread, NULL);
+		a->thread_running = 0;
+	} else {
+		end_stream(s, request == REQ_ABORT);
+		call_finished(s);
+	}
+	a->started = 0;
+	return 0;
+}
+
+int sdc_stream_stop(sdc_stream *s)
+{
+	return finish(s, REQ_STOP);
+}
+
+int sdc_stream_abort(sdc_stream *s)
+{
+	return finish(s, REQ_ABORT);
+}
+
+void api_stream_shutdown(sdc_stream *s)
+{
+	struct api_stream *a = s->api;
+	json_object *params;
+
+	finish(s, REQ_ABORT);
+	params = json_object_new_object();
+	json_object_object_add(params, "handle", json_object_new_int64(s->handle));
+	conn_request(s->client, "close", params, NULL, NULL, 0, NULL);
+	free(a->queries[0]);
+	free(a->queries[1]);
+	free(a->open_json);
+	free(a->inbuf);
+	free(a->outbuf);
+	free(a);
+	s->api = NULL;
+}
+
+int sdc_stream_active(sdc_stream *s)
+{
+	if (!s || !s->api)
+		return 0;
+	return s->api->started && !over(s);
+}
+
+int sdc_stream_stopped(const sdc_stream *s)
+{
+	return !s || !s->api || !s->api->started;
+}
+
+int sdc_stream_blocksize(const sdc_stream *s)
+{
+	return s && s->api ? s->api->blocksize : 0;
+}
+
+int sdc_stream_device(const sdc_stream *s, sdc_kind kind)
+{
+	if (!s)
+		return -1;
+	return kind == SDC_KIND_INPUT ? s->device_in : s->device_out;
+}
+
+size_t sdc_stream_samplesize(const sdc_stream *s, sdc_kind kind)
+{
+	const struct sdc_dir *d;
+
+	if (!s)
+		return 0;
+	d = kind == SDC_KIND_INPUT ? &s->in : &s->out;
+	return d->used ? sdc_dtype_size(d->user_dtype) : 0;
+}
+
+double sdc_stream_latency(const sdc_stream *s, sdc_kind kind)
+{
+	if (!s)
+		return 0;
+	if (kind == SDC_KIND_INPUT)
+		return s->latency_in;
+	/* Output waits in our ring (at most fill_limit frames) before the device's buffer. */
+	return s->latency_out + (s->out.used ? s->out.fill_limit / s->samplerate : 0);
+}
+
+double sdc_stream_time(const sdc_stream *s)
+{
+	return s && s->api ? stream_now((sdc_stream *)s) : 0;
+}
+
+double sdc_stream_cpu_load(const sdc_stream *s)
+{
+	uint64_t bits;
+	double load;
+
+	if (!s || !s->api)
+		return 0;
+	bits = atomic_load(&s->api->cpu_load_bits);
+	memcpy(&load, &bits, sizeof(load));
+	return load;
+}
+
+long long sdc_stream_read_available(const sdc_stream *s)
+{
+	return s && s->in.used ? (long long)in_fill((struct sdc_dir *)&s->in) : 0;
+}
+
+long long sdc_stream_write_available(const sdc_stream *s)
+{
+	uint32_t fill;
+
+	if (!s || !s->out.used)
+		return 0;
+	fill = out_fill((struct sdc_dir *)&s->out);
+	return fill < s->out.fill_limit ? (long long)(s->out.fill_limit - fill) : 0;
+}
+
+long long sdc_stream_read_checked(sdc_stream *s, void *buffer, size_t frames, int *ret_overflowed)
+{
+	long long n;
+	uint32_t flags;
+
+	if (!s || !s->in.used)
+		return err_set(-EINVAL, "the stream has no input");
+	flags = atomic_fetch_and(&s->hdr->pending_flags,
+				 ~(unsigned)(SDC_INPUT_OVERFLOW | SDC_INPUT_UNDERFLOW));
+	n = sdc_stream_read(s, buffer, frames);
+	if (ret_overflowed)
+		*ret_overflowed = !!(flags & SDC_INPUT_OVERFLOW);
+	return n;
+}
+
+long long sdc_stream_write_checked(sdc_stream *s, const void *data, size_t frames,
+				   int *ret_underflowed)
+{
+	long long n;
+	uint32_t flags;
+
+	if (!s || !s->out.used)
+		return err_set(-EINVAL, "the stream has no output");
+	flags = atomic_fetch_and(&s->hdr->pending_flags,
+				 ~(unsigned)(SDC_OUTPUT_UNDERFLOW | SDC_OUTPUT_OVERFLOW));
+	n = sdc_stream_write(s, data, frames);
+	if (ret_underflowed)
+		*ret_underflowed = !!(flags & SDC_OUTPUT_UNDERFLOW);
+	return n;
+}
