@@ -1,31 +1,87 @@
 #!/usr/bin/env python3
-"""Prints the test results of a meson build as "N passed, N failed".
+"""Prints the test results of one or more meson builds as "N passed, N failed".
+
+Usage: test-summary.py [--reports DIR] TESTLOG.json [TESTLOG.json ...]
 
 Test programs report in TAP, so every check they make counts; a test that
-crashed or timed out before reporting counts as one failure.
+crashed or timed out before reporting counts as one failure.  A log that is
+missing (its build failed before any test ran) counts as one failure too,
+and so does each file in DIR, where the sanitizers write their reports
+(log_path): it is printed.  The totals are the last line printed.
 """
 
 import json
+import os
 import re
 import sys
 
-passed = failed = 0
-with open(sys.argv[1]) as f:
-    for line in f:
-        test = json.loads(line)
-        out = test.get("stdout") or ""
-        oks = len(re.findall(r"^ok \d+", out, re.M))
-        not_oks = len(re.findall(r"^not ok \d+", out, re.M))
-        result = test.get("result")
-        if result == "SKIP":
-            continue
-        if oks or not_oks:
-            passed += oks
-            failed += not_oks
-            if result not in ("OK", "EXPECTEDFAIL") and not_oks == 0:
-                failed += 1  # reported success case by case, then died
-        elif result in ("OK", "EXPECTEDFAIL"):
-            passed += 1
+
+def count(path):
+    """Returns (passed, failed) for one testlog.json."""
+    passed = failed = 0
+    with open(path) as f:
+        for line in f:
+            test = json.loads(line)
+            out = test.get("stdout") or ""
+            oks = len(re.findall(r"^ok \d+", out, re.M))
+            not_oks = len(re.findall(r"^not ok \d+", out, re.M))
+            result = test.get("result")
+            if result == "SKIP":
+                continue
+            if oks or not_oks:
+                passed += oks
+                failed += not_oks
+                if result not in ("OK", "EXPECTEDFAIL") and not_oks == 0:
+                    failed += 1  # reported success case by case, then died
+            elif result in ("OK", "EXPECTEDFAIL"):
+                passed += 1
+            else:
+                failed += 1
+    return passed, failed
+
+
+def show_reports(folder):
+    """Prints the sanitizer reports in folder; returns how many there are."""
+    names = sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+    for name in names:
+        path = os.path.join(folder, name)
+        print("sanitizer report %s (counted as one failure):" % path)
+        with open(path, errors="replace") as f:
+            lines = f.read().splitlines()
+        for line in lines[:80]:
+            print("    " + line)
+        if len(lines) > 80:
+            print("    ... %d more lines" % (len(lines) - 80))
+    return len(names)
+
+
+def main(args):
+    reports = None
+    if args[:1] == ["--reports"] and len(args) >= 2:
+        reports, args = args[1], args[2:]
+    paths = args
+    if not paths:
+        print("usage: test-summary.py [--reports DIR] TESTLOG.json [TESTLOG.json ...]",
+              file=sys.stderr)
+        return 2
+    passed = failed = 0
+    if reports is not None:
+        failed += show_reports(reports)
+    for path in paths:
+        try:
+            p, f = count(path)
+        except (OSError, ValueError) as e:
+            print("%s: no test results (%s); counted as one failure" % (path, e))
+            p, f = 0, 1
         else:
-            failed += 1
-print("%d passed, %d failed" % (passed, failed))
+            if len(paths) > 1:
+                # Worded unlike the last line, which is the one that counts.
+                print("%s: %d ok, %d not ok" % (path, p, f))
+        passed += p
+        failed += f
+    print("%d passed, %d failed" % (passed, failed))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
