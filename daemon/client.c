@@ -251,6 +251,31 @@ void client_close_after_flush(struct client *c)
 		update_poll(c);
 }
 
+/*
+ * Takes one request from the client's budget.  Returns false (and pauses
+ * reading until the budget refills) when the client asks faster than
+ * max_request_rate allows; a burst of one second's worth is allowed.
+ */
+static bool take_token(struct client *c)
+{
+	double rate = c->daemon->opt.max_request_rate;
+	uint64_t now;
+
+	if (rate <= 0)
+		return true;
+	now = uv_now(c->daemon->loop);
+	c->tokens += (double)(now - c->tokens_at) * rate / 1000.0;
+	if (c->tokens > rate)
+		c->tokens = rate;
+	c->tokens_at = now;
+	if (c->tokens < 1) {
+		c->throttled = true;
+		return false;
+	}
+	c->tokens -= 1;
+	return true;
+}
+
 /* Handles one complete line. */
 static void handle_line(struct client *c, const char *line, size_t len)
 {
@@ -259,6 +284,17 @@ static void handle_line(struct client *c, const char *line, size_t len)
 
 	if (len == 0)
 		return;
+	if (!take_token(c)) {
+		/* The request is answered, not carried out; reading pauses until the budget refills. */
+		proto_parse_request(line, len, &req, &err);
+		proto_error_set(&err, PROTO_E_LIMIT,
+				"too many requests: at most %.0f per second; slow down",
+				c->daemon->opt.max_request_rate);
+		client_reply_error(c, req.id, &err);
+		proto_request_clear(&req);
+		proto_error_clear(&err);
+		return;
+	}
 	if (proto_parse_request(line, len, &req, &err) < 0) {
 		log_debug("Client %u: bad request: %s", c->id, err.message);
 		client_reply_error(c, req.id, &err);
@@ -329,6 +365,11 @@ static void read_requests(struct client *c)
 			if (c->closed || c->closing || c->doomed)
 				return;
 		}
+		/* Remember when a partial line began, so that it cannot be held forever. */
+		if (linebuf_pending(&c->in) == 0)
+			c->line_started = 0;
+		else if (!c->line_started)
+			c->line_started = uv_now(c->daemon->loop);
 		if (r == -EMSGSIZE) {
 			struct proto_error err = { 0 };
 
@@ -341,7 +382,7 @@ static void read_requests(struct client *c)
 			client_close_after_flush(c);
 			return;
 		}
-		if (c->out_bytes > BACKPRESSURE_BYTES)
+		if (c->out_bytes > BACKPRESSURE_BYTES || c->throttled)
 			return;
 	}
 }
@@ -380,7 +421,7 @@ static void update_poll(struct client *c)
 
 	if (c->closed || c->doomed)
 		return;
-	if (!c->closing && c->out_bytes <= BACKPRESSURE_BYTES)
+	if (!c->closing && !c->throttled && c->out_bytes <= BACKPRESSURE_BYTES)
 		events |= UV_READABLE | UV_DISCONNECT;
 	if (c->out_head)
 		events |= UV_WRITABLE;
@@ -408,6 +449,47 @@ static void refuse(int fd, enum proto_errcode code, const char *message)
 	close(fd);
 }
 
+/* Once a second: drops clients holding a half-sent line too long, resumes throttled ones. */
+static void on_sweep(uv_timer_t *timer)
+{
+	struct daemon *d = timer->data;
+	uint64_t now = uv_now(d->loop);
+	uint64_t limit = (uint64_t)(d->opt.line_timeout * 1000.0);
+	struct list *pos, *tmp;
+
+	list_for_each_safe(pos, tmp, &d->clients)
+	{
+		struct client *c = list_entry(pos, struct client, link);
+
+		if (c->closed || c->doomed || c->closing)
+			continue;
+		if (c->throttled) {
+			c->throttled = false;
+			update_poll(c);
+		}
+		if (limit && c->line_started && now - c->line_started >= limit) {
+			struct proto_error err = { 0 };
+
+			log_info("Client %u held a partial line for %.0f s; dropping it", c->id,
+				 d->opt.line_timeout);
+			proto_error_set(&err, PROTO_E_TIMEOUT,
+					"a line stayed incomplete for %.0f seconds; closing the connection",
+					d->opt.line_timeout);
+			client_reply_error(c, NULL, &err);
+			client_close_after_flush(c);
+		}
+	}
+}
+
+void client_start_sweeper(struct daemon *d)
+{
+	uv_timer_init(d->loop, &d->sweeper);
+	d->sweeper.data = d;
+	uv_timer_start(&d->sweeper, on_sweep, 1000, 1000);
+	/* The sweeper alone must not keep the loop running at shutdown. */
+	uv_unref((uv_handle_t *)&d->sweeper);
+}
+
 void client_accept(struct daemon *d, int fd)
 {
 	socklen_t len = sizeof(struct ucred);
@@ -432,6 +514,8 @@ void client_accept(struct daemon *d, int fd)
 	c->daemon = d;
 	c->fd = fd;
 	list_init(&c->streams);
+	c->tokens = d->opt.max_request_rate;
+	c->tokens_at = uv_now(d->loop);
 	c->id = ++d->next_client_id;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) < 0)
 		c->cred = (struct ucred){ .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };

@@ -41,6 +41,10 @@ struct client {
 	struct list streams; /* struct stream, by client_link, oldest first */
 	size_t shm_bytes;    /* shared memory of the client's live streams */
 	uint32_t last_handle; /* the latest play/rec/playrec, for wait/stop/get_status without a handle */
+	uint64_t line_started; /* uv_now() when the pending partial line began; 0: none */
+	double tokens;	       /* request budget (token bucket) */
+	uint64_t tokens_at;    /* uv_now() of the last refill */
+	bool throttled;	       /* reading paused until the budget refills */
 };
 
 /* Takes a freshly accepted connection. */
@@ -77,3 +81,6 @@ void client_close(struct client *c);
 
 /* Closes every doomed client; run from the loop's idle handle. */
 void client_reap_doomed(struct daemon *d);
+
+/* Starts the once-a-second check for half-sent lines and throttled clients. */
+void client_start_sweeper(struct daemon *d);

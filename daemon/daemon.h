@@ -29,6 +29,8 @@ struct daemon_options {
 	int max_streams_per_client; /* play/rec/playrec/stream handles open at once */
 	size_t max_shm_per_client;  /* bytes of shared memory (rings) per client */
 	double device_idle_time;    /* seconds an unused device stream stays open */
+	double line_timeout;	    /* seconds a line may stay half-sent before the client is dropped */
+	double max_request_rate;    /* requests per second per client (0: unlimited) */
 };
 
 struct daemon {
@@ -44,6 +46,7 @@ struct daemon {
 	const struct conf *cmdline; /* settings from the command line: they win over the file */
 	struct notify notify;	   /* readiness, status and watchdog for systemd */
 	uv_idle_t reaper; /* closes doomed clients outside of any callback chain */
+	uv_timer_t sweeper; /* drops clients whose half-sent line timed out */
 	uv_signal_t sigint, sigterm, sighup;
 	uv_check_t housekeeping;   /* runs deferred work after each loop iteration */
 	bool rescan_pending;	   /* a device rescan waits for device streams to close */

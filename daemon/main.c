@@ -403,6 +403,8 @@ int main(int argc, char **argv)
 	d.opt.socket_path = cl.socket_path;
 	d.opt.config_path = cl.config_path;
 	d.opt.max_output_queue = 4 * 1024 * 1024;
+	d.opt.line_timeout = 10.0;
+	d.opt.max_request_rate = 100000;
 	d.cmdline = &cl.conf;
 	if (sockpath_resolve(d.opt.socket_path, path, sizeof(path)) < 0) {
 		fprintf(stderr, "sddaemon: socket path too long\n");
@@ -439,6 +441,7 @@ int main(int argc, char **argv)
 	list_init(&d.clients);
 	engine_init(&d.engine, &d);
 	uv_idle_init(&loop, &d.reaper);
+	client_start_sweeper(&d);
 
 	r = devices_init(&d.devices);
 	if (r < 0)

@@ -30,6 +30,7 @@ static const char *const errcode_names[PROTO_E_COUNT_] = {
 	[PROTO_E_BUSY] = "busy",
 	[PROTO_E_SHUTTING_DOWN] = "shutting_down",
 	[PROTO_E_INTERNAL] = "internal_error",
+	[PROTO_E_TIMEOUT] = "timeout",
 };
 
 const char *proto_errcode_name(enum proto_errcode code)
