@@ -1,4 +1,8 @@
-/* Levelled logging to the daemon's private copy of stderr. */
+/*
+ * Levelled logging to the daemon's private copy of stderr, with "<N>"
+ * priority prefixes when the journal reads it (JOURNAL_STREAM).  Loop
+ * thread only.
+ */
 #include "log.h"
 
 #include <errno.h>
