@@ -82,7 +82,7 @@ int log_level_from_name(const char *name)
 static void log_write(enum log_level level, const char *suffix, const char *fmt, va_list ap)
 {
 	char line[2048];
-	int n = 0, m;
+	int n = 0, m, start;
 
 	if (log_journal)
 		n = snprintf(line, sizeof(line), "<%d>", (int)level);
@@ -93,9 +93,14 @@ static void log_write(enum log_level level, const char *suffix, const char *fmt,
 	m = vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 	if (m < 0)
 		return;
+	start = n;
 	n += m;
 	if ((size_t)n > sizeof(line) - 2 - strlen(suffix))
 		n = (int)(sizeof(line) - 2 - strlen(suffix));
+	/* One message, one line: the journal gives a continuation line no priority. */
+	for (int i = start; i < n; i++)
+		if (line[i] == '\n' || line[i] == '\r')
+			line[i] = ' ';
 	n += snprintf(line + n, sizeof(line) - (size_t)n, "%s\n", suffix);
 	while (write(log_fd, line, (size_t)n) < 0 && errno == EINTR)
 		;

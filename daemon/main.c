@@ -279,7 +279,6 @@ static void rescan_devices(struct daemon *d)
 	uv_check_stop(&d->housekeeping);
 	if (devices_rescan(&d->devices, &changed) < 0)
 		return;
-	check_default_devices(d);
 	if (changed) {
 		log_notice("The device list changed: %d devices", d->devices.count);
 		broadcast_devices_changed(d);
@@ -291,8 +290,10 @@ static void on_housekeeping(uv_check_t *handle)
 {
 	struct daemon *d = handle->data;
 
-	if (d->rescan_pending && !daemon_streams_open(d) && !d->stopping)
+	if (d->rescan_pending && !daemon_streams_open(d) && !d->stopping) {
 		rescan_devices(d);
+		check_default_devices(d);
+	}
 }
 
 /* SIGHUP: re-reads the configuration (keeping the old one when the new one is bad) and rescans. */
@@ -312,6 +313,7 @@ static void reload(struct daemon *d)
 		conf_clear(&c);
 	}
 	rescan_devices(d);
+	check_default_devices(d);
 	notify_ready(d);
 }
 

@@ -175,7 +175,9 @@ def test_watchdog_fed_while_a_device_stream_runs():
 # ---------------------------------------------------------------- logging
 
 def journal_daemon(journal):
-    d = Daemon(name="sdd-log", config="allow_users = %d\n" % (os.getuid() + 1))
+    # An ambiguous default device makes a warning whose text has several lines.
+    d = Daemon(name="sdd-log", config="allow_users = %d\ndefault_output_device = t_o\n"
+               % (os.getuid() + 1))
     # The log file exists before the daemon starts, so JOURNAL_STREAM can name it;
     # opening it for appending keeps the inode.
     open(d.log_path, "wb").close()
@@ -196,6 +198,8 @@ def test_journal_stream_gets_priority_prefixes():
         bad = [l for l in lines if not re.match(r"<[3-7]>", l)]
         check(not bad, "every line has a priority prefix: %r" % bad)
         check(any(l.startswith("<4>Refusing a client") for l in lines), "warning at <4>")
+        check(any(l.startswith("<4>default_output_device 't_o'") and "[2] t_out2" in l
+                  for l in lines), "a message of several lines is one journal line")
         check(any(l.startswith("<5>Listening on") for l in lines), "notice at <5>")
         check(any(l.startswith("<6>Read the configuration") for l in lines), "info at <6>")
         check(not any(l.startswith("<6>sddaemon:") or "sddaemon: " in l for l in lines),
