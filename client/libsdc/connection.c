@@ -262,7 +262,11 @@ static int request_locked(sdc_client *c, const char *cmd, json_object *params,
 		return err_set(-ENOMEM, "out of memory");
 	r = send_all(c, text, len);
 	free(text);
-	if (r < 0)
+	/*
+	 * A daemon that refuses us (access list, client limit, shutdown) says why
+	 * and hangs up, possibly before our request went out: read its reason.
+	 */
+	if (r < 0 && r != -EPIPE && r != -ECONNRESET)
 		return r;
 
 	for (;;) {
