@@ -27,6 +27,8 @@
 #define DEFAULT_MAX_CLIENTS 4096
 #define DEFAULT_MAX_STREAMS_PER_CLIENT 16
 #define DEFAULT_MAX_SHM_PER_CLIENT ((size_t)64 * 1024 * 1024)
+#define DEFAULT_LINE_TIMEOUT 10.0
+#define DEFAULT_MAX_REQUESTS_PER_SECOND 100000.0
 
 /* Parses value into c; on error leaves c unchanged and writes err. */
 typedef int (*key_parse_fn)(struct conf *c, const char *value, char *err, size_t errsize);
@@ -39,6 +41,8 @@ void conf_init(struct conf *c)
 		.max_streams_per_client = DEFAULT_MAX_STREAMS_PER_CLIENT,
 		.max_shm_per_client = DEFAULT_MAX_SHM_PER_CLIENT,
 		.log_level = LOG_LEVEL_NOTICE,
+		.line_timeout = DEFAULT_LINE_TIMEOUT,
+		.max_requests_per_second = DEFAULT_MAX_REQUESTS_PER_SECOND,
 	};
 }
 
@@ -113,6 +117,34 @@ static int key_device_idle_time(struct conf *c, const char *value, char *err, si
 	}
 	c->device_idle_time = v;
 	return 0;
+}
+
+/* Parses a number in [min, max] for keys that take seconds or rates. */
+static int parse_number(const char *value, double min, double max, const char *what, double *ret,
+			char *err, size_t errsize)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(value, &end);
+	if (end == value || *end || errno == ERANGE || !isfinite(v) || v < min || v > max) {
+		snprintf(err, errsize, "'%s' is not %s from %g to %g", value, what, min, max);
+		return -EINVAL;
+	}
+	*ret = v;
+	return 0;
+}
+
+static int key_line_timeout(struct conf *c, const char *value, char *err, size_t errsize)
+{
+	return parse_number(value, 0, 3600, "a number of seconds", &c->line_timeout, err, errsize);
+}
+
+static int key_max_requests_per_second(struct conf *c, const char *value, char *err,
+				       size_t errsize)
+{
+	return parse_number(value, 0, 1e7, "a rate", &c->max_requests_per_second, err, errsize);
 }
 
 static int key_max_clients(struct conf *c, const char *value, char *err, size_t errsize)
@@ -207,6 +239,8 @@ static const struct {
 	[CONF_LOG_LEVEL] = { "log_level", key_log_level },
 	[CONF_ALLOW_USERS] = { "allow_users", key_allow_users },
 	[CONF_ALLOW_GROUPS] = { "allow_groups", key_allow_groups },
+	[CONF_LINE_TIMEOUT] = { "line_timeout", key_line_timeout },
+	[CONF_MAX_REQUESTS_PER_SECOND] = { "max_requests_per_second", key_max_requests_per_second },
 };
 
 const char *conf_key_name(enum conf_key key)
@@ -469,6 +503,12 @@ int conf_merge(struct conf *dst, const struct conf *src)
 		case CONF_ALLOW_GROUPS:
 			r = access_copy_groups(&dst->access, &src->access);
 			break;
+		case CONF_LINE_TIMEOUT:
+			dst->line_timeout = src->line_timeout;
+			break;
+		case CONF_MAX_REQUESTS_PER_SECOND:
+			dst->max_requests_per_second = src->max_requests_per_second;
+			break;
 		case CONF_KEY_COUNT_:
 			break;
 		}
@@ -502,6 +542,8 @@ void conf_write(const struct conf *c, FILE *f)
 		c->default_output_device ? c->default_output_device : "");
 	fprintf(f, "device_idle_time = %g\n", c->device_idle_time);
 	fprintf(f, "max_clients = %d\n", c->max_clients);
+	fprintf(f, "line_timeout = %g\n", c->line_timeout);
+	fprintf(f, "max_requests_per_second = %g\n", c->max_requests_per_second);
 	fprintf(f, "max_streams_per_client = %d\n", c->max_streams_per_client);
 	format_size(c->max_shm_per_client, buf, sizeof(buf));
 	fprintf(f, "max_shm_per_client = %s\n", buf);

@@ -33,6 +33,8 @@ enum conf_key {
 	CONF_LOG_LEVEL,
 	CONF_ALLOW_USERS,
 	CONF_ALLOW_GROUPS,
+	CONF_LINE_TIMEOUT,
+	CONF_MAX_REQUESTS_PER_SECOND,
 	CONF_KEY_COUNT_
 };
 
@@ -46,6 +48,8 @@ struct conf {
 	size_t max_shm_per_client;    /* bytes of shared memory per client */
 	enum log_level log_level;     /* the most detailed level logged */
 	struct access access;	      /* allow_users and allow_groups */
+	double line_timeout;	      /* seconds a line may stay half-sent (0: no limit) */
+	double max_requests_per_second; /* per client (0: no limit) */
 };
 
 /* Where the last parse failed, for the message "FILE:LINE: MESSAGE". */

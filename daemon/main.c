@@ -56,7 +56,8 @@ static void usage(FILE *f)
 		   "      --device-idle-time SECONDS     --max-clients N\n"
 		   "      --max-streams-per-client N     --max-shm-per-client SIZE\n"
 		   "      --log-level LEVEL              --allow-users LIST\n"
-		   "      --allow-groups LIST\n",
+		   "      --allow-groups LIST            --line-timeout SECONDS\n"
+		   "      --max-requests-per-second N\n",
 		   SOCKPATH_SYSTEM, "~/.config/" CONF_FILE_NAME, SDD_SYSCONFDIR, CONF_FILE_NAME);
 }
 
@@ -210,6 +211,8 @@ static int apply_settings(struct daemon *d, const struct conf *c)
 	d->opt.max_streams_per_client = c->max_streams_per_client;
 	d->opt.max_shm_per_client = c->max_shm_per_client;
 	d->opt.device_idle_time = c->device_idle_time;
+	d->opt.line_timeout = c->line_timeout;
+	d->opt.max_request_rate = c->max_requests_per_second;
 	log_set_level(c->log_level);
 	return 0;
 }
@@ -405,8 +408,6 @@ int main(int argc, char **argv)
 	d.opt.socket_path = cl.socket_path;
 	d.opt.config_path = cl.config_path;
 	d.opt.max_output_queue = 4 * 1024 * 1024;
-	d.opt.line_timeout = 10.0;
-	d.opt.max_request_rate = 100000;
 	d.cmdline = &cl.conf;
 	if (sockpath_resolve(d.opt.socket_path, path, sizeof(path)) < 0) {
 		fprintf(stderr, "sddaemon: socket path too long\n");

@@ -68,6 +68,8 @@ static void test_every_key(void)
 				   "max_shm_per_client = 2M\n"
 				   "log_level = debug\n"
 				   "allow_users = root, 4242\n"
+				   "line_timeout = 2.5\n"
+				   "max_requests_per_second = 500\n"
 				   "allow_groups = 0"; /* no final newline */
 	struct conf_error err;
 	struct conf c;
@@ -77,6 +79,8 @@ static void test_every_key(void)
 	if (r < 0)
 		printf("# %s:%u: %s\n", err.file, err.line, err.message);
 	CHECK(c.set == (1u << CONF_KEY_COUNT_) - 1, "every key counts as set");
+	CHECK(c.line_timeout == 2.5 && c.max_requests_per_second == 500,
+	      "line_timeout and max_requests_per_second");
 	CHECK_STR(c.default_input_device, "usb mic", "default_input_device keeps inner blanks");
 	CHECK_STR(c.default_output_device, "t_out  alsa", "a quoted value loses its quotes");
 	CHECK(c.device_idle_time == 0.5, "device_idle_time takes fractions");
