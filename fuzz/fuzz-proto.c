@@ -124,6 +124,7 @@ static void reply_error(json_object *id, const struct proto_error *err)
 	size_t len = 0;
 	char *line = proto_format_error(id, err, &len);
 
+	FUZZ_CHECK(proto_errcode_from_name(proto_errcode_name(err->code)) == err->code);
 	FUZZ_CHECK(line);
 	check_message(line, len, id);
 	free(line);
