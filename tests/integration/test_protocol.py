@@ -152,7 +152,9 @@ def test_second_daemon_refuses_live_socket():
 
 
 def test_stale_socket_is_replaced_and_folder_created():
-    with Daemon(name="stale") as other:
+    # Not "with Daemon(...)": that would start a daemon on the default path first.
+    other = Daemon(name="stale")
+    try:
         path = os.path.join(other.dir, "sub", "dir", "sock")
         os.makedirs(os.path.dirname(path))
         dead = socket.socket(socket.AF_UNIX)
@@ -176,38 +178,45 @@ def test_stale_socket_is_replaced_and_folder_created():
         p = subprocess.run([SDDAEMON, "--socket", other.socket], env=other.env,
                            capture_output=True, timeout=30)
         check(p.returncode != 0 and os.path.isfile(other.socket), "a regular file is left alone")
+    finally:
+        other.cleanup()
+
+
+def wait_for_path(path):
+    for _ in range(500):
+        if os.path.exists(path):
+            return True
+        time.sleep(0.02)
+    return False
 
 
 def test_socket_path_search_order():
-    with Daemon(name="order") as other:
+    other = Daemon(name="order")
+    first = second = None
+    try:
         env = dict(other.env)
         env["XDG_RUNTIME_DIR"] = other.dir
         env.pop("SDDAEMON_SOCKET", None)
-        other.proc = subprocess.Popen([SDDAEMON], env=env, stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.DEVNULL)
-        other.log = open(os.devnull, "wb")
+        first = subprocess.Popen([SDDAEMON], env=env, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
         path = os.path.join(other.dir, "sddaemon", "socket")
-        for _ in range(500):
-            if os.path.exists(path):
-                break
-            time.sleep(0.02)
-        check(os.path.exists(path), "$XDG_RUNTIME_DIR/sddaemon/socket is used")
+        check(wait_for_path(path), "$XDG_RUNTIME_DIR/sddaemon/socket is used")
         status, out, _ = other.sdctl("devices", extra_env={"SDDAEMON_SOCKET": "",
                                                            "XDG_RUNTIME_DIR": other.dir})
         check_eq(status, 0, "sdctl finds it through XDG_RUNTIME_DIR")
         env["SDDAEMON_SOCKET"] = os.path.join(other.dir, "env-sock")
         second = subprocess.Popen([SDDAEMON], env=env, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL)
-        try:
-            for _ in range(500):
-                if os.path.exists(env["SDDAEMON_SOCKET"]):
-                    break
-                time.sleep(0.02)
-            check(os.path.exists(env["SDDAEMON_SOCKET"]), "$SDDAEMON_SOCKET wins over XDG")
-        finally:
-            second.terminate()
-            check_eq(second.wait(20), 0, "second daemon exit status")
-        check_eq(other.stop(), 0, "exit status")
+        check(wait_for_path(env["SDDAEMON_SOCKET"]), "$SDDAEMON_SOCKET wins over XDG")
+        for p, what in ((second, "second"), (first, "first")):
+            p.terminate()
+            check_eq(p.wait(20), 0, "%s daemon's exit status" % what)
+    finally:
+        for p in (first, second):
+            if p and p.poll() is None:
+                p.kill()
+                p.wait()
+        other.cleanup()
 
 
 def test_portaudio_noise_stays_quiet():
