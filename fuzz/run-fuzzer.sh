@@ -8,7 +8,8 @@
 #
 # Usage: run-fuzzer.sh FUZZER NAME SOURCE_DIR BUILD_DIR
 # A crash fails the test; the input that caused it is saved under
-# BUILD_DIR/NAME/ and the TAP comments say how to keep it as a regression.
+# BUILD_DIR/NAME/crashes/ and the TAP comments say how to keep it as a
+# regression.  The fuzzer's output is in BUILD_DIR/NAME/replay.log and fuzz.log.
 # The executions of the run are also written to BUILD_DIR/NAME/stats for
 # tools/fuzz.sh.
 set -u
@@ -32,11 +33,17 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}halt_on_error=1:print_sta
 rm -rf "$work/crashes" "$work/stats"
 mkdir -p "$work/found" "$work/crashes"
 failed=0
-log=$work/log
 
-# Prints the last lines of the log as TAP comments.
+# Prints the report in log $1 as TAP comments: from just before the first
+# error on, or the last lines when there is none.
 show_log() {
-	tail -n 60 "$log" | sed 's/^/# /'
+	first=$(grep -n -m 1 -E '^==[0-9]+==ERROR|check failed|runtime error|ERROR: libFuzzer' "$1" |
+		cut -d: -f1)
+	if [ -n "$first" ]; then
+		sed -n "$((first > 5 ? first - 5 : 1)),$((first + 80))p" "$1"
+	else
+		tail -n 60 "$1"
+	fi | sed 's/^/# /'
 }
 
 echo "1..2"
@@ -51,29 +58,30 @@ for dir in "$corpus" "$regressions"; do
 done
 if [ $# -eq 0 ]; then
 	echo "ok 1 - fuzz-$name: replay # SKIP no corpus"
-elif timeout -k 10 300 "$fuzzer" -timeout=10 -rss_limit_mb=2048 "$@" >"$log" 2>&1; then
+elif timeout -k 10 300 "$fuzzer" -timeout=10 -rss_limit_mb=2048 "$@" >"$work/replay.log" 2>&1; then
 	echo "ok 1 - fuzz-$name: replayed $# inputs"
 else
 	echo "not ok 1 - fuzz-$name: replaying the corpus and regressions failed"
-	show_log
+	show_log "$work/replay.log"
 	failed=1
 fi
 
 # 2. Fuzz.  The first directory receives new inputs; the others are only read.
-set -- "$work/found" "$corpus"
+set -- "$work/found"
+[ -d "$corpus" ] && set -- "$@" "$corpus"
 [ -d "$regressions" ] && set -- "$@" "$regressions"
 dict=
 [ -f "$src/fuzz-$name.dict" ] && dict=-dict=$src/fuzz-$name.dict
 if timeout -k 10 $((seconds + 300)) "$fuzzer" -max_total_time="$seconds" -timeout=10 \
 	-rss_limit_mb=2048 -max_len=4096 -print_final_stats=1 \
-	-artifact_prefix="$work/crashes/" ${dict:+"$dict"} "$@" >"$log" 2>&1; then
-	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+	-artifact_prefix="$work/crashes/" ${dict:+"$dict"} "$@" >"$work/fuzz.log" 2>&1; then
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/fuzz.log" | tail -n 1)
 	echo "${execs:-0} $seconds" >"$work/stats"
 	echo "ok 2 - fuzz-$name: ${execs:-0} executions in ${seconds}s"
 else
 	status=$?
 	echo "not ok 2 - fuzz-$name: fuzzing failed (exit status $status)"
-	show_log
+	show_log "$work/fuzz.log"
 	failed=1
 	for f in "$work"/crashes/*; do
 		[ -f "$f" ] || continue
