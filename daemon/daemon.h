@@ -48,6 +48,9 @@ struct daemon {
 	uv_idle_t reaper; /* closes doomed clients outside of any callback chain */
 	uv_timer_t sweeper; /* drops clients whose half-sent line timed out */
 	uv_signal_t sigint, sigterm, sighup;
+#ifdef SDD_TEST_HOOKS
+	uv_signal_t sigusr1; /* test builds: toggles a stall of the audio callbacks */
+#endif
 	uv_check_t housekeeping;   /* runs deferred work after each loop iteration */
 	bool rescan_pending;	   /* a device rescan waits for device streams to close */
 	bool stopping;

@@ -29,6 +29,21 @@ struct retiree {
 
 #define XRUN_FLAGS (paInputUnderflow | paInputOverflow | paOutputUnderflow | paOutputOverflow)
 
+#ifdef SDD_TEST_HOOKS
+_Atomic int devstream_test_stall;
+
+/* Audio thread, test builds only: hangs here while the test asks for a stall. */
+static void rt_test_stall(void)
+{
+	while (atomic_load_explicit(&devstream_test_stall, memory_order_relaxed))
+		;
+}
+#else
+static inline void rt_test_stall(void)
+{
+}
+#endif
+
 /* Audio thread: wakes the loop thread. */
 static void rt_notify(struct devstream *ds)
 {
@@ -68,9 +83,11 @@ static int shared_callback(const void *input, void *output, unsigned long frames
 {
 	struct devstream *ds = userdata;
 	bool notify = false;
-	struct attach_list *list = rt_list(ds, &notify);
+	struct attach_list *list;
 	double rate = ds->actual_rate;
 
+	rt_test_stall();
+	list = rt_list(ds, &notify);
 	if (status & XRUN_FLAGS)
 		atomic_fetch_add_explicit(&ds->device_xruns, 1, memory_order_relaxed);
 	if (ds->cfg.mode == DEVSTREAM_SHARED_OUT) {
@@ -112,9 +129,11 @@ static int exclusive_callback(const void *input, void *output, unsigned long fra
 {
 	struct devstream *ds = userdata;
 	bool notify = false, complete = true, flagged = false;
-	struct attach_list *list = rt_list(ds, &notify);
+	struct attach_list *list;
 	double rate = ds->actual_rate;
 
+	rt_test_stall();
+	list = rt_list(ds, &notify);
 	if (status & XRUN_FLAGS)
 		atomic_fetch_add_explicit(&ds->device_xruns, 1, memory_order_relaxed);
 	if (output)

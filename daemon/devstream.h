@@ -120,5 +120,13 @@ uint32_t devstream_attached(const struct devstream *ds);
 /* Returns the stream's current time in seconds (PortAudio's clock). */
 double devstream_time(const struct devstream *ds);
 
+#ifdef SDD_TEST_HOOKS
+/*
+ * Test builds only: while nonzero, every audio callback spins without
+ * returning, as a stuck audio thread would (the watchdog test sets it).
+ */
+extern _Atomic int devstream_test_stall;
+#endif
+
 /* Returns PortAudio's estimate of the callback's load (fraction of the period). */
 double devstream_cpu_load(const struct devstream *ds);

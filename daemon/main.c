@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "conf.h"
 #include "config.h"
 #include "daemon.h"
+#include "devstream.h"
 #include "log.h"
 #include "sockpath.h"
 
@@ -358,6 +360,11 @@ void daemon_stop(struct daemon *d, int status)
 		client_event(c, "shutdown", fields);
 		client_close(c);
 	}
+#ifdef SDD_TEST_HOOKS
+	/* A stalled callback would keep PortAudio from stopping the stream. */
+	atomic_store(&devstream_test_stall, 0);
+	uv_close((uv_handle_t *)&d->sigusr1, NULL);
+#endif
 	/* Streams that outlived their clients end here, and every device stream closes. */
 	engine_fini(&d->engine);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
@@ -371,6 +378,15 @@ static void on_signal(uv_signal_t *handle, int signum)
 	struct daemon *d = handle->data;
 
 	log_info("Received %s", strsignal(signum));
+#ifdef SDD_TEST_HOOKS
+	if (signum == SIGUSR1) {
+		int stall = !atomic_load(&devstream_test_stall);
+
+		atomic_store(&devstream_test_stall, stall);
+		log_warning("Test hook: audio callbacks %s", stall ? "stalled" : "released");
+		return;
+	}
+#endif
 	if (signum == SIGHUP)
 		reload(d);
 	else
@@ -390,6 +406,11 @@ static void watch_signals(struct daemon *d)
 	}
 	uv_check_init(d->loop, &d->housekeeping);
 	d->housekeeping.data = d;
+#ifdef SDD_TEST_HOOKS
+	uv_signal_init(d->loop, &d->sigusr1);
+	d->sigusr1.data = d;
+	uv_signal_start(&d->sigusr1, on_signal, SIGUSR1);
+#endif
 }
 
 int main(int argc, char **argv)

@@ -13,11 +13,12 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 import harness
 from harness import check, check_eq
-from systemd_harness import (SOCKET_ACTIVATE, SYSTEMD_ANALYZE, Daemon, expect_refused, run_tests,
-                             skip_unless)
+from systemd_harness import (SOCKET_ACTIVATE, SYSTEMD_ANALYZE, Daemon, Skip, expect_refused,
+                             run_tests, skip_unless)
 
 BUILD_ROOT = os.environ.get("SDD_BUILD_ROOT", "")
 SOURCE_ROOT = os.environ.get("SDD_SOURCE_ROOT", "")
@@ -158,7 +159,8 @@ def test_watchdog_fed_while_a_device_stream_runs():
     try:
         d.start()
         conn = d.connect()
-        res = conn.call("play", device="t_out", channels=2, frames=48000 * 20)
+        # t_null, not a tap: an unpaced tap would write gigabytes while this runs.
+        res = conn.call("play", device="t_null", channels=2, frames=48000 * 20)
         n = d.notify.count()
         d.notify.wait_key("STATUS", "1 client, 1 stream, 5 devices", start=0)
         # The device stream's callbacks keep running, so the watchdog keeps being fed.
@@ -166,6 +168,36 @@ def test_watchdog_fed_while_a_device_stream_runs():
         d.notify.wait_key("WATCHDOG", "1", start=i + 1)
         check_eq(len(conn.call("daemon_status")["device_streams"]), 1, "a device stream runs")
         conn.call("stop", handle=res["handle"])
+        conn.close()
+        check_eq(d.stop(), 0, "exit status")
+    finally:
+        d.cleanup()
+
+
+def test_no_watchdog_while_the_audio_thread_stalls():
+    if os.environ.get("SDD_TEST_HOOKS") != "1":
+        raise Skip("sddaemon was built without -Dtest_hooks=true")
+    d = Daemon(name="sdd-stall", watchdog_usec=400000)
+    try:
+        d.start()
+        conn = d.connect()
+        # An open-ended playback keeps a shared device stream (and its callback) running.
+        conn.call("play", device="t_null", channels=2)
+        n = d.notify.count()
+        i, _ = d.notify.wait_key("WATCHDOG", "1", start=n)
+        d.notify.wait_key("WATCHDOG", "1", start=i + 1)
+
+        d.proc.send_signal(signal.SIGUSR1)  # the test hook: every callback hangs
+        d.wait_log("audio callbacks stalled")
+        j, _ = d.notify.wait_for(lambda m: "unhealthy" in m.get("STATUS", ""), start=n,
+                                 what="an unhealthy STATUS=")
+        # Several watchdog periods pass: systemd must hear nothing from a stuck daemon.
+        time.sleep(1.2)
+        later = d.notify.snapshot()[j + 1:]
+        check(not any("WATCHDOG" in m for m in later), "no WATCHDOG=1 while stalled: %r" % later)
+
+        d.proc.send_signal(signal.SIGUSR1)
+        d.notify.wait_key("WATCHDOG", "1", start=j + 1)  # healthy again
         conn.close()
         check_eq(d.stop(), 0, "exit status")
     finally:
@@ -409,6 +441,7 @@ TESTS = [
     test_ready_status_watchdog_reload_stopping,
     test_no_watchdog_without_watchdog_usec,
     test_watchdog_fed_while_a_device_stream_runs,
+    test_no_watchdog_while_the_audio_thread_stalls,
     test_journal_stream_gets_priority_prefixes,
     test_plain_lines_without_journal,
     test_peer_credentials_are_logged,
