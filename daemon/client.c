@@ -321,10 +321,64 @@ static void drop_fds(struct msghdr *msg)
 	}
 }
 
-/* Reads what is available and handles complete lines. */
+/* Answers a line that outgrew PROTO_MAX_LINE and closes the connection once that is sent. */
+static void line_too_long(struct client *c)
+{
+	struct proto_error err = { 0 };
+
+	proto_error_set(&err, PROTO_E_LINE_TOO_LONG,
+			"line exceeds the maximum of %d bytes; closing the connection",
+			PROTO_MAX_LINE - 1);
+	log_info("Client %u sent a line longer than %d bytes; closing", c->id, PROTO_MAX_LINE - 1);
+	client_reply_error(c, NULL, &err);
+	client_close_after_flush(c);
+}
+
+/*
+ * Handles the complete lines already read, one by one, while the client
+ * keeps up with its replies: one read may hold thousands of short requests
+ * whose replies are large, so the queue is checked before every line, not
+ * only before every read.  Lines left over wait in the buffer
+ * (lines_pending) until the queue has drained.  Returns true when more may
+ * be read from the socket.
+ */
+static bool handle_lines(struct client *c)
+{
+	char *line;
+	size_t len;
+	int r;
+
+	for (;;) {
+		if (c->out_bytes > BACKPRESSURE_BYTES) {
+			c->lines_pending = true;
+			/* Not the client's fault: it is not the one holding a line back. */
+			c->line_started = 0;
+			return false;
+		}
+		r = linebuf_next(&c->in, &line, &len);
+		if (r != 1)
+			break;
+		handle_line(c, line, len);
+		if (c->closed || c->closing || c->doomed)
+			return false;
+	}
+	c->lines_pending = false;
+	/* Remember when a partial line began, so that it cannot be held forever. */
+	if (linebuf_pending(&c->in) == 0)
+		c->line_started = 0;
+	else if (!c->line_started)
+		c->line_started = uv_now(c->daemon->loop);
+	if (r == -EMSGSIZE) {
+		line_too_long(c);
+		return false;
+	}
+	return !c->throttled;
+}
+
+/* Handles the lines already read, then reads what is available and handles complete lines. */
 static void read_requests(struct client *c)
 {
-	for (int round = 0; round < READS_PER_WAKEUP; round++) {
+	for (int round = 0; handle_lines(c) && round < READS_PER_WAKEUP; round++) {
 		union {
 			char buf[CMSG_SPACE(sizeof(int) * CLIENT_MAX_FDS)];
 			struct cmsghdr align;
@@ -333,9 +387,6 @@ static void read_requests(struct client *c)
 		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
 		size_t avail;
 		ssize_t n;
-		char *line;
-		size_t len;
-		int r;
 
 		iov.iov_base = linebuf_space(&c->in, &avail);
 		iov.iov_len = avail;
@@ -360,30 +411,6 @@ static void read_requests(struct client *c)
 			return;
 		}
 		linebuf_commit(&c->in, (size_t)n);
-		while ((r = linebuf_next(&c->in, &line, &len)) == 1) {
-			handle_line(c, line, len);
-			if (c->closed || c->closing || c->doomed)
-				return;
-		}
-		/* Remember when a partial line began, so that it cannot be held forever. */
-		if (linebuf_pending(&c->in) == 0)
-			c->line_started = 0;
-		else if (!c->line_started)
-			c->line_started = uv_now(c->daemon->loop);
-		if (r == -EMSGSIZE) {
-			struct proto_error err = { 0 };
-
-			proto_error_set(&err, PROTO_E_LINE_TOO_LONG,
-					"line exceeds the maximum of %d bytes; closing the connection",
-					PROTO_MAX_LINE - 1);
-			log_info("Client %u sent a line longer than %d bytes; closing", c->id,
-				 PROTO_MAX_LINE - 1);
-			client_reply_error(c, NULL, &err);
-			client_close_after_flush(c);
-			return;
-		}
-		if (c->out_bytes > BACKPRESSURE_BYTES || c->throttled)
-			return;
 	}
 }
 
@@ -404,7 +431,7 @@ static void on_client_ready(uv_poll_t *handle, int status, int events)
 			return;
 		}
 	}
-	if ((events & (UV_READABLE | UV_DISCONNECT)) && !c->closing)
+	if (((events & (UV_READABLE | UV_DISCONNECT)) || c->lines_pending) && !c->closing)
 		read_requests(c);
 	if (c->closed || c->doomed)
 		return;
@@ -421,8 +448,15 @@ static void update_poll(struct client *c)
 
 	if (c->closed || c->doomed)
 		return;
-	if (!c->closing && !c->throttled && c->out_bytes <= BACKPRESSURE_BYTES)
+	if (!c->closing && !c->throttled && c->out_bytes <= BACKPRESSURE_BYTES) {
 		events |= UV_READABLE | UV_DISCONNECT;
+		/*
+		 * Lines read before the queue filled up are still buffered: the
+		 * socket, writable as good as always here, calls us back for them.
+		 */
+		if (c->lines_pending)
+			events |= UV_WRITABLE;
+	}
 	if (c->out_head)
 		events |= UV_WRITABLE;
 	if (events != c->poll_events) {

@@ -45,6 +45,7 @@ struct client {
 	double tokens;	       /* request budget (token bucket) */
 	uint64_t tokens_at;    /* uv_now() of the last refill */
 	bool throttled;	       /* reading paused until the budget refills */
+	bool lines_pending;    /* complete lines wait in "in" until the queue drains */
 };
 
 /* Takes a freshly accepted connection. */
