@@ -9,6 +9,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +48,7 @@ static void outmsg_free(struct outmsg *m)
 static void on_client_closed(uv_handle_t *handle)
 {
 	struct client *c = handle->data;
+	size_t unsent = c->out_bytes;
 
 	while (c->out_head) {
 		struct outmsg *m = c->out_head;
@@ -55,6 +59,16 @@ static void on_client_closed(uv_handle_t *handle)
 	close(c->fd);
 	linebuf_free(&c->in);
 	free(c);
+#ifdef __GLIBC__
+	/*
+	 * A client dropped for not reading leaves megabytes of small free
+	 * chunks (its queued events) that malloc keeps: give them back.
+	 */
+	if (unsent > BACKPRESSURE_BYTES)
+		malloc_trim(0);
+#else
+	(void)unsent;
+#endif
 }
 
 void client_close(struct client *c)
