@@ -633,6 +633,7 @@ int cmd_wait(struct client *c, const struct proto_request *req, json_object **re
 	     struct proto_error *err)
 {
 	struct stream *s = find_stream(c, req, err);
+	json_object *waiter;
 
 	if (!s)
 		return -EINVAL;
@@ -640,7 +641,11 @@ int cmd_wait(struct client *c, const struct proto_request *req, json_object **re
 		*ret = stream_status_json(s);
 		return 0;
 	}
-	json_object_array_add(s->waiters, json_object_get(req->id));
+	/* The waiter may not be the owner (a detached playback's user): remember who waits. */
+	waiter = json_object_new_object();
+	json_object_object_add(waiter, "client", json_object_new_int64(c->id));
+	json_object_object_add(waiter, "id", json_object_get(req->id));
+	json_object_array_add(s->waiters, waiter);
 	return COMMAND_REPLIED;
 }
 
@@ -648,11 +653,20 @@ int cmd_stop(struct client *c, const struct proto_request *req, json_object **re
 	     struct proto_error *err)
 {
 	struct stream *s = find_stream(c, req, err);
+	bool orphan;
 
 	if (!s)
 		return -EINVAL;
+	/* A detached playback whose client left is freed as it ends: report first, then free. */
+	orphan = s->detached && !s->client;
+	if (orphan)
+		s->detached = false;
 	engine_stream_finish(&c->daemon->engine, s, SHM_STATE_FINISHED, NULL, NULL);
 	*ret = stream_status_json(s);
+	if (orphan) {
+		s->detached = true;
+		engine_stream_release(&c->daemon->engine, s);
+	}
 	return 0;
 }
 
@@ -676,7 +690,9 @@ int cmd_close(struct client *c, const struct proto_request *req, json_object **r
 		return -EINVAL;
 	*ret = stream_status_json(s);
 	list_remove(&s->client_link);
-	c->shm_bytes -= s->shm.size;
+	/* Only the owner's memory is counted (not that of a detached playback whose client left). */
+	if (s->client == c)
+		c->shm_bytes -= s->shm.size;
 	if (c->last_handle == s->handle)
 		c->last_handle = 0;
 	engine_stream_release(&c->daemon->engine, s);

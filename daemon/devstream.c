@@ -159,11 +159,16 @@ static int exclusive_callback(const void *input, void *output, unsigned long fra
 						 ti->outputBufferDacTime, ti->currentTime, rate, &done);
 			complete = complete && done;
 		} else {
+			struct stream *s = d->stream;
+
 			ev |= stream_rt_copy_in(d, input, ds->cfg.channels_in, (uint32_t)frames,
 						ti->inputBufferAdcTime, ti->currentTime, rate);
-			complete = complete && (atomic_load_explicit(&d->done, memory_order_relaxed) ||
-						atomic_load_explicit(&d->stream->violation,
-								     memory_order_relaxed));
+			/* An open-ended playrec records as long as it plays (as on shared streams). */
+			complete = complete &&
+				   (atomic_load_explicit(&d->done, memory_order_relaxed) ||
+				    atomic_load_explicit(&s->violation, memory_order_relaxed) ||
+				    (d->limit < 0 && s->out.used &&
+				     atomic_load_explicit(&s->out.done, memory_order_relaxed)));
 		}
 		rt_post(d, ev, &notify);
 	}

@@ -102,11 +102,12 @@ static void maybe_free(struct engine *e, struct stream *s)
 
 void engine_stream_release(struct engine *e, struct stream *s)
 {
-	if (!stream_is_over(s) && (s->out.dev || s->in.dev))
-		engine_stream_finish(e, s, SHM_STATE_FINISHED, NULL, NULL);
+	/* No longer detached first: finishing a detached stream would release it again. */
 	if (s->detached && e->detached_count > 0)
 		e->detached_count--;
 	s->detached = false;
+	if (!stream_is_over(s) && (s->out.dev || s->in.dev))
+		engine_stream_finish(e, s, SHM_STATE_FINISHED, NULL, NULL);
 	s->released = true;
 	maybe_free(e, s);
 }
@@ -360,6 +361,25 @@ static void report_xruns(struct stream *s, struct stream_dir *d, const char *dir
 	}
 }
 
+/* Returns the connected client a waiter ({"client": serial, "id": …}) belongs to, or NULL. */
+static struct client *waiter_client(struct engine *e, json_object *w)
+{
+	struct list *clients = &e->daemon->clients;
+	json_object *serial = NULL;
+	int64_t id;
+
+	if (!json_object_object_get_ex(w, "client", &serial))
+		return NULL;
+	id = json_object_get_int64(serial);
+	for (struct list *p = clients->next; p != clients; p = p->next) {
+		struct client *c = list_entry(p, struct client, link);
+
+		if (c->id == id && !c->closed)
+			return c;
+	}
+	return NULL;
+}
+
 void engine_stream_finish(struct engine *e, struct stream *s, int state, const char *code,
 			  const char *message)
 {
@@ -393,16 +413,16 @@ void engine_stream_finish(struct engine *e, struct stream *s, int state, const c
 		devstream_close(exclusive);
 
 	status = stream_status_json(s);
-	if (s->client) {
-		json_object *result;
-		size_t n = json_object_array_length(s->waiters);
+	/* Waiters may be other connections (of a detached playback's user): each names its own. */
+	for (size_t i = 0; i < json_object_array_length(s->waiters); i++) {
+		json_object *w = json_object_array_get_idx(s->waiters, i), *id = NULL;
+		struct client *c = waiter_client(e, w);
 
-		for (size_t i = 0; i < n; i++) {
-			result = json_object_get(status);
-			client_reply_ok(s->client, json_object_array_get_idx(s->waiters, i), result, NULL, 0);
-		}
-		client_event(s->client, "finished", json_object_get(status));
+		if (c && json_object_object_get_ex(w, "id", &id))
+			client_reply_ok(c, id, json_object_get(status), NULL, 0);
 	}
+	if (s->client)
+		client_event(s->client, "finished", json_object_get(status));
 	json_object_put(status);
 	json_object_put(s->waiters);
 	s->waiters = json_object_new_array();
@@ -412,8 +432,15 @@ void engine_stream_finish(struct engine *e, struct stream *s, int state, const c
 		log_info("Stream %u ended: %s", s->handle, s->error);
 	else
 		log_debug("Stream %u finished", s->handle);
-	if (s->detached)
+	if (s->detached && !s->client) {
+		/* Its client has gone: nobody will ask for the record (s is freed here or soon). */
 		engine_stream_release(e, s);
+	} else if (s->detached) {
+		/* Over while its client is still connected: an ordinary record from now on. */
+		s->detached = false;
+		if (e->detached_count > 0)
+			e->detached_count--;
+	}
 }
 
 /* Arms the drain timer for the earliest deadline among draining streams. */
