@@ -110,6 +110,30 @@ class Conn:
         self.send(req)
         return self.reply(self.next_id)
 
+    def event(self, name, timeout=10, **match):
+        """Returns the next event called name whose members include match
+        (one already read aside, or read now); other messages are kept aside."""
+        deadline = time.time() + timeout
+        while True:
+            for i, ev in enumerate(self.events):
+                if ev.get("event") == name and all(ev.get(k) == v for k, v in match.items()):
+                    return self.events.pop(i)
+            left = deadline - time.time()
+            if left <= 0:
+                raise Failure("no %r event %r within %ss (have %r)"
+                              % (name, match, timeout, self.events))
+            old = self.sock.gettimeout()
+            self.sock.settimeout(left)
+            try:
+                msg = self.read_message()
+            except socket.timeout:
+                continue
+            finally:
+                self.sock.settimeout(old)
+            if msg is None:
+                raise Failure("connection closed while waiting for a %r event" % name)
+            self.events.append(msg)
+
     def call(self, cmd, **params):
         """Sends a request that must succeed; returns its result."""
         msg = self.request(cmd, **params)
@@ -206,6 +230,30 @@ class Daemon:
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
+    def path(self, name):
+        """A file in the daemon's temporary folder (out.raw, out2.raw, in.raw, cap.raw)."""
+        return os.path.join(self.dir, name)
+
+    def read_file(self, name):
+        with open(self.path(name), "rb") as f:
+            return f.read()
+
+    def write_input(self, data):
+        """Replaces the capture source in.raw (read from its start by each new t_in stream)."""
+        with open(self.path("in.raw"), "wb") as f:
+            f.write(data)
+
+    def wait_device_streams_closed(self, conn, timeout=20):
+        """Waits until the daemon has no device stream open (after their idle close)."""
+        deadline = time.time() + timeout
+        while True:
+            open_ = conn.call("daemon_status")["device_streams"]
+            if not open_:
+                return
+            if time.time() > deadline:
+                raise Failure("device streams still open after %ss: %r" % (timeout, open_))
+            time.sleep(0.02)
+
     def fd_count(self):
         return len(os.listdir("/proc/%d/fd" % self.proc.pid))
 
@@ -287,10 +335,16 @@ DTYPE_SIZE = {"float32": 4, "int32": 4, "int24": 3, "int16": 2, "int8": 1, "uint
 
 
 class Ring:
-    """One ring of a stream's shared memory, driven from Python."""
+    """One ring of a stream's shared memory, driven from Python.
 
-    def __init__(self, mem, base, info):
+    The indices and flags are read and written as whole aligned 32-bit words
+    (through a memoryview of machine words): struct.pack_into("<I") would
+    store them a byte at a time, and the daemon could see a torn index — a
+    protocol violation that the client never meant."""
+
+    def __init__(self, mem, words, base, info):
         self.mem = mem
+        self.words = words  # the memory as native uint32 (little-endian here, as shm.h assumes)
         self.base = base
         self.offset = info["offset"]
         self.capacity = info["capacity"]
@@ -300,10 +354,10 @@ class Ring:
         self.index = 0  # our own index (write for out, read for in)
 
     def _u32(self, off):
-        return struct.unpack_from("<I", self.mem, self.base + off)[0]
+        return self.words[(self.base + off) // 4]
 
     def _set_u32(self, off, value):
-        struct.pack_into("<I", self.mem, self.base + off, value & 0xFFFFFFFF)
+        self.words[(self.base + off) // 4] = value & 0xFFFFFFFF
 
     def space(self):
         return self.capacity - ((self.index - self._u32(R_READ)) & 0xFFFFFFFF)
@@ -353,13 +407,35 @@ class Stream:
         self.size = result["shm_size"]
         check_eq(os.fstat(self.memfd).st_size, self.size, "memfd size")
         self.mem = mmap.mmap(self.memfd, self.size)
+        check_eq(sys.byteorder, "little", "byte order of the rings")
+        self.words = memoryview(self.mem).cast("I")
+        self.dwords = memoryview(self.mem).cast("Q")
         magic, version = struct.unpack_from("<II", self.mem, 0)
         check_eq((magic, version), (SHM_MAGIC, 1), "shared memory header")
-        self.out = Ring(self.mem, RING_OUT, result["out"]) if "out" in result else None
-        self.inp = Ring(self.mem, RING_IN, result["in"]) if "in" in result else None
+        self.out = Ring(self.mem, self.words, RING_OUT, result["out"]) if "out" in result else None
+        self.inp = Ring(self.mem, self.words, RING_IN, result["in"]) if "in" in result else None
 
     def state(self):
-        return STATES[struct.unpack_from("<I", self.mem, HDR_STATE)[0]]
+        return STATES[self.words[HDR_STATE // 4]]
+
+    def status(self):
+        """The status line of the shared memory (what the daemon publishes there)."""
+        w, q = HDR_STATE // 4, HDR_STATE // 8
+        fields = tuple(self.words[w:w + 4]) + tuple(self.dwords[q + 2:q + 6])
+        return dict(zip(("state", "flags", "xrun_count", "block_flags", "frames_out",
+                         "frames_in", "dropped_in", "silence_out"), fields),
+                    state_name=STATES[fields[0]] if fields[0] < len(STATES) else fields[0])
+
+    def wait_state(self, states, timeout=10):
+        """Polls the shared state until it is one of states; returns it."""
+        if isinstance(states, str):
+            states = (states,)
+        deadline = time.time() + timeout
+        while self.state() not in states:
+            if time.time() > deadline:
+                raise Failure("stream %d stayed %r, want %r" % (self.handle, self.state(), states))
+            time.sleep(0.001)
+        return self.state()
 
     def wait_event(self, timeout=5.0):
         """Sleeps on the eventfd until the daemon writes it (or timeout)."""
@@ -367,6 +443,14 @@ class Stream:
         if r:
             os.read(self.eventfd, 8)
         return bool(r)
+
+    def write_some(self, data):
+        """Writes what fits of data into the out ring now; returns the bytes written."""
+        ring = self.out
+        n = min(ring.space() * ring.frame_bytes, len(data) // ring.frame_bytes * ring.frame_bytes)
+        if n:
+            ring._copy_in(data[:n])
+        return n
 
     def write_all(self, data, eof=True, timeout=30):
         """Writes all of data through the out ring, waiting for space."""
@@ -412,7 +496,146 @@ class Stream:
             got += n
         return b"".join(chunks)
 
+    def read_until_end(self, timeout=30):
+        """Reads the in ring until the stream has ended and the ring is empty."""
+        chunks = []
+        deadline = time.time() + timeout
+        while True:
+            over = self.state() in ("finished", "failed")
+            fill = self.inp.fill()
+            if fill:
+                chunks.append(self.inp._copy_out(fill))
+                continue
+            if over:
+                return b"".join(chunks)
+            if time.time() > deadline:
+                raise Failure("stream %d did not end within %ss" % (self.handle, timeout))
+            self.inp._set_u32(R_WAKE, 1)
+            self.inp._set_u32(R_WAITING, 1)
+            if self.inp.fill() == 0:
+                self.wait_event(0.05)
+
     def close(self):
+        self.words.release()
+        self.dwords.release()
         self.mem.close()
         os.close(self.memfd)
         os.close(self.eventfd)
+
+
+# ---- Samples: the wire formats of protocol/sample.c, computed independently ----
+
+DTYPES = ["float32", "int32", "int24", "int16", "int8", "uint8"]
+_INT_BITS = {"int32": 32, "int24": 24, "int16": 16, "int8": 8, "uint8": 8}
+
+
+def silence(dtype):
+    """One silent sample: zero, or 128 for uint8."""
+    return b"\x80" if dtype == "uint8" else bytes(DTYPE_SIZE[dtype])
+
+
+def decode(dtype, data):
+    """Returns the samples of data (bytes of dtype) as numbers (uint8 centred at 0)."""
+    import array
+    if dtype == "float32":
+        return array.array("f", data).tolist()
+    if dtype == "int32":
+        return array.array("i", data).tolist()
+    if dtype == "int16":
+        return array.array("h", data).tolist()
+    if dtype == "int8":
+        return array.array("b", data).tolist()
+    if dtype == "uint8":
+        return [b - 128 for b in data]
+    return [int.from_bytes(data[i:i + 3], "little", signed=True) for i in range(0, len(data), 3)]
+
+
+def encode(dtype, values):
+    """The inverse of decode()."""
+    import array
+    if dtype == "float32":
+        return array.array("f", values).tobytes()
+    if dtype == "int32":
+        return array.array("i", values).tobytes()
+    if dtype == "int16":
+        return array.array("h", values).tobytes()
+    if dtype == "int8":
+        return array.array("b", values).tobytes()
+    if dtype == "uint8":
+        return bytes(v + 128 for v in values)
+    return b"".join(v.to_bytes(3, "little", signed=True) for v in values)
+
+
+def to_float32(dtype, data):
+    """float32 bytes of data as a shared stream mixes it: integers scaled by 2^-(bits-1)."""
+    import array
+    if dtype == "float32":
+        return bytes(data)
+    scale = 1.0 / (1 << (_INT_BITS[dtype] - 1))
+    # array("f") rounds each double to float32 to nearest, as C's (float) does.
+    return array.array("f", (v * scale for v in decode(dtype, data))).tobytes()
+
+
+def from_float32(dtype, data):
+    """dtype bytes of float32 data as shared capture converts it: scaled by
+    2^(bits-1), rounded to nearest (ties to even, as lrint), saturated."""
+    if dtype == "float32":
+        return bytes(data)
+    bits = _INT_BITS[dtype]
+    scale = float(1 << (bits - 1))
+    lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    out = []
+    for f in decode("float32", data):
+        x = f * scale
+        out.append(lo if x <= lo else hi if x >= hi else round(x))
+    return encode(dtype, out)
+
+
+def make_signal(dtype, frames, channels, seed, amplitude=1.0):
+    """Deterministic pseudo-random samples of dtype, none of them silent (so
+    that the data can be told from the silence around it in a tap)."""
+    import random
+    rng = random.Random(seed)
+    if dtype == "float32":
+        values = []
+        for _ in range(frames * channels):
+            v = rng.uniform(-amplitude, amplitude)
+            values.append(v if abs(v) > 1e-3 else 0.5)
+        return encode(dtype, values)
+    bits = _INT_BITS[dtype]
+    top = int(((1 << (bits - 1)) - 1) * amplitude)
+    values = [rng.choice((-1, 1)) * rng.randint(1, top) for _ in range(frames * channels)]
+    return encode(dtype, values)
+
+
+def locate(buf, data, frame_bytes, silent_frame, what="data"):
+    """Finds data in buf (a tap or a recording) and checks that everything
+    around it is whole silent frames; returns data's offset in frames."""
+    at = buf.find(data)
+    if at < 0:
+        raise Failure("%s (%d bytes) not found in %d bytes" % (what, len(data), len(buf)))
+    check_eq(at % frame_bytes, 0, "%s starts on a frame boundary" % what)
+    head, tail = buf[:at], buf[at + len(data):]
+    check_eq(len(tail) % frame_bytes, 0, "%s: whole frames after it" % what)
+    if head != silent_frame * (len(head) // frame_bytes):
+        raise Failure("%s: the %d bytes before it are not all silence" % (what, len(head)))
+    if tail != silent_frame * (len(tail) // frame_bytes):
+        raise Failure("%s: the %d bytes after it are not all silence" % (what, len(tail)))
+    return at // frame_bytes
+
+
+def interleave(channels_data, sample_bytes):
+    """Interleaves per-channel sample bytes (equal lengths) into frames."""
+    n = len(channels_data[0]) // sample_bytes
+    out = bytearray()
+    for i in range(n):
+        for ch in channels_data:
+            out += ch[i * sample_bytes:(i + 1) * sample_bytes]
+    return bytes(out)
+
+
+def channel(data, index, channels, sample_bytes):
+    """The samples of one channel (0-based) of interleaved data."""
+    fb = channels * sample_bytes
+    return b"".join(data[i + index * sample_bytes:i + (index + 1) * sample_bytes]
+                    for i in range(0, len(data), fb))
