@@ -9,13 +9,23 @@ void meter_init(struct meter *m, int channels)
 {
 	memset(m, 0, sizeof(*m));
 	m->channels = channels < METER_MAX_CHANNELS ? channels : METER_MAX_CHANNELS;
+	for (int c = 0; c < METER_MAX_CHANNELS; c++)
+		m->source[c] = c;
+}
+
+void meter_select(struct meter *m, const int *channels, int count)
+{
+	meter_init(m, count);
+	for (int c = 0; c < m->channels; c++)
+		m->source[c] = channels[c] - 1;
 }
 
 void meter_reset(struct meter *m)
 {
-	int channels = m->channels;
-
-	meter_init(m, channels);
+	memset(m->peak, 0, sizeof(m->peak));
+	memset(m->sumsq, 0, sizeof(m->sumsq));
+	memset(m->clipped, 0, sizeof(m->clipped));
+	m->count = 0;
 }
 
 /* Reads sample i of a buffer of dtype as a float in [-1, 1]. */
@@ -47,10 +57,13 @@ static double sample_at(const void *buf, size_t i, sdc_dtype dtype)
 void meter_add(struct meter *m, const void *frames, size_t count, sdc_dtype dtype, int channels)
 {
 	for (size_t f = 0; f < count; f++)
-		for (int c = 0; c < m->channels && c < channels; c++) {
-			double v = sample_at(frames, f * (size_t)channels + (size_t)c, dtype);
-			double a = fabs(v);
+		for (int c = 0; c < m->channels; c++) {
+			double v, a;
 
+			if (m->source[c] < 0 || m->source[c] >= channels)
+				continue;
+			v = sample_at(frames, f * (size_t)channels + (size_t)m->source[c], dtype);
+			a = fabs(v);
 			if (a > m->peak[c])
 				m->peak[c] = a;
 			if (a >= 1.0 - 1e-9 || (dtype != SDC_FLOAT32 && dtype != SDC_FLOAT64 &&
@@ -68,6 +81,23 @@ double meter_db(double linear)
 	return db < -120 ? -120 : db;
 }
 
+/* Rounds a level to 0.1 dB, so that printed values and tests agree; -0.0 becomes 0.0. */
+static double round_db(double db)
+{
+	db = round(db * 10) / 10;
+	return db == 0 ? 0 : db;
+}
+
+double meter_peak_db(const struct meter *m, int c)
+{
+	return round_db(meter_db(m->peak[c]));
+}
+
+double meter_rms_db(const struct meter *m, int c)
+{
+	return round_db(meter_db(m->count ? sqrt(m->sumsq[c] / (double)m->count) : 0));
+}
+
 void meter_print(const struct meter *m, FILE *f, const char *prefix, int width)
 {
 	fputs(prefix, f);
@@ -77,9 +107,21 @@ void meter_print(const struct meter *m, FILE *f, const char *prefix, int width)
 		/* The bar spans -60 dBFS to 0 dBFS. */
 		int fill = peak <= -60 ? 0 : (int)((peak + 60) / 60 * width + 0.5);
 
-		fprintf(f, " %d [", c + 1);
+		fprintf(f, " %d [", m->source[c] + 1);
 		for (int i = 0; i < width; i++)
 			fputc(i < fill ? '#' : (i == width - 1 && m->clipped[c] ? '!' : '.'), f);
 		fprintf(f, "] %6.1f pk %6.1f rms dBFS%s", peak, rms, m->clipped[c] ? " CLIP" : "");
 	}
+}
+
+void meter_print_plain(const struct meter *m, FILE *f, double time)
+{
+	fprintf(f, "time=%.3f", time);
+	for (int c = 0; c < m->channels; c++) {
+		int n = m->source[c] + 1;
+
+		fprintf(f, " peak%d=%.1f rms%d=%.1f clip%d=%d", n, meter_peak_db(m, c), n,
+			meter_rms_db(m, c), n, m->clipped[c]);
+	}
+	fputc('\n', f);
 }

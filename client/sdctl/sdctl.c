@@ -27,6 +27,9 @@ static const struct {
 				  "                                           --latency L --blocksize N --exclusive --loop --detach --raw)" },
 	{ "rec", sdctl_cmd_rec, "rec [OPTIONS] FILE                      record until Ctrl-C or -t SECONDS" },
 	{ "playrec", sdctl_cmd_playrec, "playrec [OPTIONS] IN OUT                play IN and record OUT at once (-d IN,OUT)" },
+	{ "wire", sdctl_cmd_wire, "wire [OPTIONS]                          input straight to output until Ctrl-C or -t SECONDS\n"
+				  "                                           (-d IN,OUT -c N -r RATE -f FORMAT --blocksize N --latency L --exclusive)" },
+	{ "meter", sdctl_cmd_meter, "meter [-d DEVICE] [-t SECONDS] [CHANNEL]...  peak and RMS levels of the input, in dBFS" },
 	{ "stop", sdctl_cmd_stop, "stop [HANDLE]...                        stop playbacks left with --detach" },
 	{ "status", sdctl_cmd_status, "status                                  what the daemon is doing" },
 	{ "version", sdctl_cmd_version, "version                                 show sdctl, sddaemon and PortAudio versions" },

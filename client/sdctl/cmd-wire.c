@@ -1,0 +1,148 @@
+/*
+ * sdctl wire: input straight to output, as sounddevice's wire.py (after
+ * PortAudio's patest_wire.c), until SIGINT/SIGTERM or until -t SECONDS of
+ * frames have passed through; then the xruns the stream accumulated are
+ * reported.  It is one duplex stream of libsdc's stream API in callback
+ * mode: the callback runs on libsdc's callback thread and only copies; the
+ * main thread waits.  With --exclusive the daemon opens one PortAudio
+ * duplex stream in the client's format, so the copy is bit-exact.
+ */
+#include <getopt.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sdctl.h"
+
+/* What the callback thread and the main thread share. */
+struct wire {
+	size_t frame_bytes;	   /* bytes per frame, the same both ways */
+	int silence;		   /* the byte value of a silent sample (0x80 for uint8) */
+	unsigned long long limit;  /* frames to pass through; 0: no limit */
+	unsigned long long frames; /* frames passed through so far (callback thread only) */
+	_Atomic unsigned long long copied; /* frames, published for the main thread */
+	_Atomic unsigned flags;	   /* SDC_* callback flags seen */
+	_Atomic int finished;	   /* the stream became inactive */
+};
+
+/* Callback thread: copies a block of input to the output. */
+static int wire_callback(const void *input, void *output, unsigned long frames,
+			 const sdc_time_info *time, unsigned status, void *userdata)
+{
+	struct wire *w = userdata;
+	unsigned long long n = frames;
+
+	(void)time;
+	atomic_fetch_or_explicit(&w->flags, status, memory_order_relaxed);
+	if (w->limit && w->frames + n > w->limit)
+		n = w->limit - w->frames;
+	memcpy(output, input, (size_t)n * w->frame_bytes);
+	/* Past the limit the block is padded with silence. */
+	memset((unsigned char *)output + (size_t)n * w->frame_bytes, w->silence,
+	       (size_t)(frames - n) * w->frame_bytes);
+	w->frames += n;
+	atomic_store_explicit(&w->copied, w->frames, memory_order_relaxed);
+	return w->limit && w->frames >= w->limit ? SDC_COMPLETE : SDC_CONTINUE;
+}
+
+/* Callback thread (or the stopping thread): the stream is inactive. */
+static void wire_finished(void *userdata)
+{
+	struct wire *w = userdata;
+
+	atomic_store(&w->finished, 1);
+}
+
+static void wire_sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	/* A signal cuts the sleep short; the caller checks sdctl_interrupted. */
+	nanosleep(&ts, NULL);
+}
+
+int sdctl_cmd_wire(struct sdctl *ctl, int argc, char **argv)
+{
+	static const struct option options[] = { SDCTL_AUDIO_LONG_OPTIONS, { 0 } };
+	struct audio_opts a = { 0 };
+	char in_buf[256], out_buf[256], flags[128];
+	sdc_stream_params p = { 0 };
+	struct wire w = { 0 };
+	sdc_status st;
+	sdc_stream *s;
+	sdc_client *c;
+	double rate;
+	int opt, status = 0;
+
+	while ((opt = getopt_long(argc, argv, SDCTL_AUDIO_SHORT_OPTIONS, options, NULL)) != -1) {
+		int r = sdctl_audio_option(ctl, "wire", opt, optarg, &a);
+
+		if (r > 1)
+			return r;
+		if (r == 0)
+			return sdctl_usage_error("wire", "unknown option");
+	}
+	if (optind != argc)
+		return sdctl_usage_error("wire", "no arguments expected, only options");
+	if (a.mapping_count || a.raw)
+		return sdctl_usage_error("wire", "-m and --raw are for files, not for wire");
+	c = sdctl_client(ctl);
+	if (!c)
+		return 1;
+	p.kind = SDC_STREAM_DUPLEX;
+	p.samplerate = a.rate;
+	p.blocksize = a.blocksize;
+	p.device[0] = sdctl_audio_device(&a, SDC_KIND_INPUT, in_buf, sizeof(in_buf));
+	p.device[1] = sdctl_audio_device(&a, SDC_KIND_OUTPUT, out_buf, sizeof(out_buf));
+	/* As wire.py: two channels unless told otherwise, the same both ways. */
+	p.channels[0] = p.channels[1] = a.channels ? a.channels : 2;
+	p.dtype[0] = p.dtype[1] = a.dtype ? a.dtype : SDC_FLOAT32;
+	p.latency[0] = p.latency[1] = a.latency;
+	p.exclusive = a.exclusive ? SDC_YES : 0;
+	p.callback = wire_callback;
+	p.finished_callback = wire_finished;
+	p.userdata = &w;
+	sdctl_catch_signals();
+	if (sdc_stream_open(c, &p, &s) < 0)
+		return sdctl_fail_json(ctl, NULL);
+	rate = sdc_stream_samplerate(s);
+	w.frame_bytes = sdc_stream_samplesize(s, SDC_KIND_OUTPUT) *
+			(size_t)sdc_stream_channels(s, SDC_KIND_OUTPUT);
+	w.silence = sdc_stream_dtype(s, SDC_KIND_OUTPUT) == SDC_UINT8 ? 0x80 : 0;
+	if (a.seconds > 0)
+		w.limit = (unsigned long long)(a.seconds * rate + 0.5);
+	if (sdc_stream_samplesize(s, SDC_KIND_INPUT) != sdc_stream_samplesize(s, SDC_KIND_OUTPUT) ||
+	    sdc_stream_channels(s, SDC_KIND_INPUT) != sdc_stream_channels(s, SDC_KIND_OUTPUT)) {
+		fprintf(stderr, "sdctl: wire: the daemon gave input and output different formats\n");
+		sdc_stream_close(s);
+		return 1;
+	}
+	if (sdc_stream_start(s) < 0) {
+		status = sdctl_fail_json(ctl, NULL);
+		sdc_stream_close(s);
+		return status;
+	}
+	if (!ctl->json && isatty(2) && !a.seconds)
+		fprintf(stderr, "sdctl: wiring input to output at %g Hz; Ctrl-C ends it\n", rate);
+	while (!atomic_load(&w.finished) && !sdctl_interrupted)
+		wire_sleep_ms(20);
+	/* Pending output is played first, as when sounddevice's Stream leaves its with-block. */
+	sdc_stream_stop(s);
+	if (sdc_get_status(c, sdc_stream_handle(s), &st) < 0)
+		sdc_stream_status(s, &st);
+	st.flags |= atomic_load(&w.flags);
+	sdc_stream_close(s);
+	if (ctl->json)
+		printf("{\"frames\":%llu,\"samplerate\":%g,\"state\":\"%s\",\"xruns\":%u,\"flags\":\"%s\","
+		       "\"frames_played\":%llu,\"frames_recorded\":%llu,\"underflow_frames\":%llu,"
+		       "\"overflow_frames\":%llu}\n",
+		       atomic_load(&w.copied), rate, st.state == SDC_STATE_FAILED ? "failed" : "finished",
+		       st.xruns, sdc_flags_text(st.flags, flags, sizeof(flags)), st.frames_played,
+		       st.frames_recorded, st.underflow_frames, st.overflow_frames);
+	sdctl_report_xruns("wire", &st);
+	if (st.state == SDC_STATE_FAILED)
+		status = 1;
+	return status;
+}
