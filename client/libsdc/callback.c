@@ -39,6 +39,7 @@ struct api_stream {
 	pthread_t thread;
 	_Atomic int request;
 	int finished_called;
+	int primed_result; /* what the callback returned while priming: SDC_CONTINUE unless it ended */
 	_Atomic uint64_t cpu_load_bits;
 	unsigned char *inbuf, *outbuf;
 	uint32_t maxblock;
@@ -219,10 +220,11 @@ static void *callback_main(void *arg)
 {
 	sdc_stream *s = arg;
 	struct api_stream *a = s->api;
-	int result = SDC_CONTINUE;
+	int result = a->primed_result;
 
 	try_realtime();
-	while (atomic_load(&a->request) == REQ_RUN && !over(s)) {
+	/* A callback that ended the stream while priming is not called again. */
+	while (result == SDC_CONTINUE && atomic_load(&a->request) == REQ_RUN && !over(s)) {
 		uint32_t allow = UINT32_MAX, avail = UINT32_MAX, n;
 		uint32_t need = a->blocksize ? (uint32_t)a->blocksize : 1;
 
@@ -273,6 +275,26 @@ static void *callback_main(void *arg)
 	return NULL;
 }
 
+/*
+ * The ring capacity to ask for: eight blocks, at least 16384 frames, and for
+ * output twice the latency asked for, since output_target() keeps at most
+ * half the ring queued.  The rate is not known before the daemon replies:
+ * the one asked for, else 48 kHz is assumed.
+ */
+static unsigned ring_frames(const sdc_client *c, const sdc_stream_params *p)
+{
+	double rate = p->samplerate > 0 ? p->samplerate
+		      : c->defaults.samplerate > 0 ? c->defaults.samplerate : 48000;
+	double latency = p->latency[1] != 0 ? p->latency[1] : c->defaults.latency[1];
+	double frames = p->blocksize * 8.0;
+
+	if (frames < 16384)
+		frames = 16384;
+	if (p->kind != SDC_STREAM_INPUT && latency > 0 && 2 * latency * rate > frames)
+		frames = 2 * latency * rate;
+	return frames < (1u << 22) ? (unsigned)frames : 1u << 22;
+}
+
 /* Resolves the latency for output: the frames kept queued ahead of the device. */
 static uint32_t output_target(sdc_stream *s)
 {
@@ -317,7 +339,7 @@ int sdc_stream_open(sdc_client *c, const sdc_stream_params *p, sdc_stream **ret)
 	o.dither_off = p->dither_off;
 	o.never_drop_input = p->never_drop_input;
 	o.prime_output_buffers_using_stream_callback = p->prime_output_buffers_using_stream_callback;
-	o.buffer_frames = p->blocksize * 8 > 16384 ? (unsigned)p->blocksize * 8 : 16384;
+	o.buffer_frames = ring_frames(c, p);
 	params = json_object_new_object();
 	stream_options_json(c, params, &o, in, out);
 	json_object_object_add(params, "kind", json_object_new_string(kinds[p->kind]));
@@ -411,8 +433,14 @@ static uint32_t prime(sdc_stream *s)
 			break;
 		if (a->p.callback && a->p.prime_output_buffers_using_stream_callback == SDC_YES &&
 		    !s->in.used) {
-			if (run_block(s, n, SDC_PRIMING_OUTPUT) != SDC_CONTINUE)
+			a->primed_result = run_block(s, n, SDC_PRIMING_OUTPUT);
+			if (a->primed_result == SDC_ABORT)
 				break;
+			/* SDC_COMPLETE: this last block is queued and counts. */
+			done += n;
+			if (a->primed_result != SDC_CONTINUE)
+				break;
+			continue;
 		} else {
 			memset(a->outbuf, s->out.user_dtype == SDC_UINT8 ? 0x80 : 0,
 			       n * user_frame(&s->out));
@@ -445,6 +473,7 @@ int sdc_stream_start(sdc_stream *s)
 			return r;
 	}
 	atomic_store(&a->request, REQ_RUN);
+	a->primed_result = SDC_CONTINUE;
 	/* Output starts once what was primed (callback mode) or a latency's worth is queued. */
 	start_frames = s->out.used ? a->target : 1;
 	if (s->out.used && a->p.callback) {
