@@ -750,57 +750,56 @@ int cmd_daemon_status(struct client *c, const struct proto_request *req, json_ob
 }
 
 /*
- * Reads a parameter that is a single value or an [input, output] pair of
- * integers; which selects the half.
+ * Points half at req, or — when name holds an [input, output] pair — at a
+ * one-member request holding the half which selects.  Returns 0 (nothing
+ * to release), 1 (release half->root) or -EINVAL.
  */
+static int pair_half(const struct proto_request *req, const char *name, int which,
+		     struct proto_request *half, struct proto_error *err)
+{
+	json_object *v = NULL;
+
+	*half = *req;
+	if (!json_object_object_get_ex(req->root, name, &v) || !json_object_is_type(v, json_type_array))
+		return 0;
+	if (json_object_array_length(v) != 2)
+		return proto_error_set(err, PROTO_E_INVALID_PARAM,
+				       "parameter \"%s\": only single values and [input, output] pairs are allowed",
+				       name);
+	half->root = json_object_new_object();
+	json_object_object_add(half->root, name,
+			       json_object_get(json_object_array_get_idx(v, (size_t)which)));
+	return 1;
+}
+
+/* Reads an integer that may be given as an [input, output] pair. */
 static int get_pair_int(const struct proto_request *req, const char *name, int which, int64_t min,
 			int64_t max, int64_t def, int64_t *ret, struct proto_error *err)
 {
-	json_object *v = NULL;
+	struct proto_request half;
+	int made = pair_half(req, name, which, &half, err), r;
 
-	if (json_object_object_get_ex(req->root, name, &v) && json_object_is_type(v, json_type_array)) {
-		struct proto_request half = *req;
-		json_object *obj;
-		int r;
-
-		if (json_object_array_length(v) != 2)
-			return proto_error_set(err, PROTO_E_INVALID_PARAM,
-					       "parameter \"%s\": only single values and [input, output] pairs are allowed",
-					       name);
-		/* Look the chosen half up through a one-member object. */
-		obj = json_object_new_object();
-		json_object_object_add(obj, name, json_object_get(json_object_array_get_idx(v, (size_t)which)));
-		half.root = obj;
-		r = proto_get_int(&half, name, min, max, def, ret, err);
-		json_object_put(obj);
-		return r;
-	}
-	return proto_get_int(req, name, min, max, def, ret, err);
+	if (made < 0)
+		return made;
+	r = proto_get_int(&half, name, min, max, def, ret, err);
+	if (made)
+		json_object_put(half.root);
+	return r;
 }
 
-/* Like get_pair_int() for dtypes. */
+/* Reads a dtype that may be given as an [input, output] pair. */
 static int get_pair_dtype(const struct proto_request *req, const char *name, int which, int *ret,
 			  struct proto_error *err)
 {
-	json_object *v = NULL;
+	struct proto_request half;
+	int made = pair_half(req, name, which, &half, err), r;
 
-	if (json_object_object_get_ex(req->root, name, &v) && json_object_is_type(v, json_type_array)) {
-		struct proto_request half = *req;
-		json_object *obj;
-		int r;
-
-		if (json_object_array_length(v) != 2)
-			return proto_error_set(err, PROTO_E_INVALID_PARAM,
-					       "parameter \"%s\": only single values and [input, output] pairs are allowed",
-					       name);
-		obj = json_object_new_object();
-		json_object_object_add(obj, name, json_object_get(json_object_array_get_idx(v, (size_t)which)));
-		half.root = obj;
-		r = proto_get_dtype(&half, name, SAMPLE_FLOAT32, ret, err);
-		json_object_put(obj);
-		return r;
-	}
-	return proto_get_dtype(req, name, SAMPLE_FLOAT32, ret, err);
+	if (made < 0)
+		return made;
+	r = proto_get_dtype(&half, name, SAMPLE_FLOAT32, ret, err);
+	if (made)
+		json_object_put(half.root);
+	return r;
 }
 
 int cmd_open_stream(struct client *c, const struct proto_request *req, json_object **ret,

@@ -70,40 +70,68 @@ void sdc_device_list_free(sdc_device_info *devices, size_t count)
 	free(devices);
 }
 
-int sdc_query_devices(sdc_client *c, sdc_device_info **ret_devices, size_t *ret_count)
+/* Parses element i of a list reply into elem; returns 0 or a negative errno. */
+typedef int (*parse_fn)(json_object *o, int i, void *elem);
+
+/*
+ * Sends cmd and parses the list it returns, elem_size bytes an element,
+ * into a new array (one spare element at the end, zeroed).  clear releases
+ * one parsed element.
+ */
+static int query_list(sdc_client *c, const char *cmd, size_t elem_size, parse_fn parse,
+		      void (*clear)(void *elem), void **ret_list, size_t *ret_count)
 {
 	json_object *result = NULL;
-	sdc_device_info *list;
+	unsigned char *list;
 	size_t n;
 	int r;
 
-	if (!ret_devices || !ret_count)
+	if (!ret_list || !ret_count)
 		return err_set(-EINVAL, "invalid arguments");
-	r = conn_request(c, "query_devices", NULL, &result, NULL, 0, NULL);
+	r = conn_request(c, cmd, NULL, &result, NULL, 0, NULL);
 	if (r < 0)
 		return r;
 	if (!json_object_is_type(result, json_type_array)) {
 		json_object_put(result);
-		return err_set(-EPROTO, "query_devices did not return a list");
+		return err_set(-EPROTO, "%s did not return a list", cmd);
 	}
 	n = json_object_array_length(result);
-	list = calloc(n + 1, sizeof(*list));
+	list = calloc(n + 1, elem_size);
 	if (!list) {
 		json_object_put(result);
 		return err_set(-ENOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < n; i++) {
-		r = device_from_json(json_object_array_get_idx(result, i), &list[i]);
+		r = parse(json_object_array_get_idx(result, i), (int)i, list + i * elem_size);
 		if (r < 0) {
-			sdc_device_list_free(list, i);
+			while (i-- > 0)
+				clear(list + i * elem_size);
+			free(list);
 			json_object_put(result);
 			return r;
 		}
 	}
 	json_object_put(result);
-	*ret_devices = list;
+	*ret_list = list;
 	*ret_count = n;
 	return 0;
+}
+
+static int parse_device(json_object *o, int i, void *elem)
+{
+	(void)i;
+	return device_from_json(o, elem);
+}
+
+static void clear_device(void *elem)
+{
+	sdc_device_info_clear(elem);
+}
+
+int sdc_query_devices(sdc_client *c, sdc_device_info **ret_devices, size_t *ret_count)
+{
+	return query_list(c, "query_devices", sizeof(sdc_device_info), parse_device, clear_device,
+			  (void **)ret_devices, ret_count);
 }
 
 int sdc_query_device(sdc_client *c, sdc_device device, sdc_kind kind, sdc_device_info *ret_info)
@@ -193,40 +221,20 @@ void sdc_hostapi_list_free(sdc_hostapi_info *hostapis, size_t count)
 	free(hostapis);
 }
 
+static int parse_hostapi(json_object *o, int i, void *elem)
+{
+	return hostapi_from_json(o, i, elem);
+}
+
+static void clear_hostapi(void *elem)
+{
+	sdc_hostapi_info_clear(elem);
+}
+
 int sdc_query_hostapis(sdc_client *c, sdc_hostapi_info **ret_hostapis, size_t *ret_count)
 {
-	json_object *result = NULL;
-	sdc_hostapi_info *list;
-	size_t n;
-	int r;
-
-	if (!ret_hostapis || !ret_count)
-		return err_set(-EINVAL, "invalid arguments");
-	r = conn_request(c, "query_hostapis", NULL, &result, NULL, 0, NULL);
-	if (r < 0)
-		return r;
-	if (!json_object_is_type(result, json_type_array)) {
-		json_object_put(result);
-		return err_set(-EPROTO, "query_hostapis did not return a list");
-	}
-	n = json_object_array_length(result);
-	list = calloc(n + 1, sizeof(*list));
-	if (!list) {
-		json_object_put(result);
-		return err_set(-ENOMEM, "out of memory");
-	}
-	for (size_t i = 0; i < n; i++) {
-		r = hostapi_from_json(json_object_array_get_idx(result, i), (int)i, &list[i]);
-		if (r < 0) {
-			sdc_hostapi_list_free(list, i);
-			json_object_put(result);
-			return r;
-		}
-	}
-	json_object_put(result);
-	*ret_hostapis = list;
-	*ret_count = n;
-	return 0;
+	return query_list(c, "query_hostapis", sizeof(sdc_hostapi_info), parse_hostapi, clear_hostapi,
+			  (void **)ret_hostapis, ret_count);
 }
 
 int sdc_query_hostapi(sdc_client *c, int index, sdc_hostapi_info *ret_info)
