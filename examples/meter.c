@@ -58,6 +58,15 @@ static void on_signal(int sig)
 	interrupted = 1;
 }
 
+/* Reports the last libsdc error, unless Ctrl-C caused it; returns the exit status. */
+static int failed(void)
+{
+	if (interrupted)
+		return 0;
+	fprintf(stderr, "meter: %s\n", sdc_last_error()->message);
+	return 1;
+}
+
 /* Callback thread: hands a finished window to the main thread and starts the next. */
 static void meter_flush(struct meter *m)
 {
@@ -212,26 +221,22 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (sdc_connect(NULL, &client) < 0) {
-		fprintf(stderr, "meter: %s\n", sdc_last_error()->message);
-		return 1;
-	}
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (sdc_connect(NULL, &client) < 0)
+		return failed();
 	p.device[0] = sdc_device_parse(device);
 	if (!channels) {
 		sdc_device_info info;
 
 		if (sdc_query_device(client, p.device[0], SDC_KIND_INPUT, &info) < 0) {
-			fprintf(stderr, "meter: %s\n", sdc_last_error()->message);
 			sdc_close(client);
-			return 1;
+			return failed();
 		}
 		channels = info.max_input_channels < 2 ? info.max_input_channels : 2;
 		sdc_device_info_clear(&info);
 	}
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-
 	p.kind = SDC_STREAM_INPUT;
 	p.samplerate = samplerate;
 	p.blocksize = blocksize;
@@ -241,9 +246,10 @@ int main(int argc, char **argv)
 	p.finished_callback = finished;
 	p.userdata = &m;
 	if (sdc_stream_open(client, &p, &stream) < 0) {
-		fprintf(stderr, "meter: %s\n", sdc_last_error()->message);
+		int status = failed();
+
 		sdc_close(client);
-		return 1;
+		return status;
 	}
 	rate = sdc_stream_samplerate(stream);
 	m.channels = channels;
@@ -251,11 +257,19 @@ int main(int argc, char **argv)
 	if (m.window == 0)
 		m.window = 1;
 	m.limit = (unsigned long long)(duration * rate + 0.5);
-	if (blockqueue_init(&m.queue, 64, sizeof(struct levels)) < 0 || sdc_stream_start(stream) < 0) {
-		fprintf(stderr, "meter: cannot start: %s\n", sdc_last_error()->message);
+	if (blockqueue_init(&m.queue, 64, sizeof(struct levels)) < 0) {
+		fprintf(stderr, "meter: out of memory\n");
 		sdc_stream_close(stream);
 		sdc_close(client);
 		return 1;
+	}
+	if (sdc_stream_start(stream) < 0) {
+		int status = failed();
+
+		sdc_stream_close(stream);
+		sdc_close(client);
+		blockqueue_destroy(&m.queue);
+		return status;
 	}
 	for (;;) {
 		/* The last windows are queued before the stream is over: look at "over" first. */

@@ -43,6 +43,16 @@ static void on_signal(int sig)
 	interrupted = 1;
 }
 
+/* Reports the last libsdc error, or that Ctrl-C cut the call short; returns the exit status. */
+static int failed(void)
+{
+	if (interrupted)
+		fprintf(stderr, "\nInterrupted by user\n");
+	else
+		fprintf(stderr, "play_file: %s\n", sdc_last_error()->message);
+	return 1;
+}
+
 /* Callback thread: plays the next block of the queue. */
 static int callback(const void *input, void *output, unsigned long frames,
 		    const sdc_time_info *time, unsigned status, void *userdata)
@@ -183,11 +193,14 @@ int main(int argc, char **argv)
 		sf_close(sf);
 		return 1;
 	}
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	if (sdc_connect(NULL, &client) < 0) {
-		fprintf(stderr, "play_file: %s\n", sdc_last_error()->message);
+		status = failed();
 		blockqueue_destroy(&pl.queue);
 		sf_close(sf);
-		return 1;
+		return status;
 	}
 
 	/* Pre-fill the queue; a short block is the last. */
@@ -198,10 +211,6 @@ int main(int argc, char **argv)
 		blockqueue_commit(&pl.queue, (size_t)n * pl.frame_bytes);
 		ended = n < blocksize;
 	}
-
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 
 	p.kind = SDC_STREAM_OUTPUT;
 	p.samplerate = info.samplerate;
@@ -215,12 +224,14 @@ int main(int argc, char **argv)
 	p.userdata = &pl;
 	p.prime_output_buffers_using_stream_callback = SDC_YES;
 	p.exclusive = exclusive ? SDC_YES : 0;
+	stream = NULL;
 	if (sdc_stream_open(client, &p, &stream) < 0 || sdc_stream_start(stream) < 0) {
-		fprintf(stderr, "play_file: %s\n", sdc_last_error()->message);
+		status = failed();
+		sdc_stream_close(stream);
 		sdc_close(client);
 		blockqueue_destroy(&pl.queue);
 		sf_close(sf);
-		return 1;
+		return status;
 	}
 
 	/* Feed the queue until the end of the file (the last block is short or empty). */

@@ -46,6 +46,15 @@ static void on_signal(int sig)
 	interrupted = 1;
 }
 
+/* Reports the last libsdc error, unless Ctrl-C caused it; returns the exit status. */
+static int failed(void)
+{
+	if (interrupted)
+		return 0;
+	fprintf(stderr, "rec_unlimited: %s\n", sdc_last_error()->message);
+	return 1;
+}
+
 /* Callback thread: queues a copy of the block. */
 static int callback(const void *input, void *output, unsigned long frames,
 		    const sdc_time_info *time, unsigned status, void *userdata)
@@ -235,19 +244,19 @@ int main(int argc, char **argv)
 	info.format |= subtype;
 	info.channels = channels;
 
-	if (sdc_connect(NULL, &client) < 0) {
-		fprintf(stderr, "rec_unlimited: %s\n", sdc_last_error()->message);
-		return 1;
-	}
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (sdc_connect(NULL, &client) < 0)
+		return failed();
 	p.device[0] = sdc_device_parse(device);
 	if (samplerate == 0) {
 		/* As the original: the device's default rate. */
 		sdc_device_info dev;
 
 		if (sdc_query_device(client, p.device[0], SDC_KIND_INPUT, &dev) < 0) {
-			fprintf(stderr, "rec_unlimited: %s\n", sdc_last_error()->message);
 			sdc_close(client);
-			return 1;
+			return failed();
 		}
 		samplerate = dev.default_samplerate;
 		sdc_device_info_clear(&dev);
@@ -286,10 +295,6 @@ int main(int argc, char **argv)
 		sdc_close(client);
 		return 1;
 	}
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-
 	p.kind = SDC_STREAM_INPUT;
 	p.samplerate = samplerate;
 	p.blocksize = blocksize;
@@ -299,13 +304,15 @@ int main(int argc, char **argv)
 	p.finished_callback = finished;
 	p.userdata = &rec;
 	p.exclusive = exclusive ? SDC_YES : 0;
+	stream = NULL;
 	if (sdc_stream_open(client, &p, &stream) < 0 || sdc_stream_start(stream) < 0) {
-		fprintf(stderr, "rec_unlimited: %s\n", sdc_last_error()->message);
+		status = failed();
+		sdc_stream_close(stream);
 		sf_close(sf);
 		unlink(path);
 		sdc_close(client);
 		blockqueue_destroy(&rec.queue);
-		return 1;
+		return status;
 	}
 	if (!duration) {
 		fprintf(stderr, "################################################################################\n"

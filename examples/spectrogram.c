@@ -71,6 +71,15 @@ static void on_signal(int sig)
 	interrupted = 1;
 }
 
+/* Reports the last libsdc error, unless Ctrl-C caused it; returns the exit status. */
+static int failed(void)
+{
+	if (interrupted)
+		return 0;
+	fprintf(stderr, "spectrogram: %s\n", sdc_last_error()->message);
+	return 1;
+}
+
 /* Callback thread: queues a copy of the block. */
 static int callback(const void *input, void *output, unsigned long frames,
 		    const sdc_time_info *time, unsigned status, void *userdata)
@@ -179,9 +188,11 @@ static int list_devices(sdc_client *client)
 	int in = -1, out = -1;
 	size_t n;
 
-	if (sdc_query_devices(client, &devs, &n) < 0 || sdc_default_device(client, &in, &out) < 0) {
-		fprintf(stderr, "spectrogram: %s\n", sdc_last_error()->message);
-		return 1;
+	if (sdc_query_devices(client, &devs, &n) < 0)
+		return failed();
+	if (sdc_default_device(client, &in, &out) < 0) {
+		sdc_device_list_free(devs, n);
+		return failed();
 	}
 	for (size_t i = 0; i < n; i++) {
 		sdc_hostapi_info api = { 0 };
@@ -283,10 +294,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "spectrogram: HIGH must be greater than LOW\n");
 		return 2;
 	}
-	if (sdc_connect(NULL, &client) < 0) {
-		fprintf(stderr, "spectrogram: %s\n", sdc_last_error()->message);
-		return 1;
-	}
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (sdc_connect(NULL, &client) < 0)
+		return failed();
 	if (list) {
 		int r = list_devices(client);
 
@@ -296,9 +308,8 @@ int main(int argc, char **argv)
 	gradient_init();
 	p.device[0] = sdc_device_parse(device);
 	if (sdc_query_device(client, p.device[0], SDC_KIND_INPUT, &info) < 0) {
-		fprintf(stderr, "spectrogram: %s\n", sdc_last_error()->message);
 		sdc_close(client);
-		return 1;
+		return failed();
 	}
 	samplerate = info.default_samplerate;
 	sdc_device_info_clear(&info);
@@ -313,10 +324,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	sp.limit = (unsigned long long)(duration * samplerate + 0.5);
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-
 	p.kind = SDC_STREAM_INPUT;
 	p.samplerate = samplerate;
 	p.blocksize = blocksize;
@@ -325,10 +332,18 @@ int main(int argc, char **argv)
 	p.callback = callback;
 	p.finished_callback = finished;
 	p.userdata = &sp;
-	if (sdc_stream_open(client, &p, &stream) < 0 || sdc_stream_start(stream) < 0) {
-		fprintf(stderr, "spectrogram: %s\n", sdc_last_error()->message);
+	if (sdc_stream_open(client, &p, &stream) < 0) {
+		int status = failed();
+
 		sdc_close(client);
-		return 1;
+		return status;
+	}
+	if (sdc_stream_start(stream) < 0) {
+		int status = failed();
+
+		sdc_stream_close(stream);
+		sdc_close(client);
+		return status;
 	}
 	for (;;) {
 		/* The last blocks are queued before the stream is over: look at "over" first. */

@@ -39,6 +39,15 @@ static void on_signal(int sig)
 	interrupted = 1;
 }
 
+/* Reports the last libsdc error, unless Ctrl-C caused it; returns the exit status. */
+static int failed(void)
+{
+	if (interrupted)
+		return 0;
+	fprintf(stderr, "wire: %s\n", sdc_last_error()->message);
+	return 1;
+}
+
 /* Callback thread: outdata[:] = indata. */
 static int callback(const void *input, void *output, unsigned long frames,
 		    const sdc_time_info *time, unsigned status, void *userdata)
@@ -152,14 +161,11 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (sdc_connect(NULL, &client) < 0) {
-		fprintf(stderr, "wire: %s\n", sdc_last_error()->message);
-		return 1;
-	}
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-
+	if (sdc_connect(NULL, &client) < 0)
+		return failed();
 	w.frame_bytes = sdc_dtype_size(dtype) * (size_t)channels;
 	w.silence = dtype == SDC_UINT8 ? 0x80 : 0;
 	p.kind = SDC_STREAM_DUPLEX;
@@ -175,16 +181,18 @@ int main(int argc, char **argv)
 	p.userdata = &w;
 	p.exclusive = exclusive ? SDC_YES : 0;
 	if (sdc_stream_open(client, &p, &stream) < 0) {
-		fprintf(stderr, "wire: %s\n", sdc_last_error()->message);
+		int status = failed();
+
 		sdc_close(client);
-		return 1;
+		return status;
 	}
 	w.limit = (unsigned long long)(duration * sdc_stream_samplerate(stream) + 0.5);
 	if (sdc_stream_start(stream) < 0) {
-		fprintf(stderr, "wire: %s\n", sdc_last_error()->message);
+		int status = failed();
+
 		sdc_stream_close(stream);
 		sdc_close(client);
-		return 1;
+		return status;
 	}
 	if (tty && !duration)
 		printf("################################################################################\n"

@@ -128,9 +128,10 @@ int sdctl_cmd_meter(struct sdctl *ctl, int argc, char **argv)
 					 METER_MAX_CHANNELS);
 	if (nchans && a.channels && max_chan > a.channels)
 		return sdctl_usage_error("meter", "channel %d is beyond -c %d", max_chan, a.channels);
+	sdctl_catch_signals();
 	c = sdctl_client(ctl);
 	if (!c)
-		return 1;
+		return sdctl_interrupted ? 0 : 1;
 	p.kind = SDC_STREAM_INPUT;
 	p.samplerate = a.rate;
 	p.blocksize = a.blocksize;
@@ -147,13 +148,13 @@ int sdctl_cmd_meter(struct sdctl *ctl, int argc, char **argv)
 		sdc_device_info info;
 
 		if (sdc_query_device(c, p.device[0], SDC_KIND_INPUT, &info) < 0)
-			return sdctl_fail_json(ctl, NULL);
+			return sdctl_interrupted ? 0 : sdctl_fail_json(ctl, NULL);
 		p.channels[0] = info.max_input_channels < 2 ? info.max_input_channels : 2;
 		sdc_device_info_clear(&info);
 	}
-	sdctl_catch_signals();
+	/* Ctrl-C is how meter ends: one during the set-up is no failure. */
 	if (sdc_stream_open(c, &p, &s) < 0)
-		return sdctl_fail_json(ctl, NULL);
+		return sdctl_interrupted ? 0 : sdctl_fail_json(ctl, NULL);
 	rate = sdc_stream_samplerate(s);
 	channels = sdc_stream_channels(s, SDC_KIND_INPUT);
 	dtype = sdc_stream_dtype(s, SDC_KIND_INPUT);
@@ -173,7 +174,7 @@ int sdctl_cmd_meter(struct sdctl *ctl, int argc, char **argv)
 		return 1;
 	}
 	if (sdc_stream_start(s) < 0) {
-		status = sdctl_fail_json(ctl, NULL);
+		status = sdctl_interrupted ? 0 : sdctl_fail_json(ctl, NULL);
 		goto out;
 	}
 	while (!sdctl_interrupted && (!total || done < total)) {

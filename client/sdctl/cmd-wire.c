@@ -88,9 +88,10 @@ int sdctl_cmd_wire(struct sdctl *ctl, int argc, char **argv)
 		return sdctl_usage_error("wire", "no arguments expected, only options");
 	if (a.mapping_count || a.raw)
 		return sdctl_usage_error("wire", "-m and --raw are for files, not for wire");
+	sdctl_catch_signals();
 	c = sdctl_client(ctl);
 	if (!c)
-		return 1;
+		return sdctl_interrupted ? 0 : 1;
 	p.kind = SDC_STREAM_DUPLEX;
 	p.samplerate = a.rate;
 	p.blocksize = a.blocksize;
@@ -104,9 +105,9 @@ int sdctl_cmd_wire(struct sdctl *ctl, int argc, char **argv)
 	p.callback = wire_callback;
 	p.finished_callback = wire_finished;
 	p.userdata = &w;
-	sdctl_catch_signals();
+	/* Ctrl-C is how wire ends: one during the set-up is no failure. */
 	if (sdc_stream_open(c, &p, &s) < 0)
-		return sdctl_fail_json(ctl, NULL);
+		return sdctl_interrupted ? 0 : sdctl_fail_json(ctl, NULL);
 	rate = sdc_stream_samplerate(s);
 	w.frame_bytes = sdc_stream_samplesize(s, SDC_KIND_OUTPUT) *
 			(size_t)sdc_stream_channels(s, SDC_KIND_OUTPUT);
@@ -120,7 +121,7 @@ int sdctl_cmd_wire(struct sdctl *ctl, int argc, char **argv)
 		return 1;
 	}
 	if (sdc_stream_start(s) < 0) {
-		status = sdctl_fail_json(ctl, NULL);
+		status = sdctl_interrupted ? 0 : sdctl_fail_json(ctl, NULL);
 		sdc_stream_close(s);
 		return status;
 	}
