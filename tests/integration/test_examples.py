@@ -107,7 +107,8 @@ def interrupt(name, *args, wait_for_line=True, settle=0.3):
     env = dict(D.env, SDDAEMON_SOCKET=D.socket)
     p = subprocess.Popen([os.path.join(EXAMPLES, name)] + [str(a) for a in args], env=env,
                          cwd=D.dir, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE)
+                         stderr=subprocess.PIPE, bufsize=0)
+    # Unbuffered: what readline() does not take stays in the pipe for communicate().
     try:
         first = p.stdout.readline() if wait_for_line else b""
         if not wait_for_line:

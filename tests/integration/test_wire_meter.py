@@ -269,7 +269,8 @@ def test_wire_and_meter_end_on_sigint():
     fresh_devices(meter_input())
     env = dict(D.env, SDDAEMON_SOCKET=D.socket)
     for args in (["meter", "-d", "t_in"], ["wire", "-d", "t_duplex"]):
-        p = subprocess.Popen([SDCTL] + args, env=env, stdin=subprocess.DEVNULL,
+        # Unbuffered: what readline() does not take stays in the pipe for communicate().
+        p = subprocess.Popen([SDCTL] + args, env=env, stdin=subprocess.DEVNULL, bufsize=0,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
             if args[0] == "meter":
