@@ -79,7 +79,7 @@ int log_level_from_name(const char *name)
 }
 
 /* Formats and writes one line with a single write(2), so lines never interleave. */
-static void log_write(enum log_level level, const char *suffix, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void log_write(enum log_level level, const char *suffix, const char *fmt, va_list ap)
 {
 	char line[2048];
 	int n = 0, m, start;
