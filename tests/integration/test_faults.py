@@ -4,7 +4,6 @@ run into the configured limits.  Every test checks that the daemon keeps
 serving other clients and that its descriptors and resident memory return
 to their baseline afterwards (see faults_harness.py)."""
 
-import errno
 import json
 import os
 import random
@@ -15,8 +14,8 @@ import threading
 import time
 
 from faults_harness import (Conn, Daemon, RawStream, check, check_back_to_baseline, check_eq,
-                            fd_count, raise_nofile, rss_kib, settle, take_events, xrun_summary)
-from harness import SDCTL, run_tests  # noqa: F401
+                            fd_count, raise_nofile, rss_kib, settle)
+from harness import run_tests
 
 D = None
 # Extra devices make query_devices replies as large as on a machine with many
