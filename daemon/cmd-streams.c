@@ -690,7 +690,7 @@ int cmd_close(struct client *c, const struct proto_request *req, json_object **r
 		return -EINVAL;
 	*ret = stream_status_json(s);
 	list_remove(&s->client_link);
-	/* Only the owner's memory is counted (not that of a detached playback whose client left). */
+	/* Only the owner's memory is counted (not an orphaned detached playback's). */
 	if (s->client == c)
 		c->shm_bytes -= s->shm.size;
 	if (c->last_handle == s->handle)

@@ -163,7 +163,7 @@ static int exclusive_callback(const void *input, void *output, unsigned long fra
 
 			ev |= stream_rt_copy_in(d, input, ds->cfg.channels_in, (uint32_t)frames,
 						ti->inputBufferAdcTime, ti->currentTime, rate);
-			/* An open-ended playrec records as long as it plays (as on shared streams). */
+			/* An open-ended playrec records as long as it plays (as shared ones do). */
 			complete = complete &&
 				   (atomic_load_explicit(&d->done, memory_order_relaxed) ||
 				    atomic_load_explicit(&s->violation, memory_order_relaxed) ||
