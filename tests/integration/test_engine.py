@@ -753,7 +753,8 @@ def test_detached_play_outlives_its_client():
     # another connection of the same user may address it by handle.
     deadline = time.time() + 10
     while not other.request("get_status", handle=s.handle).get("ok"):
-        check(time.time() < deadline, "the daemon notices the client left")
+        check(time.time() < deadline, "the detached playback outlives its client and "
+              "belongs to its user (get_status by handle from another connection)")
         time.sleep(0.01)
     check_eq(other.call("daemon_status")["detached"], 1, "one detached playback")
     check_eq(s.state(), "prefill", "still waiting")
