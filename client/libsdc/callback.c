@@ -474,9 +474,14 @@ int sdc_stream_start(sdc_stream *s)
 	}
 	atomic_store(&a->request, REQ_RUN);
 	a->primed_result = SDC_CONTINUE;
-	/* Output starts once what was primed (callback mode) or a latency's worth is queued. */
+	/*
+	 * Output starts once what was primed or (blocking output streams) a
+	 * latency's worth is queued.  A blocking duplex stream is primed with
+	 * silence and starts at once, as PortAudio's does: its application may
+	 * read before it writes, and its input must flow meanwhile.
+	 */
 	start_frames = s->out.used ? a->target : 1;
-	if (s->out.used && a->p.callback) {
+	if (s->out.used && (a->p.callback || s->in.used)) {
 		start_frames = prime(s);
 		if (start_frames == 0)
 			start_frames = 1;
