@@ -1,0 +1,352 @@
+/*
+ * sdd-bench-ctl: the control plane, measured over the raw protocol (JSON
+ * lines on the Unix socket, no library in between).
+ *
+ *   sdd-bench-ctl rtt --socket PATH [--conns N] [--seconds S] [--cmd NAME]
+ *       N connections (one thread each) send NAME requests (default
+ *       query_devices) back to back, each waiting for its reply, for S
+ *       seconds: prints requests per second over all connections and the
+ *       round trip's p50/p99 in microseconds.
+ *   sdd-bench-ctl idle --socket PATH --conns N
+ *       opens N connections, pings on each, prints "ready" and holds them
+ *       until its standard input closes.
+ *   sdd-bench-ctl exec [--runs N] -- PROGRAM [ARG]...
+ *       runs PROGRAM N times as a whole process (output discarded) and
+ *       prints the wall time per run (p50, mean, min) in milliseconds.
+ *
+ * Each prints one JSON line on stdout.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common.h"
+
+extern char **environ;
+
+struct worker {
+	pthread_t thread;
+	const char *socket_path;
+	const char *cmd;
+	double seconds;
+	pthread_barrier_t *barrier;
+	double *rtt; /* microseconds */
+	size_t count, cap;
+	int failed;
+	char error[256];
+};
+
+/* Connects to the daemon's socket; returns the fd or -errno. */
+static int connect_socket(const char *path)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+/* Sends all of buf; returns 0 or -errno. */
+static int send_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Reads one reply line; the first bytes (up to keep-1) are stored in
+ * first for checking.  Data past the newline would be a protocol error
+ * here (one request is outstanding): it is not expected and counted as one.
+ */
+static int read_line(int fd, char *first, size_t keep)
+{
+	static __thread char buf[65536];
+	size_t kept = 0;
+
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		char *nl;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -ECONNRESET;
+		if (kept + 1 < keep) {
+			size_t c = (size_t)n < keep - 1 - kept ? (size_t)n : keep - 1 - kept;
+
+			memcpy(first + kept, buf, c);
+			kept += c;
+			first[kept] = '\0';
+		}
+		nl = memchr(buf, '\n', (size_t)n);
+		if (nl)
+			return nl == buf + n - 1 ? 0 : -EPROTO;
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	char req[256], head[128];
+	int fd = connect_socket(w->socket_path);
+	double deadline;
+	long long id = 0;
+
+	pthread_barrier_wait(w->barrier);
+	if (fd < 0) {
+		w->failed = 1;
+		snprintf(w->error, sizeof(w->error), "connect: %s", strerror(-fd));
+		return NULL;
+	}
+	deadline = bench_now() + w->seconds;
+	while (bench_now() < deadline) {
+		int len = snprintf(req, sizeof(req), "{\"id\":%lld,\"cmd\":\"%s\"}\n", ++id, w->cmd);
+		double t0 = bench_now(), t1;
+		int r = send_all(fd, req, (size_t)len);
+
+		if (r == 0)
+			r = read_line(fd, head, sizeof(head));
+		t1 = bench_now();
+		if (r < 0) {
+			w->failed = 1;
+			snprintf(w->error, sizeof(w->error), "request: %s", strerror(-r));
+			break;
+		}
+		if (id == 1 && !strstr(head, "\"ok\":true") && !strstr(head, "\"ok\": true")) {
+			w->failed = 1;
+			snprintf(w->error, sizeof(w->error), "the daemon said: %.100s", head);
+			break;
+		}
+		if (w->count == w->cap) {
+			size_t cap = w->cap ? 2 * w->cap : 65536;
+			double *p = realloc(w->rtt, cap * sizeof(double));
+
+			if (!p)
+				break;
+			w->rtt = p;
+			w->cap = cap;
+		}
+		w->rtt[w->count++] = (t1 - t0) * 1e6;
+	}
+	close(fd);
+	return NULL;
+}
+
+static int run_rtt(const char *socket_path, int conns, double seconds, const char *cmd)
+{
+	struct worker *w = calloc((size_t)conns, sizeof(*w));
+	pthread_barrier_t barrier;
+	double *all, t0, t1;
+	size_t total = 0, k = 0;
+	int failed = 0;
+
+	if (!w)
+		bench_die("out of memory");
+	pthread_barrier_init(&barrier, NULL, (unsigned)conns + 1);
+	for (int i = 0; i < conns; i++) {
+		w[i].socket_path = socket_path;
+		w[i].cmd = cmd;
+		w[i].seconds = seconds;
+		w[i].barrier = &barrier;
+		if (pthread_create(&w[i].thread, NULL, worker_main, &w[i]) != 0)
+			bench_die("cannot create a thread");
+	}
+	pthread_barrier_wait(&barrier);
+	t0 = bench_now();
+	for (int i = 0; i < conns; i++) {
+		pthread_join(w[i].thread, NULL);
+		total += w[i].count;
+		if (w[i].failed && !failed) {
+			failed = 1;
+			fprintf(stderr, "sdd-bench-ctl: connection %d: %s\n", i, w[i].error);
+		}
+	}
+	t1 = bench_now();
+	all = malloc((total ? total : 1) * sizeof(double));
+	if (!all)
+		bench_die("out of memory");
+	for (int i = 0; i < conns; i++) {
+		memcpy(all + k, w[i].rtt, w[i].count * sizeof(double));
+		k += w[i].count;
+		free(w[i].rtt);
+	}
+	bench_json_begin();
+	bench_json_str("cmd", cmd);
+	bench_json_int("conns", conns);
+	bench_json_int("requests", (long long)total);
+	bench_json_num("wall", t1 - t0);
+	bench_json_num("requests_per_second", (double)total / (t1 - t0));
+	bench_json_num("rtt_mean_us", bench_mean(all, total));
+	bench_json_num("rtt_p50_us", bench_percentile(all, total, 50));
+	bench_json_num("rtt_p99_us", bench_percentile(all, total, 99));
+	bench_json_int("failed", failed);
+	bench_json_end();
+	free(all);
+	free(w);
+	pthread_barrier_destroy(&barrier);
+	return failed;
+}
+
+static int run_idle(const char *socket_path, int conns)
+{
+	int *fds = calloc((size_t)conns, sizeof(int));
+	char head[128], line[16];
+	int opened = 0;
+
+	if (!fds)
+		bench_die("out of memory");
+	for (int i = 0; i < conns; i++) {
+		int fd = connect_socket(socket_path), r;
+
+		if (fd < 0) {
+			fprintf(stderr, "sdd-bench-ctl: connection %d: %s\n", i, strerror(-fd));
+			break;
+		}
+		fds[opened++] = fd;
+		r = send_all(fd, "{\"id\":1,\"cmd\":\"ping\"}\n", 22);
+		if (r == 0)
+			r = read_line(fd, head, sizeof(head));
+		if (r < 0 || !strstr(head, "\"ok\":true")) {
+			fprintf(stderr, "sdd-bench-ctl: connection %d refused: %.100s\n", i,
+				r < 0 ? strerror(-r) : head);
+			break;
+		}
+	}
+	printf("ready %d\n", opened);
+	fflush(stdout);
+	/* Hold the connections until told to let go. */
+	while (fgets(line, sizeof(line), stdin))
+		;
+	for (int i = 0; i < opened; i++)
+		close(fds[i]);
+	bench_json_begin();
+	bench_json_int("conns", opened);
+	bench_json_end();
+	free(fds);
+	return opened == conns ? 0 : 1;
+}
+
+static int run_exec(int runs, char **argv)
+{
+	double *t = calloc((size_t)runs, sizeof(double));
+	posix_spawn_file_actions_t fa;
+	int failed = 0;
+
+	if (!t)
+		bench_die("out of memory");
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	for (int i = 0; i < runs; i++) {
+		double t0 = bench_now();
+		pid_t pid;
+		int status;
+
+		if (posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ) != 0)
+			bench_die("cannot run %s", argv[0]);
+		waitpid(pid, &status, 0);
+		t[i] = (bench_now() - t0) * 1e3;
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			failed++;
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	bench_json_begin();
+	bench_json_str("program", argv[0]);
+	bench_json_int("runs", runs);
+	bench_json_num("mean_ms", bench_mean(t, (size_t)runs));
+	bench_json_num("p50_ms", bench_percentile(t, (size_t)runs, 50));
+	bench_json_num("min_ms", t[0]);
+	bench_json_int("failed_runs", failed);
+	bench_json_end();
+	free(t);
+	return failed ? 1 : 0;
+}
+
+static void usage(void)
+{
+	fputs("usage: sdd-bench-ctl rtt --socket PATH [--conns N] [--seconds S] [--cmd NAME]\n"
+	      "       sdd-bench-ctl idle --socket PATH --conns N\n"
+	      "       sdd-bench-ctl exec [--runs N] -- PROGRAM [ARG]...\n",
+	      stderr);
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	const char *socket_path = NULL, *cmd = "query_devices", *mode;
+	double seconds = 2;
+	int conns = 1, runs = 20, i;
+	struct rlimit rl;
+
+	if (argc < 2)
+		usage();
+	mode = argv[1];
+	for (i = 2; i < argc; i++) {
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(argv[i], "--")) {
+			i++;
+			break;
+		}
+		if (!strcmp(argv[i], "--socket"))
+			socket_path = v;
+		else if (!strcmp(argv[i], "--conns"))
+			conns = (int)bench_arg_num(argv[i], v);
+		else if (!strcmp(argv[i], "--seconds"))
+			seconds = bench_arg_num(argv[i], v);
+		else if (!strcmp(argv[i], "--cmd"))
+			cmd = v;
+		else if (!strcmp(argv[i], "--runs"))
+			runs = (int)bench_arg_num(argv[i], v);
+		else
+			usage();
+		i++;
+	}
+	/* Many idle connections need many descriptors. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (!strcmp(mode, "exec")) {
+		if (i >= argc || runs < 1)
+			usage();
+		return run_exec(runs, argv + i);
+	}
+	if (!socket_path || conns < 1 || !cmd || strlen(cmd) > 64)
+		usage();
+	if (!strcmp(mode, "rtt"))
+		return run_rtt(socket_path, conns, seconds, cmd);
+	if (!strcmp(mode, "idle"))
+		return run_idle(socket_path, conns);
+	usage();
+}

@@ -1,0 +1,835 @@
+#!/usr/bin/env python3
+"""sddaemon's benchmarks: sddaemon side by side with direct PortAudio,
+PulseAudio and PipeWire, measured on this machine in this run.
+
+Run through bench/run.sh (which builds build-bench/ first), or directly:
+    python3 bench/run.py --build build-bench [--quick] [--only NAME,...]
+
+It sets up its own environment: a virtual ALSA configuration with an
+unpaced `null` device (through ALSA_CONFIG_PATH; ~/.asoundrc is never
+touched), a named jackd server with the dummy backend at 48 kHz and
+256-frame periods, and sddaemon on a temporary socket; PulseAudio and
+PipeWire, when installed, run on sockets of their own in the same
+temporary folder.  CPU time comes from /proc/PID/stat (utime + stime),
+context switches from /proc/PID/task/*/status, the engine's busy time
+from daemon_status (PortAudio's cpu_load).  It prints a table and writes
+the results as JSON (bench/results.json unless --json says otherwise).
+Python standard library only.
+"""
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+RATE = 48000
+PERIOD = 256  # frames: jackd's period, the paced workloads' quantum
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+ASOUND_CONF = """\
+</usr/share/alsa/alsa.conf>
+pcm.bench_null { type null; hint { show on; description "benchmark: discards, unpaced" } }
+"""
+
+PULSE_SCRIPT = """\
+load-module module-native-protocol-unix socket={sock} auth-anonymous=1
+load-module module-null-sink sink_name=bench rate=48000 channels=2 format=float32le
+set-default-sink bench
+"""
+
+PIPEWIRE_CONF = """\
+context.properties = {{
+    core.daemon = true
+    core.name = {name}
+    default.clock.rate = 48000
+    default.clock.quantum = 256
+    default.clock.min-quantum = 256
+    default.clock.max-quantum = 256
+    default.clock.force-quantum = 256
+    support.dbus = false
+}}
+context.spa-libs = {{
+    audio.convert.* = audioconvert/libspa-audioconvert
+    support.* = support/libspa-support
+}}
+context.modules = [
+    {{ name = libpipewire-module-protocol-native }}
+    {{ name = libpipewire-module-access args = {{ }} }}
+    {{ name = libpipewire-module-profiler }}
+    {{ name = libpipewire-module-metadata }}
+    {{ name = libpipewire-module-spa-node-factory }}
+    {{ name = libpipewire-module-client-node }}
+    {{ name = libpipewire-module-adapter }}
+    {{ name = libpipewire-module-link-factory }}
+]
+context.objects = [
+    {{ factory = metadata args = {{ metadata.name = default }} }}
+    {{ factory = adapter
+        args = {{
+            factory.name = support.null-audio-sink
+            node.name = bench-sink
+            media.class = Audio/Sink
+            audio.position = [ FL FR ]
+            audio.rate = 48000
+            node.driver = true
+            priority.driver = 30000
+            object.linger = true
+            adapter.auto-port-config = {{ mode = dsp monitor = false control = false position = preserve }}
+        }}
+    }}
+]
+"""
+
+
+# ---- /proc ---------------------------------------------------------------
+
+def proc_cpu(pid):
+    """CPU seconds (utime + stime, all threads) of pid, or None."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def proc_cpu_ns(pid):
+    """CPU seconds of pid's live threads from /proc/PID/task/*/schedstat (nanoseconds, so
+    exact for light processes, which utime + stime in clock ticks round to 0), or None."""
+    total = 0
+    try:
+        tasks = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return None
+    for t in tasks:
+        try:
+            with open("/proc/%d/task/%s/schedstat" % (pid, t)) as f:
+                total += int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass
+    return total / 1e9
+
+
+def proc_ctxsw(pid):
+    """Context switches (voluntary + involuntary) of all live threads of pid."""
+    total = 0
+    try:
+        tasks = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return 0
+    for t in tasks:
+        try:
+            with open("/proc/%d/task/%s/status" % (pid, t)) as f:
+                for line in f:
+                    if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def proc_rss_kib(pid):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+class Snapshot:
+    """CPU seconds and context switches of a group of processes at one moment."""
+
+    def __init__(self, pids):
+        self.t = time.monotonic()
+        self.cpu_stat = sum(proc_cpu(p) or 0 for p in pids)
+        self.cpu = sum(proc_cpu_ns(p) or 0 for p in pids)
+        self.csw = sum(proc_ctxsw(p) for p in pids)
+
+
+def rates(s0, s1):
+    """(% of one CPU, context switches per second, % of one CPU by utime + stime)
+    between two snapshots."""
+    dt = s1.t - s0.t
+    return (100.0 * (s1.cpu - s0.cpu) / dt, (s1.csw - s0.csw) / dt,
+            100.0 * (s1.cpu_stat - s0.cpu_stat) / dt)
+
+
+# ---- a raw protocol client -------------------------------------------------
+
+class Conn:
+    def __init__(self, path, timeout=10):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        self.sock.connect(path)
+        self.buf = b""
+        self.next_id = 0
+
+    def call(self, cmd, **params):
+        self.next_id += 1
+        req = dict(id=self.next_id, cmd=cmd, **params)
+        self.sock.sendall((json.dumps(req) + "\n").encode())
+        while True:
+            while b"\n" not in self.buf:
+                data = self.sock.recv(65536)
+                if not data:
+                    raise RuntimeError("sddaemon closed the connection")
+                self.buf += data
+            line, self.buf = self.buf.split(b"\n", 1)
+            msg = json.loads(line)
+            if msg.get("id") == self.next_id:
+                if not msg.get("ok"):
+                    raise RuntimeError("%s failed: %s" % (cmd, msg.get("error")))
+                return msg["result"]
+
+    def close(self):
+        self.sock.close()
+
+
+# ---- the run ---------------------------------------------------------------
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def parse_json_line(text):
+    for line in reversed(text.splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            return json.loads(line)
+    raise RuntimeError("no result line in: %r" % text[-500:])
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.quick = args.quick
+        self.build = os.path.abspath(args.build)
+        self.tmp = tempfile.mkdtemp(prefix="sddbench-")
+        self.procs = []  # everything we started, stopped at the end
+        self.results = {}
+        self.notes = []
+        self.jack_name = "sddbench-%d" % os.getpid()
+        asound = os.path.join(self.tmp, "asound.conf")
+        with open(asound, "w") as f:
+            f.write(ASOUND_CONF)
+        self.empty_conf = os.path.join(self.tmp, "sddaemon.conf")
+        open(self.empty_conf, "w").close()
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("SDDAEMON_", "PULSE_", "PIPEWIRE_", "JACK_"))}
+        env["ALSA_CONFIG_PATH"] = asound
+        env["JACK_NO_START_SERVER"] = "1"
+        env["JACK_DEFAULT_SERVER"] = self.jack_name
+        self.env = env
+        self.jack = None
+
+    def exe(self, name):
+        sub = {"sddaemon": "daemon", "sdctl": "client/sdctl"}.get(name, "bench")
+        return os.path.join(self.build, sub, name)
+
+    def log(self, text):
+        print(text, file=sys.stderr, flush=True)
+
+    # -- processes --
+
+    def spawn(self, argv, env=None, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, log=None):
+        err = open(os.path.join(self.tmp, log), "ab") if log else subprocess.DEVNULL
+        p = subprocess.Popen(argv, env=env or self.env, stdout=stdout, stderr=err, stdin=stdin)
+        self.procs.append(p)
+        return p
+
+    def stop(self, p, sig=signal.SIGTERM, timeout=10):
+        if p.poll() is None:
+            p.send_signal(sig)
+            try:
+                p.wait(timeout)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+    def run(self, argv, env=None, timeout=120):
+        p = subprocess.run(argv, env=env or self.env, capture_output=True, timeout=timeout)
+        if p.returncode != 0:
+            raise RuntimeError("%s exited %d: %s" % (os.path.basename(argv[0]), p.returncode,
+                                                    p.stderr.decode(errors="replace")[-800:]))
+        return parse_json_line(p.stdout.decode())
+
+    def start_jack(self):
+        if self.jack:
+            return
+        if not shutil.which("jackd"):
+            raise RuntimeError("jackd is not installed (apt-get install jackd2)")
+        self.jack = self.spawn(["jackd", "--no-realtime", "-n", self.jack_name, "-d", "dummy",
+                                "-r", str(RATE), "-p", str(PERIOD), "-C", "2", "-P", "2"],
+                               log="jackd.log")
+        time.sleep(1.0)
+        if self.jack.poll() is not None:
+            raise RuntimeError("jackd did not start; see %s/jackd.log" % self.tmp)
+
+    def start_daemon(self, tag, extra=(), jack=True):
+        """Starts sddaemon; returns (process, socket path, seconds to READY=1, to first reply)."""
+        sock = os.path.join(self.tmp, tag + ".sock")
+        notify_path = os.path.join(self.tmp, tag + ".notify")
+        notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        notify.bind(notify_path)
+        notify.settimeout(0.05)
+        env = dict(self.env, NOTIFY_SOCKET=notify_path)
+        if not jack:
+            env["JACK_DEFAULT_SERVER"] = "sddbench-no-such-server"
+        t0 = time.monotonic()
+        p = self.spawn([self.exe("sddaemon"), "--socket", sock, "--config", self.empty_conf,
+                        "--device-idle-time", "0.2"] + list(extra), env=env, log=tag + ".log")
+        ready = answered = None
+        while time.monotonic() - t0 < 30 and (ready is None or answered is None):
+            if p.poll() is not None:
+                raise RuntimeError("sddaemon exited at start; see %s/%s.log" % (self.tmp, tag))
+            if ready is None:
+                try:
+                    if b"READY=1" in notify.recv(4096):
+                        ready = time.monotonic() - t0
+                except socket.timeout:
+                    pass
+            if answered is None and os.path.exists(sock):
+                try:
+                    c = Conn(sock, timeout=2)
+                    c.call("ping")
+                    c.close()
+                    answered = time.monotonic() - t0
+                except OSError:
+                    time.sleep(0.001)
+        notify.close()
+        if answered is None:
+            raise RuntimeError("sddaemon did not answer within 30 s")
+        return p, sock, ready, answered
+
+    def wait_idle(self, sock, timeout=20):
+        """Waits until the daemon has closed every device stream."""
+        c = Conn(sock)
+        deadline = time.monotonic() + timeout
+        while c.call("daemon_status")["device_streams"]:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        c.close()
+
+    def cleanup(self):
+        for p in reversed(self.procs):
+            self.stop(p, timeout=5)
+        if not self.args.keep:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # -- 1. data plane throughput --
+
+    def w_throughput(self):
+        secs = 1.5 if self.quick else 4
+        reps = 1 if self.quick else 3
+        block, ring, chunk = 1024, 262144, 65536
+        daemon, sock, _, _ = self.start_daemon("throughput")
+        runs = {"portaudio": [], "shared": [], "exclusive": []}
+        for _ in range(reps):
+            runs["portaudio"].append(self.run(
+                [self.exe("sdd-bench-pa"), "throughput", "--device", "bench_null",
+                 "--seconds", str(secs), "--blocksize", str(block)]))
+            for mode in ("shared", "exclusive"):
+                argv = [self.exe("sdd-bench-play"), "--socket", sock, "--device", "bench_null",
+                        "--buffer", str(ring), "--chunk", str(chunk), "--blocksize", str(block),
+                        "--measure", str(daemon.pid), "--seconds", str(secs)]
+                runs[mode].append(self.run(argv + (["--exclusive"] if mode == "exclusive" else [])))
+                self.wait_idle(sock)
+        self.stop(daemon)
+        pa = median(r["frames_per_cpu_second"] for r in runs["portaudio"])
+        res = {"blocksize": block, "ring_frames": ring, "chunk_frames": chunk, "seconds": secs,
+               "repetitions": reps, "portaudio": {"frames_per_cpu_second": pa}, "runs": runs}
+        for mode in ("shared", "exclusive"):
+            total = median(r["frames_per_cpu_second"] for r in runs[mode])
+            dmn = median(r["frames_per_daemon_cpu_second"] for r in runs[mode])
+            silence = median(r["window_silence_frames"] / max(1, r["window_frames"] + r["window_silence_frames"])
+                             for r in runs[mode])
+            res[mode] = {"frames_per_cpu_second": total, "frames_per_daemon_cpu_second": dmn,
+                         "ratio": total / pa if pa else None,
+                         "ratio_daemon_only": dmn / pa if pa else None,
+                         "silence_fraction": silence}
+        self.results["throughput"] = res
+
+    # -- 2. paced mixing cost --
+
+    def tone_files(self):
+        raw = os.path.join(self.tmp, "tone.raw")
+        wav = os.path.join(self.tmp, "tone.wav")
+        if not os.path.exists(raw):
+            import array
+            import math
+            seconds = 60
+            # 12000 frames hold exactly 110 cycles of 440 Hz: the tone loops without a click.
+            one = array.array("f", [0.1 * math.sin(2 * math.pi * 440 * i / RATE) for i in range(12000)])
+            stereo = array.array("f")
+            for v in one:
+                stereo.append(v)
+                stereo.append(v)
+            data = stereo.tobytes()
+            with open(raw, "wb") as f:
+                for _ in range(seconds * RATE // 12000):
+                    f.write(data)
+            # A float32 WAV header for pw-cat (libsndfile reads it).
+            n = os.path.getsize(raw)
+            import struct
+            with open(wav, "wb") as f:
+                f.write(b"RIFF" + struct.pack("<I", 36 + n) + b"WAVEfmt ")
+                f.write(struct.pack("<IHHIIHH", 16, 3, 2, RATE, RATE * 8, 8, 32))
+                f.write(b"data" + struct.pack("<I", n))
+                with open(raw, "rb") as src:
+                    shutil.copyfileobj(src, f)
+        return raw, wav
+
+    def measure_window(self, server_pid, client_pids, window, status_sock=None, extra_pids=()):
+        """Measures CPU and context switches of server and clients over window seconds."""
+        conn = Conn(status_sock) if status_sock else None
+        st0 = conn.call("daemon_status") if conn else None
+        s0 = Snapshot([server_pid])
+        c0 = Snapshot(client_pids)
+        x0 = Snapshot(extra_pids) if extra_pids else None
+        loads = []
+        end = time.monotonic() + window
+        while time.monotonic() < end:
+            time.sleep(min(0.25, max(0, end - time.monotonic())))
+            if conn:
+                ds = conn.call("daemon_status")["device_streams"]
+                if ds:
+                    loads.append(ds[0]["cpu_load"])
+        s1 = Snapshot([server_pid])
+        c1 = Snapshot(client_pids)
+        x1 = Snapshot(extra_pids) if extra_pids else None
+        st1 = conn.call("daemon_status") if conn else None
+        out = {}
+        (out["server_cpu_percent"], out["server_ctxsw_per_second"],
+         out["server_cpu_percent_stat"]) = rates(s0, s1)
+        (out["clients_cpu_percent"], out["clients_ctxsw_per_second"],
+         out["clients_cpu_percent_stat"]) = rates(c0, c1)
+        out["total_cpu_percent"] = out["server_cpu_percent"] + out["clients_cpu_percent"]
+        if x0:
+            out["device_cpu_percent"] = rates(x0, x1)[0]
+        out["server_rss_kib"] = proc_rss_kib(server_pid)
+        if conn:
+            d0 = st0["device_streams"][0] if st0["device_streams"] else {}
+            d1 = st1["device_streams"][0] if st1["device_streams"] else {}
+            out["engine_busy_mean"] = statistics.mean(loads) if loads else None
+            out["engine_busy_max"] = max(loads) if loads else None
+            out["device_xruns"] = d1.get("device_xruns", 0) - d0.get("device_xruns", 0)
+            out["callbacks"] = d1.get("callbacks", 0) - d0.get("callbacks", 0)
+            out["streams"] = d1.get("streams")
+            conn.close()
+        return out
+
+    def wait_lines(self, procs, word, timeout=30):
+        deadline = time.monotonic() + timeout
+        for p in procs:
+            while True:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("a client did not get ready")
+                line = p.stdout.readline()
+                if not line:
+                    raise RuntimeError("a client exited before it was ready")
+                if line.decode().strip().startswith(word):
+                    break
+
+    def paced_sddaemon(self, sock, daemon, n, window):
+        procs = [self.spawn([self.exe("sdd-bench-play"), "--socket", sock, "--device", "system jack",
+                             "--seconds", "0"], stdout=subprocess.PIPE, log="play.log")
+                 for _ in range(n)]
+        self.wait_lines(procs, "ready")
+        time.sleep(1.0)
+        out = self.measure_window(daemon.pid, [p.pid for p in procs], window, status_sock=sock,
+                                  extra_pids=[self.jack.pid])
+        underflow = 0
+        for p in procs:
+            self.stop(p)
+            try:
+                r = parse_json_line(p.stdout.read().decode())
+                underflow += r["underflow_frames"]
+            except RuntimeError:
+                pass
+        out["client_underflow_frames"] = underflow
+        self.wait_idle(sock)
+        return out
+
+    def start_pulse(self):
+        sock = os.path.join(self.tmp, "pulse.sock")
+        script = os.path.join(self.tmp, "pulse.pa")
+        with open(script, "w") as f:
+            f.write(PULSE_SCRIPT.format(sock=sock))
+        home = os.path.join(self.tmp, "pulse-home")
+        os.makedirs(home, exist_ok=True)
+        env = dict(self.env, HOME=home, PULSE_RUNTIME_PATH=home, PULSE_STATE_PATH=home,
+                   XDG_RUNTIME_DIR=home, XDG_CONFIG_HOME=home)
+        p = self.spawn(["pulseaudio", "-n", "-F", script, "--daemonize=no", "--exit-idle-time=-1",
+                        "--use-pid-file=no", "--disable-shm=no", "--log-target=stderr"],
+                       env=env, log="pulseaudio.log")
+        env["PULSE_SERVER"] = "unix:" + sock
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if p.poll() is not None:
+                raise RuntimeError("pulseaudio exited; see %s/pulseaudio.log" % self.tmp)
+            if subprocess.run(["pactl", "info"], env=env, capture_output=True).returncode == 0:
+                return p, env
+            time.sleep(0.1)
+        raise RuntimeError("pulseaudio did not answer")
+
+    def paced_pulse(self, server, env, n, window, raw):
+        procs = [self.spawn(["pacat", "--playback", "--raw", "--format=float32le", "--rate=48000",
+                             "--channels=2", "--device=bench", "--latency-msec=%g" % (1000.0 * PERIOD / RATE)],
+                            env=env, stdin=open(raw, "rb"), log="pacat.log") for _ in range(n)]
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            out = subprocess.run(["pactl", "list", "short", "sink-inputs"], env=env,
+                                 capture_output=True).stdout.decode()
+            if len(out.splitlines()) >= n:
+                break
+            time.sleep(0.1)
+        time.sleep(1.0)
+        res = self.measure_window(server.pid, [p.pid for p in procs], window)
+        for p in procs:
+            self.stop(p)
+        return res
+
+    def start_pipewire(self):
+        name = "sddbench-pw-%d" % os.getpid()
+        rundir = os.path.join(self.tmp, "pipewire")
+        os.makedirs(rundir, exist_ok=True)
+        conf = os.path.join(rundir, "pipewire.conf")
+        with open(conf, "w") as f:
+            f.write(PIPEWIRE_CONF.format(name=name))
+        env = dict(self.env, XDG_RUNTIME_DIR=rundir, PIPEWIRE_RUNTIME_DIR=rundir, PIPEWIRE_REMOTE=name,
+                   HOME=rundir, XDG_CONFIG_HOME=rundir, XDG_STATE_HOME=rundir)
+        p = self.spawn(["pipewire", "-c", conf], env=env, log="pipewire.log")
+        time.sleep(1.0)
+        if p.poll() is not None:
+            raise RuntimeError("pipewire exited; see %s/pipewire.log" % self.tmp)
+        # The session manager links streams to the sink (it needs a D-Bus session bus);
+        # it leaves by itself when pipewire stops.
+        self.spawn(["dbus-run-session", "--", "wireplumber"], env=env, log="wireplumber.log")
+        time.sleep(1.5)
+        return p, env
+
+    def paced_pipewire(self, server, env, n, window, wav):
+        procs = []
+        for i in range(n):
+            procs.append(self.spawn(["pw-cat", "--playback", "--rate", "48000", "--channels", "2",
+                                     "--format", "f32", "--latency", str(PERIOD), "-P",
+                                     "{ node.name = bench-%d }" % i, wav], env=env, log="pw-cat.log"))
+        # WirePlumber links each stream to the sink: wait until all are linked.
+        deadline = time.monotonic() + 30
+        linked = 0
+        while time.monotonic() < deadline:
+            out = subprocess.run(["pw-link", "-l", "-o"], env=env, capture_output=True,
+                                 timeout=10).stdout.decode()
+            linked = out.count("-> bench-sink:playback_FL")
+            if linked >= n:
+                break
+            time.sleep(0.2)
+        if linked < n:
+            for p in procs:
+                self.stop(p)
+            raise RuntimeError("only %d of %d pw-cat streams were linked to the sink" % (linked, n))
+        time.sleep(1.0)
+        res = self.measure_window(server.pid, [p.pid for p in procs], window)
+        for p in procs:
+            self.stop(p)
+        return res
+
+    def w_paced(self):
+        window = 3 if self.quick else 10
+        counts = [1, 16, 64]
+        self.start_jack()
+        daemon, sock, _, _ = self.start_daemon("paced")
+        res = {"window_seconds": window, "period_frames": PERIOD, "sddaemon": {}}
+        for n in counts:
+            self.log("paced: sddaemon with %d clients" % n)
+            res["sddaemon"][str(n)] = self.paced_sddaemon(sock, daemon, n, window)
+        self.stop(daemon)
+        raw, wav = self.tone_files()
+        for name, start, paced, needs in (
+                ("pulseaudio", self.start_pulse, lambda s, e, n: self.paced_pulse(s, e, n, window, raw),
+                 ["pulseaudio", "pacat", "pactl"]),
+                ("pipewire", self.start_pipewire, lambda s, e, n: self.paced_pipewire(s, e, n, window, wav),
+                 ["pipewire", "pw-cat", "pw-link", "wireplumber", "dbus-run-session"])):
+            missing = [t for t in needs if not shutil.which(t)]
+            if missing or self.args.no_compare:
+                res[name] = {"status": "not installed" if missing else "skipped"}
+                continue
+            try:
+                server, env = start()
+                res[name] = {"status": "ok"}
+                for n in counts:
+                    self.log("paced: %s with %d clients" % (name, n))
+                    res[name][str(n)] = paced(server, env, n)
+                self.stop(server)
+            except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+                res[name] = {"status": "failed: %s" % e}
+        self.results["paced"] = res
+
+    # -- 3. added latency --
+
+    def w_latency(self):
+        secs = 2 if self.quick else 6
+        self.start_jack()
+        daemon, sock, _, _ = self.start_daemon("latency")
+        direct = self.run([self.exe("sdd-bench-pa"), "latency", "--device", "system jack",
+                           "--seconds", str(secs), "--blocksize", str(PERIOD)])
+        shared = self.run([self.exe("sdd-bench-latency"), "--socket", sock, "--device", "system jack",
+                           "--seconds", str(secs), "--blocksize", str(PERIOD)])
+        self.wait_idle(sock)
+        excl = self.run([self.exe("sdd-bench-latency"), "--socket", sock, "--device", "system jack",
+                         "--seconds", str(secs), "--blocksize", str(PERIOD), "--exclusive"])
+        self.stop(daemon)
+        period = PERIOD / RATE
+        res = {"period_seconds": period, "portaudio": direct, "shared": shared, "exclusive": excl}
+        for mode, r in (("shared", shared), ("exclusive", excl)):
+            added = r["latency_mean"] - direct["latency_mean"]
+            res[mode + "_added_seconds"] = added
+            res[mode + "_added_periods"] = added / period
+        self.results["latency"] = res
+
+    # -- 4. control plane --
+
+    def w_control(self):
+        secs = 1 if self.quick else 4
+        runs = 20 if self.quick else 100
+        daemon, sock, _, _ = self.start_daemon("control")
+        res = {"cmd": "query_devices"}
+        for n in (1, 8, 64):
+            res["conns_%d" % n] = self.run([self.exe("sdd-bench-ctl"), "rtt", "--socket", sock,
+                                            "--conns", str(n), "--seconds", str(secs)])
+        env = dict(self.env, SDDAEMON_SOCKET=sock)
+        res["sdctl_devices"] = self.run([self.exe("sdd-bench-ctl"), "exec", "--runs", str(runs), "--",
+                                         self.exe("sdctl"), "devices"], env=env)
+        self.stop(daemon)
+        if shutil.which("pulseaudio") and shutil.which("pactl") and not self.args.no_compare:
+            try:
+                server, penv = self.start_pulse()
+                res["pactl_info"] = self.run([self.exe("sdd-bench-ctl"), "exec", "--runs", str(runs),
+                                              "--", "pactl", "info"], env=penv)
+                self.stop(server)
+            except (RuntimeError, OSError) as e:
+                res["pactl_info"] = {"status": "failed: %s" % e}
+        else:
+            res["pactl_info"] = {"status": "not installed"}
+        self.results["control"] = res
+
+    # -- 5. footprint and scale --
+
+    def w_footprint(self):
+        starts = 1 if self.quick else 5
+        ready, answered = [], []
+        for i in range(starts):
+            # Without a JACK server: PortAudio's JACK client maps jackd's shared memory,
+            # which would count in the daemon's RSS (the paced workload shows that case).
+            d, sock, r, a = self.start_daemon("start%d" % i, jack=False)
+            ready.append(r)
+            answered.append(a)
+            if i < starts - 1:
+                self.stop(d)
+        time.sleep(0.5)
+        idle = proc_rss_kib(d.pid)
+        n = 1000
+        holder = self.spawn([self.exe("sdd-bench-ctl"), "idle", "--socket", sock, "--conns", str(n)],
+                            stdout=subprocess.PIPE, stdin=subprocess.PIPE, log="idle.log")
+        self.wait_lines([holder], "ready", timeout=60)
+        time.sleep(0.5)
+        with_clients = proc_rss_kib(d.pid)
+        holder.stdin.close()
+        holder.wait(30)
+        self.stop(d)
+        res = {"start_to_ready_seconds": median(ready), "start_to_first_reply_seconds": median(answered),
+               "starts": starts, "rss_idle_kib": idle, "rss_1000_clients_kib": with_clients,
+               "kib_per_idle_client": (with_clients - idle) / n if idle and with_clients else None}
+        paced = self.results.get("paced", {}).get("sddaemon", {})
+        res["rss_1_stream_with_jack_kib"] = paced["1"]["server_rss_kib"] if "1" in paced else None
+        res["rss_64_streams_with_jack_kib"] = paced["64"]["server_rss_kib"] if "64" in paced else None
+        self.results["footprint"] = res
+
+    # -- the report --
+
+    def report(self):
+        r = self.results
+        lines = []
+
+        def section(title):
+            lines.append("")
+            lines.append(title)
+            lines.append("-" * len(title))
+
+        def row(name, value, target="", verdict=None):
+            v = "" if verdict is None else ("  ok" if verdict else "  MISSED")
+            lines.append("  %-46s %18s   %-22s%s" % (name, value, target, v))
+
+        def f(x, fmt="%.3g"):
+            return "-" if x is None else fmt % x
+
+        if "throughput" in r:
+            t = r["throughput"]
+            section("1. Data plane throughput (ALSA null, unpaced, %d-frame blocks; frames per CPU-second)" % t["blocksize"])
+            row("direct PortAudio", f(t["portaudio"]["frames_per_cpu_second"], "%.3e"))
+            for mode in ("shared", "exclusive"):
+                m = t[mode]
+                row("sddaemon %s (daemon + client)" % mode, f(m["frames_per_cpu_second"], "%.3e"))
+                row("  ratio to direct PortAudio", f(m["ratio"], "%.2fx"), ">= 0.8x", m["ratio"] is not None and m["ratio"] >= 0.8)
+                row("  ratio, daemon's CPU only", f(m["ratio_daemon_only"], "%.2fx"))
+                row("  silence played (client behind)", f(100 * m["silence_fraction"], "%.1f %%"))
+        if "paced" in r:
+            p = r["paced"]
+            section("2. Paced mixing cost (%d-frame periods at 48 kHz, %g s window; %% of one CPU)" % (p["period_frames"], p["window_seconds"]))
+            lines.append("  %-10s %7s %9s %9s %11s %11s %9s %9s %7s" % (
+                "server", "clients", "server%", "clients%", "server cs/s", "client cs/s", "busy avg", "busy max", "xruns"))
+            for name in ("sddaemon", "pulseaudio", "pipewire"):
+                s = p.get(name, {})
+                if "status" in s and s["status"] != "ok":
+                    lines.append("  %-10s %s" % (name, s["status"]))
+                    continue
+                for n in ("1", "16", "64"):
+                    m = s.get(n)
+                    if not m:
+                        continue
+                    busy_avg = f(100 * m["engine_busy_mean"], "%.2f %%") if m.get("engine_busy_mean") is not None else "-"
+                    busy_max = f(100 * m["engine_busy_max"], "%.2f %%") if m.get("engine_busy_max") is not None else "-"
+                    xr = "-" if "device_xruns" not in m else "%d/%d" % (m["device_xruns"], m.get("client_underflow_frames", 0))
+                    lines.append("  %-10s %7s %9.2f %9.2f %11.0f %11.0f %9s %9s %7s" % (
+                        name, n, m["server_cpu_percent"], m["clients_cpu_percent"], m["server_ctxsw_per_second"],
+                        m["clients_ctxsw_per_second"], busy_avg, busy_max, xr))
+            m = p.get("sddaemon", {}).get("64")
+            if m:
+                row("sddaemon, 64 clients: daemon CPU", f(m["server_cpu_percent"], "%.2f %%"), "<= 5 %", m["server_cpu_percent"] <= 5)
+                row("sddaemon, 64 clients: daemon + clients CPU", f(m["total_cpu_percent"], "%.2f %%"), "< 30 %", m["total_cpu_percent"] < 30)
+                row("sddaemon, 64 clients: engine busy (mean)", f(100 * (m["engine_busy_mean"] or 0), "%.2f %%"), "< 10 % of period",
+                    (m["engine_busy_mean"] or 0) < 0.10)
+                row("sddaemon, 64 clients: device xruns / underflow", "%d / %d" % (m["device_xruns"], m["client_underflow_frames"]),
+                    "0 caused by the daemon", m["device_xruns"] == 0 and m["client_underflow_frames"] == 0)
+                row("jackd (the 'device') CPU", f(m.get("device_cpu_percent"), "%.2f %%"))
+            lines.append("  xruns = device xruns in the window / frames of client underflow; busy = PortAudio cpu_load")
+        if "latency" in r:
+            l = r["latency"]
+            section("3. Added latency (jackd dummy, %d-frame periods; write -> DAC)" % PERIOD)
+            row("direct PortAudio (dac - current, mean)", f(1000 * l["portaudio"]["latency_mean"], "%.2f ms"))
+            for mode in ("shared", "exclusive"):
+                row("sddaemon %s via libsdc callback (mean)" % mode, f(1000 * l[mode]["latency_mean"], "%.2f ms"))
+                row("  added", "%.2f ms = %.2f periods" % (1000 * l[mode + "_added_seconds"], l[mode + "_added_periods"]),
+                    "<= 1 period", l[mode + "_added_periods"] <= 1.0)
+                row("  underflows while measuring", "%d" % l[mode]["underflow_callbacks"])
+        if "control" in r:
+            c = r["control"]
+            section("4. Control plane (query_devices round trips on persistent connections)")
+            one = c["conns_1"]
+            row("1 connection: requests/s", f(one["requests_per_second"], "%.0f"), "> 25000", one["requests_per_second"] > 25000)
+            row("1 connection: p50 / p99", "%.1f / %.1f us" % (one["rtt_p50_us"], one["rtt_p99_us"]), "p50 < 40 us", one["rtt_p50_us"] < 40)
+            for n in (8, 64):
+                m = c["conns_%d" % n]
+                row("%d connections: requests/s" % n, f(m["requests_per_second"], "%.0f"))
+                row("%d connections: p50 / p99" % n, "%.1f / %.1f us" % (m["rtt_p50_us"], m["rtt_p99_us"]))
+            sd = c["sdctl_devices"]
+            row("sdctl devices, whole process (p50)", f(sd["p50_ms"], "%.2f ms"), "< 2 ms", sd["p50_ms"] < 2)
+            pi = c.get("pactl_info", {})
+            row("pactl info, whole process (p50)", f(pi["p50_ms"], "%.2f ms") if "p50_ms" in pi else pi.get("status", "-"))
+            lines.append("  anchors from the issue: PulseAudio ~12,600 server-info/s (p50 73 us), PipeWire ~12,500 pings/s (p50 76 us)")
+        if "footprint" in r:
+            fp = r["footprint"]
+            section("5. Footprint and scale")
+            row("start to READY=1 (median of %d)" % fp["starts"], f(1000 * fp["start_to_ready_seconds"], "%.1f ms") if fp["start_to_ready_seconds"] else "-")
+            row("start to first reply", f(1000 * fp["start_to_first_reply_seconds"], "%.1f ms"))
+            row("RSS idle (no JACK server)", f(fp["rss_idle_kib"], "%d KiB"))
+            row("RSS with 1000 idle clients", f(fp["rss_1000_clients_kib"], "%d KiB"))
+            row("  per idle client", f(fp["kib_per_idle_client"], "%.1f KiB"))
+            row("RSS with 1 playing stream (JACK client)", f(fp["rss_1_stream_with_jack_kib"], "%d KiB"))
+            row("RSS with 64 playing streams (JACK client)", f(fp["rss_64_streams_with_jack_kib"], "%d KiB"))
+        return "\n".join(lines)
+
+
+def meta(args):
+    def cmd(argv):
+        try:
+            return subprocess.run(argv, capture_output=True, timeout=10).stdout.decode().strip()
+        except (OSError, subprocess.SubprocessError):
+            return None
+
+    cpu = None
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %z"),
+        "command": " ".join(sys.argv),
+        "quick": args.quick,
+        "host": platform.node(),
+        "kernel": platform.release(),
+        "cpu": cpu,
+        "cpus": os.cpu_count(),
+        "load_average_start": os.getloadavg(),
+        "git": cmd(["git", "-C", ROOT, "describe", "--always", "--dirty"]),
+        "pulseaudio": cmd(["pulseaudio", "--version"]) if shutil.which("pulseaudio") else "not installed",
+        "pipewire": (cmd(["pipewire", "--version"]) or "").splitlines()[-1:] if shutil.which("pipewire") else "not installed",
+        "jackd": "installed" if shutil.which("jackd") else "not installed",
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--build", default=os.path.join(ROOT, "build-bench"), help="build folder with -Dbench=true")
+    ap.add_argument("--quick", action="store_true", help="short windows, one repetition (for development)")
+    ap.add_argument("--only", default="", help="comma-separated: throughput,paced,latency,control,footprint")
+    ap.add_argument("--json", help="where to write the results (default bench/results.json, quick: bench/results-quick.json)")
+    ap.add_argument("--no-compare", action="store_true", help="skip PulseAudio and PipeWire")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")
+    args = ap.parse_args()
+    order = ["throughput", "paced", "latency", "control", "footprint"]
+    only = [w for w in args.only.split(",") if w] or order
+    for w in only:
+        if w not in order:
+            ap.error("unknown workload %r" % w)
+    bench = Bench(args)
+    info = meta(args)
+    failures = {}
+    try:
+        for w in order:
+            if w not in only:
+                continue
+            bench.log("== %s" % w)
+            try:
+                getattr(bench, "w_" + w)()
+            except (RuntimeError, OSError, subprocess.SubprocessError, KeyError) as e:
+                failures[w] = str(e)
+                bench.log("%s failed: %s" % (w, e))
+    finally:
+        bench.cleanup()
+    info["load_average_end"] = os.getloadavg()
+    out = {"meta": info, "results": bench.results, "failures": failures}
+    path = args.json or os.path.join(HERE, "results-quick.json" if args.quick else "results.json")
+    with open(path, "w") as f:
+        json.dump(out, f, indent=1)
+    print("sddaemon benchmarks, %s%s" % (info["date"], " (--quick)" if args.quick else ""))
+    print("machine: %s, %s CPUs, load average at start %.2f, at end %.2f" % (
+        info["cpu"], info["cpus"], info["load_average_start"][0], info["load_average_end"][0]))
+    print(bench.report())
+    for w, e in failures.items():
+        print("\n%s: FAILED: %s" % (w, e))
+    print("\nresults written to %s" % os.path.relpath(path))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
