@@ -7,6 +7,7 @@
  * on every read.
  */
 #include <math.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "ring.h"
@@ -63,6 +64,21 @@ uint32_t stream_rt_device_flags(struct stream_dir *d, uint32_t flags)
 typedef void (*span_fn)(struct stream_dir *d, unsigned char *ring, uint32_t n, uint32_t at,
 			void *buf, int channels);
 
+/*
+ * Returns true when the client's frames have exactly the device's layout:
+ * channel i goes to channel i, for all channels of both.  Then whole
+ * frames can be moved at once instead of sample by sample.
+ */
+static bool routes_identity(const struct stream_dir *d, int channels)
+{
+	if (d->nroutes != channels || d->channels != channels)
+		return false;
+	for (int i = 0; i < channels; i++)
+		if (d->routes[i].src != i || d->routes[i].dst != i)
+			return false;
+	return true;
+}
+
 /* Shared playback: adds a span of client frames into the float mix. */
 static void span_mix(struct stream_dir *d, unsigned char *ring, uint32_t n, uint32_t at, void *buf,
 		     int channels)
@@ -70,6 +86,11 @@ static void span_mix(struct stream_dir *d, unsigned char *ring, uint32_t n, uint
 	float *mix = (float *)buf + (size_t)at * (size_t)channels;
 	size_t size = sample_format_size((enum sample_format)d->dtype);
 
+	if (d->dtype == SAMPLE_FLOAT32 && routes_identity(d, channels)) {
+		/* Interleaved frames of the same shape: one contiguous run of samples. */
+		sample_add_to_float(SAMPLE_FLOAT32, ring, 4, mix, 1, (size_t)n * (size_t)channels);
+		return;
+	}
 	for (int i = 0; i < d->nroutes; i++)
 		sample_add_to_float(d->dtype, ring + d->routes[i].src * size, d->frame_bytes,
 				    mix + d->routes[i].dst, (size_t)channels, n);
@@ -83,6 +104,10 @@ static void span_copy_out(struct stream_dir *d, unsigned char *ring, uint32_t n,
 	size_t out_frame = size * (size_t)channels;
 	unsigned char *out = (unsigned char *)buf + (size_t)at * out_frame;
 
+	if (routes_identity(d, channels)) {
+		memcpy(out, ring, (size_t)n * out_frame);
+		return;
+	}
 	for (uint32_t f = 0; f < n; f++)
 		for (int i = 0; i < d->nroutes; i++)
 			memcpy(out + f * out_frame + d->routes[i].dst * size,
@@ -109,6 +134,10 @@ static void span_copy_in(struct stream_dir *d, unsigned char *ring, uint32_t n, 
 	size_t in_frame = size * (size_t)channels;
 	const unsigned char *in = (const unsigned char *)buf + (size_t)at * in_frame;
 
+	if (routes_identity(d, channels)) {
+		memcpy(ring, in, (size_t)n * in_frame);
+		return;
+	}
 	for (uint32_t f = 0; f < n; f++)
 		for (int i = 0; i < d->nroutes; i++)
 			memcpy(ring + f * d->frame_bytes + d->routes[i].dst * size,
