@@ -33,7 +33,7 @@ static json_object *json_fixed(double v, int digits)
 }
 
 /* Prints one refresh as a JSON object on its own line. */
-static void meter_print_json(const struct meter *m, double time)
+static void print_refresh_json(const struct meter *m, double time)
 {
 	json_object *o = json_object_new_object(), *list = json_object_new_array();
 
@@ -53,10 +53,10 @@ static void meter_print_json(const struct meter *m, double time)
 }
 
 /* Shows one refresh in the form stdout wants. */
-static void meter_show(struct sdctl *ctl, const struct meter *m, double time, int tty)
+static void show_refresh(struct sdctl *ctl, const struct meter *m, double time, int tty)
 {
 	if (ctl->json) {
-		meter_print_json(m, time);
+		print_refresh_json(m, time);
 	} else if (tty) {
 		char prefix[32];
 
@@ -95,7 +95,7 @@ int sdctl_cmd_meter(struct sdctl *ctl, int argc, char **argv)
 	struct audio_opts a = { 0 };
 	char dev_buf[256], flags[128];
 	int chans[METER_MAX_CHANNELS], nchans, max_chan = 0, opt, status = 0;
-	int tty = isatty(1) && !ctl->json;
+	int tty;
 	double interval = METER_DEFAULT_INTERVAL, rate;
 	unsigned long long total = 0, done = 0, window;
 	sdc_stream_params p = { 0 };
@@ -128,6 +128,8 @@ int sdctl_cmd_meter(struct sdctl *ctl, int argc, char **argv)
 					 METER_MAX_CHANNELS);
 	if (nchans && a.channels && max_chan > a.channels)
 		return sdctl_usage_error("meter", "channel %d is beyond -c %d", max_chan, a.channels);
+	/* After the options: --json may come after the subcommand's name. */
+	tty = isatty(1) && !ctl->json;
 	sdctl_catch_signals();
 	c = sdctl_client(ctl);
 	if (!c)
@@ -192,7 +194,7 @@ int sdctl_cmd_meter(struct sdctl *ctl, int argc, char **argv)
 		meter_add(&meter, buf, (size_t)n, dtype, channels);
 		done += (unsigned long long)n;
 		if (meter.count >= window || (total && done >= total)) {
-			meter_show(ctl, &meter, (double)done / rate, tty);
+			show_refresh(ctl, &meter, (double)done / rate, tty);
 			meter_reset(&meter);
 		}
 		if ((unsigned long long)n < want)
@@ -200,7 +202,7 @@ int sdctl_cmd_meter(struct sdctl *ctl, int argc, char **argv)
 	}
 	/* What was measured of an interrupted window still shows. */
 	if (meter.count)
-		meter_show(ctl, &meter, (double)done / rate, tty);
+		show_refresh(ctl, &meter, (double)done / rate, tty);
 	if (tty)
 		fputc('\n', stdout);
 	sdc_stream_stop(s);

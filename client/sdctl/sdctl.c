@@ -29,7 +29,8 @@ static const struct {
 	{ "playrec", sdctl_cmd_playrec, "playrec [OPTIONS] IN OUT                play IN and record OUT at once (-d IN,OUT)" },
 	{ "wire", sdctl_cmd_wire, "wire [OPTIONS]                          input straight to output until Ctrl-C or -t SECONDS\n"
 				  "                                           (-d IN,OUT -c N -r RATE -f FORMAT --blocksize N --latency L --exclusive)" },
-	{ "meter", sdctl_cmd_meter, "meter [-d DEVICE] [-t SECONDS] [CHANNEL]...  peak and RMS levels of the input, in dBFS" },
+	{ "meter", sdctl_cmd_meter, "meter [OPTIONS] [CHANNEL]...            peak and RMS levels of the input in dBFS, live\n"
+				    "                                           (-d DEV -t SECONDS --interval SECONDS -c N -r RATE --exclusive)" },
 	{ "stop", sdctl_cmd_stop, "stop [HANDLE]...                        stop playbacks left with --detach" },
 	{ "status", sdctl_cmd_status, "status                                  what the daemon is doing" },
 	{ "version", sdctl_cmd_version, "version                                 show sdctl, sddaemon and PortAudio versions" },
