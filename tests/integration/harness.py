@@ -22,6 +22,9 @@ import traceback
 SDDAEMON = os.environ.get("SDDAEMON", "sddaemon")
 SDCTL = os.environ.get("SDCTL", "sdctl")
 
+# t_in's "file" is the copy of everything captured that the ALSA file plugin
+# keeps: nobody reads it, and an unpaced capture left running writes it at
+# hundreds of MB/s (it once filled the disk), so it goes to /dev/null.
 ASOUND_CONF = """\
 </usr/share/alsa/alsa.conf>
 pcm.t_null {{ type null; hint {{ show on; description "discard / no capture" }} }}
@@ -29,7 +32,7 @@ pcm.t_out {{ type file; slave.pcm "null"; format "raw"; file "{d}/out.raw"
             hint {{ show on; description "playback tap" }} }}
 pcm.t_out2 {{ type file; slave.pcm "null"; format "raw"; file "{d}/out2.raw"
             hint {{ show on; description "second playback tap" }} }}
-pcm.t_in {{ type file; slave.pcm "null"; format "raw"; file "{d}/cap.raw"; infile "{d}/in.raw"
+pcm.t_in {{ type file; slave.pcm "null"; format "raw"; file "/dev/null"; infile "{d}/in.raw"
            hint {{ show on; description "capture source" }} }}
 pcm.t_duplex {{ type asym; playback.pcm "t_out"; capture.pcm "t_in"
                hint {{ show on; description "duplex" }} }}
@@ -231,7 +234,7 @@ class Daemon:
         return self.proc is not None and self.proc.poll() is None
 
     def path(self, name):
-        """A file in the daemon's temporary folder (out.raw, out2.raw, in.raw, cap.raw)."""
+        """A file in the daemon's temporary folder (out.raw, out2.raw, in.raw)."""
         return os.path.join(self.dir, name)
 
     def read_file(self, name):
