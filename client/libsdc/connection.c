@@ -214,6 +214,29 @@ static int read_line(sdc_client *c, int timeout_ms, char **ret_line, size_t *ret
 	}
 }
 
+/*
+ * Drops the descriptors of a reply nobody waits for any more: one to a
+ * request that gave up when a signal interrupted its wait.  Descriptors
+ * arrive no later than their line and in the order of the lines, so they
+ * are the oldest ones waiting; left there, the next reply with descriptors
+ * would take them for its own.
+ */
+static void drop_stale_fds(sdc_client *c, json_object *reply)
+{
+	json_object *result = NULL, *fds = NULL;
+	int n = 0;
+
+	if (json_object_object_get_ex(reply, "result", &result) &&
+	    json_object_object_get_ex(result, "fds", &fds) && json_object_is_type(fds, json_type_array))
+		n = (int)json_object_array_length(fds);
+	if (n > c->pending_count)
+		n = c->pending_count;
+	for (int i = 0; i < n; i++)
+		close(c->pending_fds[i]);
+	memmove(c->pending_fds, c->pending_fds + n, sizeof(int) * (size_t)(c->pending_count - n));
+	c->pending_count -= n;
+}
+
 /* Hands an event line to the application's callback. */
 static void deliver_event(sdc_client *c, json_object *obj, const char *line)
 {
@@ -297,6 +320,7 @@ static int request_locked(sdc_client *c, const char *cmd, json_object *params,
 				json_object_put(obj);
 				return r;
 			}
+			drop_stale_fds(c, obj);
 			json_object_put(obj);
 			continue;
 		}
@@ -486,6 +510,8 @@ int sdc_dispatch(sdc_client *c, int timeout_ms)
 		if (obj && json_object_object_get_ex(obj, "event", NULL)) {
 			deliver_event(c, obj, line);
 			count++;
+		} else if (obj && json_object_is_type(obj, json_type_object)) {
+			drop_stale_fds(c, obj);
 		}
 		json_object_put(obj);
 	}

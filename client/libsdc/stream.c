@@ -96,8 +96,8 @@ int stream_open(sdc_client *c, const char *cmd, json_object *params, sdc_dtype u
 	}
 	s->hdr = s->mem;
 	if (s->hdr->magic != SHM_MAGIC || s->hdr->version != SHM_VERSION ||
-	    s->hdr->total_bytes != s->size) {
-		r = err_set(-EPROTO, "the stream's memory has an unknown layout (version %u)",
+	    s->hdr->total_bytes != s->size || s->hdr->handle != s->handle) {
+		r = err_set(-EPROTO, "the stream's memory has an unknown layout (version %u) or is another stream's",
 			    s->hdr->version);
 		goto fail;
 	}
