@@ -156,9 +156,9 @@ static void timing_finished(void *userdata)
  * by up to a 5.3 ms period.  jackd's dummy driver without realtime priority
  * may also fall behind the system clock, and then its 480 frames really
  * last more than 10 ms; when it falls behind by a whole cycle, the daemon
- * counts a device xrun.  The times are judged on a run without device
- * xruns (up to three runs): typical steps and the average within 5 %, every
- * step within a period, which wrong block times would not be.
+ * counts a device xrun.  The times are judged on the first run without
+ * device xruns (of up to three): typical steps and the average within 5 %,
+ * every step within a period, which wrong block times would not be.
  */
 static void test_blocksize_and_time(sdc_client *c)
 {
@@ -200,12 +200,8 @@ static void test_blocksize_and_time(sdc_client *c)
 	CHECK(ran, "a duplex callback stream on JACK runs at 48 kHz, blocks of 480 frames, "
 		   "until SDC_COMPLETE after 100 blocks");
 	CHECK(exact, "every callback of every run had exactly 480 frames, 100 calls a run");
-	if (!clean) {
-		printf("ok %d - # SKIP the JACK device had xruns in every run: its times tell nothing\n",
-		       ++tap_count);
-		free(tm);
-		return;
-	}
+	if (!clean)
+		printf("# the JACK device had xruns in every run: judging the last one anyway\n");
 	for (int i = 1; i < TIMING_CALLS; i++) {
 		double da = fabs(tm->adc[i] - tm->adc[i - 1] - step);
 		double dd = fabs(tm->dac[i] - tm->dac[i - 1] - step);

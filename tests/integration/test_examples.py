@@ -177,6 +177,22 @@ def test_rec_unlimited_records_the_input_bit_exactly():
     check(frames == D.read_file("in.raw")[:len(frames)], "the recording equals in.raw's start")
 
 
+def test_rec_unlimited_subtype():
+    """--subtype PCM_24 records through an int32 stream: the file holds the top
+    24 bits of each of in.raw's int32 samples."""
+    fresh_devices(random_int16(48000 * 4, 2, seed=6))
+    path = D.path("rec24.wav")
+    example_ok("rec_unlimited", "-d", "t_in", "-c", "2", "-r", RATE, "-x", "-s", "PCM_24",
+               "-t", "0.1", path)
+    channels, width, _, frames = read_wav(path)
+    raw = D.read_file("in.raw")[:4800 * 8]
+    check_eq((channels, width, len(frames)), (2, 3, 4800 * 6), "a 24-bit stereo file of 4800 frames")
+    check(frames == b"".join(raw[i + 1:i + 4] for i in range(0, len(raw), 4)),
+          "the samples are in.raw's int32 samples without their low byte")
+    status, _, err = example("rec_unlimited", "-d", "t_in", "-s", "PCM_12", D.path("x.wav"))
+    check(status == 2 and "PCM_12" in err, "an unknown subtype is refused (%r)" % err)
+
+
 def test_rec_unlimited_never_overwrites():
     """The file is opened in mode 'x', as in the original: an existing file is left alone."""
     fresh_devices()
@@ -404,6 +420,7 @@ def main():
             test_play_file_stops_after_duration,
             test_play_file_usage_and_errors,
             test_rec_unlimited_records_the_input_bit_exactly,
+            test_rec_unlimited_subtype,
             test_rec_unlimited_never_overwrites,
             test_rec_unlimited_without_a_name_makes_a_new_file,
             test_rec_unlimited_stops_on_sigint,

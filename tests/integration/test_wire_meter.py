@@ -196,6 +196,23 @@ def test_meter_selects_channels():
     check(out.index("peak2=") < out.index("peak1="), "channels in the order given: %r" % out)
 
 
+def test_meter_exclusive_int16():
+    """--exclusive -f int16 meters int16 samples: -32768 is full scale (CLIP), a
+    constant 16384 is -6.0 dBFS peak and RMS."""
+    frames = RATE
+    data = array.array("h", bytes(4 * frames))
+    data[0::2] = array.array("h", (32767 if (i // 24) % 2 == 0 else -32768 for i in range(frames)))
+    data[1::2] = array.array("h", [16384] * frames)
+    fresh_devices(data.tobytes() * 8)
+    _, out, _ = D.sdctl("meter", "-d", "t_in", "--exclusive", "-f", "int16", "-r", str(RATE),
+                        "-t", "0.2", check_status=0)
+    refreshes = parse_plain(out)
+    check_eq(len(refreshes), 2, "refreshes")
+    for _, levels in refreshes:
+        check_eq(levels[1][:1] + levels[1][2:], (0.0, True), "the int16 square wave: %r" % (levels,))
+        check_eq(levels[2], (-6.0, -6.0, False), "the constant half scale")
+
+
 def test_meter_json():
     """--json: one object per refresh, then one with the totals."""
     fresh_devices(meter_input())
@@ -306,6 +323,7 @@ def main():
             test_wire_usage_errors,
             test_meter_prints_a_line_per_interval,
             test_meter_selects_channels,
+            test_meter_exclusive_int16,
             test_meter_json,
             test_meter_on_a_terminal,
             test_meter_usage_errors,
