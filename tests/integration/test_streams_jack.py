@@ -74,7 +74,12 @@ def main():
         return 0
     name = "sdd-streams-%d" % os.getpid()
     logdir = tempfile.mkdtemp(prefix="streams-jack-")
-    jack = start_jackd(name, os.path.join(logdir, "jackd.log"))
+    try:
+        jack = start_jackd(name, os.path.join(logdir, "jackd.log"))
+    except RuntimeError as e:
+        print("Bail out! %s" % e)
+        shutil.rmtree(logdir, ignore_errors=True)
+        return 1
     try:
         with Daemon(name="streams-jack", args=["--device-idle-time", "0.2"],
                     env={"JACK_DEFAULT_SERVER": name}) as d:
