@@ -188,12 +188,9 @@ static int shared_for(struct engine *e, struct stream *s, struct stream_dir *d, 
 	cfg.blocksize = req->blocksize;
 	cfg.latency_in = req->in.latency;
 	cfg.latency_out = req->out.latency;
+	/* It starts once the stream is attached, so that a capture misses nothing. */
 	if (devstream_open(e, &cfg, ret, err) < 0)
 		return -EINVAL;
-	if (devstream_start(*ret, err) < 0) {
-		devstream_close(*ret);
-		return -EINVAL;
-	}
 	log_info("Opened shared %s stream on device [%d] '%s': %d channels, %g Hz, latency %.1f ms",
 		 output ? "output" : "input", dr->device, info->name,
 		 output ? cfg.channels_out : cfg.channels_in, (*ret)->actual_rate,
@@ -277,19 +274,33 @@ int engine_stream_start(struct engine *e, struct stream *s, const struct engine_
 	if ((out_ds && devstream_attach(out_ds, &s->out) < 0) ||
 	    (in_ds && devstream_attach(in_ds, &s->in) < 0)) {
 		proto_error_set(err, PROTO_E_INTERNAL, "out of memory");
-		if (s->out.dev)
-			devstream_detach(out_ds, &s->out);
 		r = -ENOMEM;
+		goto fail;
+	}
+	/* New device streams start now, with their first client already attached. */
+	if ((out_ds && !out_ds->started && devstream_start(out_ds, err) < 0) ||
+	    (in_ds && !in_ds->started && devstream_start(in_ds, err) < 0)) {
+		r = -EINVAL;
 		goto fail;
 	}
 	e->active_count++;
 	return 0;
 fail:
-	/* A device stream opened for nothing closes after the idle time. */
-	if (out_ds)
-		devstream_arm_idle(out_ds, e->daemon->opt.device_idle_time);
-	if (in_ds)
-		devstream_arm_idle(in_ds, e->daemon->opt.device_idle_time);
+	if (s->out.dev)
+		devstream_detach(out_ds, &s->out);
+	if (s->in.dev)
+		devstream_detach(in_ds, &s->in);
+	/* A device stream opened for nothing closes: at once if it never ran, else when idle. */
+	for (int i = 0; i < 2; i++) {
+		struct devstream *ds = i ? in_ds : out_ds;
+
+		if (!ds)
+			continue;
+		if (!ds->started && devstream_attached(ds) == 0)
+			devstream_close(ds);
+		else
+			devstream_arm_idle(ds, e->daemon->opt.device_idle_time);
+	}
 	return -EINVAL;
 }
 
@@ -550,6 +561,29 @@ static void handle_stream(struct engine *e, struct stream *s)
 		engine_stream_finish(e, s, SHM_STATE_FINISHED, NULL, NULL);
 }
 
+/*
+ * A shared device stream ended without being asked to (the device went
+ * away, or the host API failed): its streams fail and it closes, so that
+ * new streams open a fresh one.
+ */
+static void devstream_lost(struct engine *e, struct devstream *ds)
+{
+	int dev = ds->cfg.device_out >= 0 ? ds->cfg.device_out : ds->cfg.device_in;
+	struct list *pos, *tmp;
+
+	log_warning("The device stream on device %d stopped by itself; ending its streams", dev);
+	list_for_each_safe(pos, tmp, &e->streams)
+	{
+		struct stream *s = list_entry(pos, struct stream, engine_link);
+
+		if (!stream_is_over(s) && (s->out.dev == ds || s->in.dev == ds))
+			engine_stream_finish(e, s, SHM_STATE_FAILED, "portaudio_error",
+					     "the device stream stopped (device gone or host API error)");
+	}
+	if (!ds->closing)
+		devstream_close(ds);
+}
+
 void engine_devstream_notify(struct engine *e, struct devstream *ds)
 {
 	struct attach_list *list = atomic_load(&ds->list);
@@ -569,6 +603,10 @@ void engine_devstream_notify(struct engine *e, struct devstream *ds)
 			handle_stream(e, streams[i]);
 		}
 		free(streams);
+	}
+	if (ds->cfg.mode != DEVSTREAM_EXCLUSIVE && atomic_load(&ds->pa_finished) && !ds->closing) {
+		devstream_lost(e, ds);
+		return;
 	}
 	if (ds->cfg.mode == DEVSTREAM_EXCLUSIVE && atomic_load(&ds->pa_finished) && !ds->closing) {
 		list = atomic_load(&ds->list);
