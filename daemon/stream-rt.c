@@ -104,10 +104,6 @@ static void span_copy_out(struct stream_dir *d, unsigned char *ring, uint32_t n,
 	size_t out_frame = size * (size_t)channels;
 	unsigned char *out = (unsigned char *)buf + (size_t)at * out_frame;
 
-	if (routes_identity(d, channels)) {
-		memcpy(out, ring, (size_t)n * out_frame);
-		return;
-	}
 	for (uint32_t f = 0; f < n; f++)
 		for (int i = 0; i < d->nroutes; i++)
 			memcpy(out + f * out_frame + d->routes[i].dst * size,
@@ -134,10 +130,6 @@ static void span_copy_in(struct stream_dir *d, unsigned char *ring, uint32_t n, 
 	size_t in_frame = size * (size_t)channels;
 	const unsigned char *in = (const unsigned char *)buf + (size_t)at * in_frame;
 
-	if (routes_identity(d, channels)) {
-		memcpy(ring, in, (size_t)n * in_frame);
-		return;
-	}
 	for (uint32_t f = 0; f < n; f++)
 		for (int i = 0; i < d->nroutes; i++)
 			memcpy(ring + f * d->frame_bytes + d->routes[i].dst * size,

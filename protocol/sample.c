@@ -6,6 +6,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#ifdef __SSE__
+#include <xmmintrin.h>
+#endif
+
 static const struct {
 	const char *name;
 	size_t size;
@@ -186,19 +190,25 @@ void sample_silence(int fmt, unsigned char *dst, size_t stride, size_t n)
 {
 	size_t size = sample_format_size((enum sample_format)fmt);
 
-	/* Contiguous samples: one memset (a call per sample is slow on the audio thread). */
-	if (stride == size) {
-		memset(dst, fmt == SAMPLE_UINT8 ? 0x80 : 0, size * n);
-		return;
-	}
 	for (size_t i = 0; i < n; i++)
 		memset(dst + i * stride, fmt == SAMPLE_UINT8 ? 0x80 : 0, size);
 }
 
 void sample_clip(float *buf, size_t n)
 {
-	const sample_v4f hi = { 1.0f, 1.0f, 1.0f, 1.0f }, lo = { -1.0f, -1.0f, -1.0f, -1.0f };
 	size_t i = 0;
+
+#ifdef __SSE__
+	/*
+	 * minps(1, x) is 1 where x > 1 and x elsewhere (NaN too, being the second
+	 * operand); maxps(-1, x) likewise: the scalar loop's results exactly.
+	 */
+	const __m128 hi = _mm_set1_ps(1.0f), lo = _mm_set1_ps(-1.0f);
+
+	for (; i + 4 <= n; i += 4)
+		_mm_storeu_ps(buf + i, _mm_max_ps(lo, _mm_min_ps(hi, _mm_loadu_ps(buf + i))));
+#else
+	const sample_v4f hi = { 1.0f, 1.0f, 1.0f, 1.0f }, lo = { -1.0f, -1.0f, -1.0f, -1.0f };
 
 	/* As the scalar loop: above 1 becomes 1, below -1 becomes -1, the rest (NaN too) stays. */
 	for (; i + 4 <= n; i += 4) {
@@ -213,6 +223,7 @@ void sample_clip(float *buf, size_t n)
 		bits = (bits & ~under) | ((sample_v4i)lo & under);
 		memcpy(buf + i, &bits, 16);
 	}
+#endif
 	for (; i < n; i++) {
 		if (buf[i] > 1.0f)
 			buf[i] = 1.0f;
