@@ -104,6 +104,10 @@ static void span_copy_out(struct stream_dir *d, unsigned char *ring, uint32_t n,
 	size_t out_frame = size * (size_t)channels;
 	unsigned char *out = (unsigned char *)buf + (size_t)at * out_frame;
 
+	if (routes_identity(d, channels)) {
+		memcpy(out, ring, (size_t)n * out_frame);
+		return;
+	}
 	for (uint32_t f = 0; f < n; f++)
 		for (int i = 0; i < d->nroutes; i++)
 			memcpy(out + f * out_frame + d->routes[i].dst * size,
@@ -130,6 +134,10 @@ static void span_copy_in(struct stream_dir *d, unsigned char *ring, uint32_t n, 
 	size_t in_frame = size * (size_t)channels;
 	const unsigned char *in = (const unsigned char *)buf + (size_t)at * in_frame;
 
+	if (routes_identity(d, channels)) {
+		memcpy(ring, in, (size_t)n * in_frame);
+		return;
+	}
 	for (uint32_t f = 0; f < n; f++)
 		for (int i = 0; i < d->nroutes; i++)
 			memcpy(ring + f * d->frame_bytes + d->routes[i].dst * size,
@@ -313,11 +321,13 @@ uint32_t stream_rt_copy_out(struct stream_dir *d, unsigned char *out, int channe
 			    uint32_t frames, double dac_time, double now, double rate,
 			    bool *ret_complete)
 {
-	size_t size = sample_format_size((enum sample_format)d->dtype);
 	uint32_t produced, events;
 
-	/* Unrouted channels and missing frames are silence. */
-	sample_silence(d->dtype, out, size, (size_t)frames * (size_t)channels);
+	/*
+	 * out arrives silent (exclusive_callback clears the whole buffer, and an
+	 * exclusive device stream carries one playback): unrouted channels and
+	 * missing frames stay silent.
+	 */
 	events = rt_pull(d, frames, span_copy_out, out, channels, dac_time, now, rate, &produced);
 	*ret_complete = atomic_load_explicit(&d->done, memory_order_relaxed) ||
 			atomic_load_explicit(&d->stream->violation, memory_order_relaxed);

@@ -190,6 +190,11 @@ void sample_silence(int fmt, unsigned char *dst, size_t stride, size_t n)
 {
 	size_t size = sample_format_size((enum sample_format)fmt);
 
+	/* Contiguous samples: one memset (a call per sample is slow on the audio thread). */
+	if (stride == size) {
+		memset(dst, fmt == SAMPLE_UINT8 ? 0x80 : 0, size * n);
+		return;
+	}
 	for (size_t i = 0; i < n; i++)
 		memset(dst + i * stride, fmt == SAMPLE_UINT8 ? 0x80 : 0, size);
 }
