@@ -358,6 +358,7 @@ static void line_too_long(struct client *c)
  */
 static bool handle_lines(struct client *c)
 {
+	bool handled = false;
 	char *line;
 	size_t len;
 	int r;
@@ -373,14 +374,19 @@ static bool handle_lines(struct client *c)
 		if (r != 1)
 			break;
 		handle_line(c, line, len);
+		handled = true;
 		if (c->closed || c->closing || c->doomed)
 			return false;
 	}
 	c->lines_pending = false;
-	/* Remember when a partial line began, so that it cannot be held forever. */
+	/*
+	 * Remember when the partial line began, so that it cannot be held
+	 * forever.  After a complete line the rest is a new line, even when no
+	 * read ever ends between two lines (a client streaming long requests).
+	 */
 	if (linebuf_pending(&c->in) == 0)
 		c->line_started = 0;
-	else if (!c->line_started)
+	else if (!c->line_started || handled)
 		c->line_started = uv_now(c->daemon->loop);
 	if (r == -EMSGSIZE) {
 		line_too_long(c);

@@ -257,10 +257,58 @@ def test_garbage_from_several_clients_at_once():
 
 # ---- Clients that hold lines half-sent ---------------------------------------------------
 
+def stream_long_lines(d, seconds):
+    """A client that streams valid 30 KB requests without a pause for longer
+    than the line timeout, in writes that never end between two lines (so
+    that no read of the daemon does either), and reads its replies: it holds
+    no line half-sent, so it gets every reply and stays connected."""
+    line = b'{"id": 7, "cmd": "ping"' + b" " * 30000 + b"}\n"
+    stream = line * 64
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(d.socket)
+    sent = [0, None]
+
+    def writer():
+        off, stop = 0, time.time() + seconds
+        try:
+            while time.time() < stop:
+                chunk = (stream[off:] + stream[:off])[:4093]
+                n = s.send(chunk)
+                off = (off + n) % len(stream)
+                sent[0] += n
+            # Complete the line in progress.
+            s.sendall(line[sent[0] % len(line):] if sent[0] % len(line) else b"")
+            sent[0] += (len(line) - sent[0] % len(line)) % len(line)
+        except OSError as e:
+            sent[1] = e
+
+    t = threading.Thread(target=writer)
+    t.start()
+    buf, replies = b"", 0
+    s.settimeout(60)
+    try:
+        while t.is_alive() or replies < sent[0] // len(line):
+            data = s.recv(1 << 16)
+            check(data, "the streaming client was disconnected after %d replies" % replies)
+            buf += data
+            *lines, buf = buf.split(b"\n")
+            for x in lines:
+                msg = json.loads(x)
+                check_eq(msg, {"id": 7, "ok": True, "result": {}},
+                         "reply %d to the streaming client" % replies)
+                replies += 1
+    finally:
+        t.join()
+        s.close()
+    check(sent[1] is None, "the streaming client's writes failed: %r" % sent[1])
+    check_eq(replies, sent[0] // len(line), "a reply per request")
+
+
 def test_half_sent_line_times_out():
     """With --line-timeout 1 a client that leaves a line half-sent, or
     trickles it a byte at a time, gets an error "timeout" and is closed; an
-    idle client with no partial line stays connected."""
+    idle client with no partial line stays connected, and so does one that
+    streams long requests without a pause for three times the timeout."""
     with Daemon(args=["--line-timeout", "1", "--device-idle-time", "0"], name="faults-lt") as d:
         status = d.connect()
         base = settle(d, status)
@@ -301,6 +349,7 @@ def test_half_sent_line_times_out():
         trickle.close()
         check_eq(idle.call("ping"), {}, "an idle client without a partial line stays connected")
         idle.close()
+        stream_long_lines(d, seconds=3)
         check_back_to_baseline(d, status, base, "after the timeouts")
         check_eq(d.stop(), 0, "exit status")
 
