@@ -138,11 +138,12 @@ def proc_ctxsw(pid):
     return total
 
 
-def proc_rss_kib(pid):
+def proc_rss_kib(pid, key="VmRSS"):
+    """Resident memory of pid in KiB: VmRSS, or one of its parts RssAnon, RssFile, RssShmem."""
     try:
         with open("/proc/%d/status" % pid) as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(key + ":"):
                     return int(line.split()[1])
     except OSError:
         pass
@@ -422,6 +423,8 @@ class Bench:
         if x0:
             out["device_cpu_percent"] = rates(x0, x1)[0]
         out["server_rss_kib"] = proc_rss_kib(server_pid)
+        out["server_rss_anon_kib"] = proc_rss_kib(server_pid, "RssAnon")
+        out["server_rss_shmem_kib"] = proc_rss_kib(server_pid, "RssShmem")
         if conn:
             d0 = st0["device_streams"][0] if st0["device_streams"] else {}
             d1 = st1["device_streams"][0] if st1["device_streams"] else {}
@@ -643,21 +646,27 @@ class Bench:
                 self.stop(d)
         time.sleep(0.5)
         idle = proc_rss_kib(d.pid)
+        idle_anon = proc_rss_kib(d.pid, "RssAnon")
         n = 1000
         holder = self.spawn([self.exe("sdd-bench-ctl"), "idle", "--socket", sock, "--conns", str(n)],
                             stdout=subprocess.PIPE, stdin=subprocess.PIPE, log="idle.log")
         self.wait_lines([holder], "ready", timeout=60)
         time.sleep(0.5)
         with_clients = proc_rss_kib(d.pid)
+        with_clients_anon = proc_rss_kib(d.pid, "RssAnon")
         holder.stdin.close()
         holder.wait(30)
         self.stop(d)
         res = {"start_to_ready_seconds": median(ready), "start_to_first_reply_seconds": median(answered),
                "starts": starts, "rss_idle_kib": idle, "rss_1000_clients_kib": with_clients,
+               "rss_idle_anon_kib": idle_anon, "rss_1000_clients_anon_kib": with_clients_anon,
                "kib_per_idle_client": (with_clients - idle) / n if idle and with_clients else None}
         paced = self.results.get("paced", {}).get("sddaemon", {})
-        res["rss_1_stream_with_jack_kib"] = paced["1"]["server_rss_kib"] if "1" in paced else None
-        res["rss_64_streams_with_jack_kib"] = paced["64"]["server_rss_kib"] if "64" in paced else None
+        for n in ("1", "64"):
+            m = paced.get(n, {})
+            res["rss_%s_streams_with_jack_kib" % n] = m.get("server_rss_kib")
+            res["rss_%s_streams_with_jack_anon_kib" % n] = m.get("server_rss_anon_kib")
+            res["rss_%s_streams_with_jack_shmem_kib" % n] = m.get("server_rss_shmem_kib")
         self.results["footprint"] = res
 
     # -- the report --
@@ -673,7 +682,7 @@ class Bench:
 
         def row(name, value, target="", verdict=None):
             v = "" if verdict is None else ("  ok" if verdict else "  MISSED")
-            lines.append("  %-46s %18s   %-22s%s" % (name, value, target, v))
+            lines.append("  %-44s %24s   %-22s%s" % (name, value, target, v))
 
         def f(x, fmt="%.3g"):
             return "-" if x is None else fmt % x
@@ -717,7 +726,9 @@ class Bench:
                 row("sddaemon, 64 clients: device xruns / underflow", "%d / %d" % (m["device_xruns"], m["client_underflow_frames"]),
                     "0 caused by the daemon", m["device_xruns"] == 0 and m["client_underflow_frames"] == 0)
                 row("jackd (the 'device') CPU", f(m.get("device_cpu_percent"), "%.2f %%"))
-            lines.append("  xruns = device xruns in the window / frames of client underflow; busy = PortAudio cpu_load")
+            lines.append("  CPU from /proc/PID/task/*/schedstat (utime+stime in the JSON); cs/s = context switches;")
+            lines.append("  busy = daemon_status cpu_load (fraction of the period); xruns = device xruns in the window /")
+            lines.append("  frames of client underflow.  PulseAudio: pacat --latency-msec=5.33; PipeWire: pw-cat --latency 256")
         if "latency" in r:
             l = r["latency"]
             section("3. Added latency (jackd dummy, %d-frame periods; write -> DAC)" % PERIOD)
@@ -747,11 +758,15 @@ class Bench:
             section("5. Footprint and scale")
             row("start to READY=1 (median of %d)" % fp["starts"], f(1000 * fp["start_to_ready_seconds"], "%.1f ms") if fp["start_to_ready_seconds"] else "-")
             row("start to first reply", f(1000 * fp["start_to_first_reply_seconds"], "%.1f ms"))
-            row("RSS idle (no JACK server)", f(fp["rss_idle_kib"], "%d KiB"))
-            row("RSS with 1000 idle clients", f(fp["rss_1000_clients_kib"], "%d KiB"))
+            def kib(total, anon):
+                return "-" if total is None else "%d KiB (anon %s)" % (total, anon)
+            row("RSS idle (no JACK server)", kib(fp["rss_idle_kib"], fp["rss_idle_anon_kib"]))
+            row("RSS with 1000 idle clients", kib(fp["rss_1000_clients_kib"], fp["rss_1000_clients_anon_kib"]))
             row("  per idle client", f(fp["kib_per_idle_client"], "%.1f KiB"))
-            row("RSS with 1 playing stream (JACK client)", f(fp["rss_1_stream_with_jack_kib"], "%d KiB"))
-            row("RSS with 64 playing streams (JACK client)", f(fp["rss_64_streams_with_jack_kib"], "%d KiB"))
+            for n in ("1", "64"):
+                row("RSS with %s playing stream%s on JACK" % (n, "s" if n != "1" else ""),
+                    kib(fp["rss_%s_streams_with_jack_kib" % n], fp["rss_%s_streams_with_jack_anon_kib" % n]))
+                row("  of which jackd's shared memory", f(fp["rss_%s_streams_with_jack_shmem_kib" % n], "%d KiB"))
         return "\n".join(lines)
 
 
