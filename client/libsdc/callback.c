@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -561,11 +562,23 @@ void api_stream_shutdown(sdc_stream *s)
 	s->api = NULL;
 }
 
+/*
+ * True once the daemon has hung up the stream's connection: the state in
+ * shared memory will never change again (a killed daemon does not finish
+ * its streams).
+ */
+static int daemon_gone(const sdc_stream *s)
+{
+	struct pollfd p = { .fd = s->sockfd, .events = 0 };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR | POLLNVAL));
+}
+
 int sdc_stream_active(sdc_stream *s)
 {
 	if (!s || !s->api)
 		return 0;
-	return s->api->started && !over(s);
+	return s->api->started && !over(s) && !daemon_gone(s);
 }
 
 int sdc_stream_stopped(const sdc_stream *s)

@@ -568,7 +568,10 @@ SDC_EXPORT int sdc_stream_stop(sdc_stream *stream);
 /* Aborts it: pending output is discarded.  Blocks until it is inactive. */
 SDC_EXPORT int sdc_stream_abort(sdc_stream *stream);
 
-/* 1 while running (started and not finished, stopped or aborted), else 0. */
+/*
+ * 1 while running (started and not finished, stopped or aborted, and the
+ * daemon still there), else 0.
+ */
 SDC_EXPORT int sdc_stream_active(sdc_stream *stream);
 
 /* 1 when stopped (or never started), else 0. */

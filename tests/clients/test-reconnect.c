@@ -5,9 +5,11 @@
  * line on its standard input once the wrapper has done so.
  *
  * Twice (the daemon stopped with SIGTERM, then killed with SIGKILL): a
- * client with a thread blocked in sdc_wait() and another blocked in
- * sdc_stream_write() on a full ring loses its daemon.  Both calls must
- * return an error — not hang, not crash — and so must every later call on
+ * client with a thread blocked in sdc_wait(), another blocked in
+ * sdc_stream_write() on a full ring and a running callback stream loses its
+ * daemon.  Both calls must return an error — not hang, not crash — the
+ * callback stream must become inactive and call its finished callback, and
+ * so must every later call on
  * the dead client; connecting fails while no daemon runs; once the daemon
  * is back, a new connection works, streams included.  An alarm turns a hang
  * into a failure.
@@ -15,6 +17,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +95,38 @@ static void *write_thread(void *arg)
 	return NULL;
 }
 
+static atomic_int callbacks, finished_calls;
+
+static int on_block(const void *input, void *output, unsigned long frames, const sdc_time_info *time,
+		    unsigned status, void *userdata)
+{
+	(void)input;
+	(void)output;
+	(void)frames;
+	(void)time;
+	(void)status;
+	(void)userdata;
+	atomic_fetch_add(&callbacks, 1);
+	return SDC_CONTINUE;
+}
+
+static void on_finished(void *userdata)
+{
+	(void)userdata;
+	atomic_fetch_add(&finished_calls, 1);
+}
+
+/* Waits (up to the hang guard) until the callback stream says it is no longer active. */
+static int becomes_inactive(sdc_stream *s)
+{
+	for (int i = 0; i < HANG_SECONDS * 100; i++) {
+		if (!sdc_stream_active(s))
+			return 1;
+		usleep(10 * 1000);
+	}
+	return 0;
+}
+
 static int lost_connection(long long r)
 {
 	return r == -ECONNRESET || r == -EPIPE || r == -ENOTCONN;
@@ -102,12 +137,15 @@ static void one_round(int sigterm)
 {
 	const char *how = sigterm ? "SIGTERM" : "SIGKILL";
 	sdc_client *c = NULL, *again = NULL;
-	sdc_stream *open_play = NULL, *api = NULL;
+	sdc_stream *open_play = NULL, *api = NULL, *cb = NULL;
 	struct blocked waiter = { 0 }, writer = { 0 };
 	pthread_t tw, tp;
 	sdc_play_params pp = { .channels = 2, .dtype = SDC_FLOAT32 };
 	sdc_stream_params sp = { .kind = SDC_STREAM_OUTPUT, .channels = { 0, 2 },
 				 .dtype = { 0, SDC_FLOAT32 } };
+	sdc_stream_params cp = { .kind = SDC_STREAM_OUTPUT, .channels = { 0, 2 },
+				 .dtype = { 0, SDC_FLOAT32 }, .callback = on_block,
+				 .finished_callback = on_finished };
 	char *result = NULL;
 	int r;
 
@@ -134,6 +172,15 @@ static void one_round(int sigterm)
 		sdc_close(c);
 		return;
 	}
+	/* A callback stream, running (on the unpaced t_null: its thread keeps busy). */
+	cp.device[1] = SDC_DEVICE_QUERY("t_null");
+	atomic_store(&callbacks, 0);
+	atomic_store(&finished_calls, 0);
+	r = sdc_stream_open(c, &cp, &cb);
+	if (r == 0)
+		r = sdc_stream_start(cb);
+	CHECK(r == 0 && sdc_stream_active(cb), "%s: a callback stream runs (%s)", how,
+	      r < 0 ? sdc_last_error()->message : "");
 	waiter = (struct blocked){ .client = c, .handle = sdc_stream_handle(open_play) };
 	writer = (struct blocked){ .client = c, .stream = api };
 	pthread_create(&tw, NULL, wait_thread, &waiter);
@@ -154,6 +201,16 @@ static void one_round(int sigterm)
 	if (sigterm)
 		CHECK(shutdown_events == 1, "%s: the shutdown event was delivered (%d)", how,
 		      shutdown_events);
+	if (cb) {
+		CHECK(atomic_load(&callbacks) > 0, "%s: the callback ran before", how);
+		CHECK(becomes_inactive(cb), "%s: the callback stream becomes inactive", how);
+		alarm(HANG_SECONDS);
+		r = sdc_stream_stop(cb);
+		alarm(0);
+		CHECK(atomic_load(&finished_calls) == 1,
+		      "%s: its finished callback ran once (%d), sdc_stream_stop() returned %d", how,
+		      atomic_load(&finished_calls), r);
+	}
 
 	alarm(HANG_SECONDS);
 	r = sdc_call(c, "ping", NULL, &result);
@@ -172,6 +229,7 @@ static void one_round(int sigterm)
 	}
 	sdc_stream_close(open_play);
 	sdc_stream_close(api); /* asks the daemon to close it: must not hang */
+	sdc_stream_close(cb);
 	sdc_close(c);
 	alarm(0);
 	CHECK(1, "%s: closing the dead client's streams and the client returns", how);
