@@ -97,8 +97,8 @@ static void *write_thread(void *arg)
 
 static atomic_int callbacks, finished_calls;
 
-static int on_block(const void *input, void *output, unsigned long frames, const sdc_time_info *time,
-		    unsigned status, void *userdata)
+static int on_block(const void *input, void *output, unsigned long frames,
+		    const sdc_time_info *time, unsigned status, void *userdata)
 {
 	(void)input;
 	(void)output;
