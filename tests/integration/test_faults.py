@@ -219,7 +219,8 @@ def test_garbage_from_several_clients_at_once():
                 c.send_raw(b"\n".join(lines) + b"\n")
                 for k in range(len(lines)):
                     msg = c.read_message()
-                    if msg is None or msg.get("ok") is not False or msg["error"]["code"] not in codes:
+                    if (msg is None or msg.get("ok") is not False
+                            or msg["error"]["code"] not in codes):
                         failures.append("client %d: reply %d to garbage: %r" % (seed, k, msg))
                         break
                 # Then a line longer than the maximum.

@@ -98,7 +98,8 @@ def test_sigstopped_player_underflows_alone():
     for direction, flags, position in own:
         check_eq(direction, "output", "A: the xrun's direction")
         check(0 < position <= res["written"] and position % chunk == 0,
-              "A: underflow at %d, not where the ring ran dry (a multiple of %d)" % (position, chunk))
+              "A: underflow at %d, not where the ring ran dry (a multiple of %d)"
+              % (position, chunk))
     positions = [p for _, _, p in own]
     check_eq(positions, sorted(positions), "A: positions only grow")
     print("# A: %d xrun events (%d its own, %d without position), %d frames of silence; "

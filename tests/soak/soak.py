@@ -148,7 +148,8 @@ def record(daemon, seconds, path, ring):
     xruns = s.xruns(r["handle"], expected)
     s.conn.close()
     size = os.path.getsize(path)
-    fig = {"expected": expected, "recorded": status["frames_recorded"], "in_file": size // FRAME_BYTES,
+    fig = {"expected": expected, "recorded": status["frames_recorded"],
+           "in_file": size // FRAME_BYTES,
            "xruns_counted": status["xruns"], "xruns_reported": len(xruns),
            "overflow_frames": status["overflow_frames"], "jack_xruns": s.device_xruns,
            "lost": expected - size // FRAME_BYTES}
