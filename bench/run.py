@@ -607,28 +607,69 @@ class Bench:
 
     # -- 4. control plane --
 
+    def run_rtt(self, argv, server_pid, env=None):
+        """Runs a round-trip load generator; adds the server's CPU time per request."""
+        s0 = Snapshot([server_pid])
+        r = self.run(argv, env=env)
+        s1 = Snapshot([server_pid])
+        r["server_cpu_us_per_request"] = 1e6 * (s1.cpu - s0.cpu) / max(1, r["requests"])
+        r["server_ctxsw_per_request"] = (s1.csw - s0.csw) / max(1, r["requests"])
+        return r
+
     def w_control(self):
-        secs = 1 if self.quick else 4
+        secs = 1 if self.quick else 3
         runs = 20 if self.quick else 100
+        reps = 1 if self.quick else 3
         daemon, sock, _, _ = self.start_daemon("control")
-        res = {"cmd": "query_devices"}
-        for n in (1, 8, 64):
-            res["conns_%d" % n] = self.run([self.exe("sdd-bench-ctl"), "rtt", "--socket", sock,
-                                            "--conns", str(n), "--seconds", str(secs)])
+        ctl = [self.exe("sdd-bench-ctl"), "rtt", "--socket", sock, "--seconds", str(secs)]
+        # The one-connection figures of every server, interleaved and repeated: where the
+        # scheduler puts client and server (one CPU or two) moves them a lot from run to run.
+        gens = {"conns_1": (lambda: self.run_rtt(ctl + ["--conns", "1"], daemon.pid)),
+                "ping_1": (lambda: self.run_rtt(ctl + ["--conns", "1", "--cmd", "ping"], daemon.pid))}
+        res = {"cmd": "query_devices", "repetitions": reps}
+        for key in ("pactl_info", "pulseaudio_1", "pipewire_1"):
+            res[key] = {"status": "skipped" if self.args.no_compare else "not installed"}
+        if not self.args.no_compare and shutil.which("pulseaudio") and shutil.which("pactl"):
+            try:
+                pserver, penv = self.start_pulse()
+                res["pactl_info"] = self.run([self.exe("sdd-bench-ctl"), "exec", "--runs", str(runs),
+                                              "--", "pactl", "info"], env=penv)
+                if os.path.exists(self.exe("sdd-bench-pulse")):
+                    gens["pulseaudio_1"] = lambda: self.run_rtt(
+                        [self.exe("sdd-bench-pulse"), "--seconds", str(secs)], pserver.pid, env=penv)
+                else:
+                    res["pulseaudio_1"] = {"status": "not built (libpulse-dev)"}
+            except (RuntimeError, OSError) as e:
+                res["pactl_info"] = res["pulseaudio_1"] = {"status": "failed: %s" % e}
+        if not self.args.no_compare and shutil.which("pipewire"):
+            if not os.path.exists(self.exe("sdd-bench-pw")):
+                res["pipewire_1"] = {"status": "not built (libpipewire-0.3-dev)"}
+            else:
+                try:
+                    wserver, wenv = self.start_pipewire()
+                    gens["pipewire_1"] = lambda: self.run_rtt(
+                        [self.exe("sdd-bench-pw"), "--seconds", str(secs)], wserver.pid, env=wenv)
+                except (RuntimeError, OSError) as e:
+                    res["pipewire_1"] = {"status": "failed: %s" % e}
+        samples = {k: [] for k in gens}
+        for _ in range(reps):
+            for key, gen in gens.items():
+                try:
+                    samples[key].append(gen())
+                except RuntimeError as e:
+                    res[key] = {"status": "failed: %s" % e}
+        for key, runs_ in samples.items():
+            if runs_:
+                runs_.sort(key=lambda r: r["requests_per_second"])
+                res[key] = dict(runs_[len(runs_) // 2], all_requests_per_second=[r["requests_per_second"] for r in runs_])
+        for n in (8, 64):
+            res["conns_%d" % n] = self.run_rtt(ctl + ["--conns", str(n)], daemon.pid)
         env = dict(self.env, SDDAEMON_SOCKET=sock)
         res["sdctl_devices"] = self.run([self.exe("sdd-bench-ctl"), "exec", "--runs", str(runs), "--",
                                          self.exe("sdctl"), "devices"], env=env)
-        self.stop(daemon)
-        if shutil.which("pulseaudio") and shutil.which("pactl") and not self.args.no_compare:
-            try:
-                server, penv = self.start_pulse()
-                res["pactl_info"] = self.run([self.exe("sdd-bench-ctl"), "exec", "--runs", str(runs),
-                                              "--", "pactl", "info"], env=penv)
-                self.stop(server)
-            except (RuntimeError, OSError) as e:
-                res["pactl_info"] = {"status": "failed: %s" % e}
-        else:
-            res["pactl_info"] = {"status": "not installed"}
+        res["sdctl_version"] = self.run([self.exe("sdd-bench-ctl"), "exec", "--runs", str(runs), "--",
+                                         self.exe("sdctl"), "--version"], env=env)
+        res["true"] = self.run([self.exe("sdd-bench-ctl"), "exec", "--runs", str(runs), "--", "true"])
         self.results["control"] = res
 
     # -- 5. footprint and scale --
@@ -744,15 +785,29 @@ class Bench:
             one = c["conns_1"]
             row("1 connection: requests/s", f(one["requests_per_second"], "%.0f"), "> 25000", one["requests_per_second"] > 25000)
             row("1 connection: p50 / p99", "%.1f / %.1f us" % (one["rtt_p50_us"], one["rtt_p99_us"]), "p50 < 40 us", one["rtt_p50_us"] < 40)
+            row("  daemon CPU per request", f(one["server_cpu_us_per_request"], "%.1f us"))
+            pg = c["ping_1"]
+            row("ping, 1 connection: requests/s", f(pg["requests_per_second"], "%.0f"))
+            row("  p50 / p99; daemon CPU per request", "%.1f / %.1f us; %.1f us" % (
+                pg["rtt_p50_us"], pg["rtt_p99_us"], pg["server_cpu_us_per_request"]))
             for n in (8, 64):
                 m = c["conns_%d" % n]
                 row("%d connections: requests/s" % n, f(m["requests_per_second"], "%.0f"))
                 row("%d connections: p50 / p99" % n, "%.1f / %.1f us" % (m["rtt_p50_us"], m["rtt_p99_us"]))
             sd = c["sdctl_devices"]
             row("sdctl devices, whole process (p50)", f(sd["p50_ms"], "%.2f ms"), "< 2 ms", sd["p50_ms"] < 2)
+            row("  sdctl --version / true (p50)", "%.2f / %.2f ms" % (c["sdctl_version"]["p50_ms"], c["true"]["p50_ms"]))
             pi = c.get("pactl_info", {})
             row("pactl info, whole process (p50)", f(pi["p50_ms"], "%.2f ms") if "p50_ms" in pi else pi.get("status", "-"))
-            lines.append("  anchors from the issue: PulseAudio ~12,600 server-info/s (p50 73 us), PipeWire ~12,500 pings/s (p50 76 us)")
+            for name, what in (("pulseaudio_1", "PulseAudio server-info, 1 conn"), ("pipewire_1", "PipeWire core sync (ping), 1 conn")):
+                m = c.get(name, {})
+                if "requests_per_second" in m:
+                    row(what + ": req/s", f(m["requests_per_second"], "%.0f"))
+                    row("  p50 / p99; server CPU per request", "%.1f / %.1f us; %.1f us" % (
+                        m["rtt_p50_us"], m["rtt_p99_us"], m["server_cpu_us_per_request"]))
+                else:
+                    row(what, m.get("status", "-"))
+            lines.append("  anchors from the issue: PulseAudio ~12,600 server-info/s (p50 73 us), PipeWire ~12,500 pings/s (p50 76 us), pactl info 4.1 ms")
         if "footprint" in r:
             fp = r["footprint"]
             section("5. Footprint and scale")
