@@ -48,11 +48,24 @@ void stream_rt_violation(struct stream *s)
 
 uint32_t stream_rt_device_flags(struct stream_dir *d, uint32_t flags)
 {
-	uint32_t xrun = flags & (SHM_INPUT_UNDERFLOW | SHM_INPUT_OVERFLOW | SHM_OUTPUT_UNDERFLOW |
-				 SHM_OUTPUT_OVERFLOW);
+	struct stream *s = d->stream;
+	uint32_t xrun;
+	int state;
 
+	/* Only what concerns the directions the stream has (PortAudio may flag others). */
+	if (!s->in.used)
+		flags &= ~(SHM_INPUT_UNDERFLOW | SHM_INPUT_OVERFLOW);
+	if (!s->out.used)
+		flags &= ~(SHM_OUTPUT_UNDERFLOW | SHM_OUTPUT_OVERFLOW | SHM_PRIMING_OUTPUT);
 	if (!flags)
 		return 0;
+	/* A stream still waiting for its data, or already done, did not lose anything. */
+	state = atomic_load_explicit(&s->state, memory_order_relaxed);
+	if ((state != SHM_STATE_RUNNING && state != SHM_STATE_DRAINING) ||
+	    atomic_load_explicit(&d->done, memory_order_relaxed))
+		return 0;
+	xrun = flags & (SHM_INPUT_UNDERFLOW | SHM_INPUT_OVERFLOW | SHM_OUTPUT_UNDERFLOW |
+			SHM_OUTPUT_OVERFLOW);
 	if (!xrun) {
 		rt_add_flags(d->stream, flags);
 		return 0;
