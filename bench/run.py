@@ -448,9 +448,13 @@ class Bench:
                 if line.decode().strip().startswith(word):
                     break
 
-    def paced_sddaemon(self, sock, daemon, n, window):
+    def paced_sddaemon(self, sock, daemon, n, window, every_period=False):
+        # every_period: a ring of 1024 frames written 256 at a time, so that each client is
+        # woken every period as pacat and pw-cat are (the default is a file player's 16384
+        # frames at a time into 65536, about three wake-ups a second).
+        shape = ["--buffer", "1024", "--chunk", str(PERIOD)] if every_period else []
         procs = [self.spawn([self.exe("sdd-bench-play"), "--socket", sock, "--device", "system jack",
-                             "--seconds", "0"], stdout=subprocess.PIPE, log="play.log")
+                             "--seconds", "0"] + shape, stdout=subprocess.PIPE, log="play.log")
                  for _ in range(n)]
         self.wait_lines(procs, "ready")
         time.sleep(1.0)
@@ -557,10 +561,13 @@ class Bench:
         counts = [1, 16, 64]
         self.start_jack()
         daemon, sock, _, _ = self.start_daemon("paced")
-        res = {"window_seconds": window, "period_frames": PERIOD, "sddaemon": {}}
+        res = {"window_seconds": window, "period_frames": PERIOD, "sddaemon": {}, "sddaemon/period": {}}
         for n in counts:
             self.log("paced: sddaemon with %d clients" % n)
             res["sddaemon"][str(n)] = self.paced_sddaemon(sock, daemon, n, window)
+        for n in counts:
+            self.log("paced: sddaemon with %d clients woken every period" % n)
+            res["sddaemon/period"][str(n)] = self.paced_sddaemon(sock, daemon, n, window, every_period=True)
         self.stop(daemon)
         raw, wav = self.tone_files()
         for name, start, paced, needs in (
@@ -741,12 +748,12 @@ class Bench:
         if "paced" in r:
             p = r["paced"]
             section("2. Paced mixing cost (%d-frame periods at 48 kHz, %g s window; %% of one CPU)" % (p["period_frames"], p["window_seconds"]))
-            lines.append("  %-10s %7s %9s %9s %11s %11s %9s %9s %7s" % (
+            lines.append("  %-15s %7s %9s %9s %11s %11s %9s %9s %7s" % (
                 "server", "clients", "server%", "clients%", "server cs/s", "client cs/s", "busy avg", "busy max", "xruns"))
-            for name in ("sddaemon", "pulseaudio", "pipewire"):
+            for name in ("sddaemon", "sddaemon/period", "pulseaudio", "pipewire"):
                 s = p.get(name, {})
                 if "status" in s and s["status"] != "ok":
-                    lines.append("  %-10s %s" % (name, s["status"]))
+                    lines.append("  %-15s %s" % (name, s["status"]))
                     continue
                 for n in ("1", "16", "64"):
                     m = s.get(n)
@@ -755,7 +762,7 @@ class Bench:
                     busy_avg = f(100 * m["engine_busy_mean"], "%.2f %%") if m.get("engine_busy_mean") is not None else "-"
                     busy_max = f(100 * m["engine_busy_max"], "%.2f %%") if m.get("engine_busy_max") is not None else "-"
                     xr = "-" if "device_xruns" not in m else "%d/%d" % (m["device_xruns"], m.get("client_underflow_frames", 0))
-                    lines.append("  %-10s %7s %9.2f %9.2f %11.0f %11.0f %9s %9s %7s" % (
+                    lines.append("  %-15s %7s %9.2f %9.2f %11.0f %11.0f %9s %9s %7s" % (
                         name, n, m["server_cpu_percent"], m["clients_cpu_percent"], m["server_ctxsw_per_second"],
                         m["clients_ctxsw_per_second"], busy_avg, busy_max, xr))
             m = p.get("sddaemon", {}).get("64")
@@ -774,7 +781,9 @@ class Bench:
                 row("jackd (the 'device') CPU", f(m.get("device_cpu_percent"), "%.2f %%"))
             lines.append("  CPU from /proc/PID/task/*/schedstat (utime+stime in the JSON); cs/s = context switches;")
             lines.append("  busy = daemon_status cpu_load (fraction of the period); xruns = device xruns in the window /")
-            lines.append("  frames of client underflow.  PulseAudio: pacat --latency-msec=5.33; PipeWire: pw-cat --latency 256")
+            lines.append("  frames of client underflow.  sddaemon: 16384-frame writes into a 65536-frame ring;")
+            lines.append("  sddaemon/period: 256-frame writes into 1024, a wake-up every period, as")
+            lines.append("  pacat --latency-msec=5.33 (PulseAudio) and pw-cat --latency 256 (PipeWire)")
         if "latency" in r:
             l = r["latency"]
             section("3. Added latency (jackd dummy, %d-frame periods; write -> DAC)" % PERIOD)
