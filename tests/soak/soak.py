@@ -153,7 +153,6 @@ def record(daemon, seconds, path, ring):
            "xruns_counted": status["xruns"], "xruns_reported": len(xruns),
            "overflow_frames": status["overflow_frames"], "jack_xruns": s.device_xruns,
            "lost": expected - size // FRAME_BYTES}
-    fig["ring_overflows_reported"] = sum(1 for f, _ in xruns if f == ("input_overflow",))
     return status, fig
 
 
@@ -214,7 +213,6 @@ def play(daemon, seconds, path, ring):
            "xruns_counted": status["xruns"], "xruns_reported": len(xruns),
            "underflow_frames": status["underflow_frames"], "jack_xruns": s.device_xruns,
            "lost": frames - status["frames_played"]}
-    fig["ring_underflows_reported"] = sum(1 for f, _ in xruns if f == ("output_underflow",))
     return status, fig
 
 
@@ -264,8 +262,6 @@ def main():
                 else:
                     check_eq(fig["sent"], fig["expected"], "frames sent")
                     check_eq(fig["played"], fig["expected"], "frames played")
-                    check(fig["ring_underflows_reported"] == 0 or fig["underflow_frames"] > 0,
-                          "underflows counted in underflow_frames")
                 check_eq(status["state"], "finished", "the stream's state")
                 check_eq(fig["xruns_reported"], fig["xruns_counted"],
                          "xrun events with a position vs the stream's xrun count")
