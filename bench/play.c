@@ -149,9 +149,12 @@ int main(int argc, char **argv)
 			bench_die("write failed: %s", sdc_last_error()->message);
 		}
 		/* Read the daemon's events (xruns): a client that never reads them is dropped. */
-		while (sdc_dispatch(client, 0) > 0)
+		while ((r = sdc_dispatch(client, 0)) > 0)
 			;
 		sdc_stream_status(st, &status);
+		if (r < 0)
+			bench_die("sddaemon closed the connection (it drops a client that lets 4 MiB of "
+				  "events, such as xruns, pile up)");
 		if (status.state >= SDC_STATE_FINISHED || n < chunk)
 			bench_die("the stream ended: %s", status.error);
 		if (!ready && status.state == SDC_STATE_RUNNING) {
