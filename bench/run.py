@@ -823,10 +823,10 @@ class Bench:
             row("1 connection: requests/s", f(one["requests_per_second"], "%.0f"), "> 25000", one["requests_per_second"] > 25000)
             row("1 connection: p50 / p99", "%.1f / %.1f us" % (one["rtt_p50_us"], one["rtt_p99_us"]), "p50 < 40 us", one["rtt_p50_us"] < 40)
             row("  daemon CPU per request", f(one["server_cpu_us_per_request"], "%.1f us"))
-            for name, what in (("pulseaudio_1", "PulseAudio's server-info"), ("pipewire_1", "PipeWire's ping")):
+            for name, what in (("pulseaudio_1", "PulseAudio info"), ("pipewire_1", "PipeWire ping")):
                 m = c.get(name, {})
                 if "requests_per_second" in m:
-                    row("  requests/s relative to %s" % what, "%.2fx" % (one["requests_per_second"] / m["requests_per_second"]))
+                    row("  req/s relative to %s" % what, "%.2fx" % (one["requests_per_second"] / m["requests_per_second"]))
             pg = c["ping_1"]
             row("ping, 1 connection: requests/s", f(pg["requests_per_second"], "%.0f"))
             row("  p50 / p99; daemon CPU per request", "%.1f / %.1f us; %.1f us" % (
