@@ -45,10 +45,24 @@ static void outmsg_free(struct outmsg *m)
 	free(m);
 }
 
+/*
+ * The most clients connected since memory was last given back.  Each
+ * client's line buffer is 64 KiB of heap; after a storm of connections
+ * their pages stay with malloc (the heap cannot shrink past what was
+ * allocated later), so they are handed back as the storm subsides.
+ * Loop thread.
+ */
+static unsigned clients_peak;
+
+/* Below this many clients at the peak, what they leave is not worth a trim. */
+#define TRIM_PEAK_MIN 64
+
 static void on_client_closed(uv_handle_t *handle)
 {
 	struct client *c = handle->data;
+	struct daemon *d = c->daemon;
 	size_t unsent = c->out_bytes;
+	bool storm_over = clients_peak >= TRIM_PEAK_MIN && d->client_count <= clients_peak / 2;
 
 	while (c->out_head) {
 		struct outmsg *m = c->out_head;
@@ -59,12 +73,15 @@ static void on_client_closed(uv_handle_t *handle)
 	close(c->fd);
 	linebuf_free(&c->in);
 	free(c);
+	if (storm_over)
+		clients_peak = d->client_count;
 #ifdef __GLIBC__
 	/*
 	 * A client dropped for not reading leaves megabytes of small free
-	 * chunks (its queued events) that malloc keeps: give them back.
+	 * chunks (its queued events) that malloc keeps: give them back, and
+	 * the line buffers of many clients gone.
 	 */
-	if (unsent > BACKPRESSURE_BYTES)
+	if (unsent > BACKPRESSURE_BYTES || storm_over)
 		malloc_trim(0);
 #else
 	(void)unsent;
@@ -597,6 +614,8 @@ void client_accept(struct daemon *d, int fd)
 	c->poll.data = c;
 	list_insert_tail(&d->clients, &c->link);
 	d->client_count++;
+	if (d->client_count > clients_peak)
+		clients_peak = d->client_count;
 	log_info("Client %u connected (pid %d, uid %u, gid %u)", c->id, (int)c->cred.pid,
 		 (unsigned)c->cred.uid, (unsigned)c->cred.gid);
 	update_poll(c);

@@ -85,6 +85,7 @@ def check_back_to_baseline(daemon, conn, baseline, what, clients=1, timeout=30):
     while True:
         fds, rss = settle(daemon, conn, clients, timeout)
         if fds == baseline[0] and (rss < baseline[1] + RSS_SLACK_KIB or not memory):
+            print("# %s: %d fds as before, VmRSS %+d KiB" % (what, fds, rss - baseline[1]))
             return fds, rss
         if time.time() > deadline:
             raise Failure("%s: %d fds (baseline %d), VmRSS %d KiB (baseline %d KiB, allowed +%d)"

@@ -82,18 +82,21 @@ def test_pipelining_client_is_throttled_not_dropped():
     check_eq(CONN.call("daemon_status")["clients"], 2, "the pipelining client is still connected")
     # Now read everything, sending the rest of the requests as room appears.
     buf, got = b"", 0
-    s.setblocking(True)
-    s.settimeout(60)
+    s.settimeout(0.2)
+    deadline = time.time() + 120
     while got < count:
+        check(time.time() < deadline, "replies stopped after %d of %d" % (got, count))
         if sent < len(requests):
             s.setblocking(False)
             try:
                 sent += s.send(requests[sent:sent + 4096])
             except BlockingIOError:
                 pass
-            s.setblocking(True)
-            s.settimeout(60)
-        data = s.recv(1 << 16)
+            s.settimeout(0.2)
+        try:
+            data = s.recv(1 << 16)
+        except socket.timeout:
+            continue
         check(data, "the daemon closed the connection after %d of %d replies" % (got, count))
         buf += data
         *lines, buf = buf.split(b"\n")
@@ -286,10 +289,15 @@ def stream_long_lines(d, seconds):
     t = threading.Thread(target=writer)
     t.start()
     buf, replies = b"", 0
-    s.settimeout(60)
+    s.settimeout(0.2)  # the writer may finish while we wait: look again now and then
+    deadline = time.time() + seconds + 60
     try:
         while t.is_alive() or replies < sent[0] // len(line):
-            data = s.recv(1 << 16)
+            check(time.time() < deadline, "replies stopped after %d" % replies)
+            try:
+                data = s.recv(1 << 16)
+            except socket.timeout:
+                continue
             check(data, "the streaming client was disconnected after %d replies" % replies)
             buf += data
             *lines, buf = buf.split(b"\n")
