@@ -311,7 +311,8 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		usage();
 	mode = argv[1];
-	for (i = 2; i < argc; i++) {
+	/* Options come in pairs (name and value) until "--". */
+	for (i = 2; i < argc; i += 2) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (!strcmp(argv[i], "--")) {
@@ -330,7 +331,6 @@ int main(int argc, char **argv)
 			runs = (int)bench_arg_num(argv[i], v);
 		else
 			usage();
-		i++;
 	}
 	/* Many idle connections need many descriptors. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {

@@ -145,7 +145,8 @@ int main(int argc, char **argv)
 		usage();
 	if (is_latency)
 		blocksize = 256;
-	for (int i = 2; i < argc; i++) {
+	/* Options come in pairs: name and value. */
+	for (int i = 2; i < argc; i += 2) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (!strcmp(argv[i], "--device"))
@@ -160,7 +161,6 @@ int main(int argc, char **argv)
 			latency = bench_arg_num(argv[i], v);
 		else
 			usage();
-		i++;
 	}
 	if (!query)
 		usage();
