@@ -506,7 +506,7 @@ static void update_poll(struct client *c)
 }
 
 /* Sends a single error line to a connection we will not serve, and closes it. */
-static void refuse(int fd, enum proto_errcode code, const char *message)
+void client_refuse(int fd, enum proto_errcode code, const char *message)
 {
 	struct proto_error err = { 0 };
 	size_t len;
@@ -568,18 +568,18 @@ void client_accept(struct daemon *d, int fd)
 	int r;
 
 	if (d->stopping) {
-		refuse(fd, PROTO_E_SHUTTING_DOWN, "sddaemon is shutting down");
+		client_refuse(fd, PROTO_E_SHUTTING_DOWN, "sddaemon is shutting down");
 		return;
 	}
 	if (d->client_count >= (unsigned)d->opt.max_clients) {
 		log_warning("Refusing a client: the limit of %d clients is reached", d->opt.max_clients);
-		refuse(fd, PROTO_E_LIMIT, "too many clients connected");
+		client_refuse(fd, PROTO_E_LIMIT, "too many clients connected");
 		return;
 	}
 	c = calloc(1, sizeof(*c));
 	if (!c || linebuf_init(&c->in, PROTO_MAX_LINE) < 0) {
 		free(c);
-		refuse(fd, PROTO_E_INTERNAL, "out of memory");
+		client_refuse(fd, PROTO_E_INTERNAL, "out of memory");
 		return;
 	}
 	c->daemon = d;
@@ -600,7 +600,7 @@ void client_accept(struct daemon *d, int fd)
 			 (unsigned)c->cred.uid);
 		linebuf_free(&c->in);
 		free(c);
-		refuse(fd, PROTO_E_ACCESS_DENIED, msg);
+		client_refuse(fd, PROTO_E_ACCESS_DENIED, msg);
 		return;
 	}
 	r = uv_poll_init(d->loop, &c->poll, fd);

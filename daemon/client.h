@@ -51,6 +51,9 @@ struct client {
 /* Takes a freshly accepted connection. */
 void client_accept(struct daemon *d, int fd);
 
+/* Sends one error line to a connection that will not be served, and closes it. */
+void client_refuse(int fd, enum proto_errcode code, const char *message);
+
 /*
  * Queues one formatted line for sending, taking ownership of line (from
  * malloc).  The nfds descriptors are duplicated and sent with the line's

@@ -79,6 +79,47 @@ static int clear_stale(const char *path)
 }
 
 /* Accepts every pending connection. */
+static void on_listen_ready(uv_poll_t *handle, int status, int events);
+
+static void on_retry(uv_timer_t *timer)
+{
+	struct daemon *d = timer->data;
+
+	if (d->server.active)
+		uv_poll_start(&d->server.poll, UV_READABLE, on_listen_ready);
+}
+
+/*
+ * Out of descriptors: the pending client is accepted on the spare
+ * descriptor and told why it cannot be served; without a spare, accepting
+ * pauses for a moment (the listening socket would otherwise report it
+ * readable again at once, and the loop would spin).  Returns true when
+ * accepting may go on.
+ */
+static bool out_of_fds(struct daemon *d, int err)
+{
+	struct server *s = &d->server;
+	int fd;
+
+	if (!s->out_of_fds)
+		log_errno(LOG_LEVEL_WARNING, err, "Cannot accept clients (descriptors used up); refusing them until some are free");
+	s->out_of_fds = true;
+	if (s->spare_fd >= 0) {
+		close(s->spare_fd);
+		s->spare_fd = -1;
+		fd = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0)
+			client_refuse(fd, PROTO_E_LIMIT, "sddaemon has no descriptors left for more clients");
+		s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 && s->spare_fd >= 0)
+			return true;
+	}
+	uv_poll_stop(&s->poll);
+	uv_timer_start(&s->retry, on_retry, 100, 0);
+	return false;
+}
+
+/* Accepts every pending connection. */
 static void on_listen_ready(uv_poll_t *handle, int status, int events)
 {
 	struct daemon *d = handle->data;
@@ -93,9 +134,15 @@ static void on_listen_ready(uv_poll_t *handle, int status, int events)
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			if (errno != EAGAIN)
+			if ((errno == EMFILE || errno == ENFILE) && out_of_fds(d, -errno))
+				continue;
+			if (errno != EAGAIN && errno != EMFILE && errno != ENFILE)
 				log_errno(LOG_LEVEL_WARNING, -errno, "Failed to accept a client");
 			return;
+		}
+		if (d->server.out_of_fds) {
+			log_notice("Accepting clients again");
+			d->server.out_of_fds = false;
 		}
 		client_accept(d, fd);
 	}
@@ -112,6 +159,9 @@ static int start_accepting(struct daemon *d)
 		return -EIO;
 	}
 	s->poll.data = d;
+	uv_timer_init(d->loop, &s->retry);
+	s->retry.data = d;
+	s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	s->active = true;
 	uv_poll_start(&s->poll, UV_READABLE, on_listen_ready);
 	return 0;
@@ -171,6 +221,7 @@ int server_open(struct daemon *d, const char *path)
 
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
+	s->spare_fd = -1;
 	/* Passed sockets are taken out of the environment, so that children do not see them. */
 	r = sd_listen_fds(1);
 	if (r < 0)
@@ -224,10 +275,16 @@ fail:
 
 static void on_server_closed(uv_handle_t *handle)
 {
-	struct server *s = (struct server *)((char *)handle - offsetof(struct server, poll));
+	struct daemon *d = handle->data;
+	struct server *s = &d->server;
 
+	if (--s->closing > 0)
+		return;
 	close(s->fd);
 	s->fd = -1;
+	if (s->spare_fd >= 0)
+		close(s->spare_fd);
+	s->spare_fd = -1;
 }
 
 void server_close(struct server *s)
@@ -238,7 +295,9 @@ void server_close(struct server *s)
 	}
 	if (s->active) {
 		s->active = false;
+		s->closing = 2;
 		uv_close((uv_handle_t *)&s->poll, on_server_closed);
+		uv_close((uv_handle_t *)&s->retry, on_server_closed);
 	} else if (s->fd >= 0) {
 		close(s->fd);
 		s->fd = -1;

@@ -13,7 +13,11 @@ struct daemon;
 
 struct server {
 	uv_poll_t poll;
+	uv_timer_t retry; /* resumes accepting after running out of descriptors */
 	int fd;
+	int spare_fd;	  /* kept open so that a client can be told "too many" when fds run out */
+	int closing;	  /* libuv handles still closing */
+	bool out_of_fds;  /* said once per episode */
 	bool active;
 	bool owns_path; /* we created the socket file and remove it at exit */
 	bool activated; /* systemd passed the socket (socket activation) */

@@ -32,7 +32,7 @@ struct engine;
 #define STREAM_MAX_ROUTES 128
 
 /* Xruns remembered per direction until the loop thread reports them. */
-#define STREAM_XRUN_QUEUE 32
+#define STREAM_XRUN_QUEUE 256
 
 /* Pending notifications from the audio thread to the loop thread. */
 #define STREAM_EV_STATE 0x1u /* the state changed (started, drained, finished, failed) */

@@ -188,12 +188,14 @@ class Daemon:
             self.env.update(env)
         self.args = list(args)
         self.proc = None
+        self.preexec = None  # runs in the child before exec (e.g. to lower a limit)
         self.log_path = os.path.join(self.dir, "daemon.log")
 
     def start(self):
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen([SDDAEMON, "--socket", self.socket, "-v"] + self.args,
-                                     env=self.env, stdout=self.log, stderr=self.log)
+                                     env=self.env, stdout=self.log, stderr=self.log,
+                                     preexec_fn=self.preexec)
         deadline = time.time() + 20
         while time.time() < deadline:
             if self.proc.poll() is not None:

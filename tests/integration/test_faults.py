@@ -438,6 +438,68 @@ def test_max_clients_refusal():
         check_eq(d.stop(), 0, "exit status")
 
 
+def test_out_of_descriptors():
+    """With only 64 descriptors, clients beyond what fits are accepted on a
+    spare descriptor and told why (limit_exceeded), the daemon says so once
+    and does not spin; when clients leave, new ones are served again."""
+    import resource
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+
+    d = Daemon(args=["--device-idle-time", "0"], name="faults-fds")
+    d.preexec = limit
+    try:
+        d.start()
+        served, refused = [], 0
+        for _ in range(80):
+            s = socket.socket(socket.AF_UNIX)
+            s.settimeout(10)
+            s.connect(d.socket)
+            s.sendall(b'{"id": 1, "cmd": "ping"}\n')
+            msg = json.loads(s.recv(4096).split(b"\n")[0])
+            if msg.get("ok"):
+                served.append(s)
+                continue
+            check_eq(msg["error"]["code"], "limit_exceeded", "a client beyond the descriptors")
+            check("no descriptors left" in msg["error"]["message"], "the message says why")
+            refused += 1
+            s.close()
+        check(refused > 0 and len(served) > 20, "some served (%d), the rest refused (%d)"
+              % (len(served), refused))
+        # While saturated the listening socket stays readable: the daemon must not spin.
+        stat = "/proc/%d/stat" % d.proc.pid
+        before = sum(int(x) for x in open(stat).read().split()[13:15])
+        for _ in range(5):
+            s = socket.socket(socket.AF_UNIX)
+            s.connect(d.socket)
+            s.close()
+        time.sleep(1)
+        after = sum(int(x) for x in open(stat).read().split()[13:15])
+        check(after - before < 50, "the daemon idles while saturated (%d ticks)" % (after - before))
+        log = d.read_log()
+        check_eq(log.count("Cannot accept clients"), 1, "said once")
+        for s in served[:10]:
+            s.close()
+        deadline = time.time() + 20
+        while True:
+            c = d.connect()
+            try:
+                ok = c.request("ping").get("ok")
+            except Exception:  # noqa: BLE001 - refused while the others' leaving is not seen yet
+                ok = False
+            c.close()
+            if ok:
+                break
+            check(time.time() < deadline, "served again once clients left")
+            time.sleep(0.1)
+        for s in served[10:]:
+            s.close()
+        check_eq(d.stop(), 0, "exit status")
+    finally:
+        d.cleanup()
+
+
 def test_max_shm_per_client_refusal():
     """With --max-shm-per-client 64K a stream beyond the budget gets
     limit_exceeded naming the bytes; closing a stream makes room; another
@@ -501,6 +563,7 @@ def main():
             test_half_sent_line_times_out,
             test_request_rate_limit,
             test_max_clients_refusal,
+            test_out_of_descriptors,
             test_max_shm_per_client_refusal,
         ]
         only = os.environ.get("SDD_TEST_ONLY")
