@@ -547,9 +547,16 @@ class Bench:
         time.sleep(1.0)
         if p.poll() is not None:
             raise RuntimeError("pipewire exited; see %s/pipewire.log" % self.tmp)
-        # The session manager links streams to the sink (it needs a D-Bus session bus);
-        # it leaves by itself when pipewire stops.
-        self.spawn(["dbus-run-session", "--", "wireplumber"], env=env, log="wireplumber.log")
+        # The session manager links streams to the sink; it needs a D-Bus session bus,
+        # which we start (and stop) ourselves.  It leaves by itself when pipewire stops.
+        bus = os.path.join(rundir, "bus")
+        self.spawn(["dbus-daemon", "--session", "--nofork", "--nopidfile", "--address=unix:path=" + bus],
+                   env=env, log="dbus.log")
+        deadline = time.monotonic() + 5
+        while not os.path.exists(bus) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        wenv = dict(env, DBUS_SESSION_BUS_ADDRESS="unix:path=" + bus)
+        self.spawn(["wireplumber"], env=wenv, log="wireplumber.log")
         time.sleep(1.5)
         return p, env
 
@@ -597,7 +604,7 @@ class Bench:
                 ("pulseaudio", self.start_pulse, lambda s, e, n: self.paced_pulse(s, e, n, window, raw),
                  ["pulseaudio", "pacat", "pactl"]),
                 ("pipewire", self.start_pipewire, lambda s, e, n: self.paced_pipewire(s, e, n, window, wav),
-                 ["pipewire", "pw-cat", "pw-link", "wireplumber", "dbus-run-session"])):
+                 ["pipewire", "pw-cat", "pw-link", "wireplumber", "dbus-daemon"])):
             missing = [t for t in needs if not shutil.which(t)]
             if missing or self.args.no_compare:
                 res[name] = {"status": "not installed" if missing else "skipped"}
