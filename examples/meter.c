@@ -272,11 +272,16 @@ int main(int argc, char **argv)
 		return status;
 	}
 	for (;;) {
-		/* The last windows are queued before the stream is over: look at "over" first. */
-		int over = interrupted || atomic_load(&m.finished);
+		/*
+		 * The last windows are queued before the stream is over: look at "over"
+		 * first.  Ctrl-C ends at once, without showing what is still queued.
+		 */
+		int over = atomic_load(&m.finished);
 		const struct levels *l;
 		size_t len;
 
+		if (interrupted)
+			break;
 		l = (const struct levels *)(const void *)blockqueue_peek(&m.queue, &len, over ? 0 : 100);
 		if (l) {
 			show(l, channels, tty);

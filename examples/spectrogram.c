@@ -346,12 +346,18 @@ int main(int argc, char **argv)
 		return status;
 	}
 	for (;;) {
-		/* The last blocks are queued before the stream is over: look at "over" first. */
-		int over = interrupted || atomic_load(&sp.finished);
+		/*
+		 * The last blocks are queued before the stream is over: look at "over"
+		 * first.  Ctrl-C ends at once: the device keeps queueing blocks, and
+		 * showing them all could take longer than they take to arrive.
+		 */
+		int over = atomic_load(&sp.finished);
 		struct pollfd pfd = { .fd = 0, .events = POLLIN };
 		const float *block;
 		size_t len;
 
+		if (interrupted)
+			break;
 		block = (const float *)(const void *)blockqueue_peek(&sp.queue, &len, over ? 0 : 50);
 		if (block) {
 			show(&dft, block, len / sizeof(float), gain);
