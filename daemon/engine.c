@@ -32,6 +32,8 @@ int engine_init(struct engine *e, struct daemon *d)
 	list_init(&e->streams);
 	uv_timer_init(d->loop, &e->drain_timer);
 	e->drain_timer.data = e;
+	uv_timer_init(d->loop, &e->xrun_timer);
+	e->xrun_timer.data = e;
 	return 0;
 }
 
@@ -57,6 +59,9 @@ void engine_fini(struct engine *e)
 	uv_timer_stop(&e->drain_timer);
 	if (!uv_is_closing((uv_handle_t *)&e->drain_timer))
 		uv_close((uv_handle_t *)&e->drain_timer, NULL);
+	uv_timer_stop(&e->xrun_timer);
+	if (!uv_is_closing((uv_handle_t *)&e->xrun_timer))
+		uv_close((uv_handle_t *)&e->xrun_timer, NULL);
 }
 
 unsigned engine_devstream_count(const struct engine *e)
@@ -347,28 +352,50 @@ static void report_xruns(struct stream *s, struct stream_dir *d, const char *dir
 	uint32_t head = atomic_load_explicit(&d->xrun_head, memory_order_acquire);
 	uint32_t lost = atomic_exchange(&d->xrun_lost, 0);
 
-	for (; tail != head; tail++) {
-		struct stream_xrun x = d->xruns[tail % STREAM_XRUN_QUEUE];
+	while (tail != head || lost) {
+		json_object *f = json_object_new_object(), *list = json_object_new_array();
 
-		s->xrun_count++;
-		if (s->client) {
-			json_object *f = json_object_new_object();
+		/* At most ENGINE_XRUNS_PER_EVENT xruns an event, each with its position. */
+		for (int n = 0; tail != head && n < ENGINE_XRUNS_PER_EVENT; tail++, n++) {
+			struct stream_xrun x = d->xruns[tail % STREAM_XRUN_QUEUE];
+			json_object *one = json_object_new_object();
 
-			json_object_object_add(f, "handle", json_object_new_int64(s->handle));
-			json_object_object_add(f, "direction", json_object_new_string(direction));
-			json_object_object_add(f, "flags", flag_names(x.flags));
-			json_object_object_add(f, "position", json_object_new_int64((int64_t)x.position));
-			client_event(s->client, "xrun", f);
+			json_object_object_add(one, "position", json_object_new_int64((int64_t)x.position));
+			json_object_object_add(one, "flags", flag_names(x.flags));
+			json_object_array_add(list, one);
+			s->xrun_count++;
 		}
-	}
-	atomic_store_explicit(&d->xrun_tail, tail, memory_order_release);
-	if (lost && s->client) {
-		json_object *f = json_object_new_object();
-
 		json_object_object_add(f, "handle", json_object_new_int64(s->handle));
 		json_object_object_add(f, "direction", json_object_new_string(direction));
-		json_object_object_add(f, "unreported", json_object_new_int64(lost));
-		client_event(s->client, "xrun", f);
+		json_object_object_add(f, "xruns", list);
+		if (lost && tail == head) {
+			/* More xruns than the queue held between two reports: counted, not placed. */
+			json_object_object_add(f, "unreported", json_object_new_int64(lost));
+			lost = 0;
+		}
+		if (s->client)
+			client_event(s->client, "xrun", f);
+		else
+			json_object_put(f);
+	}
+	atomic_store_explicit(&d->xrun_tail, tail, memory_order_release);
+}
+
+/* Reports the xruns queued by every stream (a batch every ENGINE_XRUN_BATCH_MS). */
+static void on_xrun_timer(uv_timer_t *timer)
+{
+	struct engine *e = timer->data;
+
+	for (struct list *p = e->streams.next; p != &e->streams; p = p->next) {
+		struct stream *s = list_entry(p, struct stream, engine_link);
+
+		if (!s->xrun_pending)
+			continue;
+		s->xrun_pending = false;
+		if (s->out.used)
+			report_xruns(s, &s->out, "output");
+		if (s->in.used)
+			report_xruns(s, &s->in, "input");
 	}
 }
 
@@ -527,11 +554,15 @@ static void handle_stream(struct engine *e, struct stream *s)
 	uint32_t ev = atomic_exchange(&s->events, 0);
 	bool in_done;
 
+	/*
+	 * Xruns go out in batches: a device that underflows every period (or a
+	 * client that never keeps up) must not flood the client with an event a
+	 * period.  A finishing stream reports what is left before "finished".
+	 */
 	if (ev & STREAM_EV_XRUN) {
-		if (s->out.used)
-			report_xruns(s, &s->out, "output");
-		if (s->in.used)
-			report_xruns(s, &s->in, "input");
+		s->xrun_pending = true;
+		if (!uv_is_active((uv_handle_t *)&e->xrun_timer))
+			uv_timer_start(&e->xrun_timer, on_xrun_timer, ENGINE_XRUN_BATCH_MS, 0);
 	}
 	if (stream_is_over(s))
 		return;

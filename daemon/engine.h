@@ -25,7 +25,12 @@ struct engine {
 	unsigned active_count;	 /* streams not yet finished */
 	unsigned detached_count; /* playbacks whose client has gone */
 	uv_timer_t drain_timer;
+	uv_timer_t xrun_timer; /* sends the queued xruns in batches */
 };
+
+/* Xruns are reported at most this often (milliseconds), this many an event. */
+#define ENGINE_XRUN_BATCH_MS 100
+#define ENGINE_XRUNS_PER_EVENT 32
 
 /* The most playbacks that may continue after their clients left. */
 #define ENGINE_MAX_DETACHED 64

@@ -118,6 +118,7 @@ struct stream {
 	int rt_refs;	/* device-stream attachments the audio threads may still use */
 	bool released;	/* no one needs the record any more: free it once rt_refs is 0 */
 	bool finished_reported;
+	bool xrun_pending; /* xruns are queued for the next batch */
 	bool detached; /* playback continues without its client */
 	bool draining; /* waiting for the last frames to leave the device */
 	uint64_t drain_deadline; /* uv_now() milliseconds when the last frame has been played */

@@ -342,10 +342,10 @@ def xrun_summary(events, handle):
     for ev in events:
         if ev.get("event") != "xrun" or ev.get("handle") != handle:
             continue
-        if "unreported" in ev:
-            unreported += ev["unreported"]
-            continue
-        xruns.append((ev["direction"], tuple(ev["flags"]), ev["position"]))
+        # An event carries a batch of xruns, and a count of those it could not place.
+        unreported += ev.get("unreported", 0)
+        for x in ev["xruns"]:
+            xruns.append((ev["direction"], tuple(x["flags"]), x["position"]))
     return xruns, unreported
 
 

@@ -104,9 +104,11 @@ class Session:
             if ev.get("event") != "xrun" or ev.get("handle") != handle:
                 continue
             check("unreported" not in ev, "xruns reported without position: %r" % ev)
-            check(isinstance(ev.get("position"), int) and 0 <= ev["position"] <= total,
-                  "xrun event with a position in the stream: %r" % ev)
-            out.append((tuple(ev["flags"]), ev["position"]))
+            # An event carries a batch of xruns, each with its position.
+            for x in ev["xruns"]:
+                check(isinstance(x.get("position"), int) and 0 <= x["position"] <= total,
+                      "xrun with a position in the stream: %r" % ev)
+                out.append((tuple(x["flags"]), x["position"]))
         return out
 
 
