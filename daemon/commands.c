@@ -5,6 +5,8 @@
 #include "commands.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "client.h"
@@ -88,17 +90,27 @@ static int cmd_query_devices(struct client *c, const struct proto_request *req, 
 	struct devices *devs = &c->daemon->devices;
 	struct proto_device dev;
 	int kind = -1, index;
-	json_object *list;
 
 	if (proto_get_device(req, "device", 0, &dev, err) < 0 ||
 	    proto_get_enum(req, "kind", kind_names, -1, &kind, err) < 0)
 		return -EINVAL;
 	if (kind < 0 && dev.index < 0 && !dev.query) {
-		list = json_object_new_array();
-		for (int i = 0; i < devs->count; i++)
-			json_object_array_add(list, devices_device_json(devs, i));
-		*ret = list;
-		return 0;
+		/* The whole list is the common request: its text is kept until the next rescan. */
+		const char *text = devices_list_text(devs);
+		const char *id = json_object_to_json_string_ext(req->id, JSON_C_TO_STRING_PLAIN |
+									 JSON_C_TO_STRING_NOSLASHESCAPE);
+		size_t len;
+		char *line;
+
+		if (!text || !id)
+			return proto_error_set(err, PROTO_E_INTERNAL, "out of memory");
+		len = strlen(text) + strlen(id) + 32;
+		line = malloc(len);
+		if (!line)
+			return proto_error_set(err, PROTO_E_INTERNAL, "out of memory");
+		len = (size_t)snprintf(line, len, "{\"id\":%s,\"ok\":true,\"result\":%s}\n", id, text);
+		client_send(c, line, len, NULL, 0);
+		return COMMAND_REPLIED;
 	}
 	/* A pair [input, output] names one device per kind; pick the one asked for. */
 	if (kind == 1 && proto_get_device(req, "device", 1, &dev, err) < 0)

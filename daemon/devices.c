@@ -25,6 +25,8 @@ static void snapshot_free(struct devices *devs)
 	free(devs->dev);
 	free(devs->api);
 	free(devs->match);
+	free(devs->list_text);
+	devs->list_text = NULL;
 	devs->dev = NULL;
 	devs->api = NULL;
 	devs->match = NULL;
@@ -320,6 +322,23 @@ json_object *devices_device_json(const struct devices *devs, int index)
 	json_object_object_add(o, "default_samplerate",
 			       json_object_new_double(d->default_samplerate));
 	return o;
+}
+
+const char *devices_list_text(struct devices *devs)
+{
+	json_object *list;
+	const char *text;
+
+	if (devs->list_text)
+		return devs->list_text;
+	list = json_object_new_array();
+	for (int i = 0; i < devs->count; i++)
+		json_object_array_add(list, devices_device_json(devs, i));
+	text = json_object_to_json_string_ext(list, JSON_C_TO_STRING_PLAIN |
+							    JSON_C_TO_STRING_NOSLASHESCAPE);
+	devs->list_text = text ? strdup(text) : NULL;
+	json_object_put(list);
+	return devs->list_text;
 }
 
 json_object *devices_hostapi_json(const struct devices *devs, int index)

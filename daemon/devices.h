@@ -47,6 +47,7 @@ struct devices {
 	int default_output;	      /* PortAudio's default output, -1 when none */
 	char *default_input_query;    /* configured default device, or NULL */
 	char *default_output_query;   /* configured default device, or NULL */
+	char *list_text;	      /* query_devices' list as JSON text, made on first use */
 };
 
 /* Initialises PortAudio and takes the first snapshot.  Returns 0 or a negative errno. */
@@ -75,6 +76,13 @@ int devices_resolve(struct devices *devs, const struct proto_device *want, enum 
 
 /* Returns a new object with sounddevice's keys for device index. */
 json_object *devices_device_json(const struct devices *devs, int index);
+
+/*
+ * Returns the list of all devices as JSON text, as query_devices replies
+ * with it; made once per snapshot (the list only changes with a rescan).
+ * Owned by devs; NULL when out of memory.
+ */
+const char *devices_list_text(struct devices *devs);
 
 /* Returns a new object with sounddevice's keys for host API index. */
 json_object *devices_hostapi_json(const struct devices *devs, int index);

@@ -304,9 +304,15 @@ static uint32_t output_target(sdc_stream *s)
 	uint32_t granule = a->blocksize ? (uint32_t)a->blocksize : DEFAULT_GRANULE;
 	double seconds = req > 0 ? req : req == SDC_LATENCY_LOW ? 0 : 0.05;
 	uint32_t target = (uint32_t)(seconds * s->samplerate);
+	/*
+	 * "low" keeps a single block queued: the daemon takes it at a period and
+	 * wakes the callback thread, which has one period to queue the next (one
+	 * period of latency on top of the device's).  Anything else keeps two.
+	 */
+	uint32_t floor = req == SDC_LATENCY_LOW ? granule : 2 * granule;
 
-	if (target < 2 * granule)
-		target = 2 * granule;
+	if (target < floor)
+		target = floor;
 	if (target > s->out.capacity / 2)
 		target = s->out.capacity / 2;
 	return target;

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sndfile-loader.h"
+
 /* Returns the extension of path (after the last dot), or "". */
 static const char *extension(const char *path)
 {
@@ -75,7 +77,11 @@ static int scratch(struct audiofile *f, size_t frames)
 int audiofile_open_read(struct audiofile *f, const char *path, const struct audiofile_raw *raw,
 			sdc_dtype dtype)
 {
+	const struct sndfile_api *sf = sndfile_api();
+
 	memset(f, 0, sizeof(*f));
+	if (!sf)
+		return -ENOSYS;
 	if (raw) {
 		if (raw->channels < 1 || raw->samplerate <= 0 || raw->dtype == SDC_DTYPE_DEFAULT) {
 			fprintf(stderr, "sdctl: '%s' is a raw file: give its rate (-r), channels (-c) and format (-f)\n",
@@ -86,9 +92,9 @@ int audiofile_open_read(struct audiofile *f, const char *path, const struct audi
 		f->info.samplerate = (int)raw->samplerate;
 		f->info.format = SF_FORMAT_RAW | subtype_of(raw->dtype);
 	}
-	f->sf = sf_open(path, SFM_READ, &f->info);
+	f->sf = sf->open(path, SFM_READ, &f->info);
 	if (!f->sf) {
-		fprintf(stderr, "sdctl: cannot read '%s': %s\n", path, sf_strerror(NULL));
+		fprintf(stderr, "sdctl: cannot read '%s': %s\n", path, sf->strerror(NULL));
 		return -EINVAL;
 	}
 	f->frames = f->info.frames > 0 ? (long long)f->info.frames : -1;
@@ -99,10 +105,13 @@ int audiofile_open_read(struct audiofile *f, const char *path, const struct audi
 int audiofile_open_write(struct audiofile *f, const char *path, sdc_dtype dtype, int channels,
 			 double samplerate)
 {
+	const struct sndfile_api *sf = sndfile_api();
 	const char *ext = extension(path);
 	int container;
 
 	memset(f, 0, sizeof(*f));
+	if (!sf)
+		return -ENOSYS;
 	if (strcasecmp(ext, "wav") == 0)
 		container = SF_FORMAT_WAV;
 	else if (strcasecmp(ext, "flac") == 0)
@@ -121,19 +130,19 @@ int audiofile_open_write(struct audiofile *f, const char *path, sdc_dtype dtype,
 	f->info.channels = channels;
 	f->info.samplerate = (int)samplerate;
 	f->info.format = container | (container == SF_FORMAT_OGG ? SF_FORMAT_VORBIS : subtype_of(dtype));
-	if (!sf_format_check(&f->info)) {
+	if (!sf->format_check(&f->info)) {
 		fprintf(stderr, "sdctl: a .%s file cannot hold %s samples%s\n", ext, sdc_dtype_name(dtype),
 			container == SF_FORMAT_FLAC ? " (FLAC takes int8, int16 or int24)" : "");
 		return -EINVAL;
 	}
-	f->sf = sf_open(path, SFM_WRITE, &f->info);
+	f->sf = sf->open(path, SFM_WRITE, &f->info);
 	if (!f->sf) {
-		fprintf(stderr, "sdctl: cannot create '%s': %s\n", path, sf_strerror(NULL));
+		fprintf(stderr, "sdctl: cannot create '%s': %s\n", path, sf->strerror(NULL));
 		return -EIO;
 	}
 	/* Keep the header current, so the file is valid even if sdctl is killed. */
 	if (container == SF_FORMAT_WAV || container == SF_FORMAT_AIFF)
-		sf_command(f->sf, SFC_SET_UPDATE_HEADER_AUTO, NULL, SF_TRUE);
+		sf->command(f->sf, SFC_SET_UPDATE_HEADER_AUTO, NULL, SF_TRUE);
 	f->dtype = dtype;
 	f->frames = 0;
 	return 0;
@@ -141,25 +150,26 @@ int audiofile_open_write(struct audiofile *f, const char *path, sdc_dtype dtype,
 
 long long audiofile_read(struct audiofile *f, void *buf, size_t frames)
 {
+	const struct sndfile_api *sf = sndfile_api();
 	size_t n = frames * (size_t)f->info.channels;
 	sf_count_t got;
 
 	switch (f->dtype) {
 	case SDC_FLOAT32:
-		return (long long)sf_readf_float(f->sf, buf, (sf_count_t)frames);
+		return (long long)sf->readf_float(f->sf, buf, (sf_count_t)frames);
 	case SDC_FLOAT64:
-		return (long long)sf_readf_double(f->sf, buf, (sf_count_t)frames);
+		return (long long)sf->readf_double(f->sf, buf, (sf_count_t)frames);
 	case SDC_INT32:
-		return (long long)sf_readf_int(f->sf, buf, (sf_count_t)frames);
+		return (long long)sf->readf_int(f->sf, buf, (sf_count_t)frames);
 	case SDC_INT16:
-		return (long long)sf_readf_short(f->sf, buf, (sf_count_t)frames);
+		return (long long)sf->readf_short(f->sf, buf, (sf_count_t)frames);
 	default:
 		break;
 	}
 	if (scratch(f, frames) < 0)
 		return -ENOMEM;
 	/* libsndfile gives left-justified 32-bit ints: keep the top bits we need. */
-	got = sf_readf_int(f->sf, f->scratch, (sf_count_t)frames);
+	got = sf->readf_int(f->sf, f->scratch, (sf_count_t)frames);
 	n = (size_t)got * (size_t)f->info.channels;
 	for (size_t i = 0; i < n; i++) {
 		int32_t v = ((int32_t *)f->scratch)[i];
@@ -180,21 +190,22 @@ long long audiofile_read(struct audiofile *f, void *buf, size_t frames)
 
 int audiofile_write(struct audiofile *f, const void *buf, size_t frames)
 {
+	const struct sndfile_api *sf = sndfile_api();
 	size_t n = frames * (size_t)f->info.channels;
 	sf_count_t put;
 
 	switch (f->dtype) {
 	case SDC_FLOAT32:
-		put = sf_writef_float(f->sf, buf, (sf_count_t)frames);
+		put = sf->writef_float(f->sf, buf, (sf_count_t)frames);
 		break;
 	case SDC_FLOAT64:
-		put = sf_writef_double(f->sf, buf, (sf_count_t)frames);
+		put = sf->writef_double(f->sf, buf, (sf_count_t)frames);
 		break;
 	case SDC_INT32:
-		put = sf_writef_int(f->sf, buf, (sf_count_t)frames);
+		put = sf->writef_int(f->sf, buf, (sf_count_t)frames);
 		break;
 	case SDC_INT16:
-		put = sf_writef_short(f->sf, buf, (sf_count_t)frames);
+		put = sf->writef_short(f->sf, buf, (sf_count_t)frames);
 		break;
 	default:
 		if (scratch(f, frames) < 0)
@@ -212,11 +223,11 @@ int audiofile_write(struct audiofile *f, const void *buf, size_t frames)
 				v = (int32_t)((uint32_t)((int32_t)s[i] - 128) << 24);
 			((int32_t *)f->scratch)[i] = v;
 		}
-		put = sf_writef_int(f->sf, f->scratch, (sf_count_t)frames);
+		put = sf->writef_int(f->sf, f->scratch, (sf_count_t)frames);
 		break;
 	}
 	if (put != (sf_count_t)frames) {
-		fprintf(stderr, "sdctl: cannot write the file: %s\n", sf_strerror(f->sf));
+		fprintf(stderr, "sdctl: cannot write the file: %s\n", sf->strerror(f->sf));
 		return -EIO;
 	}
 	f->frames += (long long)frames;
@@ -225,9 +236,10 @@ int audiofile_write(struct audiofile *f, const void *buf, size_t frames)
 
 int audiofile_close(struct audiofile *f)
 {
+	const struct sndfile_api *sf = sndfile_api();
 	int r = 0;
 
-	if (f->sf && sf_close(f->sf) != 0)
+	if (f->sf && sf->close(f->sf) != 0)
 		r = -EIO;
 	f->sf = NULL;
 	free(f->scratch);
