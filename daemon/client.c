@@ -415,7 +415,14 @@ static bool handle_lines(struct client *c)
 /* Handles the lines already read, then reads what is available and handles complete lines. */
 static void read_requests(struct client *c)
 {
-	for (int round = 0; handle_lines(c) && round < READS_PER_WAKEUP; round++) {
+	/*
+	 * A read that filled less than the space offered took everything there
+	 * was: the next read would only say EAGAIN.  The poll handle reports
+	 * anything that arrives later (a system call saved per request).
+	 */
+	bool drained = false;
+
+	for (int round = 0; handle_lines(c) && !drained && round < READS_PER_WAKEUP; round++) {
 		union {
 			char buf[CMSG_SPACE(sizeof(int) * CLIENT_MAX_FDS)];
 			struct cmsghdr align;
@@ -448,6 +455,7 @@ static void read_requests(struct client *c)
 			return;
 		}
 		linebuf_commit(&c->in, (size_t)n);
+		drained = (size_t)n < avail;
 	}
 }
 
