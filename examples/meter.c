@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "blockqueue.h"
+#include "interrupt.h"
 #include "sdc.h"
 
 #define MAX_CHANNELS 32
@@ -49,23 +50,6 @@ struct meter {
 	atomic_uint flags;
 	atomic_int finished;
 };
-
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
-
-/* Reports the last libsdc error, unless Ctrl-C caused it; returns the exit status. */
-static int failed(void)
-{
-	if (interrupted)
-		return 0;
-	fprintf(stderr, "meter: %s\n", sdc_last_error()->message);
-	return 1;
-}
 
 /* Callback thread: hands a finished window to the main thread and starts the next. */
 static void meter_flush(struct meter *m)
@@ -183,7 +167,6 @@ int main(int argc, char **argv)
 	double samplerate = 0, interval = 0.1, duration = 0, rate;
 	struct meter m = { 0 };
 	sdc_stream_params p = { 0 };
-	struct sigaction sa = { 0 };
 	sdc_client *client;
 	sdc_stream *stream;
 	unsigned flags;
@@ -221,18 +204,16 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	catch_interrupts();
 	if (sdc_connect(NULL, &client) < 0)
-		return failed();
+		return report_failure("meter");
 	p.device[0] = sdc_device_parse(device);
 	if (!channels) {
 		sdc_device_info info;
 
 		if (sdc_query_device(client, p.device[0], SDC_KIND_INPUT, &info) < 0) {
 			sdc_close(client);
-			return failed();
+			return report_failure("meter");
 		}
 		channels = info.max_input_channels < 2 ? info.max_input_channels : 2;
 		sdc_device_info_clear(&info);
@@ -246,7 +227,7 @@ int main(int argc, char **argv)
 	p.finished_callback = finished;
 	p.userdata = &m;
 	if (sdc_stream_open(client, &p, &stream) < 0) {
-		int status = failed();
+		int status = report_failure("meter");
 
 		sdc_close(client);
 		return status;
@@ -264,7 +245,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (sdc_stream_start(stream) < 0) {
-		int status = failed();
+		int status = report_failure("meter");
 
 		sdc_stream_close(stream);
 		sdc_close(client);

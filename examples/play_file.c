@@ -25,6 +25,7 @@
 #include <sndfile.h>
 
 #include "blockqueue.h"
+#include "interrupt.h"
 #include "sdc.h"
 
 /* What the main thread and the callback share. */
@@ -34,14 +35,6 @@ struct player {
 	_Atomic(const char *) error; /* why the callback aborted, or NULL */
 	atomic_int finished;
 };
-
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
 
 /* Reports the last libsdc error, or that Ctrl-C cut the call short; returns the exit status. */
 static int failed(void)
@@ -140,7 +133,6 @@ int main(int argc, char **argv)
 	long long left = -1;
 	struct player pl = { 0 };
 	sdc_stream_params p = { 0 };
-	struct sigaction sa = { 0 };
 	SF_INFO info = { 0 };
 	sdc_client *client;
 	sdc_stream *stream;
@@ -193,9 +185,7 @@ int main(int argc, char **argv)
 		sf_close(sf);
 		return 1;
 	}
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	catch_interrupts();
 	if (sdc_connect(NULL, &client) < 0) {
 		status = failed();
 		blockqueue_destroy(&pl.queue);

@@ -25,6 +25,7 @@
 #include <sndfile.h>
 
 #include "blockqueue.h"
+#include "interrupt.h"
 #include "sdc.h"
 
 /* What the main thread and the callback share. */
@@ -37,23 +38,6 @@ struct recorder {
 	atomic_ullong lost;	  /* frames dropped because the queue was full */
 	atomic_int finished;
 };
-
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
-
-/* Reports the last libsdc error, unless Ctrl-C caused it; returns the exit status. */
-static int failed(void)
-{
-	if (interrupted)
-		return 0;
-	fprintf(stderr, "rec_unlimited: %s\n", sdc_last_error()->message);
-	return 1;
-}
 
 /* Callback thread: queues a copy of the block. */
 static int callback(const void *input, void *output, unsigned long frames,
@@ -181,7 +165,6 @@ int main(int argc, char **argv)
 	double samplerate = 0, duration = 0;
 	struct recorder rec = { 0 };
 	sdc_stream_params p = { 0 };
-	struct sigaction sa = { 0 };
 	SF_INFO info = { 0 };
 	unsigned shown = 0;
 	sdc_client *client;
@@ -244,11 +227,9 @@ int main(int argc, char **argv)
 	info.format |= subtype;
 	info.channels = channels;
 
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	catch_interrupts();
 	if (sdc_connect(NULL, &client) < 0)
-		return failed();
+		return report_failure("rec_unlimited");
 	p.device[0] = sdc_device_parse(device);
 	if (samplerate == 0) {
 		/* As the original: the device's default rate. */
@@ -256,7 +237,7 @@ int main(int argc, char **argv)
 
 		if (sdc_query_device(client, p.device[0], SDC_KIND_INPUT, &dev) < 0) {
 			sdc_close(client);
-			return failed();
+			return report_failure("rec_unlimited");
 		}
 		samplerate = dev.default_samplerate;
 		sdc_device_info_clear(&dev);
@@ -306,7 +287,7 @@ int main(int argc, char **argv)
 	p.exclusive = exclusive ? SDC_YES : 0;
 	stream = NULL;
 	if (sdc_stream_open(client, &p, &stream) < 0 || sdc_stream_start(stream) < 0) {
-		status = failed();
+		status = report_failure("rec_unlimited");
 		sdc_stream_close(stream);
 		sf_close(sf);
 		unlink(path);

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "blockqueue.h"
+#include "interrupt.h"
 #include "sdc.h"
 
 static const char usage_line[] = " press <enter> to quit, +<enter> or -<enter> to change scaling ";
@@ -62,23 +63,6 @@ struct spectro {
 	atomic_uint cumulated_status;
 	atomic_int finished;
 };
-
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
-
-/* Reports the last libsdc error, unless Ctrl-C caused it; returns the exit status. */
-static int failed(void)
-{
-	if (interrupted)
-		return 0;
-	fprintf(stderr, "spectrogram: %s\n", sdc_last_error()->message);
-	return 1;
-}
 
 /* Callback thread: queues a copy of the block. */
 static int callback(const void *input, void *output, unsigned long frames,
@@ -189,10 +173,10 @@ static int list_devices(sdc_client *client)
 	size_t n;
 
 	if (sdc_query_devices(client, &devs, &n) < 0)
-		return failed();
+		return report_failure("spectrogram");
 	if (sdc_default_device(client, &in, &out) < 0) {
 		sdc_device_list_free(devs, n);
-		return failed();
+		return report_failure("spectrogram");
 	}
 	for (size_t i = 0; i < n; i++) {
 		sdc_hostapi_info api = { 0 };
@@ -241,7 +225,6 @@ int main(int argc, char **argv)
 	int columns = terminal_columns(), list = 0, opt, tty = isatty(0), blocksize;
 	struct spectro sp = { 0 };
 	sdc_stream_params p = { 0 };
-	struct sigaction sa = { 0 };
 	sdc_device_info info;
 	struct dft dft = { 0 };
 	sdc_client *client;
@@ -294,11 +277,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "spectrogram: HIGH must be greater than LOW\n");
 		return 2;
 	}
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	catch_interrupts();
 	if (sdc_connect(NULL, &client) < 0)
-		return failed();
+		return report_failure("spectrogram");
 	if (list) {
 		int r = list_devices(client);
 
@@ -309,7 +290,7 @@ int main(int argc, char **argv)
 	p.device[0] = sdc_device_parse(device);
 	if (sdc_query_device(client, p.device[0], SDC_KIND_INPUT, &info) < 0) {
 		sdc_close(client);
-		return failed();
+		return report_failure("spectrogram");
 	}
 	samplerate = info.default_samplerate;
 	sdc_device_info_clear(&info);
@@ -333,13 +314,13 @@ int main(int argc, char **argv)
 	p.finished_callback = finished;
 	p.userdata = &sp;
 	if (sdc_stream_open(client, &p, &stream) < 0) {
-		int status = failed();
+		int status = report_failure("spectrogram");
 
 		sdc_close(client);
 		return status;
 	}
 	if (sdc_stream_start(stream) < 0) {
-		int status = failed();
+		int status = report_failure("spectrogram");
 
 		sdc_stream_close(stream);
 		sdc_close(client);

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "interrupt.h"
 #include "sdc.h"
 
 /* What the main thread and the callback share. */
@@ -30,23 +31,6 @@ struct wire {
 	atomic_uint cumulated_status;
 	atomic_int finished;
 };
-
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
-
-/* Reports the last libsdc error, unless Ctrl-C caused it; returns the exit status. */
-static int failed(void)
-{
-	if (interrupted)
-		return 0;
-	fprintf(stderr, "wire: %s\n", sdc_last_error()->message);
-	return 1;
-}
 
 /* Callback thread: outdata[:] = indata. */
 static int callback(const void *input, void *output, unsigned long frames,
@@ -109,7 +93,6 @@ int main(int argc, char **argv)
 	double samplerate = 0, latency = 0, duration = 0;
 	sdc_dtype dtype = SDC_FLOAT32;
 	sdc_stream_params p = { 0 };
-	struct sigaction sa = { 0 };
 	struct wire w = { 0 };
 	sdc_client *client;
 	sdc_stream *stream;
@@ -161,11 +144,9 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	catch_interrupts();
 	if (sdc_connect(NULL, &client) < 0)
-		return failed();
+		return report_failure("wire");
 	w.frame_bytes = sdc_dtype_size(dtype) * (size_t)channels;
 	w.silence = dtype == SDC_UINT8 ? 0x80 : 0;
 	p.kind = SDC_STREAM_DUPLEX;
@@ -181,14 +162,14 @@ int main(int argc, char **argv)
 	p.userdata = &w;
 	p.exclusive = exclusive ? SDC_YES : 0;
 	if (sdc_stream_open(client, &p, &stream) < 0) {
-		int status = failed();
+		int status = report_failure("wire");
 
 		sdc_close(client);
 		return status;
 	}
 	w.limit = (unsigned long long)(duration * sdc_stream_samplerate(stream) + 0.5);
 	if (sdc_stream_start(stream) < 0) {
-		int status = failed();
+		int status = report_failure("wire");
 
 		sdc_stream_close(stream);
 		sdc_close(client);
