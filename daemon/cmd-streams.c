@@ -436,6 +436,27 @@ static int device_for(struct client *c, const struct proto_device *dev, enum dev
 	return devices_resolve(&c->daemon->devices, dev, kind, err);
 }
 
+/* Allocates a stream that starts by itself once its data is there; NULL with err set. */
+static struct stream *new_stream(struct client *c, enum stream_kind kind, struct proto_error *err)
+{
+	struct stream *s = engine_stream_new(&c->daemon->engine, c, kind);
+
+	if (!s) {
+		proto_error_set(err, PROTO_E_INTERNAL, "out of memory");
+		return NULL;
+	}
+	s->autostart = true;
+	return s;
+}
+
+/* Describes one direction of a stream: the client's channels and sample format. */
+static void use_dir(struct stream_dir *d, int channels, int dtype)
+{
+	d->used = true;
+	d->channels = channels;
+	d->dtype = dtype;
+}
+
 int cmd_play(struct client *c, const struct proto_request *req, json_object **ret,
 	     struct proto_error *err)
 {
@@ -462,13 +483,10 @@ int cmd_play(struct client *c, const struct proto_request *req, json_object **re
 		return dev;
 	rate = a.samplerate > 0 ? a.samplerate : devs->dev[dev].default_samplerate;
 
-	s = engine_stream_new(&c->daemon->engine, c, STREAM_PLAY);
+	s = new_stream(c, STREAM_PLAY, err);
 	if (!s)
-		return proto_error_set(err, PROTO_E_INTERNAL, "out of memory");
-	s->out.used = true;
-	s->out.channels = (int)channels;
-	s->out.dtype = dtype;
-	s->autostart = true;
+		return -EINVAL;
+	use_dir(&s->out, (int)channels, dtype);
 	if (output_routes(&s->out, map, nmap, devs->dev[dev].max_output_channels, !a.exclusive, err) < 0) {
 		engine_stream_release(&c->daemon->engine, s);
 		return -EINVAL;
@@ -514,13 +532,10 @@ int cmd_rec(struct client *c, const struct proto_request *req, json_object **ret
 		return dev;
 	rate = a.samplerate > 0 ? a.samplerate : devs->dev[dev].default_samplerate;
 
-	s = engine_stream_new(&c->daemon->engine, c, STREAM_REC);
+	s = new_stream(c, STREAM_REC, err);
 	if (!s)
-		return proto_error_set(err, PROTO_E_INTERNAL, "out of memory");
-	s->in.used = true;
-	s->in.channels = (int)channels;
-	s->in.dtype = dtype;
-	s->autostart = true;
+		return -EINVAL;
+	use_dir(&s->in, (int)channels, dtype);
 	input_routes(&s->in, map, nmap);
 	size_ring(&s->in, &a, rate, false);
 	s->in.limit = a.frames;
@@ -564,15 +579,11 @@ int cmd_playrec(struct client *c, const struct proto_request *req, json_object *
 		return dev_in;
 	rate = a.samplerate > 0 ? a.samplerate : devs->dev[dev_out].default_samplerate;
 
-	s = engine_stream_new(&c->daemon->engine, c, STREAM_PLAYREC);
+	s = new_stream(c, STREAM_PLAYREC, err);
 	if (!s)
-		return proto_error_set(err, PROTO_E_INTERNAL, "out of memory");
-	s->out.used = s->in.used = true;
-	s->out.channels = (int)data_channels;
-	s->out.dtype = data_dtype;
-	s->in.channels = (int)channels;
-	s->in.dtype = dtype;
-	s->autostart = true;
+		return -EINVAL;
+	use_dir(&s->out, (int)data_channels, data_dtype);
+	use_dir(&s->in, (int)channels, dtype);
 	if (output_routes(&s->out, out_map, nout, devs->dev[dev_out].max_output_channels,
 			  !a.exclusive, err) < 0) {
 		engine_stream_release(&c->daemon->engine, s);
@@ -847,14 +858,12 @@ int cmd_open_stream(struct client *c, const struct proto_request *req, json_obje
 				       "an exclusive duplex stream needs input and output devices of one host API");
 	rate = a.samplerate > 0 ? a.samplerate : devs->dev[out ? dev_out : dev_in].default_samplerate;
 
-	s = engine_stream_new(&c->daemon->engine, c, STREAM_OPEN);
+	s = new_stream(c, STREAM_OPEN, err);
 	if (!s)
-		return proto_error_set(err, PROTO_E_INTERNAL, "out of memory");
-	s->autostart = false;
+		return -EINVAL;
+	s->autostart = false; /* start_stream starts it */
 	if (out) {
-		s->out.used = true;
-		s->out.channels = (int)ch_out;
-		s->out.dtype = dtype_out;
+		use_dir(&s->out, (int)ch_out, dtype_out);
 		/* A stream's channels are the device's channels 1…n, as in sounddevice. */
 		if (output_routes(&s->out, NULL, 0, 0, false, err) < 0) {
 			engine_stream_release(&c->daemon->engine, s);
@@ -863,9 +872,7 @@ int cmd_open_stream(struct client *c, const struct proto_request *req, json_obje
 		size_ring(&s->out, &a, rate, false);
 	}
 	if (in) {
-		s->in.used = true;
-		s->in.channels = (int)ch_in;
-		s->in.dtype = dtype_in;
+		use_dir(&s->in, (int)ch_in, dtype_in);
 		input_routes(&s->in, NULL, 0);
 		size_ring(&s->in, &a, rate, false);
 	}
