@@ -70,10 +70,19 @@ static struct attach_list *rt_list(struct devstream *ds, bool *notify)
 /* Audio thread: hands a stream's notifications to the loop thread. */
 static void rt_post(struct stream_dir *d, uint32_t events, bool *notify)
 {
-	if (events) {
-		atomic_fetch_or_explicit(&d->stream->events, events, memory_order_release);
+	uint32_t old;
+
+	if (!events)
+		return;
+	old = atomic_fetch_or_explicit(&d->stream->events, events, memory_order_acq_rel);
+	/*
+	 * The loop thread takes all of a stream's bits at once (exchange with
+	 * 0) when woken: a bit that was still set has a wake-up on its way, so
+	 * only a new bit needs one.  An underflowing stream thus costs one
+	 * eventfd write per batch, not one per period.
+	 */
+	if (events & ~old)
 		*notify = true;
-	}
 }
 
 /* The realtime callback of shared device streams: mix playback, fan capture out. */

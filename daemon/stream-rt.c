@@ -42,8 +42,8 @@ static uint32_t rt_xrun(struct stream_dir *d, uint32_t flags, uint64_t position)
 
 void stream_rt_violation(struct stream *s)
 {
-	atomic_store_explicit(&s->violation, 1, memory_order_relaxed);
-	atomic_fetch_or_explicit(&s->events, STREAM_EV_STATE, memory_order_release);
+	/* The caller returns STREAM_EV_STATE, which the device stream posts. */
+	atomic_store_explicit(&s->violation, 1, memory_order_release);
 }
 
 uint32_t stream_rt_device_flags(struct stream_dir *d, uint32_t flags)

@@ -144,7 +144,7 @@ void stream_wake_client(struct stream *s);
 /* Sets the state (in shared memory too); returns the previous one. */
 int stream_set_state(struct stream *s, int state);
 
-/* Records that the client broke the protocol (RT-safe). */
+/* Records that the client broke the protocol (RT-safe); the caller posts STREAM_EV_STATE. */
 void stream_rt_violation(struct stream *s);
 
 /* Returns true when the state is FINISHED or FAILED. */

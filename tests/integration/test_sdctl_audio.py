@@ -175,7 +175,7 @@ def test_usage_errors():
 
 
 if __name__ == "__main__":
-    D = Daemon(args=["--device-idle-time", "0"], name="sdctl-audio", input_seconds=2)
+    D = Daemon(args=["--device-idle-time", "0"], name="sdctl-audio", input_seconds=30)
     try:
         D.start()
         status = run_tests([test_play_wav_bit_exact, test_play_several_files_in_order,
