@@ -55,6 +55,11 @@ void conf_clear(struct conf *c)
 	c->set = 0;
 }
 
+static bool is_blank(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r';
+}
+
 /* Parses a whole decimal integer within [min, max]. */
 static int parse_int(const char *value, long long min, long long max, long long *ret, char *err,
 		     size_t errsize)
@@ -76,16 +81,24 @@ static int parse_int(const char *value, long long min, long long max, long long 
 static int parse_device(char **field, const char *value, char *err, size_t errsize)
 {
 	char *copy = NULL;
+	size_t len;
+
+	/* Blanks around a query match nothing (queries are split at blanks): drop them. */
+	while (is_blank(*value))
+		value++;
+	len = strlen(value);
+	while (len > 0 && is_blank(value[len - 1]))
+		len--;
 
 	/* Device ids change when devices come and go; a default must name its device. */
-	if (value[0] && strspn(value, "0123456789") == strlen(value)) {
+	if (len && strspn(value, "0123456789") >= len) {
 		snprintf(err, errsize,
-			 "'%s' is a device id; ids change when devices come and go, so name the device (a query string such as \"usb\")",
-			 value);
+			 "'%.*s' is a device id; ids change when devices come and go, so name the device (a query string such as \"usb\")",
+			 (int)len, value);
 		return -EINVAL;
 	}
-	if (value[0]) {
-		copy = strdup(value);
+	if (len) {
+		copy = strndup(value, len);
 		if (!copy)
 			return -ENOMEM;
 	}
@@ -287,11 +300,6 @@ __attribute__((format(printf, 4, 5))) static int parse_error(struct conf_error *
 	vsnprintf(err->message, sizeof(err->message), fmt, ap);
 	va_end(ap);
 	return -EINVAL;
-}
-
-static bool is_blank(char ch)
-{
-	return ch == ' ' || ch == '\t' || ch == '\r';
 }
 
 /* Parses one line (without its newline) that is neither blank nor a comment. */
@@ -532,14 +540,27 @@ static void format_size(size_t v, char *buf, size_t size)
 		snprintf(buf, size, "%zu", v);
 }
 
+/*
+ * Writes a device query so that reading it back gives the same query:
+ * quoted (blanks inside kept as they are), unless it holds a '"', which
+ * quotes cannot hold; such a query never starts or ends with a blank.
+ */
+static void write_query(FILE *f, const char *key, const char *query)
+{
+	if (!query)
+		fprintf(f, "%s = \n", key);
+	else if (strchr(query, '"'))
+		fprintf(f, "%s = %s\n", key, query);
+	else
+		fprintf(f, "%s = \"%s\"\n", key, query);
+}
+
 void conf_write(const struct conf *c, FILE *f)
 {
 	char buf[4096];
 
-	fprintf(f, "default_input_device = %s\n",
-		c->default_input_device ? c->default_input_device : "");
-	fprintf(f, "default_output_device = %s\n",
-		c->default_output_device ? c->default_output_device : "");
+	write_query(f, "default_input_device", c->default_input_device);
+	write_query(f, "default_output_device", c->default_output_device);
 	fprintf(f, "device_idle_time = %g\n", c->device_idle_time);
 	fprintf(f, "max_clients = %d\n", c->max_clients);
 	fprintf(f, "line_timeout = %g\n", c->line_timeout);

@@ -46,7 +46,9 @@ allow_groups = root
 """)
     check_eq(status, 0, "status: " + err)
     s = settings(out)
-    check_eq(s.get("default_output_device"), "t_out", "default_output_device")
+    # Queries are written quoted, so that the output reads back as the same query.
+    check_eq(s.get("default_output_device"), '"t_out"', "default_output_device")
+    check_eq(s.get("default_input_device"), "", "an unset device is empty")
     check_eq(s.get("max_clients"), "7", "max_clients")
     check_eq(s.get("max_shm_per_client"), "1M", "max_shm_per_client")
     check_eq(s.get("allow_groups"), "root", "allow_groups")

@@ -1,0 +1,142 @@
+/*
+ * Fuzzes what the daemon reads from a client's shared memory: the input is
+ * a script of periods, each setting the words a client may write (its ring
+ * index, the end mark, the wake-up request, the abort word) to arbitrary
+ * values before the daemon's audio-thread functions run one period of a
+ * playback and a capture stream.  Whatever the client writes, the daemon
+ * must never read or write outside the rings (AddressSanitizer watches
+ * the memory), never count more frames than the ring held, and must end
+ * the stream (a violation) as soon as an index is impossible.
+ */
+#include <string.h>
+
+#include "fuzz.h"
+#include "ring.h"
+#include "sample.h"
+#include "stream.h"
+
+#define CAPACITY 1024u
+#define PERIOD 256u
+
+/* A stream with one direction, its memory made once and reused. */
+static struct stream *make(int out, int dtype)
+{
+	struct stream *s = calloc(1, sizeof(*s));
+	struct stream_dir *d = out ? &s->out : &s->in;
+
+	FUZZ_CHECK(s);
+	s->shm.fd = -1;
+	s->wake_fd = -1;
+	s->handle = 1;
+	s->samplerate = 48000;
+	s->waiters = json_object_new_array();
+	d->used = true;
+	d->channels = 2;
+	d->dtype = dtype;
+	d->capacity = CAPACITY;
+	d->frame_bytes = (uint32_t)(2 * sample_format_size((enum sample_format)dtype));
+	d->nroutes = 2;
+	d->routes[0] = (struct stream_route){ 0, 0 };
+	d->routes[1] = (struct stream_route){ 1, 1 };
+	d->stream_channels = 2;
+	d->limit = -1;
+	FUZZ_CHECK(stream_create_shm(s) == 0);
+	return s;
+}
+
+/* Puts a stream back to its state before any period ran. */
+static void reset(struct stream *s)
+{
+	struct stream_dir *d = s->out.used ? &s->out : &s->in;
+
+	memset(s->shm.mem, 0, s->shm.size);
+	s->hdr->magic = SHM_MAGIC;
+	d->ctl->capacity = d->capacity;
+	d->index = 0;
+	d->position = 0;
+	d->looping = false;
+	atomic_store(&d->done, false);
+	atomic_store(&d->xrun_head, 0);
+	atomic_store(&d->xrun_tail, 0);
+	atomic_store(&s->state, SHM_STATE_PREFILL);
+	atomic_store(&s->violation, 0);
+	atomic_store(&s->aborted, false);
+	atomic_store(&s->flags, 0);
+	s->autostart = true;
+	s->start_frames = CAPACITY;
+	s->loop = false;
+}
+
+/* Reads a little-endian 32-bit word from the script (zeros past its end). */
+static uint32_t word(const uint8_t **p, const uint8_t *end)
+{
+	uint32_t v = 0;
+
+	for (int i = 0; i < 4; i++, (*p)++)
+		v |= (uint32_t)(*p < end ? **p : 0) << (8 * i);
+	return v;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct stream *play, *rec;
+	static float mix[2 * PERIOD], in[2 * PERIOD];
+	const uint8_t *p = data, *end = data + size;
+
+	if (!play) {
+		play = make(1, SAMPLE_INT24);
+		rec = make(0, SAMPLE_INT16);
+	}
+	reset(play);
+	reset(rec);
+	play->loop = size > 0 && (data[0] & 1);
+	for (int period = 0; period < 64 && p < end; period++) {
+		uint32_t op = word(&p, end), value = word(&p, end);
+		uint32_t before_out = (uint32_t)atomic_load(&play->hdr->frames_out);
+		uint32_t fill;
+		bool bad_out, bad_in;
+
+		switch (op % 6) {
+		case 0:
+			atomic_store(&play->out.ctl->write_index, value);
+			break;
+		case 1:
+			atomic_store(&play->out.ctl->eof, value & 1);
+			break;
+		case 2:
+			atomic_store(&play->out.ctl->waiting, value & 1);
+			atomic_store(&play->out.ctl->wake_frames, value >> 1);
+			break;
+		case 3:
+			atomic_store(&rec->in.ctl->read_index, value);
+			break;
+		case 4:
+			atomic_store(&rec->in.ctl->abort, value & 1);
+			break;
+		default:
+			atomic_store(&play->out.ctl->abort, value & 1);
+			break;
+		}
+		/* What the daemon must think of the indices, judged before the period runs. */
+		bad_out = ring_readable(play->out.ctl, CAPACITY, play->out.index, &fill) < 0;
+		bad_in = ring_writable(rec->in.ctl, CAPACITY, rec->in.index, &fill) < 0;
+		memset(mix, 0, sizeof(mix));
+		stream_rt_mix(&play->out, mix, 2, PERIOD, 1.0, 1.0, 48000, false);
+		stream_rt_capture(&rec->in, in, 2, PERIOD, 1.0, 1.0, 48000);
+		/* A period never takes more than a period, and an impossible index ends the stream. */
+		FUZZ_CHECK((uint32_t)atomic_load(&play->hdr->frames_out) - before_out <= PERIOD);
+		if (bad_out && !atomic_load(&play->out.done) && !play->out.looping &&
+		    atomic_load(&play->state) == SHM_STATE_RUNNING)
+			FUZZ_CHECK(atomic_load(&play->violation));
+		if (bad_in && !atomic_load(&rec->in.done))
+			FUZZ_CHECK(atomic_load(&rec->violation) || atomic_load(&rec->aborted));
+		/*
+		 * While the recording runs, the daemon's own index stays within a ring
+		 * of the client's (an aborted or finished one is no longer looked at).
+		 */
+		FUZZ_CHECK(atomic_load(&rec->violation) || atomic_load(&rec->aborted) ||
+			   atomic_load(&rec->in.done) ||
+			   rec->in.index - atomic_load(&rec->in.ctl->read_index) <= CAPACITY);
+	}
+	return 0;
+}
