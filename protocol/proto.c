@@ -89,6 +89,26 @@ static bool id_is_valid(json_object *id)
 	}
 }
 
+/*
+ * Whether the JSON text holds an escaped NUL character (\u0000).  json-c
+ * keeps such a character in string values but cuts object keys at it, so
+ * that {"device\u0000x": 1} would read as the key "device".  No parameter
+ * has a use for NUL, so it is refused wherever it appears.  A backslash
+ * occurs only inside strings of valid JSON, and each escape is skipped as a
+ * whole, so "\\u0000" (an escaped backslash, then text) is not taken for one.
+ */
+static bool has_escaped_nul(const char *line, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (line[i] != '\\')
+			continue;
+		if (line[i + 1] == 'u' && i + 6 <= len && memcmp(line + i + 2, "0000", 4) == 0)
+			return true;
+		i++;
+	}
+	return false;
+}
+
 int proto_parse_request(const char *line, size_t len, struct proto_request *req,
 			struct proto_error *err)
 {
@@ -160,10 +180,10 @@ int proto_parse_request(const char *line, size_t len, struct proto_request *req,
 		return proto_error_set(err, PROTO_E_INVALID_REQUEST, "request has no \"cmd\"");
 	if (!json_object_is_type(cmd, json_type_string))
 		return proto_error_set(err, PROTO_E_INVALID_REQUEST, "\"cmd\" must be a string");
-	/* Else "ping\u0000junk" would run as "ping". */
-	if (strlen(json_object_get_string(cmd)) != (size_t)json_object_get_string_len(cmd))
+	/* Else "ping\u0000junk" would run as "ping", and keys would be cut short. */
+	if (has_escaped_nul(line, len))
 		return proto_error_set(err, PROTO_E_INVALID_REQUEST,
-				       "\"cmd\" contains a NUL character");
+				       "strings and keys must not contain a NUL character (\\u0000)");
 	req->cmd = json_object_get_string(cmd);
 	return 0;
 }

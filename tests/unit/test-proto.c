@@ -38,6 +38,12 @@ static void test_bad_requests(void)
 		{ "no cmd", "{\"id\":7}", 0, PROTO_E_INVALID_REQUEST, 1 },
 		{ "numeric cmd", "{\"id\":7,\"cmd\":3}", 0, PROTO_E_INVALID_REQUEST, 1 },
 		{ "NUL byte", "{\"id\":1,\0\"cmd\":\"ping\"}", 22, PROTO_E_PARSE, 0 },
+		{ "escaped NUL in cmd", "{\"id\":1,\"cmd\":\"ping\\u0000x\"}", 0,
+		  PROTO_E_INVALID_REQUEST, 1 },
+		{ "escaped NUL in a key", "{\"id\":1,\"cmd\":\"play\",\"device\\u0000x\":3}", 0,
+		  PROTO_E_INVALID_REQUEST, 1 },
+		{ "escaped NUL in a value", "{\"id\":1,\"cmd\":\"ping\",\"x\":[\"a\\u0000\"]}", 0,
+		  PROTO_E_INVALID_REQUEST, 1 },
 		{ "invalid UTF-8", "{\"id\":1,\"cmd\":\"p\xff\xfeng\"}", 0, PROTO_E_PARSE, 0 },
 		{ "overlong UTF-8", "{\"id\":1,\"cmd\":\"\xc0\xafping\"}", 0, PROTO_E_PARSE, 0 },
 		{ "deep nesting", deep, 0, PROTO_E_PARSE, 0 },
@@ -103,6 +109,9 @@ static void test_good_request(void)
 	      "a string id and trailing blanks are accepted");
 	proto_request_clear(&req);
 	CHECK(parse_ok("{\"id\":-5,\"cmd\":\"x\"}", &req) == 0, "a negative integer id is accepted");
+	proto_request_clear(&req);
+	CHECK(parse_ok("{\"id\":1,\"cmd\":\"x\",\"device\":\"a\\\\u0000\"}", &req) == 0,
+	      "an escaped backslash before u0000 is not a NUL");
 	proto_request_clear(&req);
 }
 
