@@ -68,18 +68,21 @@ static int play_whole(struct sdctl *ctl, sdc_client *c, const char *path, struct
 	r = sdc_play(c, data, (size_t)n, p, &handle);
 	free(data);
 	if (r < 0)
-		return sdctl_fail(path);
+		return sdctl_interrupted ? 130 : sdctl_fail(path);
 	if (detach) {
 		if (ctl->json)
 			printf("{\"file\":\"%s\",\"handle\":%u,\"detached\":true}\n", path, handle);
 		return 0;
 	}
-	r = sdc_wait(c, handle, &st);
+	/* A signal that came while the sound was handed over interrupts no wait: check. */
+	r = sdctl_interrupted ? -EINTR : sdc_wait(c, handle, &st);
 	if (r < 0) {
 		if (!sdctl_interrupted)
 			return sdctl_fail(path);
 		sdc_stop(c, handle);
-		sdc_get_status(c, handle, &st);
+		/* Without a status (the connection may be gone) there is nothing to report. */
+		if (sdc_get_status(c, handle, &st) < 0)
+			return 130;
 	}
 	if (ctl->json)
 		print_status_json(path, &st);
