@@ -466,6 +466,11 @@ int main(int argc, char **argv)
 	engine_init(&d.engine, &d);
 	uv_idle_init(&loop, &d.reaper);
 	client_start_sweeper(&d);
+	/*
+	 * Signals are caught before the socket appears: whoever sees it may stop
+	 * the daemon at once, and the loop then runs the clean stop.
+	 */
+	watch_signals(&d);
 
 	r = devices_init(&d.devices);
 	if (r < 0)
@@ -474,7 +479,6 @@ int main(int argc, char **argv)
 	r = server_open(&d, path);
 	if (r < 0)
 		goto out;
-	watch_signals(&d);
 	r = notify_start(&d);
 	if (r < 0)
 		goto out;
