@@ -53,7 +53,8 @@ static long find(const unsigned char *hay, size_t hlen, const unsigned char *nee
 struct capture {
 	unsigned char *data;
 	size_t frames, max_frames, frame_bytes;
-	int calls, bad_blocksize, finished;
+	int calls, bad_blocksize;
+	atomic_int finished; /* counted by the callback thread, polled by the test */
 	unsigned long blocksize;
 	int stop_after; /* calls before returning SDC_COMPLETE (0: never) */
 	int abort_after;
@@ -90,7 +91,7 @@ static void on_finished(void *userdata)
 {
 	struct capture *c = userdata;
 
-	c->finished++;
+	atomic_fetch_add(&c->finished, 1);
 }
 
 /* Input callback stream: the input reaches the callback unchanged, in exact blocks. */
@@ -119,15 +120,15 @@ static void test_input_callback(sdc_client *client)
 	      sdc_last_error()->message);
 	CHECK(sdc_stream_stopped(s) && !sdc_stream_active(s), "a new stream is stopped");
 	CHECK(sdc_stream_start(s) == 0, "start");
-	for (int i = 0; i < 500 && !c.finished; i++)
+	for (int i = 0; i < 500 && !atomic_load(&c.finished); i++)
 		usleep(10000);
-	CHECK(c.finished == 1, "SDC_COMPLETE ends it and the finished callback ran once");
+	CHECK(atomic_load(&c.finished) == 1, "SDC_COMPLETE ends it and the finished callback ran once");
 	CHECK(c.frames == c.max_frames && c.calls == 20 && c.bad_blocksize == 0,
 	      "%d callbacks of exactly 480 frames (%zu frames)", c.calls, c.frames);
 	CHECK(input && memcmp(c.data, input, c.max_frames * c.frame_bytes) == 0,
 	      "the callback saw the input file unchanged");
 	CHECK(sdc_stream_stop(s) == 0 && sdc_stream_stopped(s), "stop after completion");
-	CHECK(c.finished == 1, "still exactly one finished callback");
+	CHECK(atomic_load(&c.finished) == 1, "still exactly one finished callback");
 	sdc_stream_close(s);
 	free(c.data);
 	free(input);
@@ -152,9 +153,9 @@ static void test_abort_from_callback(sdc_client *client)
 	c.data = calloc(c.max_frames, c.frame_bytes);
 	CHECK(sdc_stream_open(client, &p, &s) == 0 && sdc_stream_start(s) == 0,
 	      "a shared input callback stream starts");
-	for (int i = 0; i < 500 && !c.finished; i++)
+	for (int i = 0; i < 500 && !atomic_load(&c.finished); i++)
 		usleep(10000);
-	CHECK(c.calls == 3 && c.finished == 1, "SDC_ABORT stops callbacks (%d calls)", c.calls);
+	CHECK(c.calls == 3 && atomic_load(&c.finished) == 1, "SDC_ABORT stops callbacks (%d calls)", c.calls);
 	CHECK(sdc_stream_status(s, &st) == 0 && st.state == SDC_STATE_FINISHED, "finished");
 	CHECK(!sdc_stream_active(s), "no longer active");
 	sdc_stream_close(s);
@@ -164,7 +165,8 @@ static void test_abort_from_callback(sdc_client *client)
 struct producer {
 	int16_t *data;
 	size_t frames, pos;
-	int calls, finished;
+	int calls;
+	atomic_int finished; /* counted by the callback thread, polled by the test */
 };
 
 static int produce_cb(const void *in, void *out, unsigned long frames, const sdc_time_info *t,
@@ -185,7 +187,7 @@ static int produce_cb(const void *in, void *out, unsigned long frames, const sdc
 
 static void produce_finished(void *userdata)
 {
-	((struct producer *)userdata)->finished++;
+	atomic_fetch_add(&((struct producer *)userdata)->finished, 1);
 }
 
 /* Output callback stream: what the callback writes reaches the tap unchanged. */
@@ -225,9 +227,9 @@ static void test_output_callback(sdc_client *client)
 	CHECK(sdc_stream_latency(s, SDC_KIND_OUTPUT) > 0, "an output latency is reported");
 	CHECK(sdc_stream_start(s) == 0, "start");
 	CHECK(sdc_stream_active(s), "active while running");
-	for (int i = 0; i < 500 && !pr.finished; i++)
+	for (int i = 0; i < 500 && !atomic_load(&pr.finished); i++)
 		usleep(10000);
-	CHECK(pr.finished == 1 && pr.pos == pr.frames, "complete after the last block, finished once (calls %d, pos %zu, finished %d)", pr.calls, pr.pos, pr.finished);
+	CHECK(atomic_load(&pr.finished) == 1 && pr.pos == pr.frames, "complete after the last block, finished once (calls %d, pos %zu, finished %d)", pr.calls, pr.pos, atomic_load(&pr.finished));
 	sdc_stream_stop(s);
 	sdc_stream_close(s);
 	tap = slurp(getenv("SDD_TEST_TAP"), &tap_len);
