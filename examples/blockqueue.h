@@ -19,6 +19,18 @@
 #include <stdlib.h>
 #include <time.h>
 
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define BLOCKQUEUE_TSAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define BLOCKQUEUE_TSAN 1
+#endif
+#ifdef BLOCKQUEUE_TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
+
 struct blockqueue {
 	unsigned char *data; /* count blocks of block_bytes bytes */
 	size_t *lengths;     /* bytes used in each block */
@@ -73,7 +85,17 @@ static inline int blockqueue_take(sem_t *sem, int timeout_ms)
 		ts.tv_nsec -= 1000000000L;
 	}
 	/* A signal ends the wait early (EINTR): the caller looks at its flags and comes back. */
-	return sem_clockwait(sem, CLOCK_MONOTONIC, &ts) == 0;
+	if (sem_clockwait(sem, CLOCK_MONOTONIC, &ts) != 0)
+		return 0;
+#ifdef BLOCKQUEUE_TSAN
+	/*
+	 * ThreadSanitizer (gcc 12, clang 14) intercepts sem_post() and the other
+	 * waits but not sem_clockwait(): tell it that this one, too, acquired
+	 * what the sem_post() it took released.
+	 */
+	__tsan_acquire(sem);
+#endif
+	return 1;
 }
 
 /*
