@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "pa-defined.h"
 #include "sample.h"
 #include "utf8.h"
 
@@ -69,6 +70,8 @@ static int snapshot_take(struct devices *devs)
 
 		if (!info)
 			return -EIO;
+		/* PortAudio's probe leaves the latencies undefined to valgrind (see pa-defined.h). */
+		pa_defined(info, sizeof(*info));
 		d->name = utf8_sanitize(info->name);
 		if (!d->name)
 			goto oom;
