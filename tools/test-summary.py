@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Prints the test results of one or more meson builds as "N passed, N failed".
 
-Usage: test-summary.py [--reports DIR] TESTLOG.json [TESTLOG.json ...]
+Usage: test-summary.py [--reports DIR]... TESTLOG.json [TESTLOG.json ...]
 
 Test programs report in TAP, so every check they make counts; a test that
 crashed or timed out before reporting counts as one failure.  A log that is
 missing (its build failed before any test ran) counts as one failure too,
-and so does each file in DIR, where the sanitizers write their reports
-(log_path): it is printed.  The totals are the last line printed.
+and so does each file in each DIR, where the sanitizers (log_path) and
+valgrind write their reports of errors: it is printed.  The totals are the
+last line printed.
 """
 
 import json
@@ -41,11 +42,11 @@ def count(path):
 
 
 def show_reports(folder):
-    """Prints the sanitizer reports in folder; returns how many there are."""
+    """Prints the error reports in folder; returns how many there are."""
     names = sorted(os.listdir(folder)) if os.path.isdir(folder) else []
     for name in names:
         path = os.path.join(folder, name)
-        print("sanitizer report %s (counted as one failure):" % path)
+        print("error report %s (counted as one failure):" % path)
         with open(path, errors="replace") as f:
             lines = f.read().splitlines()
         for line in lines[:80]:
@@ -56,17 +57,18 @@ def show_reports(folder):
 
 
 def main(args):
-    reports = None
-    if args[:1] == ["--reports"] and len(args) >= 2:
-        reports, args = args[1], args[2:]
+    reports = []
+    while args[:1] == ["--reports"] and len(args) >= 2:
+        reports.append(args[1])
+        args = args[2:]
     paths = args
     if not paths:
-        print("usage: test-summary.py [--reports DIR] TESTLOG.json [TESTLOG.json ...]",
+        print("usage: test-summary.py [--reports DIR]... TESTLOG.json [TESTLOG.json ...]",
               file=sys.stderr)
         return 2
     passed = failed = 0
-    if reports is not None:
-        failed += show_reports(reports)
+    for folder in reports:
+        failed += show_reports(folder)
     for path in paths:
         try:
             p, f = count(path)

@@ -10,6 +10,7 @@ independent second client implementation.
 import json
 import os
 import select
+import shlex
 import shutil
 import signal
 import socket
@@ -21,6 +22,24 @@ import traceback
 
 SDDAEMON = os.environ.get("SDDAEMON", "sddaemon")
 SDCTL = os.environ.get("SDCTL", "sdctl")
+
+# The valgrind stage of ./quickstart test sets these: a command (such as
+# tools/valgrind-wrap) put before sddaemon, sdctl and the C test clients, and
+# a factor by which the harness lengthens its own waits for programs that
+# now run tens of times slower.
+WRAPPER = shlex.split(os.environ.get("SDD_TEST_WRAPPER", ""))
+TIME_SCALE = float(os.environ.get("SDD_TEST_TIME_SCALE", "1"))
+
+
+def command(program, *args):
+    """The command line that runs program (sddaemon, sdctl, a C test client)
+    with args: under SDD_TEST_WRAPPER when that is set."""
+    return WRAPPER + [program] + [str(a) for a in args]
+
+
+def scaled(seconds):
+    """A wait of seconds, lengthened by SDD_TEST_TIME_SCALE."""
+    return seconds * TIME_SCALE
 
 # t_in's "file" is the copy of everything captured that the ALSA file plugin
 # keeps: nobody reads it, and an unpaced capture left running writes it at
@@ -58,7 +77,7 @@ class Conn:
 
     def __init__(self, path, timeout=10):
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(timeout)
+        self.sock.settimeout(scaled(timeout))
         self.sock.connect(path)
         self.buf = b""
         self.next_id = 0
@@ -116,7 +135,7 @@ class Conn:
     def event(self, name, timeout=10, **match):
         """Returns the next event called name whose members include match
         (one already read aside, or read now); other messages are kept aside."""
-        deadline = time.time() + timeout
+        deadline = time.time() + scaled(timeout)
         while True:
             for i, ev in enumerate(self.events):
                 if ev.get("event") == name and all(ev.get(k) == v for k, v in match.items()):
@@ -193,10 +212,10 @@ class Daemon:
 
     def start(self):
         self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([SDDAEMON, "--socket", self.socket, "-v"] + self.args,
+        self.proc = subprocess.Popen(command(SDDAEMON, "--socket", self.socket, "-v", *self.args),
                                      env=self.env, stdout=self.log, stderr=self.log,
                                      preexec_fn=self.preexec)
-        deadline = time.time() + 20
+        deadline = time.time() + scaled(20)
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise Failure("sddaemon exited at start with %s:\n%s"
@@ -225,7 +244,8 @@ class Daemon:
         env["SDDAEMON_SOCKET"] = self.socket
         if extra_env:
             env.update(extra_env)
-        p = subprocess.run([SDCTL] + list(args), env=env, capture_output=True, timeout=timeout)
+        p = subprocess.run(command(SDCTL, *args), env=env, capture_output=True,
+                           timeout=scaled(timeout))
         out, err = p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
         if check_status is not None and p.returncode != check_status:
             raise Failure("sdctl %s exited %d, want %d\nstdout: %s\nstderr: %s"
@@ -250,7 +270,7 @@ class Daemon:
 
     def wait_device_streams_closed(self, conn, timeout=20):
         """Waits until the daemon has no device stream open (after their idle close)."""
-        deadline = time.time() + timeout
+        deadline = time.time() + scaled(timeout)
         while True:
             open_ = conn.call("daemon_status")["device_streams"]
             if not open_:
@@ -269,7 +289,7 @@ class Daemon:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
             try:
-                self.proc.wait(timeout)
+                self.proc.wait(scaled(timeout))
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
@@ -435,7 +455,7 @@ class Stream:
         """Polls the shared state until it is one of states; returns it."""
         if isinstance(states, str):
             states = (states,)
-        deadline = time.time() + timeout
+        deadline = time.time() + scaled(timeout)
         while self.state() not in states:
             if time.time() > deadline:
                 raise Failure("stream %d stayed %r, want %r" % (self.handle, self.state(), states))
@@ -461,7 +481,7 @@ class Stream:
         """Writes all of data through the out ring, waiting for space."""
         ring = self.out
         pos = 0
-        deadline = time.time() + timeout
+        deadline = time.time() + scaled(timeout)
         while pos < len(data):
             space = ring.space()
             if space == 0:
@@ -483,7 +503,7 @@ class Stream:
         ring = self.inp
         chunks = []
         got = 0
-        deadline = time.time() + timeout
+        deadline = time.time() + scaled(timeout)
         while got < frames:
             fill = ring.fill()
             if fill == 0:
@@ -504,7 +524,7 @@ class Stream:
     def read_until_end(self, timeout=30):
         """Reads the in ring until the stream has ended and the ring is empty."""
         chunks = []
-        deadline = time.time() + timeout
+        deadline = time.time() + scaled(timeout)
         while True:
             over = self.state() in ("finished", "failed")
             fill = self.inp.fill()

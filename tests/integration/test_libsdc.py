@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 
-from harness import Daemon
+from harness import Daemon, command, scaled
 
 
 def main():
@@ -15,7 +15,7 @@ def main():
         env["SDDAEMON_SOCKET"] = d.socket
         env["SDD_TEST_INPUT"] = os.path.join(d.dir, "in.raw")
         env["SDD_TEST_TAP"] = os.path.join(d.dir, "out.raw")
-        p = subprocess.run([program], env=env, timeout=240)
+        p = subprocess.run(command(program), env=env, timeout=scaled(240))
         alive = d.alive()
         status = d.stop() if alive else None
         if not alive or status != 0:

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from harness import SDDAEMON, Conn, Daemon, check, check_eq, run_tests
+from harness import SDDAEMON, Conn, Daemon, check, check_eq, command, run_tests, scaled
 
 D = None
 
@@ -143,7 +143,8 @@ def test_socket_mode():
 
 
 def test_second_daemon_refuses_live_socket():
-    p = subprocess.run([SDDAEMON, "--socket", D.socket], env=D.env, capture_output=True, timeout=30)
+    p = subprocess.run(command(SDDAEMON, "--socket", D.socket), env=D.env, capture_output=True,
+                       timeout=scaled(30))
     check(p.returncode != 0, "a second daemon on the same socket fails")
     check(b"already serving" in p.stderr, p.stderr.decode(errors="replace"))
     conn = D.connect()
@@ -175,8 +176,8 @@ def test_stale_socket_is_replaced_and_folder_created():
         # Something that is not a socket is never removed.
         other.socket = os.path.join(other.dir, "file")
         open(other.socket, "w").close()
-        p = subprocess.run([SDDAEMON, "--socket", other.socket], env=other.env,
-                           capture_output=True, timeout=30)
+        p = subprocess.run(command(SDDAEMON, "--socket", other.socket), env=other.env,
+                           capture_output=True, timeout=scaled(30))
         check(p.returncode != 0 and os.path.isfile(other.socket), "a regular file is left alone")
     finally:
         other.cleanup()
@@ -197,7 +198,7 @@ def test_socket_path_search_order():
         env = dict(other.env)
         env["XDG_RUNTIME_DIR"] = other.dir
         env.pop("SDDAEMON_SOCKET", None)
-        first = subprocess.Popen([SDDAEMON], env=env, stdout=subprocess.DEVNULL,
+        first = subprocess.Popen(command(SDDAEMON), env=env, stdout=subprocess.DEVNULL,
                                  stderr=subprocess.DEVNULL)
         path = os.path.join(other.dir, "sddaemon", "socket")
         check(wait_for_path(path), "$XDG_RUNTIME_DIR/sddaemon/socket is used")
@@ -205,7 +206,7 @@ def test_socket_path_search_order():
                                                            "XDG_RUNTIME_DIR": other.dir})
         check_eq(status, 0, "sdctl finds it through XDG_RUNTIME_DIR")
         env["SDDAEMON_SOCKET"] = os.path.join(other.dir, "env-sock")
-        second = subprocess.Popen([SDDAEMON], env=env, stdout=subprocess.DEVNULL,
+        second = subprocess.Popen(command(SDDAEMON), env=env, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL)
         check(wait_for_path(env["SDDAEMON_SOCKET"]), "$SDDAEMON_SOCKET wins over XDG")
         for p, what in ((second, "second"), (first, "first")):

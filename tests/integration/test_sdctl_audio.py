@@ -12,7 +12,7 @@ import sys
 import time
 import wave
 
-from harness import SDCTL, Daemon, check, check_eq, locate, run_tests
+from harness import SDCTL, Daemon, check, check_eq, command, locate, run_tests, scaled
 
 D = None
 SILENCE16 = bytes(4)  # a silent int16 stereo frame
@@ -109,14 +109,26 @@ def test_rec_flac_default_format_round_trip():
     locate(t, src, 6, bytes(6), "the recording, played back, is the input (int24)")
 
 
+def wait_for_a_stream():
+    """Waits until the daemon runs a stream: the one sdctl just asked for (it
+    has caught SIGINT by then), however slowly it starts under valgrind."""
+    conn = D.connect()
+    deadline = time.time() + scaled(20)
+    while conn.call("daemon_status")["streams"] == 0:
+        check(time.time() < deadline, "sdctl's stream runs")
+        time.sleep(0.02)
+    conn.close()
+
+
 def test_rec_stops_on_sigint_with_a_valid_file():
     path = D.path("i.wav")
     env = dict(D.env, SDDAEMON_SOCKET=D.socket)
-    p = subprocess.Popen([SDCTL, "rec", "-d", "t_in", "-c", "2", "-f", "int16", path], env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p = subprocess.Popen(command(SDCTL, "rec", "-d", "t_in", "-c", "2", "-f", "int16", path),
+                         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    wait_for_a_stream()
     time.sleep(0.5)
     p.send_signal(signal.SIGINT)
-    out, err = p.communicate(timeout=20)
+    out, err = p.communicate(timeout=scaled(20))
     check_eq(p.returncode, 0, "rec exits 0 on Ctrl-C (stderr %r)" % err)
     channels, width, rate, frames = read_wav(path)
     check(channels == 2 and width == 2 and len(frames) > 0, "a valid, non-empty WAV")
@@ -138,11 +150,13 @@ def test_playrec_on_the_duplex_device():
 def test_loop_until_interrupted():
     write_wav(D.path("l.wav"), 1000, seed=8)
     env = dict(D.env, SDDAEMON_SOCKET=D.socket)
-    p = subprocess.Popen([SDCTL, "--json", "play", "--loop", "-d", "t_null", D.path("l.wav")],
+    p = subprocess.Popen(command(SDCTL, "--json", "play", "--loop", "-d", "t_null",
+                                 D.path("l.wav")),
                          env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    wait_for_a_stream()
     time.sleep(0.5)
     p.send_signal(signal.SIGINT)
-    out, err = p.communicate(timeout=20)
+    out, err = p.communicate(timeout=scaled(20))
     out = out.decode()
     check_eq(p.returncode, 130, "interrupted play exits 130 (stderr %r)" % err)
     played = int(out.split('"frames_played":')[1].split(",")[0])
