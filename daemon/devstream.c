@@ -121,16 +121,24 @@ static int shared_callback(const void *input, void *output, unsigned long frames
 		int ch = ds->cfg.channels_out;
 		float *out = output;
 
-		memset(out, 0, frames * (size_t)ch * sizeof(float));
+		/*
+		 * The first stream sets the buffer (and silences what it does not
+		 * fill), the others add to it; a single stream clamps as it writes.
+		 */
+		enum stream_mix first = list->count == 1 && list->clip ? STREAM_MIX_SET_CLIP
+									: STREAM_MIX_SET;
+
+		if (list->count == 0)
+			memset(out, 0, frames * (size_t)ch * sizeof(float));
 		for (uint32_t i = 0; i < list->count; i++) {
 			struct stream_dir *d = list->dirs[i];
 			uint32_t ev = stream_rt_device_flags(d, (uint32_t)status);
 
 			ev |= stream_rt_mix(d, out, ch, (uint32_t)frames, ti->outputBufferDacTime,
-					    ti->currentTime, rate, false);
+					    ti->currentTime, rate, i == 0 ? first : STREAM_MIX_ADD);
 			rt_post(d, ev, &notify);
 		}
-		if (list->clip)
+		if (list->clip && list->count > 1)
 			sample_clip(out, frames * (size_t)ch);
 	} else {
 		int ch = ds->cfg.channels_in;

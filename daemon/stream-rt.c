@@ -109,6 +109,36 @@ static void span_mix(struct stream_dir *d, unsigned char *ring, uint32_t n, uint
 				    mix + d->routes[i].dst, (size_t)channels, n);
 }
 
+/* Shared playback, first stream of the period: writes a span of client frames over the mix. */
+static void span_set(struct stream_dir *d, unsigned char *ring, uint32_t n, uint32_t at, void *buf,
+		     int channels)
+{
+	float *mix = (float *)buf + (size_t)at * (size_t)channels;
+	size_t samples = (size_t)n * (size_t)channels;
+
+	if (d->dtype == SAMPLE_FLOAT32 && routes_identity(d, channels)) {
+		memcpy(mix, ring, samples * sizeof(float));
+		return;
+	}
+	memset(mix, 0, samples * sizeof(float));
+	span_mix(d, ring, n, at, buf, channels);
+}
+
+/* Shared playback, the only stream of the period: writes a span clamped to [-1, 1]. */
+static void span_set_clip(struct stream_dir *d, unsigned char *ring, uint32_t n, uint32_t at,
+			  void *buf, int channels)
+{
+	float *mix = (float *)buf + (size_t)at * (size_t)channels;
+	size_t samples = (size_t)n * (size_t)channels;
+
+	if (d->dtype == SAMPLE_FLOAT32 && routes_identity(d, channels)) {
+		sample_clip_to(mix, (const float *)(const void *)ring, samples);
+		return;
+	}
+	span_set(d, ring, n, at, buf, channels);
+	sample_clip(mix, samples);
+}
+
 /* Exclusive playback: copies a span of client frames into the device's buffer, bit-exact. */
 static void span_copy_out(struct stream_dir *d, unsigned char *ring, uint32_t n, uint32_t at,
 			  void *buf, int channels)
@@ -322,12 +352,21 @@ static uint32_t rt_pull(struct stream_dir *d, uint32_t frames, span_fn fn, void 
 }
 
 uint32_t stream_rt_mix(struct stream_dir *d, float *mix, int channels, uint32_t frames,
-		       double dac_time, double now, double rate, bool clip_each)
+		       double dac_time, double now, double rate, enum stream_mix how)
 {
-	uint32_t produced;
+	static const span_fn fns[] = {
+		[STREAM_MIX_ADD] = span_mix,
+		[STREAM_MIX_SET] = span_set,
+		[STREAM_MIX_SET_CLIP] = span_set_clip,
+	};
+	uint32_t produced, events;
 
-	(void)clip_each;
-	return rt_pull(d, frames, span_mix, mix, channels, dac_time, now, rate, &produced);
+	events = rt_pull(d, frames, fns[how], mix, channels, dac_time, now, rate, &produced);
+	/* Frames are produced from the start of the buffer on: silence the rest. */
+	if (how != STREAM_MIX_ADD && produced < frames)
+		memset(mix + (size_t)produced * (size_t)channels, 0,
+		       (size_t)(frames - produced) * (size_t)channels * sizeof(float));
+	return events;
 }
 
 uint32_t stream_rt_copy_out(struct stream_dir *d, unsigned char *out, int channels,

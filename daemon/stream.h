@@ -159,13 +159,25 @@ const char *stream_state_name(int state);
 /* ---- Audio thread (stream-rt.c) ---------------------------------------- */
 
 /*
+ * How stream_rt_mix() puts a stream's frames into the mix.  The first
+ * stream of a period sets the buffer, so that it need not be cleared
+ * first; when it is the only one, it also clamps what it writes, so that
+ * the mix takes one pass instead of three (clear, add, clip).
+ */
+enum stream_mix {
+	STREAM_MIX_ADD,      /* add to what the buffer holds */
+	STREAM_MIX_SET,      /* overwrite: the frames, then silence for the rest */
+	STREAM_MIX_SET_CLIP, /* as STREAM_MIX_SET, the frames clamped to [-1, 1] */
+};
+
+/*
  * Mixes up to frames frames of the stream's playback into mix (float,
- * channels interleaved), advancing the ring.  time is the DAC time of
- * mix's first frame, rate the device's rate.  Returns the notifications
- * to raise (STREAM_EV_*).
+ * channels interleaved) as how says, advancing the ring.  time is the DAC
+ * time of mix's first frame, rate the device's rate.  Returns the
+ * notifications to raise (STREAM_EV_*).
  */
 uint32_t stream_rt_mix(struct stream_dir *d, float *mix, int channels, uint32_t frames,
-		       double dac_time, double now, double rate, bool clip_each);
+		       double dac_time, double now, double rate, enum stream_mix how);
 
 /* Fans captured float frames (channels interleaved) out to the stream's capture ring. */
 uint32_t stream_rt_capture(struct stream_dir *d, const float *in, int channels, uint32_t frames,

@@ -7,6 +7,10 @@
  * must never read or write outside the rings (AddressSanitizer watches
  * the memory), never count more frames than the ring held, and must end
  * the stream (a violation) as soon as an index is impossible.
+ *
+ * A period is two little-endian words, op and value: op % 6 chooses the
+ * word that value is written to, op / 6 % 3 how the playback goes into the
+ * mix (added, set, or set and clamped; see enum stream_mix).
  */
 #include <string.h>
 
@@ -93,7 +97,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int period = 0; period < 64 && p < end; period++) {
 		uint32_t op = word(&p, end), value = word(&p, end);
 		uint32_t before_out = (uint32_t)atomic_load(&play->hdr->frames_out);
-		uint32_t fill;
+		uint32_t fill, played;
+		enum stream_mix how;
 		bool bad_out, bad_in;
 
 		switch (op % 6) {
@@ -120,11 +125,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* What the daemon must think of the indices, judged before the period runs. */
 		bad_out = ring_readable(play->out.ctl, CAPACITY, play->out.index, &fill) < 0;
 		bad_in = ring_writable(rec->in.ctl, CAPACITY, rec->in.index, &fill) < 0;
-		memset(mix, 0, sizeof(mix));
-		stream_rt_mix(&play->out, mix, 2, PERIOD, 1.0, 1.0, 48000, false);
+		how = (enum stream_mix)(op / 6 % 3);
+		for (size_t i = 0; i < 2 * PERIOD; i++)
+			mix[i] = 0.5f;
+		stream_rt_mix(&play->out, mix, 2, PERIOD, 1.0, 1.0, 48000, how);
 		stream_rt_capture(&rec->in, in, 2, PERIOD, 1.0, 1.0, 48000);
 		/* A period never takes more than a period, and an impossible index ends the stream. */
-		FUZZ_CHECK((uint32_t)atomic_load(&play->hdr->frames_out) - before_out <= PERIOD);
+		played = (uint32_t)atomic_load(&play->hdr->frames_out) - before_out;
+		FUZZ_CHECK(played <= PERIOD);
+		/* Setting the mix silences what the stream did not fill; clamping leaves [-1, 1]. */
+		for (size_t i = 2 * (size_t)played; how != STREAM_MIX_ADD && i < 2 * PERIOD; i++)
+			FUZZ_CHECK(mix[i] == 0.0f);
+		for (size_t i = 0; how == STREAM_MIX_SET_CLIP && i < 2 * PERIOD; i++)
+			FUZZ_CHECK(!(mix[i] > 1.0f) && !(mix[i] < -1.0f));
 		if (bad_out && !atomic_load(&play->out.done) && !play->out.looping &&
 		    atomic_load(&play->state) == SHM_STATE_RUNNING)
 			FUZZ_CHECK(atomic_load(&play->violation));

@@ -199,7 +199,7 @@ void sample_silence(int fmt, unsigned char *dst, size_t stride, size_t n)
 		memset(dst + i * stride, fmt == SAMPLE_UINT8 ? 0x80 : 0, size);
 }
 
-void sample_clip(float *buf, size_t n)
+void sample_clip_to(float *dst, const float *src, size_t n)
 {
 	size_t i = 0;
 
@@ -211,7 +211,7 @@ void sample_clip(float *buf, size_t n)
 	const __m128 hi = _mm_set1_ps(1.0f), lo = _mm_set1_ps(-1.0f);
 
 	for (; i + 4 <= n; i += 4)
-		_mm_storeu_ps(buf + i, _mm_max_ps(lo, _mm_min_ps(hi, _mm_loadu_ps(buf + i))));
+		_mm_storeu_ps(dst + i, _mm_max_ps(lo, _mm_min_ps(hi, _mm_loadu_ps(src + i))));
 #else
 	const sample_v4f hi = { 1.0f, 1.0f, 1.0f, 1.0f }, lo = { -1.0f, -1.0f, -1.0f, -1.0f };
 
@@ -220,19 +220,27 @@ void sample_clip(float *buf, size_t n)
 		sample_v4f x;
 		sample_v4i bits, over, under;
 
-		memcpy(&x, buf + i, 16);
+		memcpy(&x, src + i, 16);
 		over = x > hi;
 		under = x < lo;
 		bits = (sample_v4i)x;
 		bits = (bits & ~over) | ((sample_v4i)hi & over);
 		bits = (bits & ~under) | ((sample_v4i)lo & under);
-		memcpy(buf + i, &bits, 16);
+		memcpy(dst + i, &bits, 16);
 	}
 #endif
 	for (; i < n; i++) {
-		if (buf[i] > 1.0f)
-			buf[i] = 1.0f;
-		else if (buf[i] < -1.0f)
-			buf[i] = -1.0f;
+		float x = src[i];
+
+		if (x > 1.0f)
+			x = 1.0f;
+		else if (x < -1.0f)
+			x = -1.0f;
+		dst[i] = x;
 	}
+}
+
+void sample_clip(float *buf, size_t n)
+{
+	sample_clip_to(buf, buf, n);
 }

@@ -46,3 +46,6 @@ void sample_silence(int fmt, unsigned char *dst, size_t stride, size_t n);
 
 /* Clamps n floats to [-1, 1]. */
 void sample_clip(float *buf, size_t n);
+
+/* Writes n floats from src to dst clamped to [-1, 1]; dst may be src. */
+void sample_clip_to(float *dst, const float *src, size_t n);

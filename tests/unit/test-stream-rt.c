@@ -82,17 +82,17 @@ static void test_playback(void)
 	w = 600;
 	ring_produced(s->out.ctl, w);
 	memset(mix, 0, sizeof(mix));
-	ev = stream_rt_mix(&s->out, mix, 2, 512, 1.0, 1.0, 48000, false);
+	ev = stream_rt_mix(&s->out, mix, 2, 512, 1.0, 1.0, 48000, STREAM_MIX_ADD);
 	CHECK(ev == 0 && atomic_load(&s->state) == SHM_STATE_PREFILL && mix[0] == 0,
 	      "playback waits while the ring is neither full nor ended");
 	atomic_store(&s->out.ctl->eof, 1);
-	ev = stream_rt_mix(&s->out, mix, 2, 512, 1.0, 1.0, 48000, false);
+	ev = stream_rt_mix(&s->out, mix, 2, 512, 1.0, 1.0, 48000, STREAM_MIX_ADD);
 	CHECK((ev & STREAM_EV_STATE) && atomic_load(&s->state) == SHM_STATE_RUNNING,
 	      "the end mark starts it");
 	CHECK(memcmp(mix, data, sizeof(mix)) == 0, "the first 512 frames are mixed in unchanged");
 	CHECK(atomic_load(&s->out.ctl->read_index) == 512, "the read index is published");
 	memset(mix, 0, sizeof(mix));
-	ev = stream_rt_mix(&s->out, mix, 2, 512, 1.0, 1.0, 48000, false);
+	ev = stream_rt_mix(&s->out, mix, 2, 512, 1.0, 1.0, 48000, STREAM_MIX_ADD);
 	CHECK(atomic_load(&s->out.done) && (ev & STREAM_EV_STATE) && !(ev & STREAM_EV_XRUN),
 	      "at the end mark it is done, without an underflow");
 	CHECK(memcmp(mix, data + 2 * 512, 2 * 88 * sizeof(float)) == 0 && mix[2 * 88] == 0,
@@ -109,20 +109,90 @@ static void test_underflow_and_violation(void)
 
 	ring_produced(s->out.ctl, 1024); /* a full ring of silence starts it */
 	for (int i = 0; i < 4; i++)
-		stream_rt_mix(&s->out, mix, 2, 256, 1.0, 1.0, 48000, false);
-	ev = stream_rt_mix(&s->out, mix, 2, 256, 1.0, 1.0, 48000, false);
+		stream_rt_mix(&s->out, mix, 2, 256, 1.0, 1.0, 48000, STREAM_MIX_ADD);
+	ev = stream_rt_mix(&s->out, mix, 2, 256, 1.0, 1.0, 48000, STREAM_MIX_ADD);
 	CHECK((ev & STREAM_EV_XRUN) && (atomic_load(&s->flags) & SHM_OUTPUT_UNDERFLOW) &&
 		      atomic_load(&s->hdr->silence_out) == 256,
 	      "an empty ring without the end mark is an underflow of one period");
 	CHECK(s->out.xruns[0].position == 1024, "reported at frame 1024");
 	/* The client moves its write index 3 capacities ahead: impossible. */
 	ring_produced(s->out.ctl, 1024 + 3 * 1024);
-	ev = stream_rt_mix(&s->out, mix, 2, 256, 1.0, 1.0, 48000, false);
+	ev = stream_rt_mix(&s->out, mix, 2, 256, 1.0, 1.0, 48000, STREAM_MIX_ADD);
 	CHECK((ev & STREAM_EV_STATE) && atomic_load(&s->violation),
 	      "an impossible index is a violation that ends the stream");
-	ev = stream_rt_mix(&s->out, mix, 2, 256, 1.0, 1.0, 48000, false);
+	ev = stream_rt_mix(&s->out, mix, 2, 256, 1.0, 1.0, 48000, STREAM_MIX_ADD);
 	CHECK(ev == 0, "and the stream is left alone after that");
 	stream_free(s);
+}
+
+/* A running playback stream whose ring holds frames (float32 stereo) and the end mark. */
+static struct stream *ended_stream(const float *data, uint32_t frames, bool swap)
+{
+	struct stream *s = make_stream(1, 0, 1024);
+
+	if (swap) {
+		s->out.routes[0] = (struct stream_route){ 0, 1 };
+		s->out.routes[1] = (struct stream_route){ 1, 0 };
+	}
+	memcpy(s->out.data, data, (size_t)frames * 8);
+	ring_produced(s->out.ctl, frames);
+	atomic_store(&s->out.ctl->eof, 1);
+	return s;
+}
+
+/*
+ * The three ways a stream goes into the mix: the first stream of a period
+ * sets the buffer and silences the rest, a single one also clamps, the
+ * others add; through identical and through crossed routes.
+ */
+static void test_mix_modes(void)
+{
+	static const char *const names[] = { "add", "set", "set and clip" };
+	float data[2 * 300], mix[2 * 512];
+	struct stream *waiting;
+	bool silent = true;
+
+	for (int i = 0; i < 2 * 300; i++)
+		data[i] = (float)(i - 300) / 100.0f; /* -3 .. +3 */
+
+	for (int swap = 0; swap < 2; swap++) {
+		for (int how = STREAM_MIX_ADD; how <= STREAM_MIX_SET_CLIP; how++) {
+			struct stream *s = ended_stream(data, 300, swap);
+			bool right = true;
+
+			for (int i = 0; i < 2 * 512; i++)
+				mix[i] = 0.5f; /* what an earlier stream left */
+			stream_rt_mix(&s->out, mix, 2, 512, 1.0, 1.0, 48000, (enum stream_mix)how);
+			for (int f = 0; f < 512 && right; f++) {
+				for (int c = 0; c < 2; c++) {
+					float x = f < 300 ? data[2 * f + (swap ? 1 - c : c)] : 0.0f;
+
+					if (how == STREAM_MIX_SET_CLIP)
+						x = x > 1.0f ? 1.0f : x < -1.0f ? -1.0f : x;
+					if (how == STREAM_MIX_ADD)
+						x += 0.5f;
+					right = right && mix[2 * f + c] == x;
+				}
+			}
+			CHECK(right, "%s, %s routes: 300 frames%s, then %s", names[how],
+			      swap ? "crossed" : "identical",
+			      how == STREAM_MIX_SET_CLIP ? " clamped to [-1, 1]" : "",
+			      how == STREAM_MIX_ADD ? "the buffer left as it was" : "silence");
+			CHECK(atomic_load(&s->hdr->frames_out) == 300, "%s: 300 frames played",
+			      names[how]);
+			stream_free(s);
+		}
+	}
+
+	/* A stream that produces nothing (still waiting for data) still silences the buffer. */
+	waiting = make_stream(1, 0, 1024);
+	for (int i = 0; i < 2 * 512; i++)
+		mix[i] = 0.5f;
+	stream_rt_mix(&waiting->out, mix, 2, 512, 1.0, 1.0, 48000, STREAM_MIX_SET);
+	for (int i = 0; i < 2 * 512; i++)
+		silent = silent && mix[i] == 0.0f;
+	CHECK(silent, "a waiting stream that sets the buffer leaves silence");
+	stream_free(waiting);
 }
 
 static void test_capture_limit(void)
@@ -150,6 +220,7 @@ int main(void)
 	test_device_flags();
 	test_playback();
 	test_underflow_and_violation();
+	test_mix_modes();
 	test_capture_limit();
 	return tap_done();
 }
