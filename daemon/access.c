@@ -265,8 +265,8 @@ int access_check_peer(const struct access *a, int fd, const struct ucred *cred)
 	return ok ? 0 : -EACCES;
 }
 
-/* Appends one id to buf as a name when it has one, else as a number. */
-static void append_id(char *buf, size_t size, size_t *used, uint32_t id, bool group)
+/* Prints one id to f as a name when it has one, else as a number. */
+static void print_id(FILE *f, bool first, uint32_t id, bool group)
 {
 	char tmp[16384];
 	const char *name = NULL;
@@ -282,29 +282,22 @@ static void append_id(char *buf, size_t size, size_t *used, uint32_t id, bool gr
 		if (getpwuid_r((uid_t)id, &pw, tmp, sizeof(tmp), &res) == 0 && res)
 			name = res->pw_name;
 	}
-	if (*used >= size)
-		return;
+	if (!first)
+		fputc(' ', f);
 	if (name)
-		*used += (size_t)snprintf(buf + *used, size - *used, "%s%s", *used ? " " : "", name);
+		fputs(name, f);
 	else
-		*used += (size_t)snprintf(buf + *used, size - *used, "%s%u", *used ? " " : "",
-					  (unsigned)id);
+		fprintf(f, "%u", (unsigned)id);
 }
 
-void access_format_users(const struct access *a, char *buf, size_t size)
+void access_print_users(const struct access *a, FILE *f)
 {
-	size_t used = 0;
-
-	buf[0] = '\0';
 	for (size_t i = 0; i < a->uid_count; i++)
-		append_id(buf, size, &used, (uint32_t)a->uids[i], false);
+		print_id(f, i == 0, (uint32_t)a->uids[i], false);
 }
 
-void access_format_groups(const struct access *a, char *buf, size_t size)
+void access_print_groups(const struct access *a, FILE *f)
 {
-	size_t used = 0;
-
-	buf[0] = '\0';
 	for (size_t i = 0; i < a->gid_count; i++)
-		append_id(buf, size, &used, (uint32_t)a->gids[i], true);
+		print_id(f, i == 0, (uint32_t)a->gids[i], true);
 }

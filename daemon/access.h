@@ -7,6 +7,8 @@
  */
 #pragma once
 
+#include <stdio.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
@@ -57,8 +59,8 @@ bool access_allows(const struct access *a, uid_t uid, const gid_t *gids, size_t 
  */
 int access_check_peer(const struct access *a, int fd, const struct ucred *cred);
 
-/* Writes the user list as text ("root 1000"; names where known) into buf. */
-void access_format_users(const struct access *a, char *buf, size_t size);
+/* Prints the user list to f, as the configuration file writes it ("root 1000"; names where known). */
+void access_print_users(const struct access *a, FILE *f);
 
-/* Writes the group list as text into buf. */
-void access_format_groups(const struct access *a, char *buf, size_t size);
+/* Prints the group list to f, likewise. */
+void access_print_groups(const struct access *a, FILE *f);

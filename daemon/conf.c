@@ -557,7 +557,7 @@ static void write_query(FILE *f, const char *key, const char *query)
 
 void conf_write(const struct conf *c, FILE *f)
 {
-	char buf[4096];
+	char buf[32];
 
 	write_query(f, "default_input_device", c->default_input_device);
 	write_query(f, "default_output_device", c->default_output_device);
@@ -569,9 +569,14 @@ void conf_write(const struct conf *c, FILE *f)
 	format_size(c->max_shm_per_client, buf, sizeof(buf));
 	fprintf(f, "max_shm_per_client = %s\n", buf);
 	fprintf(f, "log_level = %s\n", log_level_name(c->log_level));
-	/* An unset list and an empty one differ: unset does not restrict anything. */
-	access_format_users(&c->access, buf, sizeof(buf));
-	fprintf(f, "%sallow_users = %s\n", c->access.users_set ? "" : "#", buf);
-	access_format_groups(&c->access, buf, sizeof(buf));
-	fprintf(f, "%sallow_groups = %s\n", c->access.groups_set ? "" : "#", buf);
+	/*
+	 * An unset list and an empty one differ: unset does not restrict
+	 * anything.  Lists are printed whole: a buffer would cut a long one in
+	 * the middle of a name.
+	 */
+	fprintf(f, "%sallow_users = ", c->access.users_set ? "" : "#");
+	access_print_users(&c->access, f);
+	fprintf(f, "\n%sallow_groups = ", c->access.groups_set ? "" : "#");
+	access_print_groups(&c->access, f);
+	fputc('\n', f);
 }

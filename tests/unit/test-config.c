@@ -256,6 +256,33 @@ static void test_write_round_trip(void)
 	conf_clear(&again);
 }
 
+/* A list longer than any line buffer prints whole, and reads back the same. */
+static void test_write_long_list(void)
+{
+	struct conf c, again;
+	struct conf_error err;
+	char *text = NULL, *buf = NULL;
+	size_t text_len = 0, len = 0;
+	FILE *f = open_memstream(&text, &text_len);
+
+	fputs("allow_groups =", f);
+	for (int i = 0; i < 2000; i++)
+		fputs(" 0", f); /* printed as "root": 10000 bytes */
+	fputs(" 4242424\n", f);
+	fclose(f);
+	CHECK(parse(text, &c, &err) == 0, "a list of 2001 groups parses");
+	f = open_memstream(&buf, &len);
+	conf_write(&c, f);
+	fclose(f);
+	CHECK(parse(buf, &again, &err) == 0, "written out, it parses again (%s)", err.message);
+	CHECK(again.access.gid_count == 2001 && again.access.gids[2000] == 4242424,
+	      "with all 2001 groups, the last one too");
+	free(text);
+	free(buf);
+	conf_clear(&c);
+	conf_clear(&again);
+}
+
 static void test_files(void)
 {
 	char dir[] = "/tmp/test-config-XXXXXX", path[PATH_MAX], found[PATH_MAX];
@@ -362,6 +389,7 @@ int main(void)
 	test_set_keeps_value_on_error();
 	test_merge();
 	test_write_round_trip();
+	test_write_long_list();
 	test_files();
 	test_access();
 	test_access_peer();
