@@ -341,6 +341,7 @@ static void test_blocking_round_trip(sdc_client *c)
 			sleep_seconds(0.05);
 	}
 	CHECK(wired, "its JACK ports appear (%s, %s)", wired ? out0 : "?", wired ? in0 : "?");
+	CHECK(sdc_stream_active(s) && !sdc_stream_stopped(s), "the running stream is active");
 
 	if (wired) {
 		for (int ch = 1; ch <= 2; ch++) {

@@ -226,7 +226,12 @@ static void test_output_callback(sdc_client *client)
 	      "properties: blocksize, samplesize, channels, samplerate");
 	CHECK(sdc_stream_latency(s, SDC_KIND_OUTPUT) > 0, "an output latency is reported");
 	CHECK(sdc_stream_start(s) == 0, "start");
-	CHECK(sdc_stream_active(s), "active while running");
+	/*
+	 * t_out drains the queued sound at once: it may be over already
+	 * (streams-jack checks "active" on a paced device).
+	 */
+	CHECK(sdc_stream_active(s) || atomic_load(&pr.finished) == 1,
+	      "active while running, unless already finished");
 	for (int i = 0; i < 500 && !atomic_load(&pr.finished); i++)
 		usleep(10000);
 	CHECK(atomic_load(&pr.finished) == 1 && pr.pos == pr.frames, "complete after the last block, finished once (calls %d, pos %zu, finished %d)", pr.calls, pr.pos, atomic_load(&pr.finished));
