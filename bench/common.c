@@ -123,6 +123,36 @@ double bench_mean(const double *v, size_t n)
 	return n ? sum / (double)n : 0;
 }
 
+bool bench_rtts_add(struct bench_rtts *r, double seconds)
+{
+	if (r->count == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 65536;
+		double *p = realloc(r->us, cap * sizeof(double));
+
+		if (!p)
+			return false;
+		r->us = p;
+		r->cap = cap;
+	}
+	r->us[r->count++] = seconds * 1e6;
+	return true;
+}
+
+void bench_rtts_print(const char *cmd, int conns, struct bench_rtts *r, double wall, int failed)
+{
+	bench_json_begin();
+	bench_json_str("cmd", cmd);
+	bench_json_int("conns", conns);
+	bench_json_int("requests", (long long)r->count);
+	bench_json_num("wall", wall);
+	bench_json_num("requests_per_second", wall > 0 ? (double)r->count / wall : 0);
+	bench_json_num("rtt_mean_us", bench_mean(r->us, r->count));
+	bench_json_num("rtt_p50_us", bench_percentile(r->us, r->count, 50));
+	bench_json_num("rtt_p99_us", bench_percentile(r->us, r->count, 99));
+	bench_json_int("failed", failed);
+	bench_json_end();
+}
+
 void bench_json_begin(void)
 {
 	json_fields = 0;

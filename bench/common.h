@@ -8,6 +8,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,6 +45,22 @@ void bench_json_num(const char *name, double value);
 void bench_json_int(const char *name, long long value);
 void bench_json_str(const char *name, const char *value);
 void bench_json_end(void);
+
+/* Round-trip times in microseconds, in an array that grows as they come. */
+struct bench_rtts {
+	double *us;
+	size_t count, cap;
+};
+
+/* Adds a round trip of the given seconds; returns false when out of memory. */
+bool bench_rtts_add(struct bench_rtts *r, double seconds);
+
+/*
+ * Prints the result line of a round-trip run over wall seconds: cmd,
+ * conns, requests, wall, requests_per_second, rtt_mean_us, rtt_p50_us,
+ * rtt_p99_us and failed.  Sorts r.
+ */
+void bench_rtts_print(const char *cmd, int conns, struct bench_rtts *r, double wall, int failed);
 
 /* Parses a number option; exits with a message when it is not one. */
 double bench_arg_num(const char *name, const char *value);

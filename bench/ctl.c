@@ -39,8 +39,7 @@ struct worker {
 	const char *cmd;
 	double seconds;
 	pthread_barrier_t *barrier;
-	double *rtt; /* microseconds */
-	size_t count, cap;
+	struct bench_rtts rtts;
 	int failed;
 	char error[256];
 };
@@ -147,16 +146,8 @@ static void *worker_main(void *arg)
 			snprintf(w->error, sizeof(w->error), "the daemon said: %.100s", head);
 			break;
 		}
-		if (w->count == w->cap) {
-			size_t cap = w->cap ? 2 * w->cap : 65536;
-			double *p = realloc(w->rtt, cap * sizeof(double));
-
-			if (!p)
-				break;
-			w->rtt = p;
-			w->cap = cap;
-		}
-		w->rtt[w->count++] = (t1 - t0) * 1e6;
+		if (!bench_rtts_add(&w->rtts, t1 - t0))
+			break;
 	}
 	close(fd);
 	return NULL;
@@ -166,8 +157,8 @@ static int run_rtt(const char *socket_path, int conns, double seconds, const cha
 {
 	struct worker *w = calloc((size_t)conns, sizeof(*w));
 	pthread_barrier_t barrier;
-	double *all, t0, t1;
-	size_t total = 0, k = 0;
+	struct bench_rtts all = { 0 };
+	double t0, t1;
 	int failed = 0;
 
 	if (!w)
@@ -185,33 +176,20 @@ static int run_rtt(const char *socket_path, int conns, double seconds, const cha
 	t0 = bench_now();
 	for (int i = 0; i < conns; i++) {
 		pthread_join(w[i].thread, NULL);
-		total += w[i].count;
 		if (w[i].failed && !failed) {
 			failed = 1;
 			fprintf(stderr, "sdd-bench-ctl: connection %d: %s\n", i, w[i].error);
 		}
 	}
 	t1 = bench_now();
-	all = malloc((total ? total : 1) * sizeof(double));
-	if (!all)
-		bench_die("out of memory");
 	for (int i = 0; i < conns; i++) {
-		memcpy(all + k, w[i].rtt, w[i].count * sizeof(double));
-		k += w[i].count;
-		free(w[i].rtt);
+		for (size_t k = 0; k < w[i].rtts.count; k++)
+			if (!bench_rtts_add(&all, w[i].rtts.us[k] / 1e6))
+				bench_die("out of memory");
+		free(w[i].rtts.us);
 	}
-	bench_json_begin();
-	bench_json_str("cmd", cmd);
-	bench_json_int("conns", conns);
-	bench_json_int("requests", (long long)total);
-	bench_json_num("wall", t1 - t0);
-	bench_json_num("requests_per_second", (double)total / (t1 - t0));
-	bench_json_num("rtt_mean_us", bench_mean(all, total));
-	bench_json_num("rtt_p50_us", bench_percentile(all, total, 50));
-	bench_json_num("rtt_p99_us", bench_percentile(all, total, 99));
-	bench_json_int("failed", failed);
-	bench_json_end();
-	free(all);
+	bench_rtts_print(cmd, conns, &all, t1 - t0, failed);
+	free(all.us);
 	free(w);
 	pthread_barrier_destroy(&barrier);
 	return failed;

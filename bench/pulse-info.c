@@ -50,8 +50,7 @@ int main(int argc, char **argv)
 {
 	double seconds = 2, t0, deadline;
 	struct run r = { 0 };
-	size_t cap = 1 << 16, n = 0;
-	double *rtt = malloc(cap * sizeof(double));
+	struct bench_rtts rtts = { 0 };
 	pa_context *ctx;
 	int failed;
 
@@ -61,8 +60,6 @@ int main(int argc, char **argv)
 		else
 			bench_die("usage: sdd-bench-pulse [--seconds S]");
 	}
-	if (!rtt)
-		bench_die("out of memory");
 	r.loop = pa_mainloop_new();
 	ctx = pa_context_new(pa_mainloop_get_api(r.loop), "sdd-bench-pulse");
 	pa_context_set_state_callback(ctx, on_state, &r);
@@ -83,31 +80,15 @@ int main(int argc, char **argv)
 		while (!r.replied && !r.failed)
 			pa_mainloop_iterate(r.loop, 1, NULL);
 		pa_operation_unref(op);
-		if (n == cap) {
-			double *p = realloc(rtt, 2 * cap * sizeof(double));
-
-			if (!p)
-				break;
-			rtt = p;
-			cap *= 2;
-		}
-		rtt[n++] = (bench_now() - a) * 1e6;
+		if (!bench_rtts_add(&rtts, bench_now() - a))
+			break;
 	}
-	bench_json_begin();
-	bench_json_str("cmd", "pa_context_get_server_info");
-	bench_json_int("conns", 1);
-	bench_json_int("requests", (long long)n);
-	bench_json_num("requests_per_second", (double)n / (bench_now() - t0));
-	bench_json_num("rtt_mean_us", bench_mean(rtt, n));
-	bench_json_num("rtt_p50_us", bench_percentile(rtt, n, 50));
-	bench_json_num("rtt_p99_us", bench_percentile(rtt, n, 99));
-	bench_json_int("failed", r.failed);
-	bench_json_end();
+	bench_rtts_print("pa_context_get_server_info", 1, &rtts, bench_now() - t0, r.failed);
 	failed = r.failed;
 	/* Disconnecting reports TERMINATED through on_state: the result is already out. */
 	pa_context_disconnect(ctx);
 	pa_context_unref(ctx);
 	pa_mainloop_free(r.loop);
-	free(rtt);
+	free(rtts.us);
 	return failed;
 }

@@ -52,8 +52,7 @@ int main(int argc, char **argv)
 	struct pw_context *ctx;
 	struct pw_core *core;
 	struct pw_loop *loop;
-	size_t cap = 1 << 16, n = 0;
-	double *rtt = malloc(cap * sizeof(double));
+	struct bench_rtts rtts = { 0 };
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
@@ -61,8 +60,6 @@ int main(int argc, char **argv)
 		else
 			bench_die("usage: sdd-bench-pw [--seconds S]");
 	}
-	if (!rtt)
-		bench_die("out of memory");
 	pw_init(&argc, &argv);
 	ml = pw_main_loop_new(NULL);
 	loop = pw_main_loop_get_loop(ml);
@@ -83,32 +80,16 @@ int main(int argc, char **argv)
 		r.pending = pw_core_sync(core, PW_ID_CORE, 0);
 		while (!r.done && !r.failed)
 			pw_loop_iterate(loop, -1);
-		if (n == cap) {
-			double *p = realloc(rtt, 2 * cap * sizeof(double));
-
-			if (!p)
-				break;
-			rtt = p;
-			cap *= 2;
-		}
-		rtt[n++] = (bench_now() - a) * 1e6;
+		if (!bench_rtts_add(&rtts, bench_now() - a))
+			break;
 	}
 	pw_loop_leave(loop);
-	bench_json_begin();
-	bench_json_str("cmd", "pw_core_sync");
-	bench_json_int("conns", 1);
-	bench_json_int("requests", (long long)n);
-	bench_json_num("requests_per_second", (double)n / (bench_now() - t0));
-	bench_json_num("rtt_mean_us", bench_mean(rtt, n));
-	bench_json_num("rtt_p50_us", bench_percentile(rtt, n, 50));
-	bench_json_num("rtt_p99_us", bench_percentile(rtt, n, 99));
-	bench_json_int("failed", r.failed);
-	bench_json_end();
+	bench_rtts_print("pw_core_sync", 1, &rtts, bench_now() - t0, r.failed);
 	spa_hook_remove(&listener);
 	pw_core_disconnect(core);
 	pw_context_destroy(ctx);
 	pw_main_loop_destroy(ml);
 	pw_deinit();
-	free(rtt);
+	free(rtts.us);
 	return r.failed;
 }
