@@ -12,8 +12,6 @@ import json
 import mmap
 import os
 import select
-import shutil
-import signal
 import socket
 import struct
 import subprocess
@@ -22,7 +20,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import Conn, Daemon, Failure, check, check_eq  # noqa: E402,F401
+from harness import Conn, Daemon, Failure, Jack, check, check_eq, jackd_available  # noqa: E402,F401
 
 # ---- What the daemon holds ------------------------------------------------------
 
@@ -104,63 +102,6 @@ def raise_nofile(want):
         resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
         soft = new
     return soft
-
-
-# ---- jackd on the dummy backend -------------------------------------------------
-
-
-def jackd_available():
-    return shutil.which("jackd") is not None
-
-
-class Jack:
-    """A jackd of its own (dummy backend, 48 kHz, 256-frame periods), named
-    per test; env() is what the daemon and the clients need to find it."""
-
-    def __init__(self, name=None, rate=48000, period=256):
-        self.name = name or "sddfaults%d" % os.getpid()
-        self.rate = rate
-        self.period = period
-        self.proc = None
-
-    def env(self):
-        return {"JACK_DEFAULT_SERVER": self.name, "JACK_NO_START_SERVER": "1"}
-
-    def start(self):
-        env = dict(os.environ)
-        env.update(self.env())
-        self.log = open(os.devnull, "wb")
-        self.proc = subprocess.Popen(["jackd", "--no-realtime", "-n", self.name, "-d", "dummy",
-                                      "-r", str(self.rate), "-p", str(self.period), "-C", "2",
-                                      "-P", "2"], env=env, stdout=self.log, stderr=self.log)
-        deadline = time.time() + 30
-        while True:
-            if self.proc.poll() is not None:
-                raise Failure("jackd exited at start with %s" % self.proc.returncode)
-            r = subprocess.run(["jack_wait", "-c"], env=env, capture_output=True, timeout=30)
-            if b"running" in r.stdout and b"not" not in r.stdout:
-                return self
-            if time.time() > deadline:
-                raise Failure("jackd %r did not come up: %r" % (self.name, r.stdout))
-            time.sleep(0.1)
-
-    def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.proc is not None:
-            self.log.close()
-        self.proc = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
 
 
 # ---- A stream client of our own --------------------------------------------------

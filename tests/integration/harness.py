@@ -340,6 +340,83 @@ def run_tests(tests, daemon=None):
     return 1 if failed else 0
 
 
+def run_client_program(d, program, env, timeout=240):
+    """Runs a C test program of tests/clients/ against daemon d, its TAP
+    passing through; returns its exit status, or 1 when the daemon did not
+    survive it and stop cleanly (its log is then printed)."""
+    p = subprocess.run(command(program), env=env, timeout=scaled(timeout))
+    alive = d.alive()
+    status = d.stop() if alive else None
+    if not alive or status != 0:
+        print("not ok - sddaemon survived and stopped cleanly (status %r)" % status)
+        print("# " + d.read_log().replace("\n", "\n# "))
+        return 1
+    if p.returncode != 0:
+        print("# sddaemon's log:\n# " + d.read_log()[-4000:].replace("\n", "\n# "))
+    return p.returncode
+
+
+# ---- jackd on the dummy backend ------------------------------------------------
+
+
+def jackd_available():
+    return shutil.which("jackd") is not None and shutil.which("jack_wait") is not None
+
+
+class Jack:
+    """A jackd of its own (dummy backend, 48 kHz, 256-frame periods), named
+    per test; env() is what the daemon and the clients need to find it.
+    Its output goes to log_path, or nowhere."""
+
+    def __init__(self, name=None, rate=48000, period=256, log_path=None):
+        self.name = name or "sddtest%d" % os.getpid()
+        self.rate = rate
+        self.period = period
+        self.log_path = log_path
+        self.proc = None
+
+    def env(self):
+        return {"JACK_DEFAULT_SERVER": self.name, "JACK_NO_START_SERVER": "1"}
+
+    def start(self):
+        """Starts jackd; returns once it runs (PortAudio lists its devices then)."""
+        env = dict(os.environ)
+        env.update(self.env())
+        with open(self.log_path or os.devnull, "wb") as log:
+            self.proc = subprocess.Popen(["jackd", "--no-realtime", "-n", self.name, "-d",
+                                          "dummy", "-r", str(self.rate), "-p", str(self.period),
+                                          "-C", "2", "-P", "2"],
+                                         env=env, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 30
+        while True:
+            if self.proc.poll() is not None:
+                raise Failure("jackd exited at start with %s" % self.proc.returncode)
+            r = subprocess.run(["jack_wait", "-c"], env=env, capture_output=True, timeout=30)
+            if b"running" in r.stdout and b"not" not in r.stdout:
+                return self
+            if time.time() > deadline:
+                self.stop()
+                raise Failure("jackd %r did not come up: %r" % (self.name, r.stdout))
+            time.sleep(0.1)
+
+    def stop(self):
+        """Stops it by its PID (SIGTERM, then SIGKILL after 20 s)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
 # ---- Shared-memory streams (layout of protocol/shm.h) ------------------------
 
 import mmap

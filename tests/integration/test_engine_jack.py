@@ -14,51 +14,16 @@ stopped by its PID at the end.  Without jackd every test is skipped.
 """
 
 import os
-import shutil
-import signal
-import subprocess
 import sys
 import time
 
-from harness import Daemon, Failure, Stream, check, check_eq, make_signal, run_tests
+from harness import (Daemon, Failure, Jack, Stream, check, check_eq, jackd_available, make_signal,
+                     run_tests)
 
 D = None
 RATE = 48000
 PERIOD = 256
 JACK_API = "JACK Audio Connection Kit"
-
-
-def start_jackd(name, log_path):
-    """Starts jackd's dummy backend as server name; returns its process once it runs."""
-    env = dict(os.environ, JACK_DEFAULT_SERVER=name, JACK_NO_START_SERVER="1")
-    log = open(log_path, "wb")
-    jack = subprocess.Popen(["jackd", "--no-realtime", "-n", name, "-d", "dummy",
-                             "-r", str(RATE), "-p", str(PERIOD), "-C", "2", "-P", "2"],
-                            env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.time() + 20
-    while True:
-        if jack.poll() is not None:
-            raise Failure("jackd exited with %s" % jack.returncode)
-        p = subprocess.run(["jack_wait", "-c", "-s", name], env=env, capture_output=True,
-                           timeout=10)
-        if b"running" in p.stdout and b"not running" not in p.stdout:
-            return jack
-        if time.time() > deadline:
-            jack.kill()
-            raise Failure("jackd did not start: %s" % p.stdout)
-        time.sleep(0.1)
-
-
-def stop_jackd(jack):
-    """Stops the jackd we started, by its PID; returns its exit status."""
-    if jack.poll() is None:
-        os.kill(jack.pid, signal.SIGTERM)
-        try:
-            jack.wait(20)
-        except subprocess.TimeoutExpired:
-            os.kill(jack.pid, signal.SIGKILL)
-            jack.wait()
-    return jack.returncode
 
 
 def system_device(conn):
@@ -174,17 +139,16 @@ def skip_all(reason):
 
 
 if __name__ == "__main__":
-    if not shutil.which("jackd") or not shutil.which("jack_wait"):
+    if not jackd_available():
         sys.exit(skip_all("jackd is not installed (Debian: jackd2)"))
     name = "sdd-test-%d" % os.getpid()
     D = Daemon(name="engine-jack", env={"JACK_DEFAULT_SERVER": name})
-    jack = None
+    jack = Jack(name, rate=RATE, period=PERIOD, log_path=D.path("jackd.log"))
     try:
-        jack = start_jackd(name, D.path("jackd.log"))
+        jack.start()
         D.start()
         status = run_tests(TESTS, daemon=D)
     finally:
         D.cleanup()  # the daemon first: it is JACK's client
-        if jack is not None:
-            stop_jackd(jack)
+        jack.stop()
     sys.exit(status)

@@ -2,10 +2,9 @@
 virtual devices, passing their TAP through."""
 
 import os
-import subprocess
 import sys
 
-from harness import Daemon, command, scaled
+from harness import Daemon, run_client_program
 
 
 def main():
@@ -15,14 +14,7 @@ def main():
         env["SDDAEMON_SOCKET"] = d.socket
         env["SDD_TEST_INPUT"] = os.path.join(d.dir, "in.raw")
         env["SDD_TEST_TAP"] = os.path.join(d.dir, "out.raw")
-        p = subprocess.run(command(program), env=env, timeout=scaled(240))
-        alive = d.alive()
-        status = d.stop() if alive else None
-        if not alive or status != 0:
-            print("not ok - sddaemon survived and stopped cleanly (status %r)" % status)
-            print("# " + d.read_log().replace("\n", "\n# "))
-            return 1
-        return p.returncode
+        return run_client_program(d, program, env)
 
 
 if __name__ == "__main__":
