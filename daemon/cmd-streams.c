@@ -498,6 +498,8 @@ int cmd_play(struct client *c, const struct proto_request *req, json_object **re
 				       "loop needs the whole sound in shared memory: %lld frames do not fit",
 				       (long long)a.frames);
 	}
+	if (!a.loop)
+		s->out.limit = a.frames; /* a declared length ends the sound without an end mark */
 	s->start_frames = s->out.capacity;
 	if (a.frames > 0 && (uint64_t)a.frames < s->start_frames)
 		s->start_frames = (uint32_t)a.frames;
@@ -593,6 +595,7 @@ int cmd_playrec(struct client *c, const struct proto_request *req, json_object *
 	size_ring(&s->out, &a, rate, true);
 	size_ring(&s->in, &a, rate, true);
 	s->in.limit = a.frames;
+	s->out.limit = a.frames;
 	s->start_frames = s->out.capacity;
 	if (a.frames > 0 && (uint64_t)a.frames < s->start_frames)
 		s->start_frames = (uint32_t)a.frames;

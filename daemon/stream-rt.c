@@ -238,6 +238,30 @@ static int rt_check_start(struct stream_dir *d, uint32_t fill, bool eof, uint32_
 }
 
 /*
+ * Reads what the client has queued for playback: *fill frames and whether
+ * the end is among them.  The end is the client's end mark or, for a sound
+ * whose length it declared (limit), that many frames: frames queued beyond
+ * it are never played, and no end mark is needed.  eof is read before the
+ * index, so that with the mark seen the fill counts the last frames.
+ * Returns a negative errno when the client's index is out of the ring.
+ */
+static int rt_queued(struct stream_dir *d, uint32_t *fill, bool *eof)
+{
+	*eof = atomic_load_explicit(&d->ctl->eof, memory_order_acquire) != 0;
+	if (ring_readable(d->ctl, d->capacity, d->index, fill) < 0)
+		return -EPROTO;
+	if (d->limit >= 0) {
+		uint64_t left = (uint64_t)d->limit > d->position ? (uint64_t)d->limit - d->position : 0;
+
+		if (*fill >= left) {
+			*fill = (uint32_t)left;
+			*eof = true;
+		}
+	}
+	return 0;
+}
+
+/*
  * The playback half shared by the mixing and the exclusive paths: takes up
  * to frames frames from the ring (or the loop) and hands them to fn.
  * Returns notifications; *ret_produced receives the frames produced.
@@ -257,11 +281,10 @@ static uint32_t rt_pull(struct stream_dir *d, uint32_t frames, span_fn fn, void 
 		return 0;
 	if (rt_aborted(d))
 		return STREAM_EV_STATE;
-	if (ring_readable(d->ctl, d->capacity, d->index, &fill) < 0) {
+	if (rt_queued(d, &fill, &eof) < 0) {
 		stream_rt_violation(s);
 		return STREAM_EV_STATE;
 	}
-	eof = atomic_load_explicit(&d->ctl->eof, memory_order_acquire) != 0;
 	state = rt_check_start(d, fill, eof, &events);
 	if (state != SHM_STATE_RUNNING)
 		return events;
@@ -307,30 +330,29 @@ static uint32_t rt_pull(struct stream_dir *d, uint32_t frames, span_fn fn, void 
 			ring_apply(d, d->index, n, produced, fn, buf, channels);
 			produced += n;
 			d->index += n;
+			d->position += n;
 			ring_consumed(d->ctl, d->index);
 		}
 		if (produced == frames || pass == 1)
 			break;
 		/*
-		 * Short of data: is it the end?  The client sets eof after its last
-		 * write, so after seeing eof the write index must be read again.
+		 * Short of data: is it the end?  The client may have written more
+		 * and set its end mark since: read both again.
 		 */
-		eof = atomic_load_explicit(&d->ctl->eof, memory_order_acquire) != 0;
-		if (!eof)
-			break;
-		if (ring_readable(d->ctl, d->capacity, d->index, &fill) < 0) {
+		if (eof)
+			break; /* the fill was read after the mark: nothing more comes */
+		if (rt_queued(d, &fill, &eof) < 0) {
 			stream_rt_violation(s);
 			return events | STREAM_EV_STATE;
 		}
 		if (fill == 0)
 			break;
 	}
-	d->position += produced;
 	atomic_fetch_add_explicit(&s->hdr->frames_out, produced, memory_order_relaxed);
 	*ret_produced = produced;
 
 	if (produced < frames) {
-		if (eof && ring_readable(d->ctl, d->capacity, d->index, &fill) == 0 && fill == 0) {
+		if (rt_queued(d, &fill, &eof) == 0 && eof && fill == 0) {
 			double end = dac_time + (double)produced / rate;
 			uint64_t bits;
 

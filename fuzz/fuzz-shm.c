@@ -8,9 +8,11 @@
  * the memory), never count more frames than the ring held, and must end
  * the stream (a violation) as soon as an index is impossible.
  *
- * A period is two little-endian words, op and value: op % 6 chooses the
- * word that value is written to, op / 6 % 3 how the playback goes into the
- * mix (added, set, or set and clamped; see enum stream_mix).
+ * The first byte's bit 0 makes the playback a loop, its bit 1 (without
+ * bit 0) gives it a declared length of (byte >> 2) * 97 frames.  Then a
+ * period is two little-endian words, op and value: op % 6 chooses the word
+ * that value is written to, op / 6 % 3 how the playback goes into the mix
+ * (added, set, or set and clamped; see enum stream_mix).
  */
 #include <string.h>
 
@@ -94,6 +96,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	reset(play);
 	reset(rec);
 	play->loop = size > 0 && (data[0] & 1);
+	/* Bit 1 of the first byte: a playback of a declared length, up to six rings. */
+	play->out.limit = size > 0 && !play->loop && (data[0] & 2) ? (int64_t)(data[0] >> 2) * 97 : -1;
 	for (int period = 0; period < 64 && p < end; period++) {
 		uint32_t op = word(&p, end), value = word(&p, end);
 		uint32_t before_out = (uint32_t)atomic_load(&play->hdr->frames_out);
@@ -133,6 +137,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* A period never takes more than a period, and an impossible index ends the stream. */
 		played = (uint32_t)atomic_load(&play->hdr->frames_out) - before_out;
 		FUZZ_CHECK(played <= PERIOD);
+		/* A playback of a declared length never plays more. */
+		FUZZ_CHECK(play->out.limit < 0 ||
+			   atomic_load(&play->hdr->frames_out) <= (uint64_t)play->out.limit);
 		/* Setting the mix silences what the stream did not fill; clamping leaves [-1, 1]. */
 		for (size_t i = 2 * (size_t)played; how != STREAM_MIX_ADD && i < 2 * PERIOD; i++)
 			FUZZ_CHECK(mix[i] == 0.0f);

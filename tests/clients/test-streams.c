@@ -120,8 +120,7 @@ static void test_input_callback(sdc_client *client)
 	      sdc_last_error()->message);
 	CHECK(sdc_stream_stopped(s) && !sdc_stream_active(s), "a new stream is stopped");
 	CHECK(sdc_stream_start(s) == 0, "start");
-	for (int i = 0; i < 500 && !atomic_load(&c.finished); i++)
-		usleep(10000);
+	tap_wait_flag(&c.finished, 5.0);
 	CHECK(atomic_load(&c.finished) == 1, "SDC_COMPLETE ends it and the finished callback ran once");
 	CHECK(c.frames == c.max_frames && c.calls == 20 && c.bad_blocksize == 0,
 	      "%d callbacks of exactly 480 frames (%zu frames)", c.calls, c.frames);
@@ -153,8 +152,7 @@ static void test_abort_from_callback(sdc_client *client)
 	c.data = calloc(c.max_frames, c.frame_bytes);
 	CHECK(sdc_stream_open(client, &p, &s) == 0 && sdc_stream_start(s) == 0,
 	      "a shared input callback stream starts");
-	for (int i = 0; i < 500 && !atomic_load(&c.finished); i++)
-		usleep(10000);
+	tap_wait_flag(&c.finished, 5.0);
 	CHECK(c.calls == 3 && atomic_load(&c.finished) == 1, "SDC_ABORT stops callbacks (%d calls)", c.calls);
 	CHECK(sdc_stream_status(s, &st) == 0 && st.state == SDC_STATE_FINISHED, "finished");
 	CHECK(!sdc_stream_active(s), "no longer active");
@@ -232,8 +230,7 @@ static void test_output_callback(sdc_client *client)
 	 */
 	CHECK(sdc_stream_active(s) || atomic_load(&pr.finished) == 1,
 	      "active while running, unless already finished");
-	for (int i = 0; i < 500 && !atomic_load(&pr.finished); i++)
-		usleep(10000);
+	tap_wait_flag(&pr.finished, 5.0);
 	CHECK(atomic_load(&pr.finished) == 1 && pr.pos == pr.frames, "complete after the last block, finished once (calls %d, pos %zu, finished %d)", pr.calls, pr.pos, atomic_load(&pr.finished));
 	sdc_stream_stop(s);
 	sdc_stream_close(s);

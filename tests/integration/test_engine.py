@@ -25,7 +25,7 @@ import time
 
 from harness import (DTYPES, DTYPE_SIZE, Daemon, Failure, R_READ, R_WRITE, Stream, channel, check,
                      check_eq, from_float32, interleave, locate, make_signal, run_tests, silence,
-                     to_float32)
+                     scaled, to_float32)
 
 D = None
 IDLE_TIME = 0.2                 # seconds: --device-idle-time
@@ -115,7 +115,7 @@ def progresses(conn, handle, key, timeout=10):
     """Checks that the counter key of a running stream grows (polling get_status,
     which also reads the events that pile up meanwhile)."""
     first = conn.call("get_status", handle=handle)
-    deadline = time.time() + timeout
+    deadline = time.time() + scaled(timeout)
     while True:
         time.sleep(0.01)
         st = conn.call("get_status", handle=handle)
@@ -334,7 +334,7 @@ def test_loop_then_stop():
                       exclusive=exclusive, blocksize=PERIOD)
         s = Stream(conn, r)
         s.write_all(data)
-        deadline = time.time() + 10
+        deadline = time.time() + scaled(10)
         while True:
             st = conn.call("get_status", handle=s.handle)
             if st["frames_played"] > 4 * frames:
@@ -409,7 +409,7 @@ def test_open_ended_playrec_ends_with_its_playback():
         s.write_all(data)
         s.read_until_end(timeout=20)
         conn.send({"id": "w", "cmd": "wait", "handle": s.handle})
-        conn.sock.settimeout(10)
+        conn.sock.settimeout(scaled(10))
         try:
             st = conn.reply("w")
         except OSError:
@@ -534,7 +534,7 @@ while True:  # the recording overflows: read its xrun events, as a client should
 def quiet_fd_count(conn, timeout=20):
     """The daemon's descriptor count once no stream runs, no device stream is
     open, and the count holds still (closed connections are gone)."""
-    deadline = time.time() + timeout
+    deadline = time.time() + scaled(timeout)
     last = None
     while True:
         st = conn.call("daemon_status")
@@ -563,7 +563,7 @@ def test_sigkill_client_frees_its_streams():
         child.send_signal(signal.SIGKILL)
         child.wait()
     check_eq(conn.call("ping"), {}, "the daemon serves on")
-    deadline = time.time() + 10 + IDLE_TIME
+    deadline = time.time() + scaled(10) + IDLE_TIME
     while True:
         st = conn.call("daemon_status")
         fds = D.fd_count()
@@ -761,7 +761,7 @@ def test_detached_play_outlives_its_client():
     other = connect()
     # Once the daemon has seen the client go, its playback belongs to the user:
     # another connection of the same user may address it by handle.
-    deadline = time.time() + 10
+    deadline = time.time() + scaled(10)
     while not other.request("get_status", handle=s.handle).get("ok"):
         check(time.time() < deadline, "the detached playback outlives its client and "
               "belongs to its user (get_status by handle from another connection)")
@@ -772,7 +772,7 @@ def test_detached_play_outlives_its_client():
     s.write_all(data[-8000:])
     # The user who started it may still wait for it.
     other.send({"id": "w", "cmd": "wait", "handle": s.handle})
-    other.sock.settimeout(10)
+    other.sock.settimeout(scaled(10))
     try:
         msg = other.reply("w")
     except OSError:

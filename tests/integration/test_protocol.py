@@ -183,12 +183,13 @@ def test_stale_socket_is_replaced_and_folder_created():
         other.cleanup()
 
 
-def wait_for_path(path):
-    for _ in range(500):
+def wait_for_path(path, timeout=10):
+    deadline = time.time() + scaled(timeout)
+    while time.time() < deadline:
         if os.path.exists(path):
             return True
         time.sleep(0.02)
-    return False
+    return os.path.exists(path)
 
 
 def test_socket_path_search_order():

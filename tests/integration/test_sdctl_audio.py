@@ -126,7 +126,7 @@ def test_rec_stops_on_sigint_with_a_valid_file():
     p = subprocess.Popen(command(SDCTL, "rec", "-d", "t_in", "-c", "2", "-f", "int16", path),
                          env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     wait_for_a_stream()
-    time.sleep(0.5)
+    time.sleep(scaled(0.5))
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=scaled(20))
     check_eq(p.returncode, 0, "rec exits 0 on Ctrl-C (stderr %r)" % err)
@@ -154,7 +154,7 @@ def test_loop_until_interrupted():
                                  D.path("l.wav")),
                          env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     wait_for_a_stream()
-    time.sleep(0.5)
+    time.sleep(scaled(0.5))
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=scaled(20))
     out = out.decode()

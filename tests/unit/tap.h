@@ -5,8 +5,11 @@
  */
 #pragma once
 
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int tap_count, tap_failed;
 
@@ -34,4 +37,29 @@ static inline int tap_done(void)
 {
 	printf("1..%d\n", tap_count);
 	return tap_failed ? 1 : 0;
+}
+
+/*
+ * How much longer the tests' waits are: SDD_TEST_TIME_SCALE, as in
+ * harness.py (5 under valgrind), or 1.
+ */
+static inline double tap_time_scale(void)
+{
+	const char *s = getenv("SDD_TEST_TIME_SCALE");
+	double scale = s ? strtod(s, NULL) : 1.0;
+
+	return scale >= 1.0 ? scale : 1.0;
+}
+
+/*
+ * Polls *flag every 10 ms until it is non-zero or seconds (lengthened by
+ * tap_time_scale()) have passed; returns its last value.
+ */
+static inline int tap_wait_flag(atomic_int *flag, double seconds)
+{
+	long polls = (long)(seconds * tap_time_scale() * 100.0);
+
+	for (long i = 0; i < polls && !atomic_load(flag); i++)
+		usleep(10000);
+	return atomic_load(flag);
 }

@@ -195,6 +195,60 @@ static void test_mix_modes(void)
 	stream_free(waiting);
 }
 
+/*
+ * A playback whose length was declared (play or playrec with frames) ends
+ * after that many frames, whether or not the client has set its end mark
+ * yet: a client slow to set it causes no underflow, and frames written
+ * beyond the length are not played.
+ */
+static void test_playback_limit(void)
+{
+	struct stream *s = make_stream(1, 0, 1024);
+	float data[2 * 700], mix[2 * 512];
+	uint32_t ev;
+
+	for (int i = 0; i < 2 * 700; i++)
+		data[i] = (float)(i + 1) / 4096.0f;
+	s->out.limit = 600;
+	s->start_frames = 600;
+	memcpy(s->out.data, data, sizeof(data));
+	ring_produced(s->out.ctl, 599);
+	ev = stream_rt_mix(&s->out, mix, 2, 512, 1.0, 1.0, 48000, STREAM_MIX_SET);
+	CHECK(atomic_load(&s->state) == SHM_STATE_PREFILL && mix[0] == 0,
+	      "599 of 600 declared frames: playback still waits");
+	ring_produced(s->out.ctl, 700); /* 100 frames more than declared, and no end mark */
+	ev = stream_rt_mix(&s->out, mix, 2, 512, 1.0, 1.0, 48000, STREAM_MIX_SET);
+	CHECK((ev & STREAM_EV_STATE) && atomic_load(&s->state) == SHM_STATE_RUNNING &&
+		      memcmp(mix, data, sizeof(mix)) == 0,
+	      "all declared frames queued: it starts, the first 512 unchanged");
+	ev = stream_rt_mix(&s->out, mix, 2, 512, 1.0, 1.0, 48000, STREAM_MIX_SET);
+	CHECK(atomic_load(&s->out.done) && (ev & STREAM_EV_STATE) && !(ev & STREAM_EV_XRUN) &&
+		      atomic_load(&s->hdr->silence_out) == 0,
+	      "done after 600 frames without the end mark, and no underflow");
+	CHECK(memcmp(mix, data + 2 * 512, 2 * 88 * sizeof(float)) == 0 && mix[2 * 88] == 0 &&
+		      mix[2 * 511 + 1] == 0,
+	      "the last 88 declared frames, then silence (not the 100 extra frames)");
+	CHECK(atomic_load(&s->hdr->frames_out) == 600 && s->out.position == 600,
+	      "exactly 600 frames played");
+	stream_free(s);
+
+	/* Written in pieces during the period: the second read of the ring sees the end. */
+	s = make_stream(1, 0, 1024);
+	s->out.limit = 300;
+	s->start_frames = 100;
+	memcpy(s->out.data, data, sizeof(data));
+	ring_produced(s->out.ctl, 100);
+	ev = stream_rt_mix(&s->out, mix, 2, 256, 1.0, 1.0, 48000, STREAM_MIX_SET);
+	CHECK(atomic_load(&s->state) == SHM_STATE_RUNNING && (ev & STREAM_EV_XRUN) &&
+		      atomic_load(&s->hdr->silence_out) == 156,
+	      "started at start_frames, then short of frames before the declared end: an underflow");
+	ring_produced(s->out.ctl, 300);
+	ev = stream_rt_mix(&s->out, mix, 2, 256, 1.0, 1.0, 48000, STREAM_MIX_SET);
+	CHECK(atomic_load(&s->out.done) && !(ev & STREAM_EV_XRUN) && s->out.position == 300,
+	      "the rest, up to the declared end, and done");
+	stream_free(s);
+}
+
 static void test_capture_limit(void)
 {
 	struct stream *s = make_stream(0, 1, 1024);
@@ -221,6 +275,7 @@ int main(void)
 	test_playback();
 	test_underflow_and_violation();
 	test_mix_modes();
+	test_playback_limit();
 	test_capture_limit();
 	return tap_done();
 }
