@@ -291,9 +291,11 @@ class Daemon:
             try:
                 self.proc.wait(scaled(timeout))
             except subprocess.TimeoutExpired:
+                stacks = thread_stacks(self.proc.pid)
                 self.proc.kill()
                 self.proc.wait()
-                raise Failure("sddaemon did not stop within %ds" % timeout)
+                raise Failure("sddaemon did not stop within %ds; its threads:\n%s\nits log "
+                              "ends:\n%s" % (timeout, stacks, self.read_log()[-4000:]))
         self.log.close()
         return self.proc.returncode
 
@@ -308,6 +310,24 @@ class Daemon:
 
     def __exit__(self, *exc):
         self.cleanup()
+
+
+def thread_stacks(pid):
+    """Where each thread of process pid is, as gdb sees it (for a failure
+    message); under valgrind, its own gdb server is asked instead."""
+    gdb = shutil.which("gdb")
+    if gdb is None:
+        return "(gdb is not installed)"
+    if WRAPPER and "valgrind" in os.path.basename(WRAPPER[0]):
+        attach = ["-ex", "target remote | vgdb --pid=%d" % pid]
+    else:
+        attach = ["-p", str(pid)]
+    cmd = [gdb, "-batch", "-nx"] + attach + ["-ex", "thread apply all bt 30"]
+    try:
+        p = subprocess.run(cmd, capture_output=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return "(gdb failed: %r)" % e
+    return p.stdout.decode(errors="replace")[-8000:]
 
 
 def run_tests(tests, daemon=None):
