@@ -171,6 +171,33 @@ def test_exclusive_play_every_dtype_bit_exact():
     conn.close()
 
 
+def test_declared_length_ends_without_end_mark():
+    """A play with frames ends after that many, end mark or not: a client that
+    never sets it (or sets it late) causes no underflow, and frames written
+    beyond the declared length are not played."""
+    conn = connect()
+    for exclusive in (True, False):
+        D.wait_device_streams_closed(conn)
+        frames = 3001
+        data = make_signal("float32", frames + 500, 2, 40)
+        r = conn.call("play", device="t_out", channels=2, frames=frames, exclusive=exclusive)
+        s = Stream(conn, r)
+        s.write_all(data, eof=False)
+        deadline = time.time() + scaled(10)
+        while True:
+            st = conn.call("get_status", handle=s.handle)
+            if st["state"] == "finished" or time.time() > deadline:
+                break
+            time.sleep(0.01)
+        status_ok(st, s.handle, frames_played=frames)
+        check_eq(st["underflow_frames"], 0, "no underflow (exclusive=%s)" % exclusive)
+        check(not st["flags"]["output_underflow"], "no underflow flag: %r" % st["flags"])
+        locate(final_tap(conn), data[:frames * 8], 8, F32_ZERO2,
+               "the declared frames alone in the tap (exclusive=%s)" % exclusive)
+        s.close()
+    conn.close()
+
+
 def test_exclusive_rec_every_dtype_bit_exact():
     conn = connect()
     for dtype in DTYPES:
@@ -853,6 +880,7 @@ if __name__ == "__main__":
         D.start()
         status = run_tests(selected([
             test_exclusive_play_every_dtype_bit_exact,
+            test_declared_length_ends_without_end_mark,
             test_exclusive_rec_every_dtype_bit_exact,
             test_shared_play_every_dtype_as_float32,
             test_shared_rec_every_dtype_converted,
