@@ -433,8 +433,10 @@ SDC_EXPORT int sdc_get_status(sdc_client *client, unsigned handle, sdc_status *r
 typedef struct sdc_stream sdc_stream;
 
 /*
- * Opens a playback (frames < 0: open-ended, ended by sdc_stream_end()),
- * recording (frames < 0: until stopped) or play-and-record stream.
+ * Opens a playback (frames > 0: it ends after that many, and frames
+ * written beyond are not played; frames <= 0: open-ended, ended by
+ * sdc_stream_end()), recording (frames < 0: until stopped) or
+ * play-and-record stream.
  * p->blocking and the data pointers of sdc_play/sdc_rec play no part.
  */
 SDC_EXPORT int sdc_play_open(sdc_client *client, const sdc_play_params *p, long long frames,
