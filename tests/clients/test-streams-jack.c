@@ -50,16 +50,6 @@ static void sleep_seconds(double s)
 		;
 }
 
-/* Waits until *flag is set, for at most seconds; returns the flag. */
-static int wait_flag(atomic_int *flag, double seconds)
-{
-	double end = now_seconds() + seconds;
-
-	while (!atomic_load(flag) && now_seconds() < end)
-		sleep_seconds(0.01);
-	return atomic_load(flag);
-}
-
 /* The daemon's device xruns so far, over all device streams (from daemon_status). */
 static long long device_xruns(sdc_client *c)
 {
@@ -189,7 +179,7 @@ static void test_blocksize_and_time(sdc_client *c)
 			ran = 0;
 			break;
 		}
-		ran = ran && wait_flag(&tm->finished, 20);
+		ran = ran && tap_wait_flag(&tm->finished, 20);
 		exact = exact && tm->calls == TIMING_CALLS && tm->bad_blocksize == 0;
 		sdc_stream_stop(s);
 		sdc_stream_close(s);
@@ -530,7 +520,7 @@ static void test_slow_callback_underflows_alone(sdc_client *c)
 	CHECK(player != NULL, "sdctl play runs");
 	sleep_seconds(0.3);
 	CHECK(sdc_stream_start(s) == 0, "start the sleepy callback stream while sdctl plays");
-	CHECK(wait_flag(&sl.finished, 30), "it finishes after 200 blocks");
+	CHECK(tap_wait_flag(&sl.finished, 30), "it finishes after 200 blocks");
 	sdc_stream_status(s, &st);
 	CHECK(sl.seen & SDC_OUTPUT_UNDERFLOW, "the callback's status showed output_underflow");
 	CHECK((st.flags & SDC_OUTPUT_UNDERFLOW) && st.underflow_frames > 0 && st.xruns > 0,
@@ -612,7 +602,7 @@ static void test_complete_while_priming(sdc_client *c)
 	      "a 0.5 s latency is kept queued (latency %.3f s, %lld frames writable)",
 	      sdc_stream_latency(s, SDC_KIND_OUTPUT), sdc_stream_write_available(s));
 	CHECK(sdc_stream_start(s) == 0, "start");
-	CHECK(wait_flag(&pr.finished, 20), "the finished callback runs");
+	CHECK(tap_wait_flag(&pr.finished, 20), "the finished callback runs");
 	sdc_stream_status(s, &st);
 	CHECK(pr.calls == 10 && pr.primed_calls == 10,
 	      "the callback ran 10 times, all priming, none after SDC_COMPLETE (%d, %d)", pr.calls,
