@@ -339,7 +339,9 @@ def run_tests(tests, daemon=None):
     if daemon is not None:
         def daemon_stops_cleanly():
             check(daemon.alive(), "sddaemon is still running:\n" + daemon.read_log())
-            check_eq(daemon.stop(), 0, "sddaemon's exit status after SIGTERM")
+            status = daemon.stop()
+            check(status == 0, "sddaemon's exit status after SIGTERM: %r; its log ends:\n%s"
+                  % (status, daemon.read_log()[-4000:]))
             check(not os.path.exists(daemon.socket), "the socket file is removed at exit")
         tests = list(tests) + [daemon_stops_cleanly]
     failed = 0
