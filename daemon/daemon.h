@@ -47,10 +47,13 @@ struct daemon {
 	struct notify notify;	   /* readiness, status and watchdog for systemd */
 	uv_idle_t reaper; /* closes doomed clients outside of any callback chain */
 	uv_timer_t sweeper; /* drops clients whose half-sent line timed out */
-	uv_signal_t sigint, sigterm, sighup;
-#ifdef SDD_TEST_HOOKS
-	uv_signal_t sigusr1; /* test builds: toggles a stall of the audio callbacks */
-#endif
+	/*
+	 * SIGINT, SIGTERM, SIGHUP (and SIGUSR1 in test builds, which toggles a
+	 * stall of the audio callbacks) are blocked in every thread and read
+	 * from this signalfd by the loop.
+	 */
+	int signal_fd;
+	uv_poll_t signals;
 	uv_check_t housekeeping;   /* runs deferred work after each loop iteration */
 	bool rescan_pending;	   /* a device rescan waits for device streams to close */
 	bool stopping;

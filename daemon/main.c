@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
 
 #include "client.h"
 #include "conf.h"
@@ -363,20 +365,16 @@ void daemon_stop(struct daemon *d, int status)
 #ifdef SDD_TEST_HOOKS
 	/* A stalled callback would keep PortAudio from stopping the stream. */
 	atomic_store(&devstream_test_stall, 0);
-	uv_close((uv_handle_t *)&d->sigusr1, NULL);
 #endif
 	/* Streams that outlived their clients end here, and every device stream closes. */
 	engine_fini(&d->engine);
-	uv_close((uv_handle_t *)&d->sigint, NULL);
-	uv_close((uv_handle_t *)&d->sigterm, NULL);
-	uv_close((uv_handle_t *)&d->sighup, NULL);
+	/* Signals that come now stay blocked and pending until the process exits. */
+	uv_close((uv_handle_t *)&d->signals, NULL);
 	uv_close((uv_handle_t *)&d->housekeeping, NULL);
 }
 
-static void on_signal(uv_signal_t *handle, int signum)
+static void on_signal(struct daemon *d, int signum)
 {
-	struct daemon *d = handle->data;
-
 	log_info("Received %s", strsignal(signum));
 #ifdef SDD_TEST_HOOKS
 	if (signum == SIGUSR1) {
@@ -393,24 +391,49 @@ static void on_signal(uv_signal_t *handle, int signum)
 		daemon_stop(d, 0);
 }
 
-/* Sets up the signals and the housekeeping handle. */
-static void watch_signals(struct daemon *d)
+static void on_signalfd(uv_poll_t *handle, int status, int events)
 {
-	uv_signal_t *handles[] = { &d->sigint, &d->sigterm, &d->sighup };
-	const int signums[] = { SIGINT, SIGTERM, SIGHUP };
+	struct daemon *d = handle->data;
+	struct signalfd_siginfo si;
 
-	for (size_t i = 0; i < sizeof(handles) / sizeof(handles[0]); i++) {
-		uv_signal_init(d->loop, handles[i]);
-		handles[i]->data = d;
-		uv_signal_start(handles[i], on_signal, signums[i]);
-	}
+	(void)status;
+	(void)events;
+	while (!d->stopping && read(d->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		on_signal(d, (int)si.ssi_signo);
+}
+
+/*
+ * Sets up the signals and the housekeeping handle.  The signals are blocked
+ * in this thread before any other exists, so every thread inherits the mask:
+ * no signal handler ever runs, least of all on an audio thread, and the loop
+ * reads the signals from a signalfd.  Returns 0 or a negative errno.
+ */
+static int watch_signals(struct daemon *d)
+{
+	sigset_t set;
+	int r;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+#ifdef SDD_TEST_HOOKS
+	sigaddset(&set, SIGUSR1);
+#endif
+	r = pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (r)
+		return -r;
+	d->signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (d->signal_fd < 0)
+		return -errno;
+	r = uv_poll_init(d->loop, &d->signals, d->signal_fd);
+	if (r < 0)
+		return r;
+	d->signals.data = d;
+	uv_poll_start(&d->signals, UV_READABLE, on_signalfd);
 	uv_check_init(d->loop, &d->housekeeping);
 	d->housekeeping.data = d;
-#ifdef SDD_TEST_HOOKS
-	uv_signal_init(d->loop, &d->sigusr1);
-	d->sigusr1.data = d;
-	uv_signal_start(&d->sigusr1, on_signal, SIGUSR1);
-#endif
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -462,6 +485,7 @@ int main(int argc, char **argv)
 		goto out_args;
 	}
 	d.loop = &loop;
+	d.signal_fd = -1;
 	list_init(&d.clients);
 	engine_init(&d.engine, &d);
 	uv_idle_init(&loop, &d.reaper);
@@ -470,7 +494,11 @@ int main(int argc, char **argv)
 	 * Signals are caught before the socket appears: whoever sees it may stop
 	 * the daemon at once, and the loop then runs the clean stop.
 	 */
-	watch_signals(&d);
+	r = watch_signals(&d);
+	if (r < 0) {
+		log_error("Cannot watch for signals: %s", strerror(-r));
+		goto out;
+	}
 
 	r = devices_init(&d.devices);
 	if (r < 0)
@@ -493,6 +521,8 @@ out:
 	uv_walk(&loop, close_walk_cb, NULL);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	uv_loop_close(&loop);
+	if (d.signal_fd >= 0)
+		close(d.signal_fd);
 	devices_fini(&d.devices);
 	access_clear(&d.access);
 out_args:
