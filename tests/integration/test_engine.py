@@ -25,7 +25,7 @@ import time
 
 from harness import (DTYPES, DTYPE_SIZE, Daemon, Failure, R_READ, R_WRITE, Stream, channel, check,
                      check_eq, from_float32, interleave, locate, make_signal, run_tests, silence,
-                     scaled, to_float32)
+                     scaled, to_float32, WRAPPER)
 
 D = None
 IDLE_TIME = 0.2                 # seconds: --device-idle-time
@@ -859,6 +859,37 @@ def test_detached_play_stopped_by_its_client():
     conn.close()
 
 
+def test_signals_blocked_in_every_thread():
+    """SIGINT, SIGTERM and SIGHUP are read from a signalfd: blocked in every
+    thread of the daemon, the audio threads included, so that no signal
+    handler ever interrupts a callback."""
+    conn = fresh()
+    r = conn.call("play", device="t_out", channels=2, frames=4096, loop=True)
+    s = Stream(conn, r)
+    s.write_all(bytes(4096 * 8))
+    deadline = time.time() + scaled(10)
+    while s.state() != "running":
+        check(time.time() < deadline, "the loop runs")
+        time.sleep(0.01)
+    if WRAPPER:
+        # Under valgrind the threads are valgrind's: their masks are its own.
+        conn.call("stop", handle=s.handle)
+        return
+    tasks = "/proc/%d/task" % D.proc.pid
+    masks = {}
+    for tid in os.listdir(tasks):
+        with open(os.path.join(tasks, tid, "status")) as f:
+            for line in f:
+                if line.startswith("SigBlk:"):
+                    masks[tid] = int(line.split()[1], 16)
+    conn.call("stop", handle=s.handle)
+    check(len(masks) >= 2, "the daemon runs an audio thread besides the loop: %r" % masks)
+    want = sum(1 << (sig - 1) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP))
+    for tid, mask in masks.items():
+        check(mask & want == want, "thread %s blocks SIGINT, SIGTERM and SIGHUP (mask %#x)"
+              % (tid, mask))
+
+
 def test_engine_noise_stays_quiet():
     # Only the daemon's own lines reach its standard error.
     for line in D.read_log().splitlines():
@@ -928,6 +959,7 @@ if __name__ == "__main__":
             test_parameter_validation,
             test_detached_play_outlives_its_client,
             test_detached_play_stopped_by_its_client,
+            test_signals_blocked_in_every_thread,
             test_engine_noise_stays_quiet,
         ]), daemon=D)
     finally:
