@@ -11,8 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <portaudio.h>
-
+#include "backend.h"
 #include "client.h"
 #include "daemon.h"
 #include "devices.h"
@@ -367,13 +366,13 @@ static int start_and_reply(struct client *c, const struct proto_request *req, st
 	if (s->in.used)
 		er.in.latency = resolve_latency(&d->devices, a->latency, 0, dev_in);
 	if (a->clip_off)
-		er.pa_flags |= paClipOff;
+		er.flags |= BACKEND_CLIP_OFF;
 	if (a->dither_off)
-		er.pa_flags |= paDitherOff;
+		er.flags |= BACKEND_DITHER_OFF;
 	if (a->never_drop_input)
-		er.pa_flags |= paNeverDropInput;
+		er.flags |= BACKEND_NEVER_DROP_INPUT;
 	if (a->prime)
-		er.pa_flags |= paPrimeOutputBuffersUsingStreamCallback;
+		er.flags |= BACKEND_PRIME_OUTPUT;
 	s->clip_off = a->clip_off;
 	s->loop = a->loop;
 

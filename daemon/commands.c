@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend.h"
 #include "client.h"
 #include "cmd-streams.h"
 #include "config.h"
@@ -34,12 +35,15 @@ struct command {
 
 static const char *const kind_names[] = { "input", "output", NULL };
 
-static json_object *portaudio_version_json(void)
+/* The backend's version as sounddevice's get_portaudio_version() gives it: [number, text]. */
+static json_object *portaudio_version_json(struct backend *b)
 {
 	json_object *a = json_object_new_array();
+	const char *text;
+	int version = b->ops->version(b, &text);
 
-	json_object_array_add(a, json_object_new_int(Pa_GetVersion()));
-	json_object_array_add(a, json_object_new_string(Pa_GetVersionText()));
+	json_object_array_add(a, json_object_new_int(version));
+	json_object_array_add(a, json_object_new_string(text));
 	return a;
 }
 
@@ -64,7 +68,7 @@ static int cmd_hello(struct client *c, const struct proto_request *req, json_obj
 	json_object_object_add(o, "protocol", json_object_new_int(c->protocol));
 	json_object_object_add(o, "daemon", json_object_new_string("sddaemon"));
 	json_object_object_add(o, "version", json_object_new_string(SDD_VERSION));
-	json_object_object_add(o, "portaudio", portaudio_version_json());
+	json_object_object_add(o, "portaudio", portaudio_version_json(c->daemon->backend));
 	json_object_object_add(o, "max_line", json_object_new_int(PROTO_MAX_LINE));
 	*ret = o;
 	return 0;
@@ -80,7 +84,7 @@ static int cmd_ping(struct client *c, const struct proto_request *req, json_obje
 static int cmd_get_portaudio_version(struct client *c, const struct proto_request *req,
 				     json_object **ret, struct proto_error *err)
 {
-	*ret = portaudio_version_json();
+	*ret = portaudio_version_json(c->daemon->backend);
 	return 0;
 }
 

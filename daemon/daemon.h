@@ -14,6 +14,7 @@
 #include "notify.h"
 #include "server.h"
 
+struct backend;
 struct conf;
 
 /*
@@ -36,6 +37,7 @@ struct daemon_options {
 struct daemon {
 	uv_loop_t *loop;
 	struct daemon_options opt;
+	struct backend *backend; /* the audio system (PortAudio) */
 	struct devices devices;
 	struct engine engine;
 	struct server server;

@@ -12,11 +12,11 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "daemon.h"
 #include "devices.h"
 #include "engine.h"
 #include "log.h"
-#include "pa-defined.h"
 #include "sample.h"
 #include "stream.h"
 
@@ -28,7 +28,7 @@ struct retiree {
 	struct stream *stream; /* whose reference is dropped on release, or NULL */
 };
 
-#define XRUN_FLAGS (paInputUnderflow | paInputOverflow | paOutputUnderflow | paOutputOverflow)
+#define XRUN_FLAGS (SHM_INPUT_UNDERFLOW | SHM_INPUT_OVERFLOW | SHM_OUTPUT_UNDERFLOW | SHM_OUTPUT_OVERFLOW)
 
 #ifdef SDD_TEST_HOOKS
 _Atomic int devstream_test_stall;
@@ -86,33 +86,16 @@ static void rt_post(struct stream_dir *d, uint32_t events, bool *notify)
 		*notify = true;
 }
 
-/*
- * Tells valgrind's memcheck that what PortAudio hands a callback is defined:
- * the frame count, the timestamps and the captured samples (of sample_size
- * bytes each), which alsa-lib's virtual devices leave partly unset (see
- * pa-defined.h).  Audio thread; nothing at all outside valgrind.
- */
-static void rt_trust_portaudio(const struct devstream *ds, const void *input,
-			       const unsigned long *frames, const PaStreamCallbackTimeInfo *ti,
-			       size_t sample_size)
-{
-	pa_defined(frames, sizeof(*frames));
-	pa_defined(ti, sizeof(*ti));
-	if (input)
-		pa_defined(input, *frames * (size_t)ds->cfg.channels_in * sample_size);
-}
-
 /* The realtime callback of shared device streams: mix playback, fan capture out. */
-static int shared_callback(const void *input, void *output, unsigned long frames,
-			   const PaStreamCallbackTimeInfo *ti, PaStreamCallbackFlags status,
-			   void *userdata)
+static enum backend_result shared_callback(void *userdata, const void *input, void *output,
+					   unsigned long frames, const struct backend_times *ti,
+					   uint32_t status)
 {
 	struct devstream *ds = userdata;
 	bool notify = false;
 	struct attach_list *list;
 	double rate = ds->actual_rate;
 
-	rt_trust_portaudio(ds, input, &frames, ti, sizeof(float));
 	rt_test_stall();
 	list = rt_list(ds, &notify);
 	if (status & XRUN_FLAGS)
@@ -134,8 +117,8 @@ static int shared_callback(const void *input, void *output, unsigned long frames
 			struct stream_dir *d = list->dirs[i];
 			uint32_t ev = stream_rt_device_flags(d, (uint32_t)status);
 
-			ev |= stream_rt_mix(d, out, ch, (uint32_t)frames, ti->outputBufferDacTime,
-					    ti->currentTime, rate, i == 0 ? first : STREAM_MIX_ADD);
+			ev |= stream_rt_mix(d, out, ch, (uint32_t)frames, ti->output_dac,
+					    ti->now, rate, i == 0 ? first : STREAM_MIX_ADD);
 			rt_post(d, ev, &notify);
 		}
 		if (list->clip && list->count > 1)
@@ -147,27 +130,26 @@ static int shared_callback(const void *input, void *output, unsigned long frames
 			struct stream_dir *d = list->dirs[i];
 			uint32_t ev = stream_rt_device_flags(d, (uint32_t)status);
 
-			ev |= stream_rt_capture(d, input, ch, (uint32_t)frames, ti->inputBufferAdcTime,
-						ti->currentTime, rate);
+			ev |= stream_rt_capture(d, input, ch, (uint32_t)frames, ti->input_adc,
+						ti->now, rate);
 			rt_post(d, ev, &notify);
 		}
 	}
 	if (notify)
 		rt_notify(ds);
-	return paContinue;
+	return BACKEND_CONTINUE;
 }
 
 /* The realtime callback of exclusive device streams: bit-exact copies. */
-static int exclusive_callback(const void *input, void *output, unsigned long frames,
-			      const PaStreamCallbackTimeInfo *ti, PaStreamCallbackFlags status,
-			      void *userdata)
+static enum backend_result exclusive_callback(void *userdata, const void *input, void *output,
+					      unsigned long frames, const struct backend_times *ti,
+					      uint32_t status)
 {
 	struct devstream *ds = userdata;
 	bool notify = false, complete = true, flagged = false;
 	struct attach_list *list;
 	double rate = ds->actual_rate;
 
-	rt_trust_portaudio(ds, input, &frames, ti, sample_format_size(ds->cfg.format_in));
 	rt_test_stall();
 	list = rt_list(ds, &notify);
 	if (status & XRUN_FLAGS)
@@ -178,7 +160,7 @@ static int exclusive_callback(const void *input, void *output, unsigned long fra
 	if (list->count == 0) {
 		if (notify)
 			rt_notify(ds);
-		return paContinue;
+		return BACKEND_CONTINUE;
 	}
 	for (uint32_t i = 0; i < list->count; i++) {
 		struct stream_dir *d = list->dirs[i];
@@ -192,13 +174,13 @@ static int exclusive_callback(const void *input, void *output, unsigned long fra
 			bool done = false;
 
 			ev |= stream_rt_copy_out(d, output, ds->cfg.channels_out, (uint32_t)frames,
-						 ti->outputBufferDacTime, ti->currentTime, rate, &done);
+						 ti->output_dac, ti->now, rate, &done);
 			complete = complete && done;
 		} else {
 			struct stream *s = d->stream;
 
 			ev |= stream_rt_copy_in(d, input, ds->cfg.channels_in, (uint32_t)frames,
-						ti->inputBufferAdcTime, ti->currentTime, rate);
+						ti->input_adc, ti->now, rate);
 			/* An open-ended playrec records as long as it plays (as shared ones do). */
 			complete = complete &&
 				   (atomic_load_explicit(&d->done, memory_order_relaxed) ||
@@ -210,16 +192,16 @@ static int exclusive_callback(const void *input, void *output, unsigned long fra
 	}
 	if (notify)
 		rt_notify(ds);
-	/* paComplete still plays what this and earlier periods hold; then the finished callback runs. */
-	return complete ? paComplete : paContinue;
+	/* Completing still plays what this and earlier periods hold; then the finished callback runs. */
+	return complete ? BACKEND_COMPLETE : BACKEND_CONTINUE;
 }
 
-/* PortAudio's thread: the stream became inactive (after paComplete or a stop). */
-static void on_pa_finished(void *userdata)
+/* The backend's thread: the stream became inactive (after completing, a stop or by itself). */
+static void on_finished(void *userdata)
 {
 	struct devstream *ds = userdata;
 
-	atomic_store_explicit(&ds->pa_finished, 1, memory_order_release);
+	atomic_store_explicit(&ds->finished, 1, memory_order_release);
 	rt_notify(ds);
 }
 
@@ -272,7 +254,7 @@ static int publish(struct devstream *ds, struct attach_list *next, struct stream
 	list_insert_tail(&ds->retiring, &r->link);
 	atomic_store_explicit(&ds->list, next, memory_order_release);
 	/* Without a running callback nobody will acknowledge: release at once. */
-	if (!ds->started || atomic_load(&ds->pa_finished))
+	if (!ds->started || atomic_load(&ds->finished))
 		reap(ds, true);
 	return 0;
 }
@@ -338,15 +320,12 @@ uint32_t devstream_attached(const struct devstream *ds)
 
 double devstream_time(const struct devstream *ds)
 {
-	double now = ds->pa ? Pa_GetStreamTime(ds->pa) : 0;
-
-	pa_defined(&now, sizeof(now)); /* alsa-lib's timestamps (see pa-defined.h) */
-	return now;
+	return ds->bs ? ds->backend->ops->time(ds->bs) : 0;
 }
 
 double devstream_cpu_load(const struct devstream *ds)
 {
-	return ds->pa ? Pa_GetStreamCpuLoad(ds->pa) : 0;
+	return ds->bs ? ds->backend->ops->cpu_load(ds->bs) : 0;
 }
 
 static void on_idle(uv_timer_t *timer)
@@ -372,11 +351,12 @@ static void on_handle_closed(uv_handle_t *handle)
 
 int devstream_start(struct devstream *ds, struct proto_error *err)
 {
-	PaError pa = Pa_StartStream(ds->pa);
+	struct backend_error be;
 
-	if (pa != paNoError)
-		return devices_pa_error(err, pa, PROTO_E_PORTAUDIO, "Cannot start the stream on device %d",
-					ds->cfg.device_out >= 0 ? ds->cfg.device_out : ds->cfg.device_in);
+	if (ds->backend->ops->start(ds->bs, &be) < 0)
+		return backend_error_proto(err, &be, PROTO_E_PORTAUDIO,
+					   "Cannot start the stream on device %d",
+					   ds->cfg.device_out >= 0 ? ds->cfg.device_out : ds->cfg.device_in);
 	ds->started = true;
 	return 0;
 }
@@ -389,12 +369,12 @@ void devstream_close(struct devstream *ds)
 		return;
 	ds->closing = true;
 	list_remove(&ds->link);
-	if (ds->pa) {
+	if (ds->bs) {
 		/* Abort: nothing attached wants the buffered audio any more. */
-		if (ds->started && !Pa_IsStreamStopped(ds->pa))
-			Pa_AbortStream(ds->pa);
-		Pa_CloseStream(ds->pa);
-		ds->pa = NULL;
+		if (ds->started)
+			ds->backend->ops->abort(ds->bs);
+		ds->backend->ops->close(ds->bs);
+		ds->bs = NULL;
 	}
 	ds->started = false;
 	/* No callback runs any more: everything retired can go, and the current list too. */
@@ -423,16 +403,33 @@ void devstream_arm_idle(struct devstream *ds, double seconds)
 int devstream_open(struct engine *e, const struct devstream_config *cfg, struct devstream **ret,
 		   struct proto_error *err)
 {
-	PaStreamParameters in = { 0 }, out = { 0 };
-	const PaStreamInfo *info;
+	struct backend_params params = {
+		.device_in = cfg->device_in,
+		.device_out = cfg->device_out,
+		.channels_in = cfg->channels_in,
+		.channels_out = cfg->channels_out,
+		.format_in = cfg->format_in,
+		.format_out = cfg->format_out,
+		.samplerate = cfg->samplerate,
+		.blocksize = cfg->blocksize,
+		.latency_in = cfg->latency_in,
+		.latency_out = cfg->latency_out,
+		.flags = cfg->flags,
+	};
+	struct backend_callbacks cb = {
+		.process = cfg->mode == DEVSTREAM_EXCLUSIVE ? exclusive_callback : shared_callback,
+		.finished = on_finished,
+	};
+	struct backend_stream_info info;
+	struct backend_error be;
 	struct devstream *ds;
-	PaError pa;
 	int r;
 
 	ds = calloc(1, sizeof(*ds));
 	if (!ds)
 		return proto_error_set(err, PROTO_E_INTERNAL, "out of memory");
 	ds->engine = e;
+	ds->backend = e->daemon->backend;
 	ds->cfg = *cfg;
 	ds->notify_fd = -1;
 	ds->last_callbacks = UINT64_MAX;
@@ -452,39 +449,19 @@ int devstream_open(struct engine *e, const struct devstream_config *cfg, struct 
 		return proto_error_set(err, PROTO_E_INTERNAL, "cannot create an eventfd: %s",
 				       strerror(-r));
 	}
-	if (cfg->device_in >= 0) {
-		in.device = cfg->device_in;
-		in.channelCount = cfg->channels_in;
-		in.sampleFormat = devices_pa_format(cfg->format_in);
-		in.suggestedLatency = cfg->latency_in;
-	}
-	if (cfg->device_out >= 0) {
-		out.device = cfg->device_out;
-		out.channelCount = cfg->channels_out;
-		out.sampleFormat = devices_pa_format(cfg->format_out);
-		out.suggestedLatency = cfg->latency_out;
-	}
-	pa = Pa_OpenStream(&ds->pa, cfg->device_in >= 0 ? &in : NULL,
-			   cfg->device_out >= 0 ? &out : NULL, cfg->samplerate, cfg->blocksize,
-			   cfg->pa_flags,
-			   cfg->mode == DEVSTREAM_EXCLUSIVE ? exclusive_callback : shared_callback, ds);
-	if (pa != paNoError) {
-		ds->pa = NULL;
-		r = devices_pa_error(err, pa,
-				     pa == paDeviceUnavailable ? PROTO_E_BUSY : PROTO_E_PORTAUDIO,
-				     "Cannot open a stream on device %d (%s)",
-				     cfg->device_out >= 0 ? cfg->device_out : cfg->device_in,
-				     cfg->mode == DEVSTREAM_EXCLUSIVE ? "exclusive" : "shared");
+	cb.data = ds;
+	if (ds->backend->ops->open(ds->backend, &params, &cb, &ds->bs, &be) < 0) {
+		ds->bs = NULL;
+		r = backend_error_proto(err, &be, be.busy ? PROTO_E_BUSY : PROTO_E_PORTAUDIO,
+					"Cannot open a stream on device %d (%s)",
+					cfg->device_out >= 0 ? cfg->device_out : cfg->device_in,
+					cfg->mode == DEVSTREAM_EXCLUSIVE ? "exclusive" : "shared");
 		goto fail;
 	}
-	Pa_SetStreamFinishedCallback(ds->pa, on_pa_finished);
-	info = Pa_GetStreamInfo(ds->pa);
-	/* Computed from alsa-lib's period sizes: undefined to valgrind (see pa-defined.h). */
-	if (info)
-		pa_defined(info, sizeof(*info));
-	ds->actual_rate = info && info->sampleRate > 0 ? info->sampleRate : cfg->samplerate;
-	ds->actual_latency_in = info ? info->inputLatency : 0;
-	ds->actual_latency_out = info ? info->outputLatency : 0;
+	ds->backend->ops->info(ds->bs, &info);
+	ds->actual_rate = info.samplerate > 0 ? info.samplerate : cfg->samplerate;
+	ds->actual_latency_in = info.latency_in;
+	ds->actual_latency_out = info.latency_out;
 
 	uv_poll_init(e->daemon->loop, &ds->notify_poll, ds->notify_fd);
 	uv_timer_init(e->daemon->loop, &ds->idle_timer);

@@ -20,12 +20,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <portaudio.h>
 #include <uv.h>
 
 #include "list.h"
 #include "proto.h"
 
+struct backend;
+struct backend_stream;
 struct engine;
 struct stream;
 struct stream_dir;
@@ -57,16 +58,17 @@ struct devstream_config {
 	unsigned long blocksize; /* 0: as PortAudio likes */
 	double latency_in;  /* seconds (suggested) */
 	double latency_out; /* seconds (suggested) */
-	unsigned long pa_flags;
+	unsigned flags; /* BACKEND_CLIP_OFF, … (exclusive streams) */
 };
 
 struct devstream {
 	struct engine *engine;
 	struct list link;
 	struct devstream_config cfg;
-	PaStream *pa;
+	struct backend *backend;
+	struct backend_stream *bs;
 	bool started;
-	double actual_latency_in;  /* seconds, as PortAudio reports it */
+	double actual_latency_in;  /* seconds, as the backend reports it */
 	double actual_latency_out; /* seconds */
 	double actual_rate;
 
@@ -85,7 +87,7 @@ struct devstream {
 	_Atomic uint32_t seen_generation;
 	_Atomic uint64_t callbacks;
 	_Atomic uint32_t device_xruns;
-	_Atomic int pa_finished;
+	_Atomic int finished; /* the backend stream became inactive */
 
 	/* Audio thread only. */
 	uint32_t rt_seen;

@@ -222,7 +222,7 @@ int engine_stream_start(struct engine *e, struct stream *s, const struct engine_
 			.blocksize = req->blocksize,
 			.latency_in = req->in.latency,
 			.latency_out = req->out.latency,
-			.pa_flags = req->pa_flags,
+			.flags = req->flags,
 		};
 
 		if (cfg.samplerate <= 0)
@@ -580,7 +580,7 @@ static void handle_stream(struct engine *e, struct stream *s)
 	in_done = !s->in.used || atomic_load(&s->in.done);
 	if (s->out.used && atomic_load(&s->out.done)) {
 		if (s->exclusive) {
-			/* PortAudio plays the last buffers and reports through pa_finished. */
+			/* PortAudio plays the last buffers and reports through finished. */
 		} else if (!s->draining && atomic_load(&s->state) == SHM_STATE_RUNNING) {
 			start_drain(e, s);
 		} else if (atomic_load(&s->state) == SHM_STATE_DRAINING && !s->draining && in_done) {
@@ -635,11 +635,11 @@ void engine_devstream_notify(struct engine *e, struct devstream *ds)
 		}
 		free(streams);
 	}
-	if (ds->cfg.mode != DEVSTREAM_EXCLUSIVE && atomic_load(&ds->pa_finished) && !ds->closing) {
+	if (ds->cfg.mode != DEVSTREAM_EXCLUSIVE && atomic_load(&ds->finished) && !ds->closing) {
 		devstream_lost(e, ds);
 		return;
 	}
-	if (ds->cfg.mode == DEVSTREAM_EXCLUSIVE && atomic_load(&ds->pa_finished) && !ds->closing) {
+	if (ds->cfg.mode == DEVSTREAM_EXCLUSIVE && atomic_load(&ds->finished) && !ds->closing) {
 		list = atomic_load(&ds->list);
 		if (list && list->count) {
 			struct stream *s = list->dirs[0]->stream;
@@ -690,7 +690,7 @@ bool engine_audio_healthy(struct engine *e)
 		struct devstream *ds = list_entry(p, struct devstream, link);
 		uint64_t n = atomic_load(&ds->callbacks);
 
-		if (!ds->started || atomic_load(&ds->pa_finished))
+		if (!ds->started || atomic_load(&ds->finished))
 			continue;
 		/* A stream seen for the first time gets one interval to call back. */
 		if (ds->last_callbacks != UINT64_MAX && n == ds->last_callbacks)

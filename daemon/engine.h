@@ -46,7 +46,7 @@ struct engine_req {
 	double samplerate;	 /* Hz; 0: the running stream's or the device's default */
 	unsigned long blocksize; /* frames; 0: as PortAudio likes */
 	bool exclusive;
-	unsigned long pa_flags; /* exclusive streams: paClipOff, paDitherOff, … */
+	unsigned flags; /* exclusive streams: BACKEND_CLIP_OFF, BACKEND_DITHER_OFF, … */
 };
 
 int engine_init(struct engine *e, struct daemon *d);

@@ -15,6 +15,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "client.h"
 #include "conf.h"
 #include "config.h"
@@ -500,7 +501,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	r = devices_init(&d.devices);
+	d.backend = backend_pa_new();
+	if (!d.backend) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = devices_init(&d.devices, d.backend);
 	if (r < 0)
 		goto out;
 	check_default_devices(&d);
@@ -524,6 +530,7 @@ out:
 	if (d.signal_fd >= 0)
 		close(d.signal_fd);
 	devices_fini(&d.devices);
+	backend_pa_free(d.backend);
 	access_clear(&d.access);
 out_args:
 	conf_clear(&cl.conf);
