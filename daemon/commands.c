@@ -1,6 +1,7 @@
 /*
- * Command dispatch and the device-query commands, named and parametrised
- * as sounddevice's functions are.  Loop thread.
+ * Command dispatch, the device-query commands, named and parametrised as
+ * sounddevice's functions are, and daemon_status.  The stream commands
+ * are in cmd-streams.c.  Loop thread.
  */
 #include "commands.h"
 
@@ -10,11 +11,13 @@
 #include <string.h>
 
 #include "backend.h"
+#include "client-streams.h"
 #include "client.h"
 #include "cmd-streams.h"
 #include "config.h"
 #include "daemon.h"
 #include "devices.h"
+#include "devstream.h"
 #include "log.h"
 #include "params.h"
 #include "sample.h"
@@ -217,6 +220,50 @@ static int cmd_check_output_settings(struct client *c, const struct proto_reques
 	return check_settings(c, req, ret, err, DEVMATCH_OUTPUT);
 }
 
+/* One device stream as daemon_status reports it. */
+static json_object *devstream_json(struct daemon *d, struct devstream *ds)
+{
+	json_object *o = json_object_new_object();
+	int dev = devstream_device(ds);
+	const char *mode = ds->cfg.mode == DEVSTREAM_SHARED_OUT  ? "shared output"
+			   : ds->cfg.mode == DEVSTREAM_SHARED_IN ? "shared input"
+								 : "exclusive";
+
+	json_object_object_add(o, "device", json_object_new_int(dev));
+	json_object_object_add(o, "name", json_object_new_string(dev < d->devices.count ? d->devices.dev[dev].name : "?"));
+	json_object_object_add(o, "mode", json_object_new_string(mode));
+	json_object_object_add(o, "samplerate", json_object_new_double(ds->actual_rate));
+	json_object_object_add(o, "channels",
+			       json_object_new_int(ds->cfg.device_out >= 0 ? ds->cfg.channels_out
+									   : ds->cfg.channels_in));
+	json_object_object_add(o, "streams", json_object_new_int((int)devstream_attached(ds)));
+	json_object_object_add(o, "cpu_load", json_object_new_double(devstream_cpu_load(ds)));
+	json_object_object_add(o, "device_xruns", json_object_new_int64(atomic_load(&ds->device_xruns)));
+	json_object_object_add(o, "callbacks", json_object_new_int64((int64_t)atomic_load(&ds->callbacks)));
+	return o;
+}
+
+/* Counts of clients, streams and device streams, and the caller's own streams. */
+static int cmd_daemon_status(struct client *c, const struct proto_request *req, json_object **ret,
+			     struct proto_error *err)
+{
+	struct daemon *d = c->daemon;
+	struct engine *e = &d->engine;
+	json_object *o = json_object_new_object(), *devs = json_object_new_array();
+
+	for (struct devstream *ds = engine_devstream_next(e, NULL); ds;
+	     ds = engine_devstream_next(e, ds))
+		json_object_array_add(devs, devstream_json(d, ds));
+	json_object_object_add(o, "clients", json_object_new_int((int)d->client_count));
+	json_object_object_add(o, "streams", json_object_new_int((int)e->active_count));
+	json_object_object_add(o, "detached", json_object_new_int((int)d->detached_count));
+	json_object_object_add(o, "devices", json_object_new_int(d->devices.count));
+	json_object_object_add(o, "device_streams", devs);
+	json_object_object_add(o, "my_streams", client_streams_status(c));
+	*ret = o;
+	return 0;
+}
+
 static const char *const no_params[] = { NULL };
 static const char *const hello_params[] = { "protocol", "client", NULL };
 static const char *const query_devices_params[] = { "device", "kind", NULL };
@@ -275,5 +322,5 @@ fail:
 
 void commands_client_gone(struct client *c)
 {
-	engine_client_gone(&c->daemon->engine, c);
+	client_streams_client_gone(c);
 }

@@ -43,6 +43,8 @@ struct daemon {
 	struct server server;
 	struct list clients;
 	unsigned client_count;
+	struct list orphans;	 /* struct client_stream: detached playbacks whose clients left */
+	unsigned detached_count; /* detached playbacks (client-streams.c keeps the count) */
 	unsigned next_client_id;
 	struct access access;	   /* who may connect (allow_users, allow_groups) */
 	const struct conf *cmdline; /* settings from the command line: they win over the file */

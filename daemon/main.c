@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "client-streams.h"
 #include "client.h"
 #include "conf.h"
 #include "config.h"
@@ -488,7 +489,21 @@ int main(int argc, char **argv)
 	d.loop = &loop;
 	d.signal_fd = -1;
 	list_init(&d.clients);
-	engine_init(&d.engine, &d);
+	list_init(&d.orphans);
+	d.backend = backend_pa_new();
+	if (!d.backend) {
+		r = 1;
+		goto out;
+	}
+	engine_init(&d.engine, &(struct engine_config){
+					.loop = &loop,
+					.backend = d.backend,
+					.devices = &d.devices,
+					.opt = { .device_idle_time = &d.opt.device_idle_time,
+						 .xrun_batch_ms = ENGINE_XRUN_BATCH_MS,
+						 .watch_ms = ENGINE_WATCH_MS },
+					.cb = client_streams_callbacks(&d),
+				});
 	uv_idle_init(&loop, &d.reaper);
 	client_start_sweeper(&d);
 	/*
@@ -501,11 +516,6 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	d.backend = backend_pa_new();
-	if (!d.backend) {
-		r = -ENOMEM;
-		goto out;
-	}
 	r = devices_init(&d.devices, d.backend);
 	if (r < 0)
 		goto out;
