@@ -72,9 +72,6 @@ int client_reply_error(struct client *c, json_object *id, const struct proto_err
 /* Pushes an event; takes ownership of fields (may be NULL). */
 int client_event(struct client *c, const char *event, json_object *fields);
 
-/* Closes the connection after the queued messages are sent. */
-void client_close_after_flush(struct client *c);
-
 /*
  * Closes the connection at once (its streams stop).  Never call it from
  * code that may run inside engine or command callbacks for the same
@@ -82,9 +79,6 @@ void client_close_after_flush(struct client *c);
  * the loop closes it from an idle callback.
  */
 void client_close(struct client *c);
-
-/* Closes every doomed client; run from the loop's idle handle. */
-void client_reap_doomed(struct daemon *d);
 
 /* Starts the once-a-second check for half-sent lines and throttled clients. */
 void client_start_sweeper(struct daemon *d);

@@ -324,3 +324,25 @@ void commands_client_gone(struct client *c)
 {
 	client_streams_client_gone(c);
 }
+
+unsigned commands_open_device_streams(void *data)
+{
+	struct daemon *d = data;
+
+	return engine_devstream_count(&d->engine);
+}
+
+void commands_devices_changed(void *data)
+{
+	struct daemon *d = data;
+	struct list *pos, *tmp;
+
+	list_for_each_safe(pos, tmp, &d->clients)
+	{
+		struct client *c = list_entry(pos, struct client, link);
+		json_object *fields = json_object_new_object();
+
+		json_object_object_add(fields, "devices", json_object_new_int(d->devices.count));
+		client_event(c, "devices_changed", fields);
+	}
+}

@@ -58,17 +58,6 @@ struct daemon {
 	 */
 	int signal_fd;
 	uv_poll_t signals;
-	uv_check_t housekeeping;   /* runs deferred work after each loop iteration */
-	bool rescan_pending;	   /* a device rescan waits for device streams to close */
 	bool stopping;
 	int exit_status;
 };
-
-/* Begins a clean shutdown: stops accepting, tells clients, closes everything. */
-void daemon_stop(struct daemon *d, int status);
-
-/*
- * Returns whether a device stream is open, in which case PortAudio must
- * not be re-initialised and a device rescan waits.
- */
-bool daemon_streams_open(const struct daemon *d);

@@ -1,6 +1,7 @@
 /*
- * The device and host-API snapshot taken through the backend, device
- * selection and settings checks.  Loop thread only.
+ * The device and host-API snapshot taken through the backend, rescans
+ * (deferred while device streams are open), device selection and
+ * settings checks.  Loop thread only.
  */
 #include "devices.h"
 
@@ -165,6 +166,92 @@ int devices_rescan(struct devices *devs, bool *ret_changed)
 	log_info("Rescanned devices: %d devices, %d host APIs%s", devs->count, devs->api_count,
 		 *ret_changed ? " (changed)" : " (unchanged)");
 	return 0;
+}
+
+void devices_watch(struct devices *devs, uv_loop_t *loop, const struct devices_hooks *hooks)
+{
+	devs->hooks = *hooks;
+	uv_check_init(loop, &devs->rescan_check);
+	devs->rescan_check.data = devs;
+	devs->watching = true;
+}
+
+void devices_stop(struct devices *devs)
+{
+	devs->rescan_pending = false;
+	if (!devs->watching)
+		return;
+	devs->watching = false;
+	uv_close((uv_handle_t *)&devs->rescan_check, NULL);
+}
+
+static void on_rescan_check(uv_check_t *handle);
+
+/*
+ * Rescans when no device stream is open; otherwise marks the rescan
+ * pending, and the check handle runs it once they have closed
+ * (re-initialising the backend would end them).
+ */
+static void rescan_when_idle(struct devices *devs)
+{
+	unsigned open = devs->hooks.open_streams(devs->hooks.data);
+	bool changed = false;
+
+	if (open > 0) {
+		if (!devs->rescan_pending)
+			log_notice("Device rescan deferred: %u device streams are open; it runs when they have closed",
+				   open);
+		devs->rescan_pending = true;
+		uv_check_start(&devs->rescan_check, on_rescan_check);
+		return;
+	}
+	devs->rescan_pending = false;
+	uv_check_stop(&devs->rescan_check);
+	if (devices_rescan(devs, &changed) < 0)
+		return;
+	if (changed) {
+		log_notice("The device list changed: %d devices", devs->count);
+		devs->hooks.changed(devs->hooks.data);
+	}
+}
+
+/* Runs after each loop iteration while a rescan is pending. */
+static void on_rescan_check(uv_check_t *handle)
+{
+	struct devices *devs = handle->data;
+
+	if (devs->rescan_pending && devs->hooks.open_streams(devs->hooks.data) == 0) {
+		rescan_when_idle(devs);
+		devices_check_defaults(devs);
+	}
+}
+
+void devices_request_rescan(struct devices *devs)
+{
+	if (devs->watching)
+		rescan_when_idle(devs);
+	devices_check_defaults(devs);
+}
+
+void devices_check_defaults(struct devices *devs)
+{
+	static const struct {
+		enum devmatch_kind kind;
+		const char *key;
+	} kinds[] = { { DEVMATCH_INPUT, "default_input_device" },
+		      { DEVMATCH_OUTPUT, "default_output_device" } };
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		const char *query = kinds[i].kind == DEVMATCH_INPUT ? devs->default_input_query
+								    : devs->default_output_query;
+		struct proto_device none = PROTO_DEVICE_DEFAULT;
+		struct proto_error err = { 0 };
+
+		if (query && devices_resolve(devs, &none, kinds[i].kind, &err) < 0)
+			log_warning("%s '%s' does not name one device now: %s", kinds[i].key, query,
+				    err.message);
+		proto_error_clear(&err);
+	}
 }
 
 /* Records the candidates of an ambiguous query in err and builds sounddevice's message. */

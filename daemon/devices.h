@@ -9,11 +9,21 @@
 #include <stdbool.h>
 
 #include <json-c/json.h>
+#include <uv.h>
 
 #include "backend.h"
 #include "devmatch.h"
 #include "params.h"
 #include "proto.h"
+
+/* What a deferred rescan asks of the rest of the daemon.  Loop thread. */
+struct devices_hooks {
+	/* Returns how many device streams are open (a rescan waits until none is). */
+	unsigned (*open_streams)(void *data);
+	/* The device list changed. */
+	void (*changed)(void *data);
+	void *data;
+};
 
 struct devices {
 	struct backend *backend;
@@ -28,6 +38,12 @@ struct devices {
 	char *default_input_query;    /* configured default device, or NULL */
 	char *default_output_query;   /* configured default device, or NULL */
 	char *list_text;	      /* query_devices' list as JSON text, made on first use */
+
+	/* Rescans (devices_watch() sets them up). */
+	struct devices_hooks hooks;
+	uv_check_t rescan_check; /* runs a deferred rescan once no device stream is open */
+	bool watching;		 /* rescan_check is initialised and not closed */
+	bool rescan_pending;	 /* a rescan waits for device streams to close */
 };
 
 /*
@@ -38,6 +54,26 @@ int devices_init(struct devices *devs, struct backend *backend);
 
 /* Stops the backend and frees the snapshot. */
 void devices_fini(struct devices *devs);
+
+/*
+ * Lets devices_request_rescan() defer a rescan on loop, asking hooks
+ * whether device streams are open and telling them about a changed list.
+ */
+void devices_watch(struct devices *devs, uv_loop_t *loop, const struct devices_hooks *hooks);
+
+/* Drops a pending rescan and closes the watch's handle (at shutdown). */
+void devices_stop(struct devices *devs);
+
+/*
+ * Lists the devices anew now, or, while a device stream is open, once none
+ * is (after a loop iteration), and warns about configured default devices
+ * that match no device (now, and again after a deferred rescan).  Calls
+ * hooks.changed when the list changed.
+ */
+void devices_request_rescan(struct devices *devs);
+
+/* Warns about a configured default device that matches no device now. */
+void devices_check_defaults(struct devices *devs);
 
 /*
  * Lists the devices anew.  The backend (PortAudio) only re-enumerates when
