@@ -6,6 +6,7 @@
  */
 #include "engine.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -158,8 +159,9 @@ void engine_stream_release(struct engine *e, struct stream *s)
 /* The audio thread let go of s (a device stream's hook). */
 static void stream_unref(void *data, struct stream *s)
 {
-	if (s->rt_refs > 0)
-		s->rt_refs--;
+	/* Each attachment took one reference, and each lets go of it once. */
+	assert(s->rt_refs > 0);
+	s->rt_refs--;
 	maybe_free(data, s);
 }
 
