@@ -51,7 +51,7 @@ static void test_defaults(void)
 	CHECK(c.device_idle_time == 5.0, "defaults: idle time 5 s");
 	CHECK(c.log_level == LOG_LEVEL_NOTICE, "defaults: log level notice");
 	CHECK(!c.default_input_device && !c.default_output_device, "defaults: PortAudio's devices");
-	CHECK(!access_restricted(&c.access), "defaults: everyone may connect");
+	CHECK(!access_restricted(&c.allow_users, &c.allow_groups), "defaults: everyone may connect");
 	conf_clear(&c);
 }
 
@@ -78,7 +78,7 @@ static void test_every_key(void)
 	CHECK(r == 0, "a file with every key parses");
 	if (r < 0)
 		printf("# %s:%u: %s\n", err.file, err.line, err.message);
-	CHECK(c.set == (1u << CONF_KEY_COUNT_) - 1, "every key counts as set");
+	CHECK(c.set == (1u << CONF_KEY_COUNT) - 1, "every key counts as set");
 	CHECK(c.line_timeout == 2.5 && c.max_requests_per_second == 500,
 	      "line_timeout and max_requests_per_second");
 	CHECK_STR(c.default_input_device, "usb mic", "default_input_device keeps inner blanks");
@@ -88,9 +88,9 @@ static void test_every_key(void)
 	CHECK(c.max_streams_per_client == 3, "max_streams_per_client");
 	CHECK(c.max_shm_per_client == 2u * 1024 * 1024, "max_shm_per_client with M");
 	CHECK(c.log_level == LOG_LEVEL_DEBUG, "log_level");
-	CHECK(c.access.uid_count == 2 && c.access.uids[0] == 0 && c.access.uids[1] == 4242,
+	CHECK(c.allow_users.count == 2 && c.allow_users.ids[0] == 0 && c.allow_users.ids[1] == 4242,
 	      "allow_users: a name and a number, comma or blank separated");
-	CHECK(c.access.gid_count == 1 && c.access.gids[0] == 0, "allow_groups, last line unterminated");
+	CHECK(c.allow_groups.count == 1 && c.allow_groups.ids[0] == 0, "allow_groups, last line unterminated");
 	conf_clear(&c);
 }
 
@@ -120,7 +120,7 @@ static void test_sizes(void)
 			      cases[i].text);
 		else
 			CHECK(r == -EINVAL && c.max_shm_per_client == 64u << 20 &&
-				      !(c.set & (1u << CONF_MAX_SHM_PER_CLIENT)),
+				      !conf_is_set(&c, "max_shm_per_client"),
 			      "size '%s' is refused and changes nothing", cases[i].text);
 		conf_clear(&c);
 	}
@@ -186,7 +186,7 @@ static void test_set_keeps_value_on_error(void)
 	      "an empty device means PortAudio's default");
 	CHECK(conf_set(&c, "allow_users", "root", err, sizeof(err)) == 0 &&
 		      conf_set(&c, "allow_users", "root nobody-xyz-404", err, sizeof(err)) < 0 &&
-		      c.access.uid_count == 1,
+		      c.allow_users.count == 1,
 	      "a bad user list leaves the previous list");
 	conf_clear(&c);
 }
@@ -211,8 +211,8 @@ static void test_merge(void)
 	CHECK(eff.log_level == LOG_LEVEL_INFO, "keys only in the file stay");
 	CHECK_STR(eff.default_output_device, "t_out", "strings are copied");
 	CHECK(eff.max_streams_per_client == 16, "keys in neither keep the default");
-	CHECK(eff.access.uid_count == 1 && eff.access.gid_count == 1 &&
-		      access_restricted(&eff.access),
+	CHECK(eff.allow_users.count == 1 && eff.allow_groups.count == 1 &&
+		      access_restricted(&eff.allow_users, &eff.allow_groups),
 	      "the user list from the file and the group list from the command line combine");
 	CHECK(eff.default_output_device != file.default_output_device,
 	      "merge copies, so sources can be freed");
@@ -244,13 +244,13 @@ static void test_write_round_trip(void)
 	CHECK(again.max_shm_per_client == c.max_shm_per_client &&
 		      again.device_idle_time == c.device_idle_time &&
 		      again.max_clients == c.max_clients && again.log_level == c.log_level &&
-		      !again.access.users_set && again.access.groups_set &&
-		      again.access.gid_count == 1 && again.access.gids[0] == 0 &&
+		      !again.allow_users.set && again.allow_groups.set &&
+		      again.allow_groups.count == 1 && again.allow_groups.ids[0] == 0 &&
 		      strcmp(again.default_input_device, "mic") == 0 && !again.default_output_device,
 	      "and gives the same settings");
-	for (int k = 0; k < CONF_KEY_COUNT_; k++)
-		CHECK(strstr(buf, conf_key_name((enum conf_key)k)) != NULL, "conf_write prints %s",
-		      conf_key_name((enum conf_key)k));
+	for (int k = 0; k < CONF_KEY_COUNT; k++)
+		CHECK(strstr(buf, conf_key_name(k)) != NULL, "conf_write prints %s",
+		      conf_key_name(k));
 	free(buf);
 	conf_clear(&c);
 	conf_clear(&again);
@@ -275,7 +275,7 @@ static void test_write_long_list(void)
 	conf_write(&c, f);
 	fclose(f);
 	CHECK(parse(buf, &again, &err) == 0, "written out, it parses again (%s)", err.message);
-	CHECK(again.access.gid_count == 2001 && again.access.gids[2000] == 4242424,
+	CHECK(again.allow_groups.count == 2001 && again.allow_groups.ids[2000] == 4242424,
 	      "with all 2001 groups, the last one too");
 	free(text);
 	free(buf);
@@ -323,36 +323,43 @@ static void test_files(void)
 
 static void test_access(void)
 {
-	struct access a = { 0 };
+	struct access_list users = { 0 }, groups = { 0 };
 	char err[256];
 	gid_t audio[] = { 100, 29 }, other[] = { 100, 5 };
 
-	CHECK(access_allows(&a, 1000, other, 2), "no lists: everyone may connect");
-	CHECK(access_parse_users(&a, "", err, sizeof(err)) == 0 && access_restricted(&a) &&
-		      !access_allows(&a, 0, other, 2),
+	CHECK(access_allows(&users, &groups, 1000, other, 2), "no lists: everyone may connect");
+	CHECK(access_parse_users(&users, "", err, sizeof(err)) == 0 &&
+		      access_restricted(&users, &groups) &&
+		      !access_allows(&users, &groups, 0, other, 2),
 	      "an empty user list restricts: no one, not even root");
-	CHECK(access_parse_groups(&a, "29", err, sizeof(err)) == 0, "a group list by number");
-	CHECK(access_allows(&a, 1000, audio, 2), "a member of a listed group (supplementary) may");
-	CHECK(!access_allows(&a, 1000, other, 2), "someone in no listed group may not");
-	CHECK(access_parse_users(&a, "1000,1001", err, sizeof(err)) == 0 &&
-		      access_allows(&a, 1001, other, 2) && !access_allows(&a, 1002, other, 2),
+	CHECK(access_parse_groups(&groups, "29", err, sizeof(err)) == 0, "a group list by number");
+	CHECK(access_allows(&users, &groups, 1000, audio, 2),
+	      "a member of a listed group (supplementary) may");
+	CHECK(!access_allows(&users, &groups, 1000, other, 2), "someone in no listed group may not");
+	CHECK(access_parse_users(&users, "1000,1001", err, sizeof(err)) == 0 &&
+		      access_allows(&users, &groups, 1001, other, 2) &&
+		      !access_allows(&users, &groups, 1002, other, 2),
 	      "a listed uid may, another may not");
-	CHECK(access_parse_users(&a, "root", err, sizeof(err)) == 0 && a.uid_count == 1 &&
-		      a.uids[0] == 0,
+	CHECK(access_parse_users(&users, "root", err, sizeof(err)) == 0 && users.count == 1 &&
+		      users.ids[0] == 0,
 	      "user names resolve to uids");
-	CHECK(access_parse_groups(&a, "root,  0", err, sizeof(err)) == 0 && a.gid_count == 2,
+	CHECK(access_parse_groups(&groups, "root,  0", err, sizeof(err)) == 0 && groups.count == 2,
 	      "group names and numbers mix");
-	CHECK(access_parse_users(&a, "12x", err, sizeof(err)) == -EINVAL &&
-		      strstr(err, "unknown user '12x'"),
-	      "something neither a number nor a user is an error");
-	access_clear(&a);
-	CHECK(!access_restricted(&a) && !a.uids && !a.gids, "access_clear lifts the restriction");
+	CHECK(access_parse_users(&users, "12x", err, sizeof(err)) == -EINVAL &&
+		      strstr(err, "unknown user '12x'") && users.count == 1,
+	      "something neither a number nor a user is an error, and changes nothing");
+	access_list_clear(&users);
+	CHECK(!users.set && !users.ids && access_restricted(&users, &groups),
+	      "access_list_clear clears one list");
+	access_list_clear(&groups);
+	CHECK(!access_restricted(&users, &groups) && !groups.ids,
+	      "with both cleared, nothing is restricted");
 }
 
 /* The check on a real connection: our own credentials, read from the socket. */
 static void test_access_peer(void)
 {
-	struct access a = { 0 };
+	struct access_list users = { 0 }, groups = { 0 };
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 	char err[256], list[32];
@@ -361,21 +368,24 @@ static void test_access_peer(void)
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0 &&
 		      getsockopt(sv[0], SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0,
 	      "a socket pair and its peer credentials");
-	CHECK(access_check_peer(&a, sv[0], &cred) == 0, "peer: no lists, allowed");
+	CHECK(access_check_peer(&users, &groups, sv[0], &cred) == 0, "peer: no lists, allowed");
 	snprintf(list, sizeof(list), "%u", (unsigned)cred.uid + 1);
-	access_parse_users(&a, list, err, sizeof(err));
-	CHECK(access_check_peer(&a, sv[0], &cred) == -EACCES, "peer: another uid listed, refused");
+	access_parse_users(&users, list, err, sizeof(err));
+	CHECK(access_check_peer(&users, &groups, sv[0], &cred) == -EACCES,
+	      "peer: another uid listed, refused");
 	snprintf(list, sizeof(list), "%u", (unsigned)cred.gid);
-	access_parse_groups(&a, list, err, sizeof(err));
-	CHECK(access_check_peer(&a, sv[0], &cred) == 0, "peer: its primary group listed, allowed");
-	access_parse_groups(&a, "", err, sizeof(err));
+	access_parse_groups(&groups, list, err, sizeof(err));
+	CHECK(access_check_peer(&users, &groups, sv[0], &cred) == 0,
+	      "peer: its primary group listed, allowed");
+	access_parse_groups(&groups, "", err, sizeof(err));
 	snprintf(list, sizeof(list), "%u", (unsigned)cred.uid);
-	access_parse_users(&a, list, err, sizeof(err));
-	CHECK(access_check_peer(&a, sv[0], &cred) == 0, "peer: its uid listed, allowed");
+	access_parse_users(&users, list, err, sizeof(err));
+	CHECK(access_check_peer(&users, &groups, sv[0], &cred) == 0, "peer: its uid listed, allowed");
 	cred.uid = (uid_t)-1;
-	CHECK(access_check_peer(&a, sv[0], &cred) == -EACCES,
+	CHECK(access_check_peer(&users, &groups, sv[0], &cred) == -EACCES,
 	      "peer: unknown credentials are refused when lists are set");
-	access_clear(&a);
+	access_list_clear(&users);
+	access_list_clear(&groups);
 	close(sv[0]);
 	close(sv[1]);
 }
