@@ -27,28 +27,17 @@
 
 _Static_assert(CONF_KEY_COUNT <= 32, "struct conf's set has a bit per key");
 
-/* A row of conf-keys.h. */
-struct key {
-	const char *name;
-	enum conf_type type;
-	size_t offset; /* of the key's field in struct conf */
-	const char *def;
-	double min, max;
-	const char *value_name;
-	const char *help;
-};
-
 #define CONF_ROW_(name, type, def, min, max, value_name, help)                                     \
 	{ #name, CONF_TYPE_##type, offsetof(struct conf, name), def, min, max, value_name, help },
 
-static const struct key keys[CONF_KEY_COUNT] = { CONF_KEYS(CONF_ROW_) };
+static const struct conf_key keys[CONF_KEY_COUNT] = { CONF_KEYS(CONF_ROW_) };
 
 /* What each type does with a value. */
 struct type {
 	size_t size;	  /* of the field */
 	const char *noun; /* numeric types: what a value must be, for messages */
 	/* Sets the field from value; on error leaves it unchanged and fills err. */
-	int (*parse)(const struct key *k, void *field, const char *value, char *err,
+	int (*parse)(const struct conf_key *k, void *field, const char *value, char *err,
 		     size_t errsize);
 	/* Writes the value as the file gives it. */
 	void (*write)(const void *field, FILE *f);
@@ -67,7 +56,7 @@ static bool is_blank(char ch)
 }
 
 /* Writes "'value' is not NOUN from MIN to MAX" into err; returns -EINVAL. */
-static int out_of_bounds(const struct key *k, const char *noun, const char *value,
+static int out_of_bounds(const struct conf_key *k, const char *noun, const char *value,
 			 void (*write_bound)(double, FILE *), const char *tail, char *err,
 			 size_t errsize)
 {
@@ -107,7 +96,7 @@ static void write_double(const void *field, FILE *f)
 }
 
 /* Seconds and rates: a number within the key's bounds. */
-static int parse_real(const struct key *k, void *field, const char *value, char *err,
+static int parse_real(const struct conf_key *k, void *field, const char *value, char *err,
 		      size_t errsize);
 
 static void write_count_bound(double v, FILE *f)
@@ -121,7 +110,7 @@ static void write_count(const void *field, FILE *f)
 }
 
 /* A whole decimal number within the key's bounds. */
-static int parse_count(const struct key *k, void *field, const char *value, char *err,
+static int parse_count(const struct conf_key *k, void *field, const char *value, char *err,
 		       size_t errsize)
 {
 	char *end;
@@ -161,7 +150,7 @@ static void write_size_bound(double v, FILE *f)
 }
 
 /* A size: a whole number of bytes, or of KiB, MiB or GiB with the suffix K, M or G. */
-static int parse_size(const struct key *k, void *field, const char *value, char *err,
+static int parse_size(const struct conf_key *k, void *field, const char *value, char *err,
 		      size_t errsize)
 {
 	static const struct {
@@ -197,7 +186,7 @@ bad:
 
 /* ------------------------------------------------------- words and lists */
 
-static int parse_log_level(const struct key *k, void *field, const char *value, char *err,
+static int parse_log_level(const struct conf_key *k, void *field, const char *value, char *err,
 			   size_t errsize)
 {
 	int level = log_level_from_name(value);
@@ -218,7 +207,7 @@ static void write_log_level(const void *field, FILE *f)
 }
 
 /* A device query; NULL when empty. */
-static int parse_query(const struct key *k, void *field, const char *value, char *err,
+static int parse_query(const struct conf_key *k, void *field, const char *value, char *err,
 		       size_t errsize)
 {
 	char **query = field, *copy = NULL;
@@ -232,6 +221,15 @@ static int parse_query(const struct key *k, void *field, const char *value, char
 	while (len > 0 && is_blank(value[len - 1]))
 		len--;
 
+	/*
+	 * A query written back by --check-config is quoted unless it holds a
+	 * '"', so one that starts with '"' would not read back the same.  The
+	 * file never gives one (its values are unquoted first); an option may.
+	 */
+	if (value[0] == '"') {
+		snprintf(err, errsize, "a device query may not start with '\"'");
+		return -EINVAL;
+	}
 	/* Device ids change when devices come and go; a default must name its device. */
 	if (len && strspn(value, "0123456789") >= len) {
 		snprintf(err, errsize,
@@ -287,14 +285,14 @@ static void clear_query(void *field)
 	*(char **)field = NULL;
 }
 
-static int parse_users(const struct key *k, void *field, const char *value, char *err,
+static int parse_users(const struct conf_key *k, void *field, const char *value, char *err,
 		       size_t errsize)
 {
 	(void)k;
 	return access_parse_users(field, value, err, errsize);
 }
 
-static int parse_groups(const struct key *k, void *field, const char *value, char *err,
+static int parse_groups(const struct conf_key *k, void *field, const char *value, char *err,
 			size_t errsize)
 {
 	(void)k;
@@ -347,7 +345,7 @@ static const struct type types[] = {
 			       copy_list, clear_list, list_given },
 };
 
-static int parse_real(const struct key *k, void *field, const char *value, char *err,
+static int parse_real(const struct conf_key *k, void *field, const char *value, char *err,
 		      size_t errsize)
 {
 	char *end;
@@ -407,9 +405,9 @@ void conf_clear(struct conf *c)
 	*c = (struct conf){ 0 };
 }
 
-const char *conf_key_name(int index)
+const struct conf_key *conf_key(int index)
 {
-	return index >= 0 && index < CONF_KEY_COUNT ? keys[index].name : NULL;
+	return index >= 0 && index < CONF_KEY_COUNT ? &keys[index] : NULL;
 }
 
 int conf_key_index(const char *name)
@@ -434,6 +432,17 @@ int conf_set(struct conf *c, const char *key, const char *value, char *err, size
 	if (k < 0) {
 		snprintf(err, errsize, "unknown key '%s'", key);
 		return -ENOENT;
+	}
+	/* What --check-config writes must read back: one line of UTF-8 text. */
+	if (utf8_check(value, strlen(value)) != strlen(value)) {
+		snprintf(err, errsize, "the value is not valid UTF-8");
+		return -EINVAL;
+	}
+	for (const char *p = value; *p; p++) {
+		if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f) {
+			snprintf(err, errsize, "the value contains a control character");
+			return -EINVAL;
+		}
 	}
 	r = types[keys[k].type].parse(&keys[k], field_of(c, k), value, err, errsize);
 	if (r == -ENOMEM)
@@ -726,7 +735,7 @@ void conf_write_help(FILE *f)
 	bool have_defaults = conf_init(&defaults) == 0;
 
 	for (int i = 0; i < CONF_KEY_COUNT; i++) {
-		const struct key *k = &keys[i];
+		const struct conf_key *k = &keys[i];
 		const struct type *t = &types[k->type];
 		char *text = NULL;
 		size_t size = 0;

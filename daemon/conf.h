@@ -60,6 +60,17 @@ struct conf {
 	CONF_KEYS(CONF_FIELD_)
 };
 
+/* A row of conf-keys.h. */
+struct conf_key {
+	const char *name;
+	enum conf_type type;
+	size_t offset;	 /* of the key's field in struct conf */
+	const char *def; /* the default as the file gives it; NULL: a list left unset */
+	double min, max; /* numeric types' bounds */
+	const char *value_name;
+	const char *help;
+};
+
 /* Where the last parse failed, for the message "FILE:LINE: MESSAGE". */
 struct conf_error {
 	char file[256];
@@ -76,8 +87,8 @@ int conf_init(struct conf *c);
 /* Frees what c holds.  Accepts a zeroed struct. */
 void conf_clear(struct conf *c);
 
-/* Returns the name of the key at index ("max_clients"), or NULL when out of range. */
-const char *conf_key_name(int index);
+/* Returns the key at index (its row in conf-keys.h), or NULL when out of range. */
+const struct conf_key *conf_key(int index);
 
 /* Returns the index of the key named name, or -ENOENT. */
 int conf_key_index(const char *name);

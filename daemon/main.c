@@ -79,7 +79,7 @@ static int parse_args(int argc, char **argv, struct cmdline *cl)
 
 	/* Each key's option is its name with dashes: max_clients is --max-clients. */
 	for (int k = 0; k < CONF_KEY_COUNT; k++) {
-		snprintf(names[k], sizeof(names[k]), "%s", conf_key_name(k));
+		snprintf(names[k], sizeof(names[k]), "%s", conf_key(k)->name);
 		for (char *p = names[k]; *p; p++)
 			if (*p == '_')
 				*p = '-';
@@ -92,7 +92,7 @@ static int parse_args(int argc, char **argv, struct cmdline *cl)
 		if (opt >= OPT_KEY_FIRST && opt < OPT_KEY_FIRST + CONF_KEY_COUNT) {
 			int k = opt - OPT_KEY_FIRST;
 
-			if (conf_set(&cl->conf, conf_key_name(k), optarg, err, sizeof(err)) < 0) {
+			if (conf_set(&cl->conf, conf_key(k)->name, optarg, err, sizeof(err)) < 0) {
 				fprintf(stderr, "sddaemon: --%s: %s\n", names[k], err);
 				return 2;
 			}
