@@ -640,6 +640,89 @@ def test_rescan_waits_for_device_streams():
         d.cleanup()
 
 
+# ------------------------------------------------------- the table and the manual
+
+def table():
+    """The settings as sddaemon --help lists them (generated from its table of
+    keys): an ordered list of (key, value name, (min, max) or None, default),
+    the default as --help shows it ("empty", "unset" or the value)."""
+    out = subprocess.run([harness.SDDAEMON, "--help"], capture_output=True, text=True,
+                         timeout=60).stdout
+    section = out.split("over the file (see sddaemon.conf(5)):\n", 1)[1]
+    rows = []
+    for entry in re.split(r"\n(?=      --)", section.strip("\n")):
+        flat = " ".join(entry.split())
+        m = re.fullmatch(r"--([a-z-]+) ([A-Z]+) (.*); (?:from (\S+) to (\S+), )?default (\S+)",
+                         flat)
+        check(m, "a --help entry of the settings: %r" % entry)
+        bounds = (m.group(4), m.group(5)) if m.group(4) else None
+        rows.append((m.group(1).replace("-", "_"), m.group(2), bounds, m.group(6)))
+    return rows
+
+
+def man_blocks(page, section):
+    """The entries of a man page's section (scdoc source): a list of
+    (header lines, body text), the body's lines joined by blanks."""
+    with open(os.path.join(os.environ["SDD_SOURCE_ROOT"], "man", page)) as f:
+        text = f.read()
+    text = text.split("\n# %s\n" % section, 1)[1].split("\n# ", 1)[0]
+    blocks = []
+    for block in text.strip("\n").split("\n\n"):
+        lines = block.split("\n")
+        heads = [l.rstrip("+") for l in lines if not l.startswith("\t")]
+        body = " ".join(l.strip() for l in lines if l.startswith("\t"))
+        blocks.append((heads, body))
+    return blocks
+
+
+def check_documented(page, section, rows, header, pattern):
+    """Checks that every row of the table has an entry in the man page's
+    section whose header is header % (key, value name) and whose text gives
+    the default (and in sddaemon.conf(5) the bounds), in the table's order;
+    and that no header of the section that matches pattern names a key the
+    table lacks."""
+    blocks = man_blocks(page, section)
+    order = []
+    for key, value_name, bounds, default in rows:
+        head = header % (key, value_name)
+        found = [i for i, (heads, _) in enumerate(blocks) if head in heads]
+        check(len(found) == 1, "%s documents %s once: %d entries" % (page, head, len(found)))
+        body = blocks[found[0]][1]
+        order.append(found[0])
+        want = "Default: %s" % (default if default in ("empty", "unset") else "*%s*" % default)
+        check(want in body, "%s gives %s's default as '%s': %r" % (page, key, want, body))
+        if bounds and page.startswith("sddaemon.conf"):
+            check(re.search(r"from %s( \([^)]*\))? to %s\b" % tuple(map(re.escape, bounds)),
+                            body),
+                  "%s gives %s's bounds from %s to %s: %r" % (page, key, bounds[0], bounds[1],
+                                                               body))
+    check_eq(order, sorted(order), "%s lists the keys in the table's order" % page)
+    known = {header % (key, value_name) for key, value_name, _, _ in rows}
+    for heads, _ in blocks:
+        for head in heads:
+            check(not re.fullmatch(pattern, head) or head in known,
+                  "%s documents %s, which is no setting of --help" % (page, head))
+
+
+def test_man_pages_give_every_key_with_its_default():
+    rows = table()
+    check(len(rows) >= 11, "the settings in --help: %r" % rows)
+    # --help and --check-config agree on the defaults (both come from the table).
+    p = subprocess.run([harness.SDDAEMON, "--config", "/dev/null", "--check-config"],
+                       capture_output=True, text=True, timeout=60)
+    written = {}
+    for line in p.stdout.splitlines():
+        key, value = line.split(" = ", 1) if " = " in line else (line.rstrip(" ="), "")
+        written[key.lstrip("#")] = "unset" if key.startswith("#") else (value or "empty")
+    check_eq([(k, d) for k, _, _, d in rows], list(written.items()),
+             "--help's keys and defaults are --check-config's")
+    check_documented("sddaemon.conf.5.scd", "KEYS", rows, "*%s* = _%s_",
+                     r"\*[a-z_]+\* = _[A-Z]+_")
+    rows = [(key.replace("_", "-"), value, bounds, default)
+            for key, value, bounds, default in rows]
+    check_documented("sddaemon.8.scd", "OPTIONS", rows, "*--%s* _%s_", r"\*--[a-z-]+\* _[A-Z]+_")
+
+
 TESTS = [
     test_check_config_prints_the_settings,
     test_check_config_names_the_file_and_line,
@@ -665,6 +748,7 @@ TESTS = [
     test_device_idle_time_from_the_file,
     test_sighup_rescans_devices,
     test_rescan_waits_for_device_streams,
+    test_man_pages_give_every_key_with_its_default,
 ]
 
 if __name__ == "__main__":
