@@ -1,24 +1,23 @@
 /*
- * The configuration: the keys of conf-keys.h with what each type needs
- * (parsing with bounds, copying, freeing, printing), the file parser,
- * finding and opening the file, layering sources, and printing the result
- * and the options' help.  Values are validated here, so that a bad file is
- * refused with the line that is wrong and the daemon's running settings
- * are never half-changed.  Loop thread.
+ * The configuration: the keys of conf-keys.h (each handled as its type
+ * says, see conf-types.c), the file parser, finding and opening the file,
+ * layering sources, and printing the result and the options' help.
+ * Values are validated here, so that a bad file is refused with the line
+ * that is wrong and the daemon's running settings are never half-changed.
+ * Loop thread.
  */
 #include "conf.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "conf-types.h"
 #include "utf8.h"
 
 #ifndef SDD_SYSCONFDIR
@@ -32,331 +31,9 @@ _Static_assert(CONF_KEY_COUNT <= 32, "struct conf's set has a bit per key");
 
 static const struct conf_key keys[CONF_KEY_COUNT] = { CONF_KEYS(CONF_ROW_) };
 
-/* What each type does with a value. */
-struct type {
-	size_t size;	  /* of the field */
-	const char *noun; /* numeric types: what a value must be, for messages */
-	/* Sets the field from value; on error leaves it unchanged and fills err. */
-	int (*parse)(const struct conf_key *k, void *field, const char *value, char *err,
-		     size_t errsize);
-	/* Writes the value as the file gives it. */
-	void (*write)(const void *field, FILE *f);
-	/* Writes a bound (types with bounds only). */
-	void (*write_bound)(double v, FILE *f);
-	/* Types that own memory: replaces dst by a copy of src, and frees. */
-	int (*copy)(void *dst, const void *src);
-	void (*clear)(void *field);
-	/* Lists: whether the key was given at all. */
-	bool (*given)(const void *field);
-};
-
 static bool is_blank(char ch)
 {
 	return ch == ' ' || ch == '\t' || ch == '\r';
-}
-
-/* Writes "'value' is not NOUN from MIN to MAX" into err; returns -EINVAL. */
-static int out_of_bounds(const struct conf_key *k, const char *noun, const char *value,
-			 void (*write_bound)(double, FILE *), const char *tail, char *err,
-			 size_t errsize)
-{
-	FILE *f = fmemopen(err, errsize, "w");
-
-	if (!f) {
-		snprintf(err, errsize, "'%s' is not %s", value, noun);
-		return -EINVAL;
-	}
-	fprintf(f, "'%s' is not %s from ", value, noun);
-	write_bound(k->min, f);
-	fputs(" to ", f);
-	write_bound(k->max, f);
-	fputs(tail, f);
-	fclose(f);
-	return -EINVAL;
-}
-
-/* ---------------------------------------------------------------- numbers */
-
-/* Writes v with the fewest digits that read back as v, in plain notation when v >= 1. */
-static void write_real(double v, FILE *f)
-{
-	char buf[40];
-
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(buf, sizeof(buf), "%.*g", prec, v);
-		if (strtod(buf, NULL) == v && (fabs(v) < 1 || !strchr(buf, 'e')))
-			break;
-	}
-	fputs(buf, f);
-}
-
-static void write_double(const void *field, FILE *f)
-{
-	write_real(*(const double *)field, f);
-}
-
-/* Seconds and rates: a number within the key's bounds. */
-static int parse_real(const struct conf_key *k, void *field, const char *value, char *err,
-		      size_t errsize);
-
-static void write_count_bound(double v, FILE *f)
-{
-	fprintf(f, "%lld", (long long)v);
-}
-
-static void write_count(const void *field, FILE *f)
-{
-	fprintf(f, "%d", *(const int *)field);
-}
-
-/* A whole decimal number within the key's bounds. */
-static int parse_count(const struct conf_key *k, void *field, const char *value, char *err,
-		       size_t errsize)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(value, &end, 10);
-	if (end == value || *end || errno == ERANGE || v < (long long)k->min ||
-	    v > (long long)k->max)
-		return out_of_bounds(k, "a whole number", value, write_count_bound, "", err,
-				     errsize);
-	*(int *)field = (int)v;
-	return 0;
-}
-
-/* Writes a size with the largest suffix that divides it. */
-static void write_size_value(size_t v, FILE *f)
-{
-	if (v > 0 && v % (1u << 30) == 0)
-		fprintf(f, "%zuG", v >> 30);
-	else if (v > 0 && v % (1u << 20) == 0)
-		fprintf(f, "%zuM", v >> 20);
-	else if (v > 0 && v % (1u << 10) == 0)
-		fprintf(f, "%zuK", v >> 10);
-	else
-		fprintf(f, "%zu", v);
-}
-
-static void write_size(const void *field, FILE *f)
-{
-	write_size_value(*(const size_t *)field, f);
-}
-
-static void write_size_bound(double v, FILE *f)
-{
-	write_size_value((size_t)v, f);
-}
-
-/* A size: a whole number of bytes, or of KiB, MiB or GiB with the suffix K, M or G. */
-static int parse_size(const struct conf_key *k, void *field, const char *value, char *err,
-		      size_t errsize)
-{
-	static const struct {
-		const char *suffix;
-		unsigned long long factor;
-	} units[] = {
-		{ "", 1 },	    { "K", 1ULL << 10 },   { "KiB", 1ULL << 10 }, { "M", 1ULL << 20 },
-		{ "MiB", 1ULL << 20 }, { "G", 1ULL << 30 }, { "GiB", 1ULL << 30 },
-	};
-	const unsigned long long min = (unsigned long long)k->min, max = (unsigned long long)k->max;
-	unsigned long long v;
-	char *end;
-
-	errno = 0;
-	if (value[0] < '0' || value[0] > '9')
-		goto bad;
-	v = strtoull(value, &end, 10);
-	if (errno == ERANGE)
-		goto bad;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(end, units[i].suffix) != 0)
-			continue;
-		if (v > max / units[i].factor || v * units[i].factor < min ||
-		    v * units[i].factor > SIZE_MAX)
-			goto bad;
-		*(size_t *)field = (size_t)(v * units[i].factor);
-		return 0;
-	}
-bad:
-	return out_of_bounds(k, "a size", value, write_size_bound,
-			     " (bytes, or a number with K, M or G)", err, errsize);
-}
-
-/* ------------------------------------------------------- words and lists */
-
-static int parse_log_level(const struct conf_key *k, void *field, const char *value, char *err,
-			   size_t errsize)
-{
-	int level = log_level_from_name(value);
-
-	(void)k;
-	if (level < 0) {
-		snprintf(err, errsize,
-			 "'%s' is not a log level (error, warning, notice, info or debug)", value);
-		return -EINVAL;
-	}
-	*(enum log_level *)field = (enum log_level)level;
-	return 0;
-}
-
-static void write_log_level(const void *field, FILE *f)
-{
-	fputs(log_level_name(*(const enum log_level *)field), f);
-}
-
-/* A device query; NULL when empty. */
-static int parse_query(const struct conf_key *k, void *field, const char *value, char *err,
-		       size_t errsize)
-{
-	char **query = field, *copy = NULL;
-	size_t len;
-
-	(void)k;
-	/* Blanks around a query match nothing (queries are split at blanks): drop them. */
-	while (is_blank(*value))
-		value++;
-	len = strlen(value);
-	while (len > 0 && is_blank(value[len - 1]))
-		len--;
-
-	/*
-	 * A query written back by --check-config is quoted unless it holds a
-	 * '"', so one that starts with '"' would not read back the same.  The
-	 * file never gives one (its values are unquoted first); an option may.
-	 */
-	if (value[0] == '"') {
-		snprintf(err, errsize, "a device query may not start with '\"'");
-		return -EINVAL;
-	}
-	/* Device ids change when devices come and go; a default must name its device. */
-	if (len && strspn(value, "0123456789") >= len) {
-		snprintf(err, errsize,
-			 "'%.*s' is a device id; ids change when devices come and go, so name the device (a query string such as \"usb\")",
-			 (int)len, value);
-		return -EINVAL;
-	}
-	if (len) {
-		copy = strndup(value, len);
-		if (!copy)
-			return -ENOMEM;
-	}
-	free(*query);
-	*query = copy;
-	return 0;
-}
-
-/*
- * Writes a device query so that reading it back gives the same query:
- * quoted (blanks inside kept as they are), unless it holds a '"', which
- * quotes cannot hold; such a query never starts or ends with a blank.
- */
-static void write_query(const void *field, FILE *f)
-{
-	const char *query = *(char *const *)field;
-
-	if (!query)
-		return;
-	if (strchr(query, '"'))
-		fputs(query, f);
-	else
-		fprintf(f, "\"%s\"", query);
-}
-
-static int copy_query(void *dst, const void *src)
-{
-	const char *from = *(char *const *)src;
-	char *copy = NULL;
-
-	if (from) {
-		copy = strdup(from);
-		if (!copy)
-			return -ENOMEM;
-	}
-	free(*(char **)dst);
-	*(char **)dst = copy;
-	return 0;
-}
-
-static void clear_query(void *field)
-{
-	free(*(char **)field);
-	*(char **)field = NULL;
-}
-
-static int parse_users(const struct conf_key *k, void *field, const char *value, char *err,
-		       size_t errsize)
-{
-	(void)k;
-	return access_parse_users(field, value, err, errsize);
-}
-
-static int parse_groups(const struct conf_key *k, void *field, const char *value, char *err,
-			size_t errsize)
-{
-	(void)k;
-	return access_parse_groups(field, value, err, errsize);
-}
-
-/* Lists are printed whole: a buffer would cut a long one in the middle of a name. */
-static void write_users(const void *field, FILE *f)
-{
-	access_print_users(field, f);
-}
-
-static void write_groups(const void *field, FILE *f)
-{
-	access_print_groups(field, f);
-}
-
-static int copy_list(void *dst, const void *src)
-{
-	return access_list_copy(dst, src);
-}
-
-static void clear_list(void *field)
-{
-	access_list_clear(field);
-}
-
-/* An unset list and an empty one differ: unset does not restrict anything. */
-static bool list_given(const void *field)
-{
-	return ((const struct access_list *)field)->set;
-}
-
-static const struct type types[] = {
-	[CONF_TYPE_QUERY] = { sizeof(char *), NULL, parse_query, write_query, NULL, copy_query,
-			      clear_query, NULL },
-	[CONF_TYPE_SECONDS] = { sizeof(double), "a number of seconds", parse_real, write_double,
-				write_real, NULL, NULL, NULL },
-	[CONF_TYPE_RATE] = { sizeof(double), "a rate", parse_real, write_double, write_real, NULL,
-			     NULL, NULL },
-	[CONF_TYPE_COUNT] = { sizeof(int), "a whole number", parse_count, write_count,
-			      write_count_bound, NULL, NULL, NULL },
-	[CONF_TYPE_SIZE] = { sizeof(size_t), "a size", parse_size, write_size, write_size_bound,
-			     NULL, NULL, NULL },
-	[CONF_TYPE_LOG_LEVEL] = { sizeof(enum log_level), NULL, parse_log_level, write_log_level,
-				  NULL, NULL, NULL, NULL },
-	[CONF_TYPE_USERS] = { sizeof(struct access_list), NULL, parse_users, write_users, NULL,
-			      copy_list, clear_list, list_given },
-	[CONF_TYPE_GROUPS] = { sizeof(struct access_list), NULL, parse_groups, write_groups, NULL,
-			       copy_list, clear_list, list_given },
-};
-
-static int parse_real(const struct conf_key *k, void *field, const char *value, char *err,
-		      size_t errsize)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(value, &end);
-	if (end == value || *end || errno == ERANGE || !isfinite(v) || v < k->min || v > k->max)
-		return out_of_bounds(k, types[k->type].noun, value, write_real, "", err, errsize);
-	*(double *)field = v;
-	return 0;
 }
 
 /* ------------------------------------------------------------------ keys */
@@ -381,8 +58,8 @@ int conf_init(struct conf *c)
 
 		if (!keys[i].def)
 			continue;
-		r = types[keys[i].type].parse(&keys[i], field_of(c, i), keys[i].def, err,
-					      sizeof(err));
+		r = conf_type_ops[keys[i].type].parse(&keys[i], field_of(c, i), keys[i].def, err,
+						      sizeof(err));
 		if (r == -ENOMEM) {
 			conf_clear(c);
 			return r;
@@ -400,8 +77,8 @@ int conf_init(struct conf *c)
 void conf_clear(struct conf *c)
 {
 	for (int i = 0; i < CONF_KEY_COUNT; i++)
-		if (types[keys[i].type].clear)
-			types[keys[i].type].clear(field_of(c, i));
+		if (conf_type_ops[keys[i].type].clear)
+			conf_type_ops[keys[i].type].clear(field_of(c, i));
 	*c = (struct conf){ 0 };
 }
 
@@ -444,7 +121,7 @@ int conf_set(struct conf *c, const char *key, const char *value, char *err, size
 			return -EINVAL;
 		}
 	}
-	r = types[keys[k].type].parse(&keys[k], field_of(c, k), value, err, errsize);
+	r = conf_type_ops[keys[k].type].parse(&keys[k], field_of(c, k), value, err, errsize);
 	if (r == -ENOMEM)
 		snprintf(err, errsize, "out of memory");
 	if (r < 0)
@@ -673,7 +350,7 @@ int conf_find_file(char *buf, size_t size)
 int conf_merge(struct conf *dst, const struct conf *src)
 {
 	for (int i = 0; i < CONF_KEY_COUNT; i++) {
-		const struct type *t = &types[keys[i].type];
+		const struct conf_type_ops *t = &conf_type_ops[keys[i].type];
 
 		if (!(src->set & (1u << i)))
 			continue;
@@ -695,7 +372,7 @@ int conf_merge(struct conf *dst, const struct conf *src)
 void conf_write(const struct conf *c, FILE *f)
 {
 	for (int i = 0; i < CONF_KEY_COUNT; i++) {
-		const struct type *t = &types[keys[i].type];
+		const struct conf_type_ops *t = &conf_type_ops[keys[i].type];
 		const void *field = const_field_of(c, i);
 
 		fprintf(f, "%s%s = ", t->given && !t->given(field) ? "#" : "", keys[i].name);
@@ -732,11 +409,15 @@ static void write_wrapped(FILE *f, int col, const char *text)
 void conf_write_help(FILE *f)
 {
 	struct conf defaults;
-	bool have_defaults = conf_init(&defaults) == 0;
 
+	if (conf_init(&defaults) < 0) {
+		fputs("      (out of memory)\n", f);
+		return;
+	}
 	for (int i = 0; i < CONF_KEY_COUNT; i++) {
 		const struct conf_key *k = &keys[i];
-		const struct type *t = &types[k->type];
+		const struct conf_type_ops *t = &conf_type_ops[k->type];
+		const void *def = const_field_of(&defaults, i);
 		char *text = NULL;
 		size_t size = 0;
 		FILE *m = open_memstream(&text, &size);
@@ -744,38 +425,36 @@ void conf_write_help(FILE *f)
 		int col;
 
 		if (!m)
-			return;
+			break;
 		/* The option: --name with dashes, and its value. */
 		col = fprintf(f, "      --");
 		for (const char *p = k->name; *p; p++, col++)
 			fputc(*p == '_' ? '-' : *p, f);
 		col += fprintf(f, " %s", k->value_name);
-		if (col >= HELP_COLUMN - 1) {
+		if (col >= HELP_COLUMN - 1)
 			fprintf(f, "\n%*s", HELP_COLUMN, "");
-		} else {
+		else
 			fprintf(f, "%*s", HELP_COLUMN - col, "");
-		}
-		/* The help, the bounds and the default, as the file writes it. */
+		/* The help, the bounds and the default as the file gives it. */
 		fprintf(m, "%s;", k->help);
-		if (t->write_bound) {
-			fputs(" from ", m);
-			t->write_bound(k->min, m);
-			fputs(" to ", m);
-			t->write_bound(k->max, m);
-			fputc(',', m);
+		if (t->format_bound) {
+			char min[32], max[32];
+
+			t->format_bound(k->min, min, sizeof(min));
+			t->format_bound(k->max, max, sizeof(max));
+			fprintf(m, " from %s to %s,", min, max);
 		}
 		fputs(" default ", m);
 		mark = ftell(m);
-		if (have_defaults && t->given && !t->given(const_field_of(&defaults, i)))
+		if (t->given && !t->given(def))
 			fputs("unset", m);
-		else if (have_defaults)
-			t->write(const_field_of(&defaults, i), m);
+		else
+			t->write(def, m);
 		if (ftell(m) == mark)
 			fputs("empty", m);
 		fclose(m);
 		write_wrapped(f, HELP_COLUMN, text);
 		free(text);
 	}
-	if (have_defaults)
-		conf_clear(&defaults);
+	conf_clear(&defaults);
 }
