@@ -132,8 +132,10 @@ static int parse_args(int argc, char **argv, struct cmdline *cl)
 		char err[64];
 
 		if (conf_set(&cl->conf, "log_level", cl->verbose >= 2 ? "debug" : "info", err,
-			     sizeof(err)) < 0)
+			     sizeof(err)) < 0) {
+			fprintf(stderr, "sddaemon: %s\n", err);
 			return 1;
+		}
 	}
 	return -1;
 }
