@@ -23,9 +23,9 @@ import subprocess
 import sys
 import time
 
-from harness import (DTYPES, DTYPE_SIZE, Daemon, Failure, R_READ, R_WRITE, Stream, channel, check,
-                     check_eq, from_float32, interleave, locate, make_signal, run_tests, silence,
-                     scaled, to_float32, WRAPPER)
+from harness import (Daemon, Failure, Stream, channel, check, check_eq, from_float32, interleave,
+                     locate, make_signal, run_tests, silence, scaled, to_float32, WRAPPER)
+from shmlayout import DTYPE_SIZE, DTYPES, R_READ, R_WRITE
 
 D = None
 IDLE_TIME = 0.2                 # seconds: --device-idle-time
