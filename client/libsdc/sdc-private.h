@@ -18,7 +18,7 @@
  * A private function that is not static is named sdc__<module>_<what>, the
  * module being its file (conn for connection.c, stream for shm-stream.c);
  * the double underscore keeps it apart from the exported sdc_ names, and
- * -fvisibility=hidden keeps it out of the library's symbol table.
+ * -fvisibility=hidden keeps it out of the library's exported symbols.
  */
 #pragma once
 
