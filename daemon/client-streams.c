@@ -67,14 +67,14 @@ int client_streams_check(struct client *c, size_t shm_bytes, bool detach,
 
 	for (struct list *p = c->streams.next; p != &c->streams; p = p->next)
 		running += !stream_is_over(list_entry(p, struct client_stream, link)->stream);
-	if (running >= d->opt.max_streams_per_client)
+	if (running >= d->settings.max_streams_per_client)
 		return proto_error_set(err, PROTO_E_LIMIT,
 				       "too many streams: at most %d may run at once per client",
-				       d->opt.max_streams_per_client);
-	if (c->shm_bytes + shm_bytes > d->opt.max_shm_per_client)
+				       d->settings.max_streams_per_client);
+	if (c->shm_bytes + shm_bytes > d->settings.max_shm_per_client)
 		return proto_error_set(err, PROTO_E_LIMIT,
 				       "the stream needs %zu bytes of shared memory; the client's limit is %zu (in use: %zu)",
-				       shm_bytes, d->opt.max_shm_per_client, c->shm_bytes);
+				       shm_bytes, d->settings.max_shm_per_client, c->shm_bytes);
 	if (detach && d->detached_count >= CLIENT_STREAMS_MAX_DETACHED)
 		return proto_error_set(err, PROTO_E_LIMIT, "too many detached playbacks (%d)",
 				       CLIENT_STREAMS_MAX_DETACHED);

@@ -80,5 +80,13 @@ int client_event(struct client *c, const char *event, json_object *fields);
  */
 void client_close(struct client *c);
 
+/*
+ * Checks every connected client against the allow lists of the daemon's
+ * settings (after a reload) and disconnects those they no longer allow,
+ * with an access_denied error line; their streams end as for any
+ * disconnect.
+ */
+void client_recheck_access(struct daemon *d);
+
 /* Starts the once-a-second check for half-sent lines and throttled clients. */
 void client_start_sweeper(struct daemon *d);
