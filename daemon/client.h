@@ -38,7 +38,8 @@ struct client {
 	bool doomed;  /* the connection failed: it is closed from the loop, not from the caller */
 	bool closed;  /* uv_close() was called */
 	int protocol; /* version agreed by "hello" */
-	struct list streams; /* struct stream, by client_link, oldest first */
+	/* The client's streams, kept by client-streams.c. */
+	struct list streams; /* struct client_stream, by link, oldest first */
 	size_t shm_bytes;    /* shared memory of the client's live streams */
 	uint32_t last_handle; /* the latest play/rec/playrec, for wait/stop/get_status without a handle */
 	uint64_t line_started; /* uv_now() when the pending partial line began; 0: none */
