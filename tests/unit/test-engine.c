@@ -677,7 +677,7 @@ static void test_lost_device(void)
 	      "its stream failed");
 	CHECK(engine_devstream_count(&T.e) == 1 && fake_closed(T.fb) == 1,
 	      "its device stream closed; the other stays");
-	CHECK(!start(&play, &err) && strstr(err.message, "Cannot open a stream on device 0"),
+	CHECK(!start(&play, &err) && strstr(err.message, "Cannot open a shared stream on device 0"),
 	      "a new stream on the lost device is refused: %s", err.message);
 	recorded = atomic_load(&r->hdr->frames_in);
 	fake_run(fake_stream_on(T.fb, DEV_IN, false), 2);
