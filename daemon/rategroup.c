@@ -77,3 +77,17 @@ void rategroup_free(struct rategroup *g)
 	free(g->dev_buf);
 	free(g);
 }
+
+json_object *rategroup_json(const struct rategroup *g)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "direction", json_object_new_string(g->output ? "output" : "input"));
+	json_object_object_add(o, "samplerate", json_object_new_int64(g->rate));
+	json_object_object_add(o, "channels", json_object_new_int(g->channels));
+	json_object_object_add(o, "streams", json_object_new_int((int)g->users));
+	json_object_object_add(o, "own", json_object_new_boolean(g->own));
+	json_object_object_add(o, "quality", json_object_new_int(g->quality));
+	json_object_object_add(o, "delay", json_object_new_double(g->delay));
+	return o;
+}

@@ -32,6 +32,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <json-c/json.h>
+
 #include "list.h"
 
 /* Client frames a group's buffer holds: one resampler call's worth at most. */
@@ -84,6 +86,12 @@ int rategroup_new(bool output, uint32_t rate, uint32_t device_rate, int channels
 
 /* Frees a group (NULL accepted). */
 void rategroup_free(struct rategroup *g);
+
+/*
+ * Describes a group for daemon_status: its direction, rate, channels,
+ * streams and the resampler's quality and delay.
+ */
+json_object *rategroup_json(const struct rategroup *g);
 
 /* ---- Audio thread (rategroup-rt.c) -------------------------------------- */
 
