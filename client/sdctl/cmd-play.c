@@ -26,6 +26,30 @@ static int open_input(const char *path, const struct audio_opts *a, struct audio
 				   a->dtype);
 }
 
+/*
+ * Refuses -r that disagrees with a file's header (a headerless file takes
+ * its rate from -r): the daemon resamples shared streams, and obeying -r
+ * would play the file at the wrong speed.  Returns 0, or exit status 2.
+ */
+static int check_rate(const char *cmd, const char *path, const struct audio_opts *a,
+		      const struct audiofile *f)
+{
+	if (!a->rate || a->raw || audiofile_is_raw_path(path) || a->rate == f->info.samplerate)
+		return 0;
+	return sdctl_usage_error(cmd,
+				 "-r %g disagrees with '%s', which is %d Hz: leave -r out (shared streams are resampled to the device's rate)",
+				 a->rate, path, f->info.samplerate);
+}
+
+/* Prints why a file could not be played, with its rate (the daemon's error names the device's). */
+static int fail_file(const char *path, const struct audiofile *f)
+{
+	char what[512];
+
+	snprintf(what, sizeof(what), "%s (%d Hz)", path, f->info.samplerate);
+	return sdctl_fail(what);
+}
+
 /* Prints a final status as JSON (for --json). */
 static void print_status_json(const char *path, const sdc_status *st)
 {
@@ -68,7 +92,7 @@ static int play_whole(struct sdctl *ctl, sdc_client *c, const char *path, struct
 	r = sdc_play(c, data, (size_t)n, p, &handle);
 	free(data);
 	if (r < 0)
-		return sdctl_interrupted ? 130 : sdctl_fail(path);
+		return sdctl_interrupted ? 130 : fail_file(path, f);
 	if (detach) {
 		if (ctl->json)
 			printf("{\"file\":\"%s\",\"handle\":%u,\"detached\":true}\n", path, handle);
@@ -105,7 +129,7 @@ static int play_stream(struct sdctl *ctl, sdc_client *c, const char *path, struc
 		return 1;
 	if (sdc_play_open(c, p, f->frames, &s) < 0) {
 		free(buf);
-		return sdctl_fail(path);
+		return fail_file(path, f);
 	}
 	handle = sdc_stream_handle(s);
 	for (;;) {
@@ -185,6 +209,10 @@ int sdctl_cmd_play(struct sdctl *ctl, int argc, char **argv)
 
 		if (open_input(argv[i], &a, &f) < 0)
 			return 1;
+		if (check_rate("play", argv[i], &a, &f)) {
+			audiofile_close(&f);
+			return 2;
+		}
 		sdctl_stream_options(&a, &p.opt, in_buf, out_buf, sizeof(in_buf));
 		p.channels = f.info.channels;
 		p.dtype = f.dtype;
@@ -248,6 +276,10 @@ int sdctl_cmd_playrec(struct sdctl *ctl, int argc, char **argv)
 		play_opts.dtype = a.raw || audiofile_is_raw_path(argv[optind]) ? a.dtype : 0;
 		if (open_input(argv[optind], &play_opts, &in) < 0)
 			return 1;
+		if (check_rate("playrec", argv[optind], &a, &in)) {
+			audiofile_close(&in);
+			return 2;
+		}
 	}
 	sdctl_stream_options(&a, &p.opt, in_buf, out_buf, sizeof(in_buf));
 	if (!a.rate)

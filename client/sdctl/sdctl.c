@@ -32,6 +32,8 @@ static const struct {
 	{ "meter", sdctl_cmd_meter, "meter [OPTIONS] [CHANNEL]...            peak and RMS levels of the input in dBFS, live\n"
 				    "                                           (-d DEV -t SECONDS --interval SECONDS -c N -r RATE --exclusive)" },
 	{ "stop", sdctl_cmd_stop, "stop [HANDLE]...                        stop playbacks left with --detach" },
+	{ "volume", sdctl_cmd_volume, "volume HANDLE|all [LEVEL] [--mute|--unmute]\n"
+				      "                                           show or set their volume (0.5, 50%, -6dB; 1,0.5 per channel)" },
 	{ "status", sdctl_cmd_status, "status                                  what the daemon is doing" },
 	{ "version", sdctl_cmd_version, "version                                 show sdctl, sddaemon and PortAudio versions" },
 };

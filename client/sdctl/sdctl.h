@@ -84,6 +84,7 @@ int sdctl_cmd_play(struct sdctl *ctl, int argc, char **argv);
 int sdctl_cmd_rec(struct sdctl *ctl, int argc, char **argv);
 int sdctl_cmd_playrec(struct sdctl *ctl, int argc, char **argv);
 int sdctl_cmd_stop(struct sdctl *ctl, int argc, char **argv);
+int sdctl_cmd_volume(struct sdctl *ctl, int argc, char **argv);
 int sdctl_cmd_wire(struct sdctl *ctl, int argc, char **argv);
 int sdctl_cmd_meter(struct sdctl *ctl, int argc, char **argv);
 int sdctl_cmd_status(struct sdctl *ctl, int argc, char **argv);
