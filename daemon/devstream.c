@@ -288,8 +288,15 @@ uint32_t devstream_attached(const struct devstream *ds)
 {
 	const struct attach_list *list =
 		atomic_load_explicit(&((struct devstream *)ds)->list, memory_order_relaxed);
+	uint32_t n = list->out.count;
 
-	return list->out.count + list->in.count;
+	/* A playrec on a duplex or exclusive device stream counts once. */
+	for (uint32_t i = 0; i < list->in.count; i++) {
+		const struct stream *s = list->in.dirs[i]->stream;
+
+		n += !(s->out.used && s->out.dev == ds);
+	}
+	return n;
 }
 
 struct stream **devstream_streams(const struct devstream *ds, uint32_t *ret_count)
@@ -432,23 +439,15 @@ int devstream_start(struct devstream *ds, struct proto_error *err)
 	return 0;
 }
 
-void devstream_close(struct devstream *ds)
+/*
+ * Lets go of everything the audio thread may have used, once no callback
+ * runs any more (the backend stream is closed): the current list and its
+ * streams' references, the retired lists, the rate groups.
+ */
+static void release_all(struct devstream *ds)
 {
-	struct attach_list *list;
+	struct attach_list *list = atomic_load_explicit(&ds->list, memory_order_relaxed);
 
-	if (ds->closing)
-		return;
-	ds->closing = true;
-	if (ds->bs) {
-		/* Abort: nothing attached wants the buffered audio any more. */
-		if (ds->started)
-			ds->cfg.backend->ops->abort(ds->bs);
-		ds->cfg.backend->ops->close(ds->bs);
-		ds->bs = NULL;
-	}
-	ds->started = false;
-	/* No callback runs any more: everything retired can go, and the current list too. */
-	list = atomic_load_explicit(&ds->list, memory_order_relaxed);
 	for (int side = 0; side < 2; side++) {
 		const struct attach_side *sd = side ? &list->in : &list->out;
 
@@ -460,13 +459,29 @@ void devstream_close(struct devstream *ds)
 	}
 	reap(ds, true);
 	free(list);
+	atomic_store(&ds->list, NULL);
 	while (!list_empty(&ds->groups)) {
 		struct rategroup *g = list_entry(ds->groups.next, struct rategroup, link);
 
 		list_remove(&g->link);
 		rategroup_free(g);
 	}
-	atomic_store(&ds->list, NULL);
+}
+
+void devstream_close(struct devstream *ds)
+{
+	if (ds->closing)
+		return;
+	ds->closing = true;
+	if (ds->bs) {
+		/* Abort: nothing attached wants the buffered audio any more. */
+		if (ds->started)
+			ds->cfg.backend->ops->abort(ds->bs);
+		ds->cfg.backend->ops->close(ds->bs);
+		ds->bs = NULL;
+	}
+	ds->started = false;
+	release_all(ds);
 	uv_timer_stop(&ds->idle_timer);
 	uv_poll_stop(&ds->notify_poll);
 	ds->pending_closes = 2;

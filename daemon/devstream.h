@@ -188,7 +188,7 @@ bool devstream_serves(const struct devstream *ds, bool output);
 /* Starts the idle timer when nothing is attached (shared streams only). */
 void devstream_arm_idle(struct devstream *ds, double seconds);
 
-/* Returns how many client directions are attached. */
+/* Returns how many client streams are attached (a playrec's two directions count once). */
 uint32_t devstream_attached(const struct devstream *ds);
 
 /*

@@ -394,10 +394,9 @@ static int duplex_for(struct engine *e, struct stream *s, const struct engine_re
 	{
 		struct devstream *ds = list_entry(pos, struct devstream, link);
 
-		if (!ds->closing && ds->cfg.mode != DEVSTREAM_EXCLUSIVE &&
-		    ds->cfg.mode != DEVSTREAM_SHARED_DUPLEX && devstream_device(ds) == dev &&
-		    (ds->cfg.device_in == dev || ds->cfg.device_out == dev) &&
-		    devstream_attached(ds) == 0)
+		if (!ds->closing && (ds->cfg.mode == DEVSTREAM_SHARED_OUT ||
+				     ds->cfg.mode == DEVSTREAM_SHARED_IN) &&
+		    devstream_device(ds) == dev && devstream_attached(ds) == 0)
 			close_devstream(e, ds);
 	}
 	shared_dir_config(e, &cfg, &s->out, &req->out, true);
