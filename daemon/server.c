@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "closer.h"
 #include "daemon.h"
 #include "log.h"
 
@@ -291,6 +292,15 @@ static int start_accepting(struct daemon *d)
 		return -EIO;
 	}
 	s->poll.data = d;
+	/*
+	 * Clients have no reason to send descriptors: where the kernel can,
+	 * connections refuse them (client.c closes them through the closer
+	 * otherwise).
+	 */
+	r = closer_refuse_rights(s->fd);
+	if (r < 0)
+		log_info("Descriptors that clients send are closed on a thread of their own (the kernel cannot refuse them: %s)",
+			 strerror(-r));
 	uv_timer_init(d->loop, &s->retry);
 	s->retry.data = d;
 	s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
