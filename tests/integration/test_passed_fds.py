@@ -19,7 +19,7 @@ import sys
 import time
 
 from faults_harness import Daemon, check, check_back_to_baseline, check_eq, fd_count, settle
-from harness import run_tests, scaled
+from harness import WRAPPER, run_tests, scaled
 
 LINGER = 60  # seconds a lingering socket's close would block
 MAX_CLIENTS = 20
@@ -139,7 +139,7 @@ def test_lingering_socket_does_not_stall_others():
             return extra
         sent, peer = pass_lingering(d, connect_extra)
         check_eq(sent, not refuses, "the kernel refused the descriptor")
-        conn.sock.settimeout(PROMPT)
+        conn.sock.settimeout(scaled(PROMPT))
         try:
             check_eq(conn.call("ping"), {},
                      "a client's ping right after a refusal with a lingering socket in flight")
@@ -238,7 +238,9 @@ def main():
     args = ["--max-clients", str(MAX_CLIENTS)]
     daemons = [Daemon(args, name="fds")]
     refuses = [None]
-    if HOOKS:
+    # valgrind holds its lock over a close(), so one that blocks stalls every
+    # thread of the program under it: the closing thread cannot be tested there.
+    if HOOKS and not any("valgrind" in w for w in WRAPPER):
         daemons.append(Daemon(args, env={"SDD_TEST_PASS_RIGHTS": "1"}, name="fds-closer"))
         refuses.append(False)
     try:
