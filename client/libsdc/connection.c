@@ -1,12 +1,11 @@
 /*
- * libsdc's connection: connecting, the request/reply exchange, descriptors
- * received with replies, events and per-thread errors.  Any thread; the
- * client's mutex serialises use of the socket.
+ * libsdc's connection to the daemon: connecting and greeting it, the
+ * request/reply exchange, descriptors received with replies and events
+ * delivered to the application.  Any thread; the client's mutex
+ * serialises use of the socket.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,133 +15,6 @@
 #include "proto.h"
 #include "sdc-private.h"
 #include "sockpath.h"
-
-static _Thread_local sdc_error last_error;
-
-const sdc_error *sdc_last_error(void)
-{
-	return &last_error;
-}
-
-int err_set(int errnum, const char *fmt, ...)
-{
-	va_list ap;
-
-	memset(&last_error, 0, sizeof(last_error));
-	last_error.errnum = errnum;
-	va_start(ap, fmt);
-	vsnprintf(last_error.message, sizeof(last_error.message), fmt, ap);
-	va_end(ap);
-	return errnum;
-}
-
-/* Maps the daemon's symbolic error code to a negative errno. */
-static int errno_of_code(const char *code)
-{
-	static const struct {
-		const char *code;
-		int err;
-	} map[] = {
-		{ "invalid_param", -EINVAL },	   { "device_not_found", -ENODEV },
-		{ "device_ambiguous", -ENOTUNIQ }, { "not_supported", -ENOTSUP },
-		{ "unknown_command", -ENOSYS },	   { "no_such_stream", -ENOENT },
-		{ "access_denied", -EACCES },	   { "limit_exceeded", -ENOSPC },
-		{ "busy", -EBUSY },		   { "shutting_down", -ESHUTDOWN },
-		{ "unsupported_protocol", -EPROTONOSUPPORT },
-		{ "portaudio_error", -EIO },	   { "internal_error", -EIO },
-	};
-
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (strcmp(map[i].code, code) == 0)
-			return map[i].err;
-	return -EPROTO;
-}
-
-/* Records the daemon's error object as this thread's last error. */
-static int err_from_reply(json_object *e)
-{
-	json_object *h;
-	const char *code = json_str(e, "code");
-
-	memset(&last_error, 0, sizeof(last_error));
-	snprintf(last_error.code, sizeof(last_error.code), "%s", code ? code : "internal_error");
-	snprintf(last_error.message, sizeof(last_error.message), "%s",
-		 json_str(e, "message") ? json_str(e, "message") : "unknown error");
-	last_error.pa_error = json_int(e, "pa_error", 0);
-	if (json_str(e, "pa_error_text"))
-		snprintf(last_error.pa_error_text, sizeof(last_error.pa_error_text), "%s",
-			 json_str(e, "pa_error_text"));
-	if (json_object_object_get_ex(e, "host_error", &h) &&
-	    json_object_is_type(h, json_type_object)) {
-		last_error.has_host_error = 1;
-		last_error.host_api = json_int(h, "hostapi", -1);
-		last_error.host_error = json_int(h, "code", 0);
-		snprintf(last_error.host_error_text, sizeof(last_error.host_error_text), "%s",
-			 json_str(h, "text") ? json_str(h, "text") : "");
-	}
-	last_error.errnum = errno_of_code(last_error.code);
-	return last_error.errnum;
-}
-
-int json_int(json_object *obj, const char *name, int def)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(obj, name, &v) ||
-	    (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double)))
-		return def;
-	return json_object_get_int(v);
-}
-
-double json_double(json_object *obj, const char *name, double def)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(obj, name, &v) ||
-	    (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double)))
-		return def;
-	return json_object_get_double(v);
-}
-
-const char *json_str(json_object *obj, const char *name)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(obj, name, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-/* Returns the JSON form of a device (NULL for the default). */
-json_object *device_json(sdc_device device)
-{
-	if (device.by == SDC_DEVICE_BY_QUERY && device.query)
-		return json_object_new_string(device.query);
-	if (device.by == SDC_DEVICE_BY_INDEX && device.index >= 0)
-		return json_object_new_int(device.index);
-	return NULL;
-}
-
-void param_device(json_object *params, const char *name, sdc_device device)
-{
-	json_object *v = device_json(device);
-
-	if (v)
-		json_object_object_add(params, name, v);
-}
-
-sdc_device sdc_device_parse(const char *text)
-{
-	const char *p = text;
-
-	if (!text || !*text)
-		return SDC_DEVICE_DEFAULT;
-	while (*p >= '0' && *p <= '9')
-		p++;
-	if (!*p && p - text < 8)
-		return SDC_DEVICE_INDEX(atoi(text));
-	return SDC_DEVICE_QUERY(text);
-}
 
 /* Keeps descriptors that arrived with data until their reply claims them. */
 static void stash_fds(sdc_client *c, struct msghdr *msg)
@@ -186,14 +58,14 @@ static int read_line(sdc_client *c, int timeout_ms, char **ret_line, size_t *ret
 		if (r == 1)
 			return 1;
 		if (r < 0)
-			return err_set(-EPROTO, "sddaemon sent a line longer than %d bytes", PROTO_MAX_LINE);
+			return sdc__error_set(-EPROTO, "sddaemon sent a line longer than %d bytes", PROTO_MAX_LINE);
 		if (c->fd < 0)
-			return err_set(-ENOTCONN, "not connected to sddaemon");
+			return sdc__error_set(-ENOTCONN, "not connected to sddaemon");
 		r = poll(&pfd, 1, timeout_ms);
 		if (r < 0) {
 			if (errno == EINTR)
-				return err_set(-EINTR, "interrupted");
-			return err_set(-errno, "poll failed: %s", strerror(errno));
+				return sdc__error_set(-EINTR, "interrupted");
+			return sdc__error_set(-errno, "poll failed: %s", strerror(errno));
 		}
 		if (r == 0)
 			return 0;
@@ -205,11 +77,11 @@ static int read_line(sdc_client *c, int timeout_ms, char **ret_line, size_t *ret
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				continue;
-			return err_set(-errno, "lost the connection to sddaemon: %s", strerror(errno));
+			return sdc__error_set(-errno, "lost the connection to sddaemon: %s", strerror(errno));
 		}
 		stash_fds(c, &msg);
 		if (n == 0)
-			return err_set(-ECONNRESET, "sddaemon closed the connection");
+			return sdc__error_set(-ECONNRESET, "sddaemon closed the connection");
 		linebuf_commit(&c->in, (size_t)n);
 	}
 }
@@ -240,7 +112,7 @@ static void drop_stale_fds(sdc_client *c, json_object *reply)
 /* Hands an event line to the application's callback. */
 static void deliver_event(sdc_client *c, json_object *obj, const char *line)
 {
-	const char *event = json_str(obj, "event");
+	const char *event = sdc__json_str(obj, "event");
 
 	if (c->event_fn && event)
 		c->event_fn(c->event_userdata, event, line);
@@ -255,7 +127,8 @@ static int send_all(sdc_client *c, const char *buf, size_t len)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			return err_set(-errno, "cannot send to sddaemon: %s", strerror(errno));
+			return sdc__error_set(-errno, "cannot send to sddaemon: %s",
+					      strerror(errno));
 		}
 		buf += n;
 		len -= (size_t)n;
@@ -263,7 +136,7 @@ static int send_all(sdc_client *c, const char *buf, size_t len)
 	return 0;
 }
 
-/* The body of conn_request(), called with the lock held. */
+/* The body of sdc__conn_request(), called with the lock held. */
 static int request_locked(sdc_client *c, const char *cmd, json_object *params,
 			  json_object **ret_result, int *ret_fds, int max_fds, int *ret_nfds)
 {
@@ -275,14 +148,14 @@ static int request_locked(sdc_client *c, const char *cmd, json_object *params,
 
 	if (!json_object_is_type(req, json_type_object)) {
 		json_object_put(req);
-		return err_set(-EINVAL, "parameters must be a JSON object");
+		return sdc__error_set(-EINVAL, "parameters must be a JSON object");
 	}
 	json_object_object_add(req, "id", json_object_new_int64(id));
 	json_object_object_add(req, "cmd", json_object_new_string(cmd));
 	text = proto_format_line(req, &len);
 	json_object_put(req);
 	if (!text)
-		return err_set(-ENOMEM, "out of memory");
+		return sdc__error_set(-ENOMEM, "out of memory");
 	r = send_all(c, text, len);
 	free(text);
 	/*
@@ -303,7 +176,7 @@ static int request_locked(sdc_client *c, const char *cmd, json_object *params,
 		obj = json_tokener_parse(line);
 		if (!obj || !json_object_is_type(obj, json_type_object)) {
 			json_object_put(obj);
-			return err_set(-EPROTO, "sddaemon sent something that is not a JSON object");
+			return sdc__error_set(-EPROTO, "sddaemon sent something that is not a JSON object");
 		}
 		if (json_object_object_get_ex(obj, "event", NULL)) {
 			deliver_event(c, obj, line);
@@ -316,7 +189,7 @@ static int request_locked(sdc_client *c, const char *cmd, json_object *params,
 			if (json_object_object_get_ex(obj, "error", &v) &&
 			    json_object_is_type(v, json_type_object) &&
 			    !json_object_is_type(idv, json_type_int)) {
-				r = err_from_reply(v);
+				r = sdc__error_from_reply(v);
 				json_object_put(obj);
 				return r;
 			}
@@ -327,9 +200,9 @@ static int request_locked(sdc_client *c, const char *cmd, json_object *params,
 		if (!json_object_object_get_ex(obj, "ok", &ok) || !json_object_get_boolean(ok)) {
 			if (json_object_object_get_ex(obj, "error", &v) &&
 			    json_object_is_type(v, json_type_object))
-				r = err_from_reply(v);
+				r = sdc__error_from_reply(v);
 			else
-				r = err_set(-EPROTO, "malformed error reply from sddaemon");
+				r = sdc__error_set(-EPROTO, "malformed error reply from sddaemon");
 			json_object_put(obj);
 			return r;
 		}
@@ -341,8 +214,9 @@ static int request_locked(sdc_client *c, const char *cmd, json_object *params,
 			nfds = (int)json_object_array_length(idv);
 		if (nfds > c->pending_count) {
 			json_object_put(obj);
-			return err_set(-EPROTO, "sddaemon announced %d descriptors but sent %d", nfds,
-				       c->pending_count);
+			return sdc__error_set(-EPROTO,
+					      "sddaemon announced %d descriptors but sent %d", nfds,
+					      c->pending_count);
 		}
 		for (int i = 0; i < nfds; i++) {
 			if (ret_fds && i < max_fds)
@@ -362,14 +236,14 @@ static int request_locked(sdc_client *c, const char *cmd, json_object *params,
 	}
 }
 
-int conn_request(sdc_client *c, const char *cmd, json_object *params, json_object **ret_result,
-		 int *ret_fds, int max_fds, int *ret_nfds)
+int sdc__conn_request(sdc_client *c, const char *cmd, json_object *params,
+		      json_object **ret_result, int *ret_fds, int max_fds, int *ret_nfds)
 {
 	int r;
 
 	if (!c || !cmd) {
 		json_object_put(params);
-		return err_set(-EINVAL, "invalid arguments");
+		return sdc__error_set(-EINVAL, "invalid arguments");
 	}
 	pthread_mutex_lock(&c->lock);
 	r = request_locked(c, cmd, params, ret_result, ret_fds, max_fds, ret_nfds);
@@ -377,108 +251,56 @@ int conn_request(sdc_client *c, const char *cmd, json_object *params, json_objec
 	return r;
 }
 
-int sdc_connect(const char *socket_path, sdc_client **ret_client)
+int sdc__conn_open(sdc_client *c, const char *socket_path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	json_object *params, *result = NULL, *pa;
-	sdc_client *c;
+	json_object *params, *result = NULL;
 	int r;
 
-	if (!ret_client)
-		return err_set(-EINVAL, "invalid arguments");
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return err_set(-ENOMEM, "out of memory");
-	c->fd = -1;
-	pthread_mutex_init(&c->lock, NULL);
-	pthread_mutex_init(&c->xfer_lock, NULL);
-	defaults_init(c);
-	if (linebuf_init(&c->in, PROTO_MAX_LINE) < 0) {
-		r = err_set(-ENOMEM, "out of memory");
-		goto fail;
-	}
+	if (linebuf_init(&c->in, PROTO_MAX_LINE) < 0)
+		return sdc__error_set(-ENOMEM, "out of memory");
 	r = sockpath_resolve(socket_path, c->path, sizeof(c->path));
-	if (r < 0) {
-		err_set(r, "socket path too long");
-		goto fail;
-	}
+	if (r < 0)
+		return sdc__error_set(r, "socket path too long");
 	memcpy(sa.sun_path, c->path, strlen(c->path) + 1);
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c->fd < 0) {
-		r = err_set(-errno, "cannot create a socket: %s", strerror(errno));
-		goto fail;
-	}
-	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		r = err_set(-errno, "cannot connect to sddaemon at %s: %s; is it running?", c->path,
-			    strerror(errno));
-		goto fail;
-	}
+	if (c->fd < 0)
+		return sdc__error_set(-errno, "cannot create a socket: %s", strerror(errno));
+	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return sdc__error_set(-errno,
+				      "cannot connect to sddaemon at %s: %s; is it running?",
+				      c->path, strerror(errno));
 	params = json_object_new_object();
 	json_object_object_add(params, "protocol", json_object_new_int(PROTO_VERSION));
 	json_object_object_add(params, "client", json_object_new_string("libsdc"));
-	r = conn_request(c, "hello", params, &result, NULL, 0, NULL);
+	r = sdc__conn_request(c, "hello", params, &result, NULL, 0, NULL);
 	if (r < 0)
-		goto fail;
-	c->protocol = json_int(result, "protocol", 0);
+		return r;
+	c->protocol = sdc__json_int(result, "protocol", 0);
 	snprintf(c->daemon_version, sizeof(c->daemon_version), "%s",
-		 json_str(result, "version") ? json_str(result, "version") : "?");
-	pa = NULL;
-	json_object_object_get_ex(result, "portaudio", &pa);
+		 sdc__json_str(result, "version") ? sdc__json_str(result, "version") : "?");
 	json_object_put(result);
-	if (c->protocol < 1 || c->protocol > PROTO_VERSION) {
-		r = err_set(-EPROTONOSUPPORT, "sddaemon at %s speaks protocol %d, not %d", c->path,
-			    c->protocol, PROTO_VERSION);
-		goto fail;
-	}
-	*ret_client = c;
+	if (c->protocol < 1 || c->protocol > PROTO_VERSION)
+		return sdc__error_set(-EPROTONOSUPPORT, "sddaemon at %s speaks protocol %d, not %d",
+				      c->path, c->protocol, PROTO_VERSION);
 	return 0;
-fail:
-	sdc_close(c);
-	return r;
 }
 
-void sdc_close(sdc_client *c)
+void sdc__conn_hangup(sdc_client *c)
 {
-	if (!c)
-		return;
-	/*
-	 * Hanging up makes the daemon end this client's streams; transfer
-	 * threads see that (or the hang-up itself) and stop, so they can be
-	 * joined before the descriptor is closed.
-	 */
 	if (c->fd >= 0)
 		shutdown(c->fd, SHUT_RDWR);
-	transfers_shutdown(c);
-	free(c->default_query[0]);
-	free(c->default_query[1]);
-	pthread_mutex_destroy(&c->xfer_lock);
+}
+
+void sdc__conn_close(sdc_client *c)
+{
 	for (int i = 0; i < c->pending_count; i++)
 		close(c->pending_fds[i]);
+	c->pending_count = 0;
 	if (c->fd >= 0)
 		close(c->fd);
+	c->fd = -1;
 	linebuf_free(&c->in);
-	pthread_mutex_destroy(&c->lock);
-	free(c);
-}
-
-const char *sdc_socket_path(const sdc_client *c)
-{
-	return c ? c->path : NULL;
-}
-
-const char *sdc_daemon_version(const sdc_client *c)
-{
-	return c ? c->daemon_version : NULL;
-}
-
-int sdc_protocol_version(const sdc_client *c)
-{
-	return c ? c->protocol : 0;
-}
-
-int sdc_fd(const sdc_client *c)
-{
-	return c ? c->fd : -EINVAL;
 }
 
 void sdc_set_event_callback(sdc_client *c, sdc_event_fn fn, void *userdata)
@@ -496,7 +318,7 @@ int sdc_dispatch(sdc_client *c, int timeout_ms)
 	int count = 0, r;
 
 	if (!c)
-		return err_set(-EINVAL, "invalid arguments");
+		return sdc__error_set(-EINVAL, "invalid arguments");
 	pthread_mutex_lock(&c->lock);
 	for (;;) {
 		json_object *obj;
@@ -528,10 +350,10 @@ int sdc_call(sdc_client *c, const char *cmd, const char *params_json, char **ret
 		params = json_tokener_parse(params_json);
 		if (!params || !json_object_is_type(params, json_type_object)) {
 			json_object_put(params);
-			return err_set(-EINVAL, "parameters are not a JSON object");
+			return sdc__error_set(-EINVAL, "parameters are not a JSON object");
 		}
 	}
-	r = conn_request(c, cmd, params, ret_result_json ? &result : NULL, NULL, 0, NULL);
+	r = sdc__conn_request(c, cmd, params, ret_result_json ? &result : NULL, NULL, 0, NULL);
 	if (r < 0)
 		return r;
 	if (ret_result_json) {
@@ -541,7 +363,7 @@ int sdc_call(sdc_client *c, const char *cmd, const char *params_json, char **ret
 		*ret_result_json = strdup(text ? text : "null");
 		json_object_put(result);
 		if (!*ret_result_json)
-			return err_set(-ENOMEM, "out of memory");
+			return sdc__error_set(-ENOMEM, "out of memory");
 	}
 	return 0;
 }

@@ -1,7 +1,7 @@
 /*
- * Per-client defaults, as sounddevice's `default` object: what fills in
- * whatever a call leaves unspecified.  Set them before sharing the client
- * between threads.
+ * Per-client defaults, as sounddevice's `default` object, and the options
+ * of stream commands with whatever a call leaves unspecified filled in from
+ * them.  Set them before sharing the client between threads.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -9,7 +9,7 @@
 
 #include "sdc-private.h"
 
-void defaults_init(sdc_client *c)
+void sdc__defaults_reset(sdc_client *c)
 {
 	free(c->default_query[0]);
 	free(c->default_query[1]);
@@ -22,7 +22,7 @@ void defaults_init(sdc_client *c)
 void sdc_default_reset(sdc_client *c)
 {
 	if (c)
-		defaults_init(c);
+		sdc__defaults_reset(c);
 }
 
 void sdc_default_get(const sdc_client *c, sdc_defaults *ret)
@@ -38,13 +38,13 @@ static int set_device(sdc_client *c, int which, sdc_device dev)
 
 	if (dev.by == SDC_DEVICE_BY_QUERY) {
 		if (!dev.query)
-			return err_set(-EINVAL, "a query device needs a query string");
+			return sdc__error_set(-EINVAL, "a query device needs a query string");
 		copy = strdup(dev.query);
 		if (!copy)
-			return err_set(-ENOMEM, "out of memory");
+			return sdc__error_set(-ENOMEM, "out of memory");
 		dev.query = copy;
 	} else if (dev.by == SDC_DEVICE_BY_INDEX && dev.index < 0) {
-		return err_set(-EINVAL, "device ids are not negative");
+		return sdc__error_set(-EINVAL, "device ids are not negative");
 	}
 	free(c->default_query[which]);
 	c->default_query[which] = copy;
@@ -57,7 +57,7 @@ int sdc_default_set_device(sdc_client *c, sdc_device input, sdc_device output)
 	int r;
 
 	if (!c)
-		return err_set(-EINVAL, "invalid arguments");
+		return sdc__error_set(-EINVAL, "invalid arguments");
 	r = set_device(c, 0, input);
 	if (r == 0)
 		r = set_device(c, 1, output);
@@ -67,7 +67,7 @@ int sdc_default_set_device(sdc_client *c, sdc_device input, sdc_device output)
 int sdc_default_set_channels(sdc_client *c, int input, int output)
 {
 	if (!c || input < 0 || output < 0 || input > 1024 || output > 1024)
-		return err_set(-EINVAL, "channel counts are 0 (unset) to 1024");
+		return sdc__error_set(-EINVAL, "channel counts are 0 (unset) to 1024");
 	c->defaults.channels[0] = input;
 	c->defaults.channels[1] = output;
 	return 0;
@@ -76,7 +76,7 @@ int sdc_default_set_channels(sdc_client *c, int input, int output)
 int sdc_default_set_dtype(sdc_client *c, sdc_dtype input, sdc_dtype output)
 {
 	if (!c || (unsigned)input > SDC_FLOAT64 || (unsigned)output > SDC_FLOAT64)
-		return err_set(-EINVAL, "invalid dtype");
+		return sdc__error_set(-EINVAL, "invalid dtype");
 	c->defaults.dtype[0] = input ? input : SDC_FLOAT32;
 	c->defaults.dtype[1] = output ? output : SDC_FLOAT32;
 	return 0;
@@ -91,7 +91,9 @@ static int latency_ok(double v)
 int sdc_default_set_latency(sdc_client *c, double input, double output)
 {
 	if (!c || !latency_ok(input) || !latency_ok(output))
-		return err_set(-EINVAL, "latency must be seconds (up to 10), SDC_LATENCY_LOW or SDC_LATENCY_HIGH");
+		return sdc__error_set(
+			-EINVAL,
+			"latency must be seconds (up to 10), SDC_LATENCY_LOW or SDC_LATENCY_HIGH");
 	c->defaults.latency[0] = input;
 	c->defaults.latency[1] = output;
 	return 0;
@@ -100,7 +102,7 @@ int sdc_default_set_latency(sdc_client *c, double input, double output)
 int sdc_default_set_samplerate(sdc_client *c, double samplerate)
 {
 	if (!c || samplerate < 0 || samplerate > 768000)
-		return err_set(-EINVAL, "invalid sample rate");
+		return sdc__error_set(-EINVAL, "invalid sample rate");
 	c->defaults.samplerate = samplerate;
 	return 0;
 }
@@ -108,7 +110,7 @@ int sdc_default_set_samplerate(sdc_client *c, double samplerate)
 int sdc_default_set_blocksize(sdc_client *c, int blocksize)
 {
 	if (!c || blocksize < 0 || blocksize > 65536)
-		return err_set(-EINVAL, "invalid blocksize");
+		return sdc__error_set(-EINVAL, "invalid blocksize");
 	c->defaults.blocksize = blocksize;
 	return 0;
 }
@@ -117,22 +119,17 @@ int sdc_default_set_flags(sdc_client *c, unsigned flags)
 {
 	if (!c || (flags & ~(SDC_FLAG_CLIP_OFF | SDC_FLAG_DITHER_OFF | SDC_FLAG_NEVER_DROP_INPUT |
 			     SDC_FLAG_PRIME_OUTPUT_BUFFERS_USING_STREAM_CALLBACK | SDC_FLAG_EXCLUSIVE)))
-		return err_set(-EINVAL, "unknown flags");
+		return sdc__error_set(-EINVAL, "unknown flags");
 	c->defaults.flags = flags;
 	return 0;
 }
 
-sdc_dtype resolve_dtype(const sdc_client *c, sdc_dtype dtype, int which)
+sdc_dtype sdc__defaults_dtype(const sdc_client *c, sdc_dtype dtype, int which)
 {
 	return dtype != SDC_DTYPE_DEFAULT ? dtype : c->defaults.dtype[which];
 }
 
-const char *wire_dtype_name(sdc_dtype dtype)
-{
-	return dtype == SDC_FLOAT64 ? "float32" : sdc_dtype_name(dtype);
-}
-
-/* Adds a latency value: "low", "high" or seconds. */
+/* Returns a latency's JSON form: "low", "high" or seconds. */
 static json_object *latency_json(double v)
 {
 	if (v == SDC_LATENCY_LOW)
@@ -152,8 +149,8 @@ static int tri(int v, const sdc_client *c, unsigned flag)
 	return (c->defaults.flags & flag) != 0;
 }
 
-void stream_options_json(sdc_client *c, json_object *params, const sdc_stream_options *o,
-			 int input, int output)
+void sdc__defaults_options_json(sdc_client *c, json_object *params, const sdc_stream_options *o,
+				int input, int output)
 {
 	static const sdc_stream_options none = { 0 };
 	sdc_device in, out;
@@ -166,11 +163,11 @@ void stream_options_json(sdc_client *c, json_object *params, const sdc_stream_op
 	if (input && output) {
 		json_object *pair = json_object_new_array();
 
-		json_object_array_add(pair, device_json(in));
-		json_object_array_add(pair, device_json(out));
+		json_object_array_add(pair, sdc__json_device(in));
+		json_object_array_add(pair, sdc__json_device(out));
 		json_object_object_add(params, "device", pair);
 	} else {
-		param_device(params, "device", input ? in : out);
+		sdc__json_add_device(params, "device", input ? in : out);
 	}
 	if (o->samplerate > 0 || c->defaults.samplerate > 0)
 		json_object_object_add(params, "samplerate",

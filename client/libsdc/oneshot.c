@@ -1,9 +1,10 @@
 /*
  * sounddevice's play(), rec() and playrec() on the caller's memory, with
- * wait(), stop() and get_status(), and the *_open() functions that give a
- * streaming handle instead.  Data that does not fit the stream's ring at
- * once is moved by a transfer thread of the library while the call has
- * returned, as sounddevice's callbacks do.  Any thread.
+ * wait() and stop(), and the *_open() functions that give a streaming
+ * handle instead.  Data that does not fit the stream's ring at once is
+ * moved by a transfer thread of the library while the call has returned,
+ * as sounddevice's callbacks do.  Any thread; transfer threads run
+ * transfer_main().
  */
 #include <errno.h>
 #include <pthread.h>
@@ -24,62 +25,6 @@ struct transfer {
 	size_t frames;
 	size_t out_frame_bytes, in_frame_bytes;
 };
-
-void status_from_json(json_object *o, sdc_status *ret)
-{
-	static const char *const states[] = { "prefill", "running", "draining", "finished", "failed" };
-	static const struct {
-		const char *name;
-		unsigned bit;
-	} flags[] = {
-		{ "input_underflow", SDC_INPUT_UNDERFLOW },   { "input_overflow", SDC_INPUT_OVERFLOW },
-		{ "output_underflow", SDC_OUTPUT_UNDERFLOW }, { "output_overflow", SDC_OUTPUT_OVERFLOW },
-		{ "priming_output", SDC_PRIMING_OUTPUT },
-	};
-	const char *state = json_str(o, "state");
-	json_object *f = NULL, *e = NULL, *v;
-
-	memset(ret, 0, sizeof(*ret));
-	ret->handle = (unsigned)json_int(o, "handle", 0);
-	for (int i = 0; state && i < 5; i++)
-		if (strcmp(states[i], state) == 0)
-			ret->state = (sdc_state)i;
-	if (json_object_object_get_ex(o, "flags", &f))
-		for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
-			if (json_object_object_get_ex(f, flags[i].name, &v) && json_object_get_boolean(v))
-				ret->flags |= flags[i].bit;
-	ret->xruns = (unsigned)json_int(o, "xruns", 0);
-	if (json_object_object_get_ex(o, "frames_played", &v))
-		ret->frames_played = (unsigned long long)json_object_get_int64(v);
-	if (json_object_object_get_ex(o, "underflow_frames", &v))
-		ret->underflow_frames = (unsigned long long)json_object_get_int64(v);
-	if (json_object_object_get_ex(o, "frames_recorded", &v))
-		ret->frames_recorded = (unsigned long long)json_object_get_int64(v);
-	if (json_object_object_get_ex(o, "overflow_frames", &v))
-		ret->overflow_frames = (unsigned long long)json_object_get_int64(v);
-	if (json_object_object_get_ex(o, "error", &e)) {
-		snprintf(ret->error_code, sizeof(ret->error_code), "%s",
-			 json_str(e, "code") ? json_str(e, "code") : "");
-		snprintf(ret->error, sizeof(ret->error), "%s",
-			 json_str(e, "message") ? json_str(e, "message") : "");
-	}
-}
-
-const char *sdc_flags_text(unsigned flags, char *buf, size_t size)
-{
-	static const char *const names[] = { "input underflow", "input overflow", "output underflow",
-					      "output overflow", "priming output" };
-	size_t used = 0;
-
-	if (!buf || size == 0)
-		return "";
-	buf[0] = '\0';
-	for (int i = 0; i < 5 && used < size; i++)
-		if (flags & (1u << i))
-			used += (size_t)snprintf(buf + used, size - used, "%s%s", used ? ", " : "",
-						 names[i]);
-	return buf;
-}
 
 /* Adds a mapping list to params. */
 static void add_mapping(json_object *params, const char *name, const int *map, int count)
@@ -110,12 +55,13 @@ int sdc_play_open(sdc_client *c, const sdc_play_params *p, long long frames, sdc
 	int r;
 
 	if (!c || !p || !ret || p->channels < 1)
-		return err_set(-EINVAL, "play needs the data's channel count");
-	dtype = resolve_dtype(c, p->dtype, 1);
+		return sdc__error_set(-EINVAL, "play needs the data's channel count");
+	dtype = sdc__defaults_dtype(c, p->dtype, 1);
 	params = json_object_new_object();
-	stream_options_json(c, params, &p->opt, 0, 1);
+	sdc__defaults_options_json(c, params, &p->opt, 0, 1);
 	json_object_object_add(params, "channels", json_object_new_int(p->channels));
-	json_object_object_add(params, "dtype", json_object_new_string(wire_dtype_name(dtype)));
+	json_object_object_add(params, "dtype",
+			       json_object_new_string(sdc__dtype_wire_name(dtype)));
 	if (frames > 0)
 		json_object_object_add(params, "frames", json_object_new_int64(frames));
 	add_mapping(params, "mapping", p->mapping, p->mapping_count);
@@ -123,7 +69,7 @@ int sdc_play_open(sdc_client *c, const sdc_play_params *p, long long frames, sdc
 		json_object_object_add(params, "loop", json_object_new_boolean(1));
 	if (p->detach)
 		json_object_object_add(params, "detach", json_object_new_boolean(1));
-	r = stream_open(c, "play", params, dtype, SDC_DTYPE_DEFAULT, &s);
+	r = sdc__stream_open(c, "play", params, dtype, SDC_DTYPE_DEFAULT, &s);
 	if (r < 0)
 		return r;
 	set_last(c, sdc_stream_handle(s));
@@ -149,21 +95,22 @@ int sdc_rec_open(sdc_client *c, const sdc_rec_params *p, long long frames, sdc_s
 	int channels, r;
 
 	if (!c || !p || !ret)
-		return err_set(-EINVAL, "invalid arguments");
+		return sdc__error_set(-EINVAL, "invalid arguments");
 	channels = rec_channels(c, p->channels, p->mapping, p->mapping_count);
 	if (channels < 1)
-		return err_set(-EINVAL, "Unable to determine number of input channels");
-	dtype = resolve_dtype(c, p->dtype, 0);
+		return sdc__error_set(-EINVAL, "Unable to determine number of input channels");
+	dtype = sdc__defaults_dtype(c, p->dtype, 0);
 	params = json_object_new_object();
-	stream_options_json(c, params, &p->opt, 1, 0);
+	sdc__defaults_options_json(c, params, &p->opt, 1, 0);
 	json_object_object_add(params, "channels", json_object_new_int(channels));
-	json_object_object_add(params, "dtype", json_object_new_string(wire_dtype_name(dtype)));
+	json_object_object_add(params, "dtype",
+			       json_object_new_string(sdc__dtype_wire_name(dtype)));
 	if (frames > 0)
 		json_object_object_add(params, "frames", json_object_new_int64(frames));
 	else if (p->duration > 0)
 		json_object_object_add(params, "duration", json_object_new_double(p->duration));
 	add_mapping(params, "mapping", p->mapping, p->mapping_count);
-	r = stream_open(c, "rec", params, SDC_DTYPE_DEFAULT, dtype, &s);
+	r = sdc__stream_open(c, "rec", params, SDC_DTYPE_DEFAULT, dtype, &s);
 	if (r < 0)
 		return r;
 	set_last(c, sdc_stream_handle(s));
@@ -180,24 +127,26 @@ int sdc_playrec_open(sdc_client *c, const sdc_playrec_params *p, long long frame
 	int channels, r;
 
 	if (!c || !p || !ret || p->data_channels < 1 || p->data_dtype == SDC_DTYPE_DEFAULT)
-		return err_set(-EINVAL, "playrec needs the data's channels and dtype");
+		return sdc__error_set(-EINVAL, "playrec needs the data's channels and dtype");
 	channels = rec_channels(c, p->channels, p->input_mapping, p->input_mapping_count);
 	if (channels < 1)
-		return err_set(-EINVAL, "Unable to determine number of input channels");
+		return sdc__error_set(-EINVAL, "Unable to determine number of input channels");
 	out_dtype = p->data_dtype;
 	/* As in sounddevice, the recording's dtype follows the data's unless given. */
 	in_dtype = p->dtype != SDC_DTYPE_DEFAULT ? p->dtype : p->data_dtype;
 	params = json_object_new_object();
-	stream_options_json(c, params, &p->opt, 1, 1);
+	sdc__defaults_options_json(c, params, &p->opt, 1, 1);
 	json_object_object_add(params, "data_channels", json_object_new_int(p->data_channels));
-	json_object_object_add(params, "data_dtype", json_object_new_string(wire_dtype_name(out_dtype)));
+	json_object_object_add(params, "data_dtype",
+			       json_object_new_string(sdc__dtype_wire_name(out_dtype)));
 	json_object_object_add(params, "channels", json_object_new_int(channels));
-	json_object_object_add(params, "dtype", json_object_new_string(wire_dtype_name(in_dtype)));
+	json_object_object_add(params, "dtype",
+			       json_object_new_string(sdc__dtype_wire_name(in_dtype)));
 	if (frames > 0)
 		json_object_object_add(params, "frames", json_object_new_int64(frames));
 	add_mapping(params, "input_mapping", p->input_mapping, p->input_mapping_count);
 	add_mapping(params, "output_mapping", p->output_mapping, p->output_mapping_count);
-	r = stream_open(c, "playrec", params, out_dtype, in_dtype, &s);
+	r = sdc__stream_open(c, "playrec", params, out_dtype, in_dtype, &s);
 	if (r < 0)
 		return r;
 	set_last(c, sdc_stream_handle(s));
@@ -249,7 +198,7 @@ static int start_transfer(sdc_client *c, sdc_stream *s, const void *out, void *i
 	int r;
 
 	if (!t)
-		return err_set(-ENOMEM, "out of memory");
+		return sdc__error_set(-ENOMEM, "out of memory");
 	t->handle = sdc_stream_handle(s);
 	t->stream = s;
 	t->frames = frames;
@@ -272,7 +221,7 @@ static int start_transfer(sdc_client *c, sdc_stream *s, const void *out, void *i
 	r = pthread_create(&t->thread, NULL, transfer_main, t);
 	if (r != 0) {
 		free(t);
-		return err_set(-r, "cannot start a transfer thread: %s", strerror(r));
+		return sdc__error_set(-r, "cannot start a transfer thread: %s", strerror(r));
 	}
 	pthread_mutex_lock(&c->xfer_lock);
 	t->next = c->transfers;
@@ -303,7 +252,7 @@ static void finish_transfer(sdc_client *c, unsigned handle)
 	free(t);
 }
 
-void transfers_shutdown(sdc_client *c)
+void sdc__oneshot_shutdown(sdc_client *c)
 {
 	while (c->transfers) {
 		struct transfer *t = c->transfers;
@@ -316,29 +265,12 @@ void transfers_shutdown(sdc_client *c)
 	}
 }
 
-/* Sends cmd for handle (0: the latest) and parses the status it returns. */
-static int status_call(sdc_client *c, const char *cmd, unsigned handle, sdc_status *ret)
-{
-	json_object *params = json_object_new_object(), *result = NULL;
-	int r;
-
-	if (handle)
-		json_object_object_add(params, "handle", json_object_new_int64(handle));
-	r = conn_request(c, cmd, params, &result, NULL, 0, NULL);
-	if (r < 0)
-		return r;
-	if (ret)
-		status_from_json(result, ret);
-	json_object_put(result);
-	return 0;
-}
-
 int sdc_wait(sdc_client *c, unsigned handle, sdc_status *ret)
 {
 	if (!c)
-		return err_set(-EINVAL, "invalid arguments");
+		return sdc__error_set(-EINVAL, "invalid arguments");
 	finish_transfer(c, handle);
-	return status_call(c, "wait", handle, ret);
+	return sdc__status_request(c, "wait", handle, ret);
 }
 
 int sdc_stop(sdc_client *c, unsigned handle)
@@ -346,17 +278,10 @@ int sdc_stop(sdc_client *c, unsigned handle)
 	int r;
 
 	if (!c)
-		return err_set(-EINVAL, "invalid arguments");
-	r = status_call(c, "stop", handle, NULL);
+		return sdc__error_set(-EINVAL, "invalid arguments");
+	r = sdc__status_request(c, "stop", handle, NULL);
 	finish_transfer(c, handle);
 	return r;
-}
-
-int sdc_get_status(sdc_client *c, unsigned handle, sdc_status *ret)
-{
-	if (!c)
-		return err_set(-EINVAL, "invalid arguments");
-	return status_call(c, "get_status", handle, ret);
 }
 
 /* Hands the data over: all of it when it fits, else a transfer thread does the rest. */
@@ -369,7 +294,7 @@ static int hand_over(sdc_client *c, sdc_stream *s, const void *out, void *in, si
 
 	if (out && !in) {
 		/* The new ring is empty: whatever fits goes now, without waiting; the rest later. */
-		uint32_t capacity = stream_out_capacity(s);
+		uint32_t capacity = sdc__stream_out_capacity(s);
 
 		written = frames < capacity ? frames : capacity;
 		if (sdc_stream_write(s, out, written) != (long long)written) {
@@ -400,7 +325,7 @@ static int hand_over(sdc_client *c, sdc_stream *s, const void *out, void *in, si
 		if (r < 0)
 			return r;
 		if (st.state == SDC_STATE_FAILED)
-			return err_set(-EIO, "%s", st.error);
+			return sdc__error_set(-EIO, "%s", st.error);
 	}
 	return 0;
 }
@@ -412,7 +337,7 @@ int sdc_play(sdc_client *c, const void *data, size_t frames, const sdc_play_para
 	int r;
 
 	if (!data || frames == 0)
-		return err_set(-EINVAL, "nothing to play");
+		return sdc__error_set(-EINVAL, "nothing to play");
 	r = sdc_play_open(c, p, (long long)frames, &s);
 	if (r < 0)
 		return r;
@@ -426,7 +351,7 @@ int sdc_rec(sdc_client *c, void *buffer, size_t frames, const sdc_rec_params *p,
 	int r;
 
 	if (!buffer || frames == 0)
-		return err_set(-EINVAL, "nothing to record into");
+		return sdc__error_set(-EINVAL, "nothing to record into");
 	r = sdc_rec_open(c, p, (long long)frames, &s);
 	if (r < 0)
 		return r;
@@ -440,7 +365,7 @@ int sdc_playrec(sdc_client *c, const void *data, void *buffer, size_t frames,
 	int r;
 
 	if (!data || !buffer || frames == 0)
-		return err_set(-EINVAL, "playrec needs data, a buffer and a length");
+		return sdc__error_set(-EINVAL, "playrec needs data, a buffer and a length");
 	r = sdc_playrec_open(c, p, (long long)frames, &s);
 	if (r < 0)
 		return r;

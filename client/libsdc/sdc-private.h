@@ -1,4 +1,25 @@
-/* libsdc internals shared by its source files; nothing here is exported. */
+/*
+ * libsdc internals shared by its source files; nothing here is exported.
+ *
+ * The files, each using only those listed before it:
+ *
+ *   json-util.c   reading members of the daemon's replies, devices as JSON
+ *   dtype.c       sample formats: names, sizes, the name on the wire
+ *   errors.c      the per-thread last error
+ *   defaults.c    per-client defaults and the stream options they fill in
+ *   connection.c  the request/reply exchange, descriptors, events
+ *   query.c       device selectors and the device, host-API and settings queries
+ *   status.c      a stream's status as the daemon reports it
+ *   shm-stream.c  an sdc_stream's shared memory: mapping it, moving frames
+ *   stream-api.c  the stream classes (sdc_stream_open() …) and sdc_stream_close()
+ *   oneshot.c     play, rec and playrec with their transfer threads, wait, stop
+ *   client.c      connecting and closing a client
+ *
+ * A private function that is not static is named sdc__<module>_<what>, the
+ * module being its file (conn for connection.c, stream for shm-stream.c);
+ * the double underscore keeps it apart from the exported sdc_ names, and
+ * -fvisibility=hidden keeps it out of the library's exported symbols.
+ */
 #pragma once
 
 #include <pthread.h>
@@ -9,6 +30,7 @@
 
 #include "linebuf.h"
 #include "sdc.h"
+#include "shm.h"
 
 /* The most descriptors that may wait for their reply at once. */
 #define CONN_MAX_PENDING_FDS 64
@@ -34,10 +56,7 @@ struct sdc_client {
 	unsigned last_handle;
 };
 
-#include <stdint.h>
-
-#include "shm.h"
-
+/* One direction of a stream: its ring in shared memory and our side of it. */
 struct sdc_dir {
 	int used;
 	struct shm_ring *ctl;
@@ -69,44 +88,51 @@ struct sdc_stream {
 	struct sdc_dir out, in;
 };
 
-/* Fills in a status from its JSON form. */
-void status_from_json(json_object *o, sdc_status *ret);
+/* ---- json-util.c ---------------------------------------------------------- */
 
-/* Adds the options every stream command takes to params, defaults resolved. */
-void stream_options_json(sdc_client *c, json_object *params, const sdc_stream_options *o,
-			 int input, int output);
+/* Reads an integer / double / string member, with a default when absent or mistyped. */
+int sdc__json_int(json_object *obj, const char *name, int def);
+double sdc__json_double(json_object *obj, const char *name, double def);
+const char *sdc__json_str(json_object *obj, const char *name);
 
-/* Resolves a dtype against the client's default for the direction (0 in, 1 out). */
-sdc_dtype resolve_dtype(const sdc_client *c, sdc_dtype dtype, int which);
+/* Returns a device's JSON form (id or query), or NULL for the default. */
+json_object *sdc__json_device(sdc_device device);
+
+/* Adds a device parameter (id, query or nothing for the default) to params. */
+void sdc__json_add_device(json_object *params, const char *name, sdc_device device);
+
+/* ---- dtype.c -------------------------------------------------------------- */
 
 /* Returns the wire name of dtype: float64 travels as float32. */
-const char *wire_dtype_name(sdc_dtype dtype);
+const char *sdc__dtype_wire_name(sdc_dtype dtype);
+
+/* ---- errors.c ------------------------------------------------------------- */
+
+/* Sets this thread's last error to a library-side error and returns errnum. */
+__attribute__((format(printf, 2, 3))) int sdc__error_set(int errnum, const char *fmt, ...);
+
+/* Sets this thread's last error from the daemon's error object; returns its negative errno. */
+int sdc__error_from_reply(json_object *e);
+
+/* ---- defaults.c ----------------------------------------------------------- */
+
+/* Resets the defaults, freeing the default devices' query strings. */
+void sdc__defaults_reset(sdc_client *c);
+
+/* Resolves a dtype against the client's default for the direction (0 in, 1 out). */
+sdc_dtype sdc__defaults_dtype(const sdc_client *c, sdc_dtype dtype, int which);
+
+/* Adds the options every stream command takes to params, defaults resolved. */
+void sdc__defaults_options_json(sdc_client *c, json_object *params, const sdc_stream_options *o,
+				int input, int output);
+
+/* ---- connection.c --------------------------------------------------------- */
 
 /*
- * Sends a stream-creating command and maps the stream it returns.  user_out
- * and user_in are the caller's dtypes (float64 is converted).
+ * Connects c to the daemon at socket_path (NULL: the usual places) and
+ * greets it.  On failure what was opened is left for sdc__conn_close().
  */
-int stream_open(sdc_client *c, const char *cmd, json_object *params, sdc_dtype user_out,
-		sdc_dtype user_in, sdc_stream **ret);
-
-/* Sleeps until the daemon writes the stream's eventfd, the daemon goes away or timeout_ms passes. */
-int stream_sleep(sdc_stream *s, int timeout_ms);
-
-/* Copies frames between user memory and a ring at the direction's index (float64 converted). */
-void stream_put_frames(struct sdc_dir *d, const unsigned char *src, uint32_t n);
-void stream_get_frames(struct sdc_dir *d, unsigned char *dst, uint32_t n);
-
-/* Stops (aborting) and frees the stream API's state of s (callback.c). */
-void api_stream_shutdown(sdc_stream *s);
-
-/* Returns the capacity of a stream's playback ring in frames (0 without one). */
-uint32_t stream_out_capacity(const sdc_stream *s);
-
-/* Stops and joins every transfer thread (at sdc_close()). */
-void transfers_shutdown(sdc_client *c);
-
-/* Resets the defaults (also at sdc_connect()). */
-void defaults_init(sdc_client *c);
+int sdc__conn_open(sdc_client *c, const char *socket_path);
 
 /*
  * Sends cmd with params (owned; NULL for none) and waits for its reply.  On
@@ -115,19 +141,56 @@ void defaults_init(sdc_client *c);
  * descriptors that came with the reply ("fds" in the result says how many).
  * On failure fills the thread's last error and returns a negative errno.
  */
-int conn_request(sdc_client *c, const char *cmd, json_object *params, json_object **ret_result,
-		 int *ret_fds, int max_fds, int *ret_nfds);
+int sdc__conn_request(sdc_client *c, const char *cmd, json_object *params,
+		      json_object **ret_result, int *ret_fds, int max_fds, int *ret_nfds);
 
-/* Sets this thread's last error to a library-side error and returns errnum. */
-__attribute__((format(printf, 2, 3))) int err_set(int errnum, const char *fmt, ...);
+/* Shuts the socket down both ways, so that the daemon ends the client's streams. */
+void sdc__conn_hangup(sdc_client *c);
 
-/* Returns a device's JSON form (id or query), or NULL for the default. */
-json_object *device_json(sdc_device device);
+/* Closes the socket and whatever came with it and was never claimed. */
+void sdc__conn_close(sdc_client *c);
 
-/* Adds a device parameter (id, query or nothing) to params. */
-void param_device(json_object *params, const char *name, sdc_device device);
+/* ---- status.c ------------------------------------------------------------- */
 
-/* Reads an integer / double / string member, with a default when absent or mistyped. */
-int json_int(json_object *obj, const char *name, int def);
-double json_double(json_object *obj, const char *name, double def);
-const char *json_str(json_object *obj, const char *name);
+/* Sends cmd for handle (0: the latest) and parses the status it returns (ret may be NULL). */
+int sdc__status_request(sdc_client *c, const char *cmd, unsigned handle, sdc_status *ret);
+
+/* ---- shm-stream.c --------------------------------------------------------- */
+
+/*
+ * Sends a stream-creating command and maps the stream it returns.  user_out
+ * and user_in are the caller's dtypes (float64 is converted).
+ */
+int sdc__stream_open(sdc_client *c, const char *cmd, json_object *params, sdc_dtype user_out,
+		     sdc_dtype user_in, sdc_stream **ret);
+
+/* Unmaps and frees s and closes its descriptors (NULL is allowed). */
+void sdc__stream_free(sdc_stream *s);
+
+/* Returns the stream's state (SHM_STATE_…) as the daemon published it. */
+int sdc__stream_state(const sdc_stream *s);
+
+/*
+ * Sleeps until the daemon writes the stream's eventfd, the daemon goes away
+ * or timeout_ms passes.  Returns 0, or -ECONNRESET when the daemon is gone.
+ */
+int sdc__stream_sleep(sdc_stream *s, int timeout_ms);
+
+/* Bytes one frame of the caller's takes in direction d. */
+size_t sdc__stream_frame_bytes(const struct sdc_dir *d);
+
+/*
+ * Writes n frames of the caller's into the playback ring and publishes
+ * them; reads n frames from the capture ring and releases them.  The room
+ * or the frames must be there.
+ */
+void sdc__stream_push(struct sdc_dir *d, const unsigned char *src, uint32_t n);
+void sdc__stream_pull(struct sdc_dir *d, unsigned char *dst, uint32_t n);
+
+/* Returns the capacity of a stream's playback ring in frames (0 without one). */
+uint32_t sdc__stream_out_capacity(const sdc_stream *s);
+
+/* ---- oneshot.c ------------------------------------------------------------ */
+
+/* Joins and frees every transfer thread, closing its stream (at sdc_close()). */
+void sdc__oneshot_shutdown(sdc_client *c);

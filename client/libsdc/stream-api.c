@@ -2,17 +2,17 @@
  * The stream API: streams opened stopped, started and stopped by the
  * application, and either read and written by it (blocking mode) or driven
  * by a callback thread of the library (callback mode), as sounddevice's
- * Stream classes.  The callback thread touches only the stream's shared
- * memory and eventfd, never the client's socket, so a slow or blocked
- * application thread cannot stall it.
+ * Stream classes; and sdc_stream_close() for every stream, since these
+ * have more to release.  Functions are called by the thread that owns the
+ * stream; the callback thread runs callback_main(), which touches only the
+ * stream's shared memory and eventfd, never the client's socket, so a slow
+ * or blocked application thread cannot stall it.
  */
 #include <errno.h>
-#include <math.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -91,14 +91,10 @@ static double time_of(struct sdc_dir *d, uint64_t pos, double fallback)
 	return t + (double)(int64_t)(pos - frame) / rate;
 }
 
-static int state_of(const sdc_stream *s)
-{
-	return (int)atomic_load_explicit(&s->hdr->state, memory_order_acquire);
-}
-
+/* True once the stream has reached a final state (or one beyond them). */
 static int over(const sdc_stream *s)
 {
-	return state_of(s) >= SHM_STATE_FINISHED;
+	return sdc__stream_state(s) >= SHM_STATE_FINISHED;
 }
 
 /* Frames queued in the playback ring, and readable in the capture ring. */
@@ -120,34 +116,11 @@ static uint32_t in_fill(struct sdc_dir *d)
 	return fill;
 }
 
-/* Writes n frames of outbuf into the playback ring (room was checked). */
-static void push_out(struct sdc_dir *d, const unsigned char *buf, uint32_t n)
-{
-	stream_put_frames(d, buf, n);
-	d->index += n;
-	d->position += n;
-	ring_produced(d->ctl, d->index);
-}
-
-/* Takes n frames from the capture ring into buf (they are there). */
-static void pull_in(struct sdc_dir *d, unsigned char *buf, uint32_t n)
-{
-	stream_get_frames(d, buf, n);
-	d->index += n;
-	d->position += n;
-	ring_consumed(d->ctl, d->index);
-}
-
-static size_t user_frame(const struct sdc_dir *d)
-{
-	return sdc_dtype_size(d->user_dtype) * (size_t)d->channels;
-}
-
 /* Waits until the daemon has ended the stream (or gone away). */
 static void wait_over(sdc_stream *s)
 {
 	while (!over(s))
-		if (stream_sleep(s, 200) == -ECONNRESET)
+		if (sdc__stream_sleep(s, 200) == -ECONNRESET)
 			break;
 }
 
@@ -198,15 +171,15 @@ static int run_block(sdc_stream *s, uint32_t n, unsigned status)
 	ti.input_buffer_adc_time = time_of(&s->in, s->in.position, ti.current_time);
 	ti.output_buffer_dac_time = time_of(&s->out, s->out.position, ti.current_time);
 	if (s->in.used)
-		pull_in(&s->in, a->inbuf, n);
+		sdc__stream_pull(&s->in, a->inbuf, n);
 	if (s->out.used)
-		memset(a->outbuf, 0, n * user_frame(&s->out));
+		memset(a->outbuf, 0, n * sdc__stream_frame_bytes(&s->out));
 	t0 = monotonic();
 	r = a->p.callback(s->in.used ? a->inbuf : NULL, s->out.used ? a->outbuf : NULL, n, &ti,
 			  status, a->p.userdata);
 	t1 = monotonic();
 	if (r != SDC_ABORT && s->out.used)
-		push_out(&s->out, a->outbuf, n);
+		sdc__stream_push(&s->out, a->outbuf, n);
 	/* PortAudio-style load: a smoothed fraction of the block's duration. */
 	load = (t1 - t0) * s->samplerate / n;
 	bits = atomic_load(&a->cpu_load_bits);
@@ -258,7 +231,7 @@ static void *callback_main(void *arg)
 					ring_wait_cancel(s->in.ctl);
 				continue;
 			}
-			if (stream_sleep(s, 200) == -ECONNRESET)
+			if (sdc__stream_sleep(s, 200) == -ECONNRESET)
 				break;
 			continue;
 		}
@@ -330,11 +303,11 @@ int sdc_stream_open(sdc_client *c, const sdc_stream_params *p, sdc_stream **ret)
 
 	if (!c || !p || !ret || p->kind < SDC_STREAM_INPUT || p->kind > SDC_STREAM_DUPLEX ||
 	    p->blocksize < 0 || p->blocksize > 65536)
-		return err_set(-EINVAL, "invalid stream parameters");
+		return sdc__error_set(-EINVAL, "invalid stream parameters");
 	in = p->kind != SDC_STREAM_OUTPUT;
 	out = p->kind != SDC_STREAM_INPUT;
-	dt[0] = resolve_dtype(c, p->dtype[0], 0);
-	dt[1] = resolve_dtype(c, p->dtype[1], 1);
+	dt[0] = sdc__defaults_dtype(c, p->dtype[0], 0);
+	dt[1] = sdc__defaults_dtype(c, p->dtype[1], 1);
 	o.input_device = p->device[0];
 	o.output_device = p->device[1];
 	o.samplerate = p->samplerate;
@@ -348,7 +321,7 @@ int sdc_stream_open(sdc_client *c, const sdc_stream_params *p, sdc_stream **ret)
 	o.prime_output_buffers_using_stream_callback = p->prime_output_buffers_using_stream_callback;
 	o.buffer_frames = ring_frames(c, p);
 	params = json_object_new_object();
-	stream_options_json(c, params, &o, in, out);
+	sdc__defaults_options_json(c, params, &o, in, out);
 	json_object_object_add(params, "kind", json_object_new_string(kinds[p->kind]));
 	pair = json_object_new_array();
 	for (int i = 0; i < 2; i++) {
@@ -358,14 +331,14 @@ int sdc_stream_open(sdc_client *c, const sdc_stream_params *p, sdc_stream **ret)
 	}
 	json_object_object_add(params, "channels", pair);
 	pair = json_object_new_array();
-	json_object_array_add(pair, json_object_new_string(wire_dtype_name(dt[0])));
-	json_object_array_add(pair, json_object_new_string(wire_dtype_name(dt[1])));
+	json_object_array_add(pair, json_object_new_string(sdc__dtype_wire_name(dt[0])));
+	json_object_array_add(pair, json_object_new_string(sdc__dtype_wire_name(dt[1])));
 	json_object_object_add(params, "dtype", pair);
 
 	a = calloc(1, sizeof(*a));
 	if (!a) {
 		json_object_put(params);
-		return err_set(-ENOMEM, "out of memory");
+		return sdc__error_set(-ENOMEM, "out of memory");
 	}
 	a->p = *p;
 	for (int i = 0; i < 2; i++)
@@ -374,7 +347,7 @@ int sdc_stream_open(sdc_client *c, const sdc_stream_params *p, sdc_stream **ret)
 			a->p.device[i].query = a->queries[i];
 		}
 	a->open_json = strdup(json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN));
-	r = stream_open(c, "open_stream", params, dt[1], dt[0], &s);
+	r = sdc__stream_open(c, "open_stream", params, dt[1], dt[0], &s);
 	if (r < 0) {
 		free(a->queries[0]);
 		free(a->queries[1]);
@@ -386,12 +359,12 @@ int sdc_stream_open(sdc_client *c, const sdc_stream_params *p, sdc_stream **ret)
 	a->blocksize = p->blocksize;
 	a->maxblock = p->blocksize ? (uint32_t)p->blocksize : MAX_VARIABLE_BLOCK;
 	if (s->in.used)
-		a->inbuf = malloc(a->maxblock * user_frame(&s->in));
+		a->inbuf = malloc(a->maxblock * sdc__stream_frame_bytes(&s->in));
 	if (s->out.used)
-		a->outbuf = malloc(a->maxblock * user_frame(&s->out) + 16);
+		a->outbuf = malloc(a->maxblock * sdc__stream_frame_bytes(&s->out) + 16);
 	if ((s->in.used && !a->inbuf) || (s->out.used && !a->outbuf)) {
 		sdc_stream_close(s);
-		return err_set(-ENOMEM, "out of memory");
+		return sdc__error_set(-ENOMEM, "out of memory");
 	}
 	if (s->out.used) {
 		a->target = output_target(s);
@@ -410,8 +383,9 @@ static int reopen(sdc_stream *s)
 	int r;
 
 	json_object_object_add(old, "handle", json_object_new_int64(s->handle));
-	conn_request(s->client, "close", old, NULL, NULL, 0, NULL);
-	r = stream_open(s->client, "open_stream", params, s->out.user_dtype, s->in.user_dtype, &fresh);
+	sdc__conn_request(s->client, "close", old, NULL, NULL, 0, NULL);
+	r = sdc__stream_open(s->client, "open_stream", params, s->out.user_dtype, s->in.user_dtype,
+			     &fresh);
 	if (r < 0)
 		return r;
 	munmap(s->mem, s->size);
@@ -447,13 +421,12 @@ static uint32_t prime(sdc_stream *s)
 			done += n;
 			if (a->primed_result != SDC_CONTINUE)
 				break;
-			continue;
 		} else {
 			memset(a->outbuf, s->out.user_dtype == SDC_UINT8 ? 0x80 : 0,
-			       n * user_frame(&s->out));
-			push_out(&s->out, a->outbuf, n);
+			       n * sdc__stream_frame_bytes(&s->out));
+			sdc__stream_push(&s->out, a->outbuf, n);
+			done += n;
 		}
-		done += n;
 	}
 	return done;
 }
@@ -466,15 +439,16 @@ int sdc_stream_start(sdc_stream *s)
 	int r;
 
 	if (!s || !s->api)
-		return err_set(-EINVAL, "not a stream of sdc_stream_open()");
+		return sdc__error_set(-EINVAL, "not a stream of sdc_stream_open()");
 	a = s->api;
 	if (a->started && !over(s))
-		return err_set(-EALREADY, "the stream is already started");
+		return sdc__error_set(-EALREADY, "the stream is already started");
 	if (a->thread_running) {
 		pthread_join(a->thread, NULL);
 		a->thread_running = 0;
 	}
-	if (over(s) || state_of(s) != SHM_STATE_PREFILL || s->out.position || s->in.position) {
+	if (over(s) || sdc__stream_state(s) != SHM_STATE_PREFILL || s->out.position ||
+	    s->in.position) {
 		r = reopen(s);
 		if (r < 0)
 			return r;
@@ -496,7 +470,7 @@ int sdc_stream_start(sdc_stream *s)
 	params = json_object_new_object();
 	json_object_object_add(params, "handle", json_object_new_int64(s->handle));
 	json_object_object_add(params, "start_frames", json_object_new_int64(start_frames));
-	r = conn_request(s->client, "start_stream", params, NULL, NULL, 0, NULL);
+	r = sdc__conn_request(s->client, "start_stream", params, NULL, NULL, 0, NULL);
 	if (r < 0)
 		return r;
 	a->started = 1;
@@ -505,7 +479,8 @@ int sdc_stream_start(sdc_stream *s)
 		if (r != 0) {
 			end_stream(s, 1);
 			a->started = 0;
-			return err_set(-r, "cannot start the callback thread: %s", strerror(r));
+			return sdc__error_set(-r, "cannot start the callback thread: %s",
+					      strerror(r));
 		}
 		a->thread_running = 1;
 	}
@@ -518,7 +493,7 @@ static int finish(sdc_stream *s, int request)
 	struct api_stream *a;
 
 	if (!s || !s->api)
-		return err_set(-EINVAL, "not a stream of sdc_stream_open()");
+		return sdc__error_set(-EINVAL, "not a stream of sdc_stream_open()");
 	a = s->api;
 	if (!a->started)
 		return 0;
@@ -550,7 +525,8 @@ int sdc_stream_abort(sdc_stream *s)
 	return finish(s, REQ_ABORT);
 }
 
-void api_stream_shutdown(sdc_stream *s)
+/* Stops (aborting) the stream, closes it in the daemon and frees the stream API's state. */
+static void api_shutdown(sdc_stream *s)
 {
 	struct api_stream *a = s->api;
 	json_object *params;
@@ -558,7 +534,7 @@ void api_stream_shutdown(sdc_stream *s)
 	finish(s, REQ_ABORT);
 	params = json_object_new_object();
 	json_object_object_add(params, "handle", json_object_new_int64(s->handle));
-	conn_request(s->client, "close", params, NULL, NULL, 0, NULL);
+	sdc__conn_request(s->client, "close", params, NULL, NULL, 0, NULL);
 	free(a->queries[0]);
 	free(a->queries[1]);
 	free(a->open_json);
@@ -566,6 +542,15 @@ void api_stream_shutdown(sdc_stream *s)
 	free(a->outbuf);
 	free(a);
 	s->api = NULL;
+}
+
+void sdc_stream_close(sdc_stream *s)
+{
+	if (!s)
+		return;
+	if (s->api)
+		api_shutdown(s);
+	sdc__stream_free(s);
 }
 
 /*
@@ -662,7 +647,7 @@ long long sdc_stream_read_checked(sdc_stream *s, void *buffer, size_t frames, in
 	uint32_t flags;
 
 	if (!s || !s->in.used)
-		return err_set(-EINVAL, "the stream has no input");
+		return sdc__error_set(-EINVAL, "the stream has no input");
 	flags = atomic_fetch_and(&s->hdr->pending_flags,
 				 ~(unsigned)(SDC_INPUT_OVERFLOW | SDC_INPUT_UNDERFLOW));
 	n = sdc_stream_read(s, buffer, frames);
@@ -678,7 +663,7 @@ long long sdc_stream_write_checked(sdc_stream *s, const void *data, size_t frame
 	uint32_t flags;
 
 	if (!s || !s->out.used)
-		return err_set(-EINVAL, "the stream has no output");
+		return sdc__error_set(-EINVAL, "the stream has no output");
 	flags = atomic_fetch_and(&s->hdr->pending_flags,
 				 ~(unsigned)(SDC_OUTPUT_UNDERFLOW | SDC_OUTPUT_OVERFLOW));
 	n = sdc_stream_write(s, data, frames);

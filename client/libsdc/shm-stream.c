@@ -1,12 +1,13 @@
 /*
  * libsdc's side of a stream's shared memory: mapping and checking what the
- * daemon handed over, and moving frames through the rings with eventfd
- * wake-ups.  An sdc_stream is used by one thread at a time.
+ * daemon handed over, moving frames through the rings with eventfd
+ * wake-ups, and the accessors every sdc_stream has.  sdc_stream_close() is
+ * in stream-api.c, which has more to release for its own streams.  An
+ * sdc_stream is used by one thread at a time.
  */
 #include <errno.h>
 #include <poll.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -14,7 +15,6 @@
 #include <unistd.h>
 
 #include "ring.h"
-#include "sample.h"
 #include "sdc-private.h"
 #include "shm.h"
 
@@ -31,34 +31,34 @@ static int map_dir(sdc_stream *s, struct sdc_dir *d, json_object *info, struct s
 	d->capacity = ring->capacity;
 	d->frame_bytes = ring->frame_bytes;
 	d->channels = (int)ring->channels;
-	d->wire_dtype = sdc_dtype_from_name(json_str(info, "dtype"));
+	d->wire_dtype = sdc_dtype_from_name(sdc__json_str(info, "dtype"));
 	d->user_dtype = user == SDC_FLOAT64 && d->wire_dtype == SDC_FLOAT32 ? SDC_FLOAT64 : d->wire_dtype;
 	size = sdc_dtype_size(d->wire_dtype);
 	if (!ring_is_pow2(d->capacity) || d->channels < 1 || size == 0 ||
 	    d->frame_bytes != size * (size_t)d->channels || ring->offset < sizeof(struct shm_header) ||
 	    (size_t)ring->offset + (size_t)d->capacity * d->frame_bytes > s->size ||
-	    (uint32_t)json_int(info, "capacity", -1) != d->capacity ||
-	    (uint32_t)json_int(info, "offset", -1) != ring->offset)
-		return err_set(-EPROTO, "sddaemon described an impossible ring");
+	    (uint32_t)sdc__json_int(info, "capacity", -1) != d->capacity ||
+	    (uint32_t)sdc__json_int(info, "offset", -1) != ring->offset)
+		return sdc__error_set(-EPROTO, "sddaemon described an impossible ring");
 	d->data = (unsigned char *)s->mem + ring->offset;
 	d->fill_limit = d->capacity;
 	return 0;
 }
 
-int stream_open(sdc_client *c, const char *cmd, json_object *params, sdc_dtype user_out,
-		sdc_dtype user_in, sdc_stream **ret)
+int sdc__stream_open(sdc_client *c, const char *cmd, json_object *params, sdc_dtype user_out,
+		     sdc_dtype user_in, sdc_stream **ret)
 {
 	json_object *result = NULL, *out = NULL, *in = NULL;
 	int fds[2] = { -1, -1 }, nfds = 0, r;
 	sdc_stream *s;
 	struct stat st;
 
-	r = conn_request(c, cmd, params, &result, fds, 2, &nfds);
+	r = sdc__conn_request(c, cmd, params, &result, fds, 2, &nfds);
 	if (r < 0)
 		return r;
 	s = calloc(1, sizeof(*s));
 	if (!s) {
-		r = err_set(-ENOMEM, "out of memory");
+		r = sdc__error_set(-ENOMEM, "out of memory");
 		goto fail;
 	}
 	s->client = c;
@@ -66,11 +66,11 @@ int stream_open(sdc_client *c, const char *cmd, json_object *params, sdc_dtype u
 	s->eventfd = fds[1];
 	fds[0] = fds[1] = -1;
 	s->sockfd = c->fd;
-	s->handle = (unsigned)json_int(result, "handle", 0);
-	s->samplerate = json_double(result, "samplerate", 0);
-	s->size = (size_t)json_int(result, "shm_size", 0);
-	s->latency_in = json_double(result, "input_latency", 0);
-	s->latency_out = json_double(result, "output_latency", 0);
+	s->handle = (unsigned)sdc__json_int(result, "handle", 0);
+	s->samplerate = sdc__json_double(result, "samplerate", 0);
+	s->size = (size_t)sdc__json_int(result, "shm_size", 0);
+	s->latency_in = sdc__json_double(result, "input_latency", 0);
+	s->latency_out = sdc__json_double(result, "output_latency", 0);
 	s->device_in = s->device_out = -1;
 	{
 		json_object *dev = NULL;
@@ -85,20 +85,22 @@ int stream_open(sdc_client *c, const char *cmd, json_object *params, sdc_dtype u
 	}
 	if (nfds != 2 || s->memfd < 0 || s->eventfd < 0 || fstat(s->memfd, &st) < 0 ||
 	    (size_t)st.st_size != s->size || s->size < sizeof(struct shm_header)) {
-		r = err_set(-EPROTO, "sddaemon's stream reply lacks its shared memory");
+		r = sdc__error_set(-EPROTO, "sddaemon's stream reply lacks its shared memory");
 		goto fail;
 	}
 	s->mem = mmap(NULL, s->size, PROT_READ | PROT_WRITE, MAP_SHARED, s->memfd, 0);
 	if (s->mem == MAP_FAILED) {
 		s->mem = NULL;
-		r = err_set(-errno, "cannot map the stream's memory: %s", strerror(errno));
+		r = sdc__error_set(-errno, "cannot map the stream's memory: %s", strerror(errno));
 		goto fail;
 	}
 	s->hdr = s->mem;
 	if (s->hdr->magic != SHM_MAGIC || s->hdr->version != SHM_VERSION ||
 	    s->hdr->total_bytes != s->size || s->hdr->handle != s->handle) {
-		r = err_set(-EPROTO, "the stream's memory has an unknown layout (version %u) or is another stream's",
-			    s->hdr->version);
+		r = sdc__error_set(-EPROTO,
+				   "the stream's memory has an unknown layout (version %u) "
+				   "or is another stream's",
+				   s->hdr->version);
 		goto fail;
 	}
 	json_object_object_get_ex(result, "out", &out);
@@ -115,16 +117,14 @@ fail:
 	if (fds[1] >= 0)
 		close(fds[1]);
 	json_object_put(result);
-	sdc_stream_close(s);
+	sdc__stream_free(s);
 	return r;
 }
 
-void sdc_stream_close(sdc_stream *s)
+void sdc__stream_free(sdc_stream *s)
 {
 	if (!s)
 		return;
-	if (s->api)
-		api_stream_shutdown(s);
 	if (s->mem)
 		munmap(s->mem, s->size);
 	if (s->memfd >= 0)
@@ -134,7 +134,7 @@ void sdc_stream_close(sdc_stream *s)
 	free(s);
 }
 
-uint32_t stream_out_capacity(const sdc_stream *s)
+uint32_t sdc__stream_out_capacity(const sdc_stream *s)
 {
 	return s->out.used ? s->out.capacity : 0;
 }
@@ -151,27 +151,33 @@ double sdc_stream_samplerate(const sdc_stream *s)
 
 int sdc_stream_channels(const sdc_stream *s, sdc_kind kind)
 {
-	const struct sdc_dir *d = kind == SDC_KIND_INPUT ? &s->in : &s->out;
+	const struct sdc_dir *d;
 
-	return s && d->used ? d->channels : 0;
+	if (!s)
+		return 0;
+	d = kind == SDC_KIND_INPUT ? &s->in : &s->out;
+	return d->used ? d->channels : 0;
 }
 
 sdc_dtype sdc_stream_dtype(const sdc_stream *s, sdc_kind kind)
 {
-	const struct sdc_dir *d = kind == SDC_KIND_INPUT ? &s->in : &s->out;
+	const struct sdc_dir *d;
 
-	return s && d->used ? d->user_dtype : SDC_DTYPE_DEFAULT;
+	if (!s)
+		return SDC_DTYPE_DEFAULT;
+	d = kind == SDC_KIND_INPUT ? &s->in : &s->out;
+	return d->used ? d->user_dtype : SDC_DTYPE_DEFAULT;
 }
 
-/* Returns the stream's state as the daemon published it. */
-static int state_of(const sdc_stream *s)
+int sdc__stream_state(const sdc_stream *s)
 {
 	return (int)atomic_load_explicit(&s->hdr->state, memory_order_acquire);
 }
 
+/* True once the daemon has finished or failed the stream. */
 static int is_over(const sdc_stream *s)
 {
-	int st = state_of(s);
+	int st = sdc__stream_state(s);
 
 	return st == SHM_STATE_FINISHED || st == SHM_STATE_FAILED;
 }
@@ -179,10 +185,10 @@ static int is_over(const sdc_stream *s)
 int sdc_stream_status(const sdc_stream *s, sdc_status *ret)
 {
 	if (!s || !ret)
-		return err_set(-EINVAL, "invalid arguments");
+		return sdc__error_set(-EINVAL, "invalid arguments");
 	memset(ret, 0, sizeof(*ret));
 	ret->handle = s->handle;
-	ret->state = (sdc_state)state_of(s);
+	ret->state = (sdc_state)sdc__stream_state(s);
 	ret->flags = atomic_load(&s->hdr->flags);
 	ret->xruns = atomic_load(&s->hdr->xrun_count);
 	ret->frames_played = atomic_load(&s->hdr->frames_out);
@@ -192,11 +198,7 @@ int sdc_stream_status(const sdc_stream *s, sdc_status *ret)
 	return 0;
 }
 
-/*
- * Sleeps until the daemon writes the eventfd, the daemon goes away or
- * timeout_ms passes.  Returns 0, or -ECONNRESET when the daemon is gone.
- */
-int stream_sleep(sdc_stream *s, int timeout_ms)
+int sdc__stream_sleep(sdc_stream *s, int timeout_ms)
 {
 	struct pollfd p[2] = {
 		{ .fd = s->eventfd, .events = POLLIN },
@@ -217,7 +219,7 @@ int stream_sleep(sdc_stream *s, int timeout_ms)
 }
 
 /* Copies n frames from user memory into the ring at d->index, converting float64. */
-void stream_put_frames(struct sdc_dir *d, const unsigned char *src, uint32_t n)
+static void put_frames(struct sdc_dir *d, const unsigned char *src, uint32_t n)
 {
 	uint32_t offset, first, second;
 
@@ -243,7 +245,7 @@ void stream_put_frames(struct sdc_dir *d, const unsigned char *src, uint32_t n)
 }
 
 /* Copies n frames from the ring at d->index into user memory, converting to float64. */
-void stream_get_frames(struct sdc_dir *d, unsigned char *dst, uint32_t n)
+static void get_frames(struct sdc_dir *d, unsigned char *dst, uint32_t n)
 {
 	uint32_t offset, first, second;
 
@@ -268,10 +270,25 @@ void stream_get_frames(struct sdc_dir *d, unsigned char *dst, uint32_t n)
 	}
 }
 
-/* Bytes one user frame takes. */
-static size_t user_frame_bytes(const struct sdc_dir *d)
+size_t sdc__stream_frame_bytes(const struct sdc_dir *d)
 {
 	return sdc_dtype_size(d->user_dtype) * (size_t)d->channels;
+}
+
+void sdc__stream_push(struct sdc_dir *d, const unsigned char *src, uint32_t n)
+{
+	put_frames(d, src, n);
+	d->index += n;
+	d->position += n;
+	ring_produced(d->ctl, d->index);
+}
+
+void sdc__stream_pull(struct sdc_dir *d, unsigned char *dst, uint32_t n)
+{
+	get_frames(d, dst, n);
+	d->index += n;
+	d->position += n;
+	ring_consumed(d->ctl, d->index);
 }
 
 long long sdc_stream_write(sdc_stream *s, const void *data, size_t frames)
@@ -281,14 +298,14 @@ long long sdc_stream_write(sdc_stream *s, const void *data, size_t frames)
 	size_t done = 0;
 
 	if (!s || !s->out.used || (!data && frames))
-		return err_set(-EINVAL, "invalid arguments");
+		return sdc__error_set(-EINVAL, "invalid arguments");
 	d = &s->out;
 	while (done < frames) {
 		uint32_t space, n;
 		int r;
 
 		if (ring_writable(d->ctl, d->capacity, d->index, &space) < 0)
-			return err_set(-EPROTO, "the daemon's ring index is impossible");
+			return sdc__error_set(-EPROTO, "the daemon's ring index is impossible");
 		/* Room beyond fill_limit does not count: it would only add latency. */
 		space = space > d->capacity - d->fill_limit ? space - (d->capacity - d->fill_limit) : 0;
 		if (space == 0) {
@@ -305,17 +322,15 @@ long long sdc_stream_write(sdc_stream *s, const void *data, size_t frames)
 			}
 			if (is_over(s))
 				break;
-			r = stream_sleep(s, 1000);
+			r = sdc__stream_sleep(s, 1000);
 			if (r < 0)
-				return err_set(r, "%s", r == -ECONNRESET ? "sddaemon went away"
-									  : "interrupted while waiting");
+				return sdc__error_set(r, "%s",
+						      r == -ECONNRESET ? "sddaemon went away"
+								       : "interrupted while waiting");
 			continue;
 		}
 		n = frames - done < space ? (uint32_t)(frames - done) : space;
-		stream_put_frames(d, src + done * user_frame_bytes(d), n);
-		d->index += n;
-		d->position += n;
-		ring_produced(d->ctl, d->index);
+		sdc__stream_push(d, src + done * sdc__stream_frame_bytes(d), n);
 		done += n;
 	}
 	return (long long)done;
@@ -330,14 +345,14 @@ static long long read_frames(sdc_stream *s, void *buffer, size_t frames, size_t 
 	size_t done = 0;
 
 	if (!s || !s->in.used || (!buffer && frames))
-		return err_set(-EINVAL, "invalid arguments");
+		return sdc__error_set(-EINVAL, "invalid arguments");
 	d = &s->in;
 	while (done < frames) {
 		uint32_t fill, n;
 		int r;
 
 		if (ring_readable(d->ctl, d->capacity, d->index, &fill) < 0)
-			return err_set(-EPROTO, "the daemon's ring index is impossible");
+			return sdc__error_set(-EPROTO, "the daemon's ring index is impossible");
 		if (fill == 0) {
 			uint32_t want;
 
@@ -358,10 +373,11 @@ static long long read_frames(sdc_stream *s, void *buffer, size_t frames, size_t 
 			}
 			if (is_over(s))
 				continue;
-			r = stream_sleep(s, timeout_ms < 0 ? 1000 : timeout_ms);
+			r = sdc__stream_sleep(s, timeout_ms < 0 ? 1000 : timeout_ms);
 			if (r < 0)
-				return err_set(r, "%s", r == -ECONNRESET ? "sddaemon went away"
-									  : "interrupted while waiting");
+				return sdc__error_set(r, "%s",
+						      r == -ECONNRESET ? "sddaemon went away"
+								       : "interrupted while waiting");
 			if (timeout_ms >= 0 && done == 0) {
 				/* One wait only: report what came (maybe nothing). */
 				min_frames = 0;
@@ -369,10 +385,7 @@ static long long read_frames(sdc_stream *s, void *buffer, size_t frames, size_t 
 			continue;
 		}
 		n = frames - done < fill ? (uint32_t)(frames - done) : fill;
-		stream_get_frames(d, dst + done * user_frame_bytes(d), n);
-		d->index += n;
-		d->position += n;
-		ring_consumed(d->ctl, d->index);
+		sdc__stream_pull(d, dst + done * sdc__stream_frame_bytes(d), n);
 		done += n;
 	}
 	return (long long)done;
@@ -391,7 +404,7 @@ long long sdc_stream_read_some(sdc_stream *s, void *buffer, size_t frames, int t
 int sdc_stream_end(sdc_stream *s)
 {
 	if (!s || !s->out.used)
-		return err_set(-EINVAL, "the stream has no output");
+		return sdc__error_set(-EINVAL, "the stream has no output");
 	/* After the last write_index store (release) in sdc_stream_write(). */
 	atomic_store_explicit(&s->out.ctl->eof, 1, memory_order_release);
 	return 0;
