@@ -626,7 +626,10 @@ void client_refuse(int fd, enum proto_errcode code, const char *message)
 	closer_release_socket(fd);
 }
 
-/* Once a second: drops clients holding a half-sent line too long, resumes throttled ones. */
+/*
+ * Once a second: drops clients holding a half-sent line too long, resumes
+ * throttled ones, and those whose descriptors waited for room in the closer.
+ */
 static void on_sweep(uv_timer_t *timer)
 {
 	struct daemon *d = timer->data;
