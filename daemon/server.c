@@ -108,11 +108,11 @@ static int open_folder(struct server *s, const char *path)
 		fd = openat(parent_fd, base, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	}
 	if (fd < 0 && (errno == ELOOP || errno == ENOTDIR)) {
-		bool link = fstatat(parent_fd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
+		bool is_link = fstatat(parent_fd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
 
 		close(parent_fd);
 		log_error("Refusing the socket folder '%s': it is %s, not a folder", dir,
-			  link ? "a symbolic link" : "something else");
+			  is_link ? "a symbolic link" : "something else");
 		return -ENOTDIR;
 	}
 	close(parent_fd);
