@@ -539,17 +539,23 @@ class Bench:
             # PulseAudio's listening socket refuses a burst of connections: one at a time.
             time.sleep(0.02)
         deadline = time.monotonic() + 20
+        playing = 0
         while time.monotonic() < deadline:
             p = subprocess.run(["pactl", "list", "short", "sink-inputs"], env=env,
                                capture_output=True)
-            if len(p.stdout.decode().splitlines()) >= n:
+            playing = max(playing, len(p.stdout.decode().splitlines()))
+            if playing >= n:
                 break
             # It serves at most 64 connections: with 64 clients pactl is the one refused.
             if p.returncode != 0 and n >= 64:
+                playing = sum(1 for c in procs if c.poll() is None)
                 break
             time.sleep(0.1)
         time.sleep(1.0)
         res = self.measure_window(server.pid, [p.pid for p in procs], window)
+        res["clients_playing"] = playing
+        res["clients_alive_after"] = sum(1 for c in procs if c.poll() is None)
+        res["server_alive_after"] = server.poll() is None
         for p in procs:
             self.stop(p)
         return res
@@ -955,6 +961,12 @@ class Bench:
                 lines.append("  %-19s %9.2f %9.2f %11.0f %9s %9s %7s" % (
                     name, m["server_cpu_percent"], m["clients_cpu_percent"], m["server_ctxsw_per_second"],
                     busy_avg, busy_max, xr))
+            for name in ("pulseaudio/speex-7", "pulseaudio"):
+                m = p.get(name, {})
+                if "clients_playing" in m:
+                    row("%s: clients playing / alive after" % name,
+                        "%d / %d%s" % (m["clients_playing"], m["clients_alive_after"],
+                                       "" if m["server_alive_after"] else ", server gone"))
             m = p.get("sddaemon")
             if m:
                 row("sddaemon: rate groups (rate, streams)", " ".join("%d:%d" % g for g in m.get("rate_groups", [])))
