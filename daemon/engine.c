@@ -427,7 +427,8 @@ static void set_rate(struct stream *s, double rate)
  * Says where a playrec on one device stream records what it plays: frame
  * k played comes back as frame k + offset_frames over a loop from the
  * device's output to its input.  The device's own part is its latencies;
- * an own rate group adds its resampler's delay in each direction.
+ * an own rate group adds its playback resampler's delay (a capture group
+ * starts without its own).
  */
 static void set_aligned(struct stream *s, struct devstream *ds)
 {

@@ -60,9 +60,18 @@ int rategroup_new(bool output, uint32_t rate, uint32_t device_rate, int channels
 		rategroup_free(g);
 		return err == RESAMPLER_ERR_ALLOC_FAILED || err == 0 ? -ENOMEM : -EINVAL;
 	}
-	/* Its filter's half length, in input frames, is the signal's delay. */
-	g->delay = (double)speex_resampler_get_input_latency(g->resampler) / in_rate;
-	g->delay_out = (uint32_t)speex_resampler_get_output_latency(g->resampler);
+	if (output) {
+		/* Its filter's half length, in input frames, is the signal's delay. */
+		g->delay = (double)speex_resampler_get_input_latency(g->resampler) / in_rate;
+		g->delay_out = (uint32_t)speex_resampler_get_output_latency(g->resampler);
+	} else {
+		/*
+		 * Capture starts without the filter's delay: the first frame made
+		 * is the first frame captured, not silence fading in.  (Playback
+		 * keeps it: there it is the client's frames that come later.)
+		 */
+		speex_resampler_skip_zeros(g->resampler);
+	}
 	*ret = g;
 	return 0;
 }

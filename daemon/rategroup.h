@@ -61,7 +61,7 @@ struct rategroup {
 	uint32_t capacity;    /* frames buf holds */
 	float *buf;	      /* at the streams' rate: playback's mix, capture's resampled frames */
 	float *dev_buf;	      /* at the device's rate: playback's resampled frames, capture's input */
-	double delay;	      /* seconds the resampler delays the signal */
+	double delay;	      /* seconds the resampler delays the signal (capture: 0, see rategroup_new) */
 	uint32_t delay_out;   /* the same in the resampler's output frames */
 
 	/* Audio thread only. */

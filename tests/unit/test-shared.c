@@ -190,7 +190,7 @@ static void test_capture_by_rate_group(void)
 	pump();
 	n[0] = take(s[0], got[0], PERIODS * PERIOD);
 	n[1] = take(s[1], got[1], PERIODS * PERIOD);
-	CHECK(fabs(n[0] - PERIODS * PERIOD * ratio) <= 1 && n[0] == n[1],
+	CHECK(fabs(n[0] - PERIODS * PERIOD * ratio) <= PERIOD && n[0] == n[1],
 	      "each recorded %u frames for %d device frames (%.1f by the ratio)", n[0],
 	      PERIODS * PERIOD, PERIODS * PERIOD * ratio);
 	/* What a resampler of the same kind makes of the capture, from 48 to 44.1 kHz. */
@@ -200,6 +200,8 @@ static void test_capture_by_rate_group(void)
 			speex_resampler_init(2, RATE, 44100, RATEGROUP_QUALITY_DEFAULT, &err);
 		spx_uint32_t in_len = PERIODS * PERIOD, out_len = PERIODS * PERIOD;
 
+		/* Capture starts without the filter's delay. */
+		speex_resampler_skip_zeros(st);
 		want = calloc(PERIODS * PERIOD * 2, sizeof(float));
 		speex_resampler_process_interleaved_float(st, capture, &in_len, want, &out_len);
 		speex_resampler_destroy(st);
