@@ -525,6 +525,17 @@ int engine_stream_start(struct engine *e, struct stream *s, const struct engine_
 	/* Any rate: what differs from the device stream's is resampled. */
 	rate = req->samplerate > 0 ? (uint32_t)lround(req->samplerate)
 				   : (out_ds ? out_ds->rate : in_ds->rate);
+	for (int i = 0; i < 2; i++) {
+		struct devstream *ds = i ? in_ds : out_ds;
+
+		/* Resampling costs in proportion to the ratio down: the audio thread is everyone's. */
+		if (ds && rate > ENGINE_MAX_DOWNSAMPLING * ds->rate) {
+			proto_error_set(err, PROTO_E_NOT_SUPPORTED,
+					"%u Hz is more than %u times the %u Hz the device [%d] runs at for shared streams; ask for a lower rate or an exclusive stream",
+					rate, ENGINE_MAX_DOWNSAMPLING, ds->rate, devstream_device(ds));
+			goto fail;
+		}
+	}
 	set_rate(s, rate);
 	r = stream_create_shm(s);
 	if (r < 0) {

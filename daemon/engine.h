@@ -91,6 +91,9 @@ struct engine_config {
 	struct engine_callbacks cb;
 };
 
+/* A shared stream's rate is at most this many times its device stream's (resampling's cost grows with it). */
+#define ENGINE_MAX_DOWNSAMPLING 8u
+
 /* The daemon's defaults for the options above. */
 #define ENGINE_DEFAULT_SAMPLERATE 48000.0
 #define ENGINE_XRUN_BATCH_MS 100

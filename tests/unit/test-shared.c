@@ -235,6 +235,16 @@ static void test_rate_policy(void)
 	CHECK(s && fake_params(fake_stream_on(T.fb, DEV_FIXED, true))->samplerate == 96000,
 	      "a card that does not take 48 kHz: its own default rate");
 	engine_stream_release(&T.e, s);
+	{
+		struct spec huge = { STREAM_PLAY, DEV_OUT, 2, SAMPLE_FLOAT32, .frames = 1024,
+				     .rate = 768000 };
+		struct proto_error err = { 0 };
+
+		CHECK(!start(&huge, &err) && err.code == PROTO_E_NOT_SUPPORTED &&
+			      strstr(err.message, "768000 Hz"),
+		      "768 kHz on a 48 kHz device is refused (more than 8 times): %s", err.message);
+		proto_error_clear(&err);
+	}
 	s = start_ok(&exclusive);
 	CHECK(s && fake_params(fake_stream_on(T.fb, DEV_OUT, true))->samplerate == 44100 &&
 		      s->samplerate == 44100 && !s->out.group,
