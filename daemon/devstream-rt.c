@@ -197,7 +197,7 @@ static void rt_mix(struct devstream *ds, const struct attach_list *list, float *
 	}
 	for (uint32_t i = 0; i < side->ngroups; i++)
 		rt_mix_group(ds, side, &side->groups[i], out, frames, t, notify);
-	/* Sums can leave the float range (with clip_off): such samples become silence or full scale. */
+	/* Sums can leave the float range (clip_off): such samples become silence or full scale. */
 	if (list->clip && !single)
 		sample_clip(out, frames * (size_t)ch);
 	else if (!list->clip && side->count > 1)

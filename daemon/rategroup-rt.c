@@ -37,7 +37,7 @@ float *rategroup_rt_play_begin(struct rategroup *g, uint32_t dev_frames, uint32_
 	if (need > g->capacity - g->fill)
 		need = g->capacity - g->fill;
 	*ret_frames = need;
-	/* The first new frame is heard fed × den / num output frames in, less what is out already. */
+	/* The first new frame is heard fed × den / num output frames in, less those out already. */
 	*ret_delay = ((double)g->fed * g->den / g->num - (double)g->produced) / g->device_rate +
 		     g->delay;
 	return g->buf + (size_t)g->fill * (size_t)g->channels;

@@ -47,7 +47,7 @@ int rategroup_new(bool output, uint32_t rate, uint32_t device_rate, int channels
 	g->num = rate / gcd(rate, device_rate);
 	g->den = device_rate / gcd(rate, device_rate);
 	list_init(&g->link);
-	/* One call makes or takes at most RATEGROUP_MAX_FRAMES at the streams' rate, with room for rounding. */
+	/* A call makes or takes at most RATEGROUP_MAX_FRAMES at the streams' rate (and rounding). */
 	chunk = (uint64_t)(RATEGROUP_MAX_FRAMES - 4) * device_rate / rate;
 	if (chunk > RATEGROUP_MAX_DEVICE_FRAMES)
 		chunk = RATEGROUP_MAX_DEVICE_FRAMES;
