@@ -516,7 +516,7 @@ class Bench:
         p = self.spawn(["pulseaudio", "-n", "-F", script, "--daemonize=no", "--exit-idle-time=-1",
                         "--use-pid-file=no", "--disable-shm=no", "--log-target=stderr"]
                        + (["--resample-method=" + resample_method] if resample_method else [])
-                       + (["--no-cpu-limit"] if no_cpu_limit else []),
+                       + (["--no-cpu-limit", "--realtime=no"] if no_cpu_limit else []),
                        env=env, log="pulseaudio.log")
         env["PULSE_SERVER"] = "unix:" + sock
         deadline = time.monotonic() + 10
@@ -671,8 +671,10 @@ class Bench:
         self.stop(daemon)
         raw, wav = self.tone_files()
         for name, start, paced, needs in (
-                # Resampling 42 streams takes PulseAudio past its own CPU limit, which
-                # would end it in the middle of the window: lifted for both runs.
+                # Resampling 42 streams takes PulseAudio past its own CPU limit and its
+                # realtime thread past RLIMIT_RTTIME, either of which ends it in the middle
+                # of the window: both lifted (it runs without realtime scheduling, as jackd
+                # and sddaemon do here).
                 ("pulseaudio/speex-7", lambda: self.start_pulse("speex-float-7", no_cpu_limit=True),
                  lambda s, e: self.paced_pulse(s, e, n, window, raw, rates), ["pulseaudio", "pacat", "pactl"]),
                 ("pulseaudio", lambda: self.start_pulse(no_cpu_limit=True),
@@ -988,7 +990,7 @@ class Bench:
             lines.append("  PulseAudio and PipeWire resample each stream on its own; sddaemon mixes the streams of")
             lines.append("  a rate and resamples the sum once (speexdsp, quality 7).  pulseaudio/speex-7 runs")
             lines.append("  --resample-method=speex-float-7 (our library and quality); pulseaudio its default")
-            lines.append("  (speex-float-1), both with --no-cpu-limit; PipeWire its own resampler at its default")
+            lines.append("  (speex-float-1), both with --no-cpu-limit --realtime=no; PipeWire its own resampler at its default")
             lines.append("  quality.  ns/frame: per")
             lines.append("  device frame of one group, % of one core at the device's rate (sdd-bench-rategroup)")
         if "latency" in r:
