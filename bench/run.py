@@ -989,10 +989,10 @@ class Bench:
                     "%.1f ns/frame = %.2f %%" % (g["ns_per_device_frame"], g["core_percent"]))
             lines.append("  PulseAudio and PipeWire resample each stream on its own; sddaemon mixes the streams of")
             lines.append("  a rate and resamples the sum once (speexdsp, quality 7).  pulseaudio/speex-7 runs")
-            lines.append("  --resample-method=speex-float-7 (our library and quality); pulseaudio its default")
-            lines.append("  (speex-float-1), both with --no-cpu-limit --realtime=no; PipeWire its own resampler at its default")
-            lines.append("  quality.  ns/frame: per")
-            lines.append("  device frame of one group, % of one core at the device's rate (sdd-bench-rategroup)")
+            lines.append("  --resample-method=speex-float-7 (our library and quality), pulseaudio its default")
+            lines.append("  (speex-float-1), both with --no-cpu-limit --realtime=no; PipeWire runs its own")
+            lines.append("  resampler at its default quality.  ns/frame: per device frame of one group, and % of")
+            lines.append("  one core at the device's rate (sdd-bench-rategroup)")
         if "latency" in r:
             l = r["latency"]
             section("3. Added latency (jackd dummy, %d-frame periods; write -> DAC)" % PERIOD)
