@@ -46,7 +46,7 @@ int sdctl_cmd_playrec(struct sdctl *ctl, int argc, char **argv)
 	sdc_stream *s = NULL;
 	unsigned handle;
 	sdc_status st = { 0 };
-	long long recorded = 0;
+	long long recorded = 0, played = 0;
 	double rate;
 	int status = 0, ended = 0;
 	sdc_client *c;
@@ -115,6 +115,7 @@ int sdctl_cmd_playrec(struct sdctl *ctl, int argc, char **argv)
 					ended = 1;
 				} else {
 					sdc_stream_commit_write(s, (size_t)n);
+					played += n;
 				}
 				moved = 1;
 			} else if (n < 0 || sdc_stream_status(s, &st) < 0 ||
@@ -129,6 +130,13 @@ int sdctl_cmd_playrec(struct sdctl *ctl, int argc, char **argv)
 				status = sdctl_fail(ctl, NULL);
 			break;
 		}
+		/*
+		 * A playrec of unknown length (IN is a pipe) records until the
+		 * daemon ends it, a period or so past IN's end: the recording
+		 * keeps as many frames as were played.
+		 */
+		if (ended && in.frames < 0 && n > played - recorded)
+			n = played - recorded;
 		if (n > 0) {
 			if (statusline_on(&line))
 				meter_add(&levels, got, (size_t)n, p.dtype, p.channels);
@@ -141,12 +149,16 @@ int sdctl_cmd_playrec(struct sdctl *ctl, int argc, char **argv)
 		} else if (ended) {
 			break;
 		}
+		if (ended && in.frames < 0 && recorded == played)
+			break;
 		if (statusline_due(&line, 0.1) && sdc_stream_status(s, &st) == 0) {
 			/* The levels recorded since the last draw. */
 			play_view_draw(&view, &st, rate, in.frames, &levels);
 			meter_reset(&levels);
 		}
 	}
+	if (statusline_on(&line) && sdc_stream_status(s, &st) == 0)
+		play_view_draw(&view, &st, rate, in.frames, &levels);
 	statusline_end(&line);
 	if (sdctl_interrupted || status)
 		sdc_stop(c, handle);

@@ -36,11 +36,11 @@ void sdctl_json_print(json_object *o)
 	json_object_put(o);
 }
 
-/* Prints an error: text on stderr, and the object on stdout with --json. */
-static void report(struct sdctl *ctl, const char *code, const char *message, int pa_error,
-		   const char *pa_error_text)
+/* Prints an error: "WHO: message" on stderr, and the object on stdout with --json. */
+static void report(struct sdctl *ctl, const char *who, const char *code, const char *message,
+		   int pa_error, const char *pa_error_text)
 {
-	fprintf(stderr, "sdctl: %s\n", message);
+	fprintf(stderr, "%s: %s\n", who, message);
 	if (pending_hint[0])
 		fprintf(stderr, "  %s\n", pending_hint);
 	if (ctl->json) {
@@ -70,20 +70,18 @@ int sdctl_error(struct sdctl *ctl, const char *code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
-	report(ctl, code, message, 0, NULL);
+	report(ctl, "sdctl", code, message, 0, NULL);
 	return 1;
 }
 
 int sdctl_usage_error(struct sdctl *ctl, const char *fmt, ...)
 {
-	char message[1024];
-	int n;
+	char message[1024], who[64];
 	va_list ap;
 
-	n = snprintf(message, sizeof(message), "%s%s", ctl->cmd ? ctl->cmd->name : "",
-		     ctl->cmd ? ": " : "");
+	snprintf(who, sizeof(who), "sdctl%s%s", ctl->cmd ? " " : "", ctl->cmd ? ctl->cmd->name : "");
 	va_start(ap, fmt);
-	vsnprintf(message + n, sizeof(message) - (size_t)n, fmt, ap);
+	vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
 	if (!pending_hint[0]) {
 		if (ctl->cmd)
@@ -91,7 +89,7 @@ int sdctl_usage_error(struct sdctl *ctl, const char *fmt, ...)
 		else
 			sdctl_hint("Try 'sdctl help'.");
 	}
-	report(ctl, "usage", message, 0, NULL);
+	report(ctl, who, "usage", message, 0, NULL);
 	return 2;
 }
 
@@ -215,7 +213,7 @@ int sdctl_fail(struct sdctl *ctl, const char *what)
 		snprintf(message, sizeof(message), "%s: %s", what, e->message);
 	else
 		snprintf(message, sizeof(message), "%s", e->message);
-	report(ctl, e->code[0] ? e->code : library_code(e->errnum), message, e->pa_error,
+	report(ctl, "sdctl", e->code[0] ? e->code : library_code(e->errnum), message, e->pa_error,
 	       e->pa_error_text);
 	return 1;
 }

@@ -52,7 +52,7 @@ static void db_text(char *buf, size_t size, double db)
 }
 
 /*
- * Appends channel c's item to buf: " 1 [#####.....] -12.3 pk -15.0 rms CLIP"
+ * Appends channel c's item to buf: "  1 [#####.....] -12.3 pk -15.0 rms CLIP"
  * with a bar of bar columns (none for 0), RMS when rms.  Returns the length.
  */
 static size_t item(char *buf, size_t size, const struct meter *m, int c, int bar, bool rms)
@@ -68,9 +68,10 @@ static size_t item(char *buf, size_t size, const struct meter *m, int c, int bar
 	for (int i = 0; i < bar; i++)
 		bars[i] = i < fill ? '#' : i == bar - 1 && m->clipped[c] ? '!' : '.';
 	bars[bar] = '\0';
-	n = snprintf(buf, size, " %d%s%s%s %s%s%s%s%s", m->source[c] + 1, bar ? " [" : "", bars,
+	/* With bars the columns stay put: CLIP or as many blanks. */
+	n = snprintf(buf, size, "  %d%s%s%s %s%s%s%s%s", m->source[c] + 1, bar ? " [" : "", bars,
 		     bar ? "]" : "", pk, rms ? " pk " : "", rms ? rm : "", rms ? " rms" : "",
-		     m->clipped[c] ? " CLIP" : "");
+		     m->clipped[c] ? " CLIP" : bar ? "     " : "");
 	return n < 0 ? 0 : (size_t)n;
 }
 
@@ -106,11 +107,12 @@ size_t statusline_format(char *buf, size_t size, int width, const char *head, co
 		if (shown == 0)
 			break;
 		for (int pass = rms ? 0 : 1; pass < 3 && best < 0; pass++) {
-			int min_bar = pass == 0 ? 8 : pass == 1 ? 4 : 0;
+			int min_bar = pass < 2 ? 4 : 0;
 
 			with_rms = pass == 0;
-			base = levels_length(m, shown, 0, with_rms) +
-			       (pass < 2 ? (size_t)shown * 3 : 0);
+			/* The items without their bars (brackets included). */
+			base = pass < 2 ? levels_length(m, shown, 1, with_rms) - (size_t)shown
+					: levels_length(m, shown, 0, false);
 			if (fixed + base > room)
 				continue;
 			if (pass == 2) {

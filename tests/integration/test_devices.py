@@ -146,7 +146,7 @@ def test_check_settings():
     check_eq(out, "supported: output device %d, 2 channels, int24, 48000 Hz\n" % o, "sdctl check")
     status, out, err_text = D.sdctl("check", "-d", "t_out", "-r", "3", "--json")
     check_eq(status, 1, "unsupported exit status")
-    check_eq(json.loads(out)["code"], "not_supported", "JSON error")
+    check_eq(json.loads(out)["error"]["code"], "not_supported", "JSON error")
     check("Invalid sample rate" in err_text, "sdctl prints PortAudio's reason")
     status, _, _ = D.sdctl("check", "-c", "zero")
     check_eq(status, 2, "usage error exit status")
@@ -166,7 +166,8 @@ def test_version():
     check(("sddaemon %s (protocol 1)" % hello["version"]) in out, out)
     check(version[1] in out, "PortAudio text in sdctl version")
     _, out, _ = D.sdctl("version", "--json", check_status=0)
-    check_eq(json.loads(out)["portaudio"], version, "sdctl version --json")
+    check_eq(json.loads(out)["portaudio"], {"version": version[0], "text": version[1]},
+             "sdctl version --json")
     _, out, _ = D.sdctl("hostapis", check_status=0)
     check("ALSA:" in out, "hostapis lists ALSA")
     _, out, _ = D.sdctl("hostapis", "0", "--json", check_status=0)
@@ -178,9 +179,15 @@ def test_no_daemon_error():
     path = os.path.join(D.dir, "nothing-here")
     status, out, err = D.sdctl("--socket", path, "devices")
     check_eq(status, 1, "exit status without a daemon")
-    check_eq(err, "sdctl: cannot connect to sddaemon at %s: No such file or directory; is it running?\n"
-             % path, "message")
+    lines = err.splitlines()
+    check_eq(lines[0], "sdctl: cannot connect to sddaemon at %s: No such file or directory; "
+             "is it running?" % path, "message")
+    check(len(lines) == 2 and "sddaemon &" in lines[1] and "systemctl --user" in lines[1],
+          "a hint how to start it: %r" % err)
     check_eq(out, "", "nothing on stdout")
+    status, out, err = D.sdctl("--socket", path, "--json", "devices")
+    check_eq(status, 1, "exit status without a daemon, --json")
+    check_eq(json.loads(out)["error"]["code"], "cannot_connect", "--json: the error object")
 
 
 if __name__ == "__main__":
