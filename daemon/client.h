@@ -86,5 +86,13 @@ void client_close(struct client *c);
 /* Closes every doomed client; run from the loop's idle handle. */
 void client_reap_doomed(struct daemon *d);
 
+/*
+ * Checks every connected client against the allow lists of the daemon's
+ * settings (after a reload) and disconnects those they no longer allow,
+ * with an access_denied error line; their streams end as for any
+ * disconnect.
+ */
+void client_recheck_access(struct daemon *d);
+
 /* Starts the once-a-second check for half-sent lines and throttled clients. */
 void client_start_sweeper(struct daemon *d);

@@ -343,19 +343,19 @@ static int start_and_reply(struct client *c, const struct proto_request *req, st
 	size_t bytes;
 	int fds[2];
 
-	if (active_streams(c) >= d->opt.max_streams_per_client) {
+	if (active_streams(c) >= d->settings.max_streams_per_client) {
 		engine_stream_release(e, s);
 		return proto_error_set(err, PROTO_E_LIMIT,
 				       "too many streams: at most %d may run at once per client",
-				       d->opt.max_streams_per_client);
+				       d->settings.max_streams_per_client);
 	}
 	bytes = SHM_DATA_ALIGN + (s->out.used ? shm_ring_bytes(s->out.capacity, s->out.frame_bytes) : 0) +
 		(s->in.used ? shm_ring_bytes(s->in.capacity, s->in.frame_bytes) : 0);
-	if (c->shm_bytes + bytes > d->opt.max_shm_per_client) {
+	if (c->shm_bytes + bytes > d->settings.max_shm_per_client) {
 		engine_stream_release(e, s);
 		return proto_error_set(err, PROTO_E_LIMIT,
 				       "the stream needs %zu bytes of shared memory; the client's limit is %zu (in use: %zu)",
-				       bytes, d->opt.max_shm_per_client, c->shm_bytes);
+				       bytes, d->settings.max_shm_per_client, c->shm_bytes);
 	}
 	if (a->detach && e->detached_count >= ENGINE_MAX_DETACHED) {
 		engine_stream_release(e, s);

@@ -1,5 +1,5 @@
 /*
- * The daemon as a whole: its options, its event loop and everything the
+ * The daemon as a whole: its settings, its event loop and everything the
  * loop owns.  One instance, created by main() and used on the loop thread.
  */
 #pragma once
@@ -7,43 +7,29 @@
 #include <stdbool.h>
 #include <uv.h>
 
-#include "access.h"
+#include "conf.h"
 #include "devices.h"
 #include "engine.h"
 #include "list.h"
 #include "notify.h"
 #include "server.h"
 
-struct conf;
-
-/*
- * Settings from the command line and the configuration file (see conf.h),
- * replaced on reload.  The engine reads the stream limits and the idle
- * time; the client code reads the client limits.
- */
-struct daemon_options {
-	const char *socket_path;    /* --socket, or NULL for the search order */
-	const char *config_path;    /* --config, or NULL for the search order */
-	int max_clients;	    /* connections held at once */
-	size_t max_output_queue;    /* bytes queued to one client before it is dropped */
-	int max_streams_per_client; /* play/rec/playrec/stream handles open at once */
-	size_t max_shm_per_client;  /* bytes of shared memory (rings) per client */
-	double device_idle_time;    /* seconds an unused device stream stays open */
-	double line_timeout;	    /* seconds a line may stay half-sent before the client is dropped */
-	double max_request_rate;    /* requests per second per client (0: unlimited) */
-};
-
 struct daemon {
 	uv_loop_t *loop;
-	struct daemon_options opt;
+	/*
+	 * The settings in force: defaults, the configuration file and the
+	 * command line, replaced as a whole on reload.  Code reads a value by
+	 * its key's name (settings.max_clients); see conf-keys.h.
+	 */
+	struct conf settings;
+	const char *config_path;    /* --config, or NULL for the search order */
+	const struct conf *cmdline; /* settings from the command line: they win over the file */
 	struct devices devices;
 	struct engine engine;
 	struct server server;
 	struct list clients;
 	unsigned client_count;
 	unsigned next_client_id;
-	struct access access;	   /* who may connect (allow_users, allow_groups) */
-	const struct conf *cmdline; /* settings from the command line: they win over the file */
 	struct notify notify;	   /* readiness, status and watchdog for systemd */
 	uv_idle_t reaper; /* closes doomed clients outside of any callback chain */
 	uv_timer_t sweeper; /* drops clients whose half-sent line timed out */

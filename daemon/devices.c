@@ -130,9 +130,6 @@ void devices_fini(struct devices *devs)
 	if (devs->initialized)
 		Pa_Terminate();
 	devs->initialized = false;
-	free(devs->default_input_query);
-	free(devs->default_output_query);
-	devs->default_input_query = devs->default_output_query = NULL;
 }
 
 /* Returns whether two strings are equal, NULL being equal only to NULL. */

@@ -45,8 +45,9 @@ struct devices {
 	struct devmatch_entry *match; /* one per device, for devmatch_find() */
 	int default_input;	      /* PortAudio's default input, -1 when none */
 	int default_output;	      /* PortAudio's default output, -1 when none */
-	char *default_input_query;    /* configured default device, or NULL */
-	char *default_output_query;   /* configured default device, or NULL */
+	/* The configured default devices, or NULL; borrowed from the daemon's settings. */
+	const char *default_input_query;
+	const char *default_output_query;
 	char *list_text;	      /* query_devices' list as JSON text, made on first use */
 };
 

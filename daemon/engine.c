@@ -304,7 +304,7 @@ fail:
 		if (!ds->started && devstream_attached(ds) == 0)
 			devstream_close(ds);
 		else
-			devstream_arm_idle(ds, e->daemon->opt.device_idle_time);
+			devstream_arm_idle(ds, e->daemon->settings.device_idle_time);
 	}
 	return -EINVAL;
 }
@@ -445,7 +445,7 @@ void engine_stream_finish(struct engine *e, struct stream *s, int state, const c
 		if (ds->cfg.mode == DEVSTREAM_EXCLUSIVE)
 			exclusive = ds;
 		else
-			devstream_arm_idle(ds, e->daemon->opt.device_idle_time);
+			devstream_arm_idle(ds, e->daemon->settings.device_idle_time);
 	}
 	if (exclusive)
 		devstream_close(exclusive);

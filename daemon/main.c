@@ -32,11 +32,10 @@ struct cmdline {
 	bool check_config;
 };
 
-/* Options without a short form; those that set a key map to it in option_keys. */
+/* Options without a short form; those that set a key are OPT_KEY_FIRST + the key's index. */
 enum {
 	OPT_CHECK_CONFIG = 0x100,
 	OPT_KEY_FIRST,
-	OPT_KEY_LAST = OPT_KEY_FIRST + CONF_KEY_COUNT_ - 1,
 };
 
 static void usage(FILE *f)
@@ -55,23 +54,9 @@ static void usage(FILE *f)
 		   "  -h, --help             show this help\n"
 		   "  -V, --version          show the version\n\n"
 		   "Every key of the configuration file can be given as an option, which wins\n"
-		   "over the file (see sddaemon.conf(5)):\n"
-		   "      --default-input-device QUERY   --default-output-device QUERY\n"
-		   "      --device-idle-time SECONDS     --max-clients N\n"
-		   "      --max-streams-per-client N     --max-shm-per-client SIZE\n"
-		   "      --log-level LEVEL              --allow-users LIST\n"
-		   "      --allow-groups LIST            --line-timeout SECONDS\n"
-		   "      --max-requests-per-second N\n",
+		   "over the file (see sddaemon.conf(5)):\n",
 		   SOCKPATH_SYSTEM, "~/.config/" CONF_FILE_NAME, SDD_SYSCONFDIR, CONF_FILE_NAME);
-}
-
-/* Writes "key" as "--key" with dashes into buf. */
-static void option_name(enum conf_key key, char *buf, size_t size)
-{
-	snprintf(buf, size, "--%s", conf_key_name(key));
-	for (char *p = buf; *p; p++)
-		if (*p == '_')
-			*p = '-';
+	conf_write_help(f);
 }
 
 /*
@@ -80,8 +65,8 @@ static void option_name(enum conf_key key, char *buf, size_t size)
  */
 static int parse_args(int argc, char **argv, struct cmdline *cl)
 {
-	/* The keys' options (--max-clients, …) are filled in below. */
-	struct option options[8 + CONF_KEY_COUNT_] = {
+	/* The keys' options (--max-clients, …) are filled in below; the last entry stays zero. */
+	struct option options[6 + CONF_KEY_COUNT + 1] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
@@ -89,23 +74,26 @@ static int parse_args(int argc, char **argv, struct cmdline *cl)
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 	};
-	char names[CONF_KEY_COUNT_][64];
+	char names[CONF_KEY_COUNT][64];
 	int opt;
 
-	for (int k = 0; k < CONF_KEY_COUNT_; k++) {
-		option_name((enum conf_key)k, names[k], sizeof(names[k]));
-		options[6 + k] = (struct option){ names[k] + 2, required_argument, NULL,
+	/* Each key's option is its name with dashes: max_clients is --max-clients. */
+	for (int k = 0; k < CONF_KEY_COUNT; k++) {
+		snprintf(names[k], sizeof(names[k]), "%s", conf_key(k)->name);
+		for (char *p = names[k]; *p; p++)
+			if (*p == '_')
+				*p = '-';
+		options[6 + k] = (struct option){ names[k], required_argument, NULL,
 						  OPT_KEY_FIRST + k };
 	}
 	while ((opt = getopt_long(argc, argv, "s:c:vhV", options, NULL)) != -1) {
 		char err[256];
 
-		if (opt >= OPT_KEY_FIRST && opt <= OPT_KEY_LAST) {
+		if (opt >= OPT_KEY_FIRST && opt < OPT_KEY_FIRST + CONF_KEY_COUNT) {
 			int k = opt - OPT_KEY_FIRST;
 
-			if (conf_set(&cl->conf, conf_key_name((enum conf_key)k), optarg, err,
-				     sizeof(err)) < 0) {
-				fprintf(stderr, "sddaemon: %s: %s\n", names[k], err);
+			if (conf_set(&cl->conf, conf_key(k)->name, optarg, err, sizeof(err)) < 0) {
+				fprintf(stderr, "sddaemon: --%s: %s\n", names[k], err);
 				return 2;
 			}
 			continue;
@@ -140,11 +128,14 @@ static int parse_args(int argc, char **argv, struct cmdline *cl)
 		return 2;
 	}
 	/* -v and -vv stand for --log-level info and debug, unless that is given too. */
-	if (cl->verbose > 0 && !(cl->conf.set & (1u << CONF_LOG_LEVEL))) {
+	if (cl->verbose > 0 && !conf_is_set(&cl->conf, "log_level")) {
 		char err[64];
 
-		conf_set(&cl->conf, "log_level", cl->verbose >= 2 ? "debug" : "info", err,
-			 sizeof(err));
+		if (conf_set(&cl->conf, "log_level", cl->verbose >= 2 ? "debug" : "info", err,
+			     sizeof(err)) < 0) {
+			fprintf(stderr, "sddaemon: %s\n", err);
+			return 1;
+		}
 	}
 	return -1;
 }
@@ -158,11 +149,15 @@ static int load_settings(struct daemon *d, struct conf *ret, char *msg, size_t s
 {
 	struct conf_error err = { 0 };
 	char found[4096];
-	const char *path = d->opt.config_path;
+	const char *path = d->config_path;
 	struct conf c;
 	int r;
 
-	conf_init(&c);
+	r = conf_init(&c);
+	if (r < 0) {
+		snprintf(msg, size, "out of memory");
+		return r;
+	}
 	if (!path && conf_find_file(found, sizeof(found)) == 0)
 		path = found;
 	if (path) {
@@ -190,35 +185,15 @@ fail:
 	return r;
 }
 
-/* Makes c the daemon's settings.  Returns 0, or -ENOMEM with nothing changed. */
-static int apply_settings(struct daemon *d, const struct conf *c)
+/* Makes c the daemon's settings, taking over what it holds (c is left empty). */
+static void apply_settings(struct daemon *d, struct conf *c)
 {
-	struct access access = { 0 };
-	char *in = NULL, *out = NULL;
-
-	if (access_copy_users(&access, &c->access) < 0 ||
-	    access_copy_groups(&access, &c->access) < 0 ||
-	    (c->default_input_device && !(in = strdup(c->default_input_device))) ||
-	    (c->default_output_device && !(out = strdup(c->default_output_device)))) {
-		access_clear(&access);
-		free(in);
-		free(out);
-		return -ENOMEM;
-	}
-	access_clear(&d->access);
-	d->access = access;
-	free(d->devices.default_input_query);
-	free(d->devices.default_output_query);
-	d->devices.default_input_query = in;
-	d->devices.default_output_query = out;
-	d->opt.max_clients = c->max_clients;
-	d->opt.max_streams_per_client = c->max_streams_per_client;
-	d->opt.max_shm_per_client = c->max_shm_per_client;
-	d->opt.device_idle_time = c->device_idle_time;
-	d->opt.line_timeout = c->line_timeout;
-	d->opt.max_request_rate = c->max_requests_per_second;
-	log_set_level(c->log_level);
-	return 0;
+	conf_clear(&d->settings);
+	d->settings = *c;
+	*c = (struct conf){ 0 };
+	d->devices.default_input_query = d->settings.default_input_device;
+	d->devices.default_output_query = d->settings.default_output_device;
+	log_set_level(d->settings.log_level);
 }
 
 /* Warns about a configured default device that matches no device now. */
@@ -303,7 +278,10 @@ static void on_housekeeping(uv_check_t *handle)
 	}
 }
 
-/* SIGHUP: re-reads the configuration (keeping the old one when the new one is bad) and rescans. */
+/*
+ * SIGHUP: re-reads the configuration (keeping the old one when the new one
+ * is bad; the file is never waited for) and rescans.
+ */
 static void reload(struct daemon *d)
 {
 	char msg[640];
@@ -313,11 +291,10 @@ static void reload(struct daemon *d)
 	if (load_settings(d, &c, msg, sizeof(msg)) < 0) {
 		log_error("%s; keeping the previous settings", msg);
 	} else {
-		if (apply_settings(d, &c) < 0)
-			log_error("Out of memory applying the new settings; keeping the previous ones");
-		else
-			log_notice("Reloaded the configuration");
-		conf_clear(&c);
+		apply_settings(d, &c);
+		log_notice("Reloaded the configuration");
+		/* Clients the new allow lists refuse are disconnected. */
+		client_recheck_access(d);
 	}
 	rescan_devices(d);
 	check_default_devices(d);
@@ -445,15 +422,16 @@ int main(int argc, char **argv)
 	uv_loop_t loop;
 	int r;
 
-	conf_init(&cl.conf);
+	if (conf_init(&cl.conf) < 0) {
+		fprintf(stderr, "sddaemon: out of memory\n");
+		return 1;
+	}
 	r = parse_args(argc, argv, &cl);
 	if (r >= 0)
 		goto out_args;
-	d.opt.socket_path = cl.socket_path;
-	d.opt.config_path = cl.config_path;
-	d.opt.max_output_queue = 4 * 1024 * 1024;
+	d.config_path = cl.config_path;
 	d.cmdline = &cl.conf;
-	if (sockpath_resolve(d.opt.socket_path, path, sizeof(path)) < 0) {
+	if (sockpath_resolve(cl.socket_path, path, sizeof(path)) < 0) {
 		fprintf(stderr, "sddaemon: socket path too long\n");
 		r = 2;
 		goto out_args;
@@ -471,12 +449,7 @@ int main(int argc, char **argv)
 		r = 0;
 		goto out_args;
 	}
-	r = apply_settings(&d, &settings);
-	conf_clear(&settings);
-	if (r < 0) {
-		r = 1;
-		goto out_args;
-	}
+	apply_settings(&d, &settings);
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
 
@@ -524,8 +497,8 @@ out:
 	if (d.signal_fd >= 0)
 		close(d.signal_fd);
 	devices_fini(&d.devices);
-	access_clear(&d.access);
 out_args:
+	conf_clear(&d.settings);
 	conf_clear(&cl.conf);
 	return r < 0 ? 1 : r;
 }
