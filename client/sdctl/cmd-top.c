@@ -81,7 +81,7 @@ static void stream_line(struct view *v, json_object *s, long long id, long long 
 		snprintf(idtext, sizeof(idtext), "%lld", id);
 	if (pid > 0)
 		snprintf(pidtext, sizeof(pidtext), "%lld", pid);
-	line(v, "%5s %7s %-14.14s %6lld %-7.7s %5s %6.0f %3lld %6s %6lld %s", idtext, pidtext,
+	line(v, "%4s %7s %-12.12s %6lld %-7.7s %5s %6.0f %3lld %5s %5lld %s", idtext, pidtext,
 	     program, sdctl_json_get_int(s, "handle"), sdctl_json_get_str(s, "kind"), dev,
 	     sdctl_json_get_double(s, "samplerate"), sdctl_json_get_int(s, "channels"), fill,
 	     sdctl_json_get_int(s, "xruns"), sdctl_json_get_str(s, "state"));
@@ -119,7 +119,7 @@ static void show(struct sdctl *ctl, json_object *o, struct view *v)
 	if (!list || json_object_array_length(list) == 0)
 		line(v, "%s", "   (no device stream open)");
 	line(v, "%s", "");
-	line(v, "%5s %7s %-14s %6s %-7s %5s %6s %3s %6s %6s %s", "ID", "PID", "PROGRAM", "HANDLE",
+	line(v, "%4s %7s %-12s %6s %-7s %5s %6s %3s %5s %5s %s", "ID", "PID", "PROGRAM", "HANDLE",
 	     "KIND", "DEV", "RATE", "CH", "FILL", "XRUNS", "STATE");
 	if (clients) {
 		for (size_t i = 0; i < json_object_array_length(clients); i++) {

@@ -17,15 +17,19 @@ ERASE = "\x1b[K"
 
 
 def run_on_pty(argv, env, cols=80, rows=24, on=("stdout",), stdin=subprocess.DEVNULL,
-               timeout=30):
-    """Runs argv with the streams named in `on` ("stdout", "stderr") on a
-    pty of cols x rows; returns (exit status, what the pty showed as text,
-    the other stream's bytes)."""
+               timeout=30, keys=None):
+    """Runs argv with the streams named in `on` ("stdout", "stderr", "stdin")
+    on a pty of cols x rows; returns (exit status, what the pty showed as
+    text, the other stream's bytes).  keys = (seconds, bytes) types bytes on
+    the terminal after that many seconds (stdin is then the terminal)."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
     out = slave if "stdout" in on else subprocess.PIPE
     err = slave if "stderr" in on else subprocess.PIPE
+    if keys or "stdin" in on:
+        stdin = slave
     p = subprocess.Popen(argv, env=env, stdin=stdin, stdout=out, stderr=err)
+    typed_at = time.time() + keys[0] if keys else None
     os.close(slave)
     other = p.stdout if out == subprocess.PIPE else p.stderr
     data, rest = b"", b""
@@ -33,7 +37,10 @@ def run_on_pty(argv, env, cols=80, rows=24, on=("stdout",), stdin=subprocess.DEV
     try:
         deadline = time.time() + timeout
         while fds and time.time() < deadline:
-            r, _, _ = select.select(fds, [], [], 1)
+            if typed_at and time.time() >= typed_at:
+                os.write(master, keys[1])
+                typed_at = None
+            r, _, _ = select.select(fds, [], [], 0.1)
             if not r:
                 if p.poll() is not None and master not in fds:
                     break

@@ -157,7 +157,8 @@ def test_rec_line_shows_levels():
 
 
 def test_messages_with_hints():
-    _, err = sdctl("play", "-d", "no such device", D.path("detach.wav"), status=1)
+    write_wav(D.path("hint.wav"))
+    _, err = sdctl("play", "-d", "no such device", D.path("hint.wav"), status=1)
     lines = err.splitlines()
     check_eq(lines[0], "sdctl: No output device matching 'no such device'",
              "the device error without the file name in front")
