@@ -108,13 +108,10 @@ void client_close(struct client *c)
 /* Updates the events the poll handle waits for. */
 static void update_poll(struct client *c);
 
+/* Closes every doomed client; run from the loop's idle handle. */
 static void on_reaper(uv_idle_t *idle)
 {
-	client_reap_doomed(idle->data);
-}
-
-void client_reap_doomed(struct daemon *d)
-{
+	struct daemon *d = idle->data;
 	struct list *pos, *tmp;
 
 	uv_idle_stop(&d->reaper);
@@ -274,7 +271,8 @@ int client_event(struct client *c, const char *event, json_object *fields)
 	return client_send(c, line, len, NULL, 0);
 }
 
-void client_close_after_flush(struct client *c)
+/* Closes the connection after the queued messages are sent. */
+static void client_close_after_flush(struct client *c)
 {
 	if (c->closed || c->doomed)
 		return;

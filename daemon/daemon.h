@@ -14,8 +14,11 @@
 #include "notify.h"
 #include "server.h"
 
+struct backend;
+
 struct daemon {
 	uv_loop_t *loop;
+	struct backend *backend; /* the audio system (PortAudio) */
 	/*
 	 * The settings in force: defaults, the configuration file and the
 	 * command line, replaced as a whole on reload.  Code reads a value by
@@ -29,6 +32,8 @@ struct daemon {
 	struct server server;
 	struct list clients;
 	unsigned client_count;
+	struct list orphans;	 /* struct client_stream: detached playbacks whose clients left */
+	unsigned detached_count; /* detached playbacks (client-streams.c keeps the count) */
 	unsigned next_client_id;
 	struct notify notify;	   /* readiness, status and watchdog for systemd */
 	uv_idle_t reaper; /* closes doomed clients outside of any callback chain */
@@ -40,17 +45,6 @@ struct daemon {
 	 */
 	int signal_fd;
 	uv_poll_t signals;
-	uv_check_t housekeeping;   /* runs deferred work after each loop iteration */
-	bool rescan_pending;	   /* a device rescan waits for device streams to close */
 	bool stopping;
 	int exit_status;
 };
-
-/* Begins a clean shutdown: stops accepting, tells clients, closes everything. */
-void daemon_stop(struct daemon *d, int status);
-
-/*
- * Returns whether a device stream is open, in which case PortAudio must
- * not be re-initialised and a device rescan waits.
- */
-bool daemon_streams_open(const struct daemon *d);

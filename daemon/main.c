@@ -15,7 +15,10 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "backend.h"
+#include "client-streams.h"
 #include "client.h"
+#include "commands.h"
 #include "conf.h"
 #include "config.h"
 #include "daemon.h"
@@ -196,88 +199,6 @@ static void apply_settings(struct daemon *d, struct conf *c)
 	log_set_level(d->settings.log_level);
 }
 
-/* Warns about a configured default device that matches no device now. */
-static void check_default_devices(struct daemon *d)
-{
-	static const struct {
-		enum devmatch_kind kind;
-		const char *key;
-	} kinds[] = { { DEVMATCH_INPUT, "default_input_device" },
-		      { DEVMATCH_OUTPUT, "default_output_device" } };
-
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		const char *query = kinds[i].kind == DEVMATCH_INPUT ? d->devices.default_input_query
-								    : d->devices.default_output_query;
-		struct proto_device none = PROTO_DEVICE_DEFAULT;
-		struct proto_error err = { 0 };
-
-		if (query && devices_resolve(&d->devices, &none, kinds[i].kind, &err) < 0)
-			log_warning("%s '%s' does not name one device now: %s", kinds[i].key, query,
-				    err.message);
-		proto_error_clear(&err);
-	}
-}
-
-bool daemon_streams_open(const struct daemon *d)
-{
-	return engine_devstream_count(&d->engine) > 0;
-}
-
-/* Tells every client that the device list changed. */
-static void broadcast_devices_changed(struct daemon *d)
-{
-	struct list *pos, *tmp;
-
-	list_for_each_safe(pos, tmp, &d->clients)
-	{
-		struct client *c = list_entry(pos, struct client, link);
-		json_object *fields = json_object_new_object();
-
-		json_object_object_add(fields, "devices", json_object_new_int(d->devices.count));
-		client_event(c, "devices_changed", fields);
-	}
-}
-
-static void on_housekeeping(uv_check_t *handle);
-
-/*
- * Lists the devices anew when no device stream is open; otherwise marks
- * the rescan pending, and the housekeeping handle runs it once they have
- * closed (re-initialising PortAudio would end them).
- */
-static void rescan_devices(struct daemon *d)
-{
-	bool changed = false;
-
-	if (daemon_streams_open(d)) {
-		if (!d->rescan_pending)
-			log_notice("Device rescan deferred: %u device streams are open; it runs when they have closed",
-				   engine_devstream_count(&d->engine));
-		d->rescan_pending = true;
-		uv_check_start(&d->housekeeping, on_housekeeping);
-		return;
-	}
-	d->rescan_pending = false;
-	uv_check_stop(&d->housekeeping);
-	if (devices_rescan(&d->devices, &changed) < 0)
-		return;
-	if (changed) {
-		log_notice("The device list changed: %d devices", d->devices.count);
-		broadcast_devices_changed(d);
-	}
-}
-
-/* Runs after each loop iteration while a device rescan is pending. */
-static void on_housekeeping(uv_check_t *handle)
-{
-	struct daemon *d = handle->data;
-
-	if (d->rescan_pending && !daemon_streams_open(d) && !d->stopping) {
-		rescan_devices(d);
-		check_default_devices(d);
-	}
-}
-
 /*
  * SIGHUP: re-reads the configuration (keeping the old one when the new one
  * is bad; the file is never waited for) and rescans.
@@ -296,8 +217,7 @@ static void reload(struct daemon *d)
 		/* Clients the new allow lists refuse are disconnected. */
 		client_recheck_access(d);
 	}
-	rescan_devices(d);
-	check_default_devices(d);
+	devices_request_rescan(&d->devices);
 	notify_ready(d);
 }
 
@@ -319,7 +239,8 @@ static void close_walk_cb(uv_handle_t *handle, void *arg)
 		uv_close(handle, NULL);
 }
 
-void daemon_stop(struct daemon *d, int status)
+/* Begins a clean shutdown: stops accepting, tells clients, closes everything. */
+static void daemon_stop(struct daemon *d, int status)
 {
 	struct list *pos, *tmp;
 
@@ -347,7 +268,7 @@ void daemon_stop(struct daemon *d, int status)
 	engine_fini(&d->engine);
 	/* Signals that come now stay blocked and pending until the process exits. */
 	uv_close((uv_handle_t *)&d->signals, NULL);
-	uv_close((uv_handle_t *)&d->housekeeping, NULL);
+	devices_stop(&d->devices);
 }
 
 static void on_signal(struct daemon *d, int signum)
@@ -380,7 +301,7 @@ static void on_signalfd(uv_poll_t *handle, int status, int events)
 }
 
 /*
- * Sets up the signals and the housekeeping handle.  The signals are blocked
+ * Sets up the signals.  The signals are blocked
  * in this thread before any other exists, so every thread inherits the mask:
  * no signal handler ever runs, least of all on an audio thread, and the loop
  * reads the signals from a signalfd.  Returns 0 or a negative errno.
@@ -408,8 +329,6 @@ static int watch_signals(struct daemon *d)
 		return r;
 	d->signals.data = d;
 	uv_poll_start(&d->signals, UV_READABLE, on_signalfd);
-	uv_check_init(d->loop, &d->housekeeping);
-	d->housekeeping.data = d;
 	return 0;
 }
 
@@ -460,7 +379,21 @@ int main(int argc, char **argv)
 	d.loop = &loop;
 	d.signal_fd = -1;
 	list_init(&d.clients);
-	engine_init(&d.engine, &d);
+	list_init(&d.orphans);
+	d.backend = backend_pa_new();
+	if (!d.backend) {
+		r = 1;
+		goto out;
+	}
+	engine_init(&d.engine, &(struct engine_config){
+					.loop = &loop,
+					.backend = d.backend,
+					.devices = &d.devices,
+					.opt = { .device_idle_time = &d.settings.device_idle_time,
+						 .xrun_batch_ms = ENGINE_XRUN_BATCH_MS,
+						 .watch_ms = ENGINE_WATCH_MS },
+					.cb = client_streams_callbacks(&d),
+				});
 	uv_idle_init(&loop, &d.reaper);
 	client_start_sweeper(&d);
 	/*
@@ -473,10 +406,15 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	r = devices_init(&d.devices);
+	r = devices_init(&d.devices, d.backend);
 	if (r < 0)
 		goto out;
-	check_default_devices(&d);
+	devices_watch(&d.devices, &loop, &(struct devices_hooks){
+						 .open_streams = commands_open_device_streams,
+						 .changed = commands_devices_changed,
+						 .data = &d,
+					 });
+	devices_check_defaults(&d.devices);
 	r = server_open(&d, path);
 	if (r < 0)
 		goto out;
@@ -497,6 +435,7 @@ out:
 	if (d.signal_fd >= 0)
 		close(d.signal_fd);
 	devices_fini(&d.devices);
+	backend_pa_free(d.backend);
 out_args:
 	conf_clear(&d.settings);
 	conf_clear(&cl.conf);
