@@ -294,7 +294,8 @@ int sdc__conn_open(sdc_client *c, const char *socket_path)
 						     : "");
 	params = json_object_new_object();
 	json_object_object_add(params, "protocol", json_object_new_int(PROTO_VERSION));
-	json_object_object_add(params, "client", json_object_new_string("libsdc"));
+	/* The program's name, which sdctl top and daemon_status show. */
+	json_object_object_add(params, "client", json_object_new_string(program_invocation_short_name));
 	r = sdc__conn_request(c, "hello", params, &result, NULL, 0, NULL);
 	if (r < 0)
 		return r;

@@ -113,6 +113,19 @@ def test_kind_filter_and_defaults():
     check_eq(conn.call("query_devices", device="t_in", kind="input")["index"], i, "kind input")
     _, out, _ = D.sdctl("devices", "--kind", "input", "--json", check_status=0)
     check_eq(json.loads(out)["index"], idev, "sdctl --kind input")
+    # A pair [input, output]: the half of the kind asked for; without a kind it
+    # must name one device, as sounddevice's "Input and output device are different".
+    o = index_of(conn, "t_out")
+    check_eq(conn.call("query_devices", device=["t_in", "t_out"], kind="output")["index"], o,
+             "the output half of a pair")
+    check_eq(conn.call("query_devices", device=["t_in", "t_out"], kind="input")["index"], i,
+             "the input half of a pair")
+    check_eq(conn.call("query_devices", device=["t_out", "t_out"])["index"], o,
+             "a pair of one device without a kind")
+    err = conn.error("query_devices", device=["t_in", "t_out"])
+    check_eq((err["code"], err["message"]),
+             ("invalid_param", 'Input and output device are different: ["t_in","t_out"]'),
+             "a pair of two devices without a kind")
     conn.close()
 
 
