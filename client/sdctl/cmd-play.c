@@ -235,14 +235,16 @@ static int play_stream(struct sdctl *ctl, sdc_client *c, const char *path, struc
 			sdc_stop(c, handle);
 	}
 	sdc_stream_close(s);
-	free(history);
 	if (sdc_get_status(c, handle, &st) == 0) {
+		/* The line's last state is the stream's last. */
+		draw(view, &st, rate, f->frames, history, decoded);
 		if (ctl->json)
 			print_result(path, &st, false, rate, f->info.channels, f->dtype, decoded);
 		sdctl_report_xruns(ctl, path, &st);
 		if (st.state == SDC_STATE_FAILED && !status)
 			status = 1;
 	}
+	free(history);
 	return sdctl_interrupted ? 130 : status;
 }
 
