@@ -131,7 +131,7 @@ static void show(struct sdctl *ctl, json_object *o, struct view *v)
 			size_t n = streams ? json_object_array_length(streams) : 0;
 
 			if (n == 0)
-				line(v, "%5lld %7lld %-14.14s %6s", id, pid,
+				line(v, "%4lld %7lld %-12.12s %6s", id, pid,
 				     program[0] ? program : "?", "-");
 			for (size_t j = 0; j < n; j++)
 				stream_line(v, json_object_array_get_idx(streams, j), j ? -1 : id,

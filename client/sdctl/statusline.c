@@ -68,10 +68,10 @@ static size_t item(char *buf, size_t size, const struct meter *m, int c, int bar
 	for (int i = 0; i < bar; i++)
 		bars[i] = i < fill ? '#' : i == bar - 1 && m->clipped[c] ? '!' : '.';
 	bars[bar] = '\0';
-	/* With bars the columns stay put: CLIP or as many blanks. */
+	/* A meter's columns stay put (CLIP or as many blanks); elsewhere the bar ends in '!'. */
 	n = snprintf(buf, size, "  %d%s%s%s %s%s%s%s%s", m->source[c] + 1, bar ? " [" : "", bars,
 		     bar ? "]" : "", pk, rms ? " pk " : "", rms ? rm : "", rms ? " rms" : "",
-		     m->clipped[c] ? " CLIP" : bar ? "     " : "");
+		     m->clipped[c] && (rms || !bar) ? " CLIP" : rms && bar ? "     " : "");
 	return n < 0 ? 0 : (size_t)n;
 }
 
