@@ -93,6 +93,30 @@ static void option_label(const struct catalogue_entry *e, char *buf, size_t size
 		 e->arg ? e->arg : "");
 }
 
+/* Prints "  LABEL  help" with the help wrapped at 79 columns under its first line. */
+static void print_wrapped(FILE *f, const char *label, const char *help)
+{
+	enum { INDENT = 31, WIDTH = 79 };
+	const char *p = help;
+	int col = fprintf(f, "  %-28s", label);
+	bool first = true;
+
+	while (*p) {
+		int word = (int)strcspn(p, " ");
+
+		if (!first && col + 1 + word > WIDTH) {
+			fprintf(f, "\n%*s", INDENT - 1, "");
+			col = INDENT - 1;
+		}
+		col += fprintf(f, " %.*s", word, p);
+		first = false;
+		p += word;
+		while (*p == ' ')
+			p++;
+	}
+	fputc('\n', f);
+}
+
 void sdctl_command_help(const struct sdctl_command *cmd, FILE *f)
 {
 	const struct sdctl_cmd_option *opts[64];
@@ -106,7 +130,7 @@ void sdctl_command_help(const struct sdctl_command *cmd, FILE *f)
 		if (!e)
 			continue;
 		option_label(e, label, sizeof(label));
-		fprintf(f, "  %-28s %s\n", label, opts[i]->help ? opts[i]->help : e->help);
+		print_wrapped(f, label, opts[i]->help ? opts[i]->help : e->help);
 	}
 }
 

@@ -59,6 +59,9 @@ def test_every_command_has_help():
         check_eq(out2, out, "sdctl help %s" % name)
         out3, _ = sdctl(name, "-h")
         check_eq(out3, out, "sdctl %s -h" % name)
+        for line in out.splitlines():
+            check(len(line) <= 79 and not line.endswith(" "),
+                  "%s --help fits 80 columns: %r" % (name, line))
     out, _ = sdctl("help")
     check(out.startswith("Usage: sdctl "), "sdctl help is sdctl --help")
 
