@@ -192,8 +192,8 @@ static void usage(FILE *f)
 		fprintf(f, "  %-10s %s\n", c->name, c->summary);
 	fprintf(f, "\nOptions (also after the command):\n"
 		   "  -s, --socket PATH  the daemon's socket (default: $SDDAEMON_SOCKET, else\n"
-		   "                     $XDG_RUNTIME_DIR/sddaemon/socket, else "
-		   "/run/sddaemon/socket)\n"
+		   "                     $XDG_RUNTIME_DIR/sddaemon/socket, else\n"
+		   "                     /run/sddaemon/socket)\n"
 		   "  -j, --json         print results as JSON\n"
 		   "  -q, --quiet        no live status line and no notes\n"
 		   "  -h, --help         show this help\n"

@@ -151,7 +151,7 @@ def test_rec_line_shows_levels():
                                   "0.5", D.path("levels.wav")], env, cols=100, on=("stderr",))
     check_eq(status, 0, "exit status")
     line = redraws(text)[-1]
-    check(re.search(r"  1 \[#+\.*\] +(-?\d+\.\d| -inf)( CLIP|     )  2 \[#+\.*\] +(-?\d+\.\d| -inf)",
+    check(re.search(r"  1 \[#+\.*!?\] +(-?\d+\.\d| -inf)( CLIP)?  2 \[#+\.*!?\] +(-?\d+\.\d| -inf)",
                     line),
           "two channels with bars and peaks: %r" % line)
 
