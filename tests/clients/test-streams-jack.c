@@ -536,7 +536,13 @@ static void test_slow_callback_underflows_alone(sdc_client *c)
 	}
 	out[len] = '\0';
 	CHECK(player && pclose(player) == 0, "sdctl play exits 0");
-	printf("# sdctl: %s", out);
+	/* sdctl's output may hold several lines (a warning on stderr, then the JSON). */
+	for (const char *line = out; *line;) {
+		int n = (int)strcspn(line, "\n");
+
+		printf("# sdctl: %.*s\n", n, line);
+		line += n + (line[n] == '\n');
+	}
 	CHECK(json_number(out, "frames_played") == wav_frames && json_number(out, "underflow_frames") == 0,
 	      "the other client played all %lld frames without inserted silence", wav_frames);
 	CHECK(json_number(out, "xruns") == 0 || device_xruns(c) != xruns_before,
