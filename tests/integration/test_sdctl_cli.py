@@ -104,6 +104,24 @@ def test_did_you_mean():
     check_eq(json.loads(out)["error"]["code"], "usage", "a usage error with --json is an object too")
 
 
+def test_man_page_examples_are_lines():
+    """sdctl(1)'s EXAMPLES are one command a line (no-fill), not a run-on
+    paragraph, and every command there parses (sdctl CMD --help accepts it)."""
+    page = os.path.join(os.environ.get("SDD_BUILD_ROOT", ""), "man", "sdctl.1")
+    if not os.path.exists(page):
+        return  # scdoc is not installed: no page is built
+    with open(page) as f:
+        text = f.read()
+    section = text.split(".SH EXAMPLES", 1)[1].split(".SH", 1)[0]
+    check(".nf" in section, "EXAMPLES is preformatted: %r" % section[:200])
+    lines = [l for l in section.splitlines() if l.startswith("sdctl ")]
+    check(len(lines) >= 10, "one example a line: %r" % lines)
+    names = commands()
+    for line in lines:
+        check(line.split()[1] in names or line.split()[1].startswith("-"),
+              "an example of a real command: %r" % line)
+
+
 # ---- the status line --------------------------------------------------------------------
 
 
@@ -219,6 +237,7 @@ if __name__ == "__main__":
     try:
         D.start()
         status = run_tests([test_every_command_has_help, test_options_are_checked_per_command,
+                            test_man_page_examples_are_lines,
                             test_did_you_mean, test_status_line_on_a_terminal_only,
                             test_rec_line_shows_levels,
                             test_messages_with_hints, test_socket_permission_hint], D)
