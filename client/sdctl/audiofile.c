@@ -180,9 +180,10 @@ static int open_fd(struct audiofile *f, const char *path, bool write)
 		close(fd);
 		return fail(-EISDIR, "%s is a folder, not a sound file", f->name);
 	}
-	if (write && isatty(fd)) {
+	if (isatty(fd)) {
 		close(fd);
-		return fail(-EINVAL, "%s is a terminal: redirect it to a file or a program",
+		return fail(-EINVAL, write ? "%s is a terminal: redirect it to a file or a program"
+					   : "%s is a terminal: pipe a sound into it, or name a file",
 			    f->name);
 	}
 	f->stream = !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode);
