@@ -13,6 +13,7 @@ import threading
 import wave
 
 from harness import SDCTL, Daemon, check, check_eq, command, locate, run_tests
+from terminal import run_on_pty
 
 D = None
 SILENCE16 = bytes(4)
@@ -194,6 +195,14 @@ def test_playrec_pipes_both_ways():
 def test_stdin_twice_and_terminal_output():
     _, err = sdctl("play", "-", "-", status=2)
     check("only once" in err, err)
+    # Sound is not written to (or read from) a terminal: the user is told what to do instead.
+    env = dict(D.env, SDDAEMON_SOCKET=D.socket)
+    status, text, err = run_on_pty([SDCTL, "rec", "-d", "t_in", "-t", "0.1", "-"], env,
+                                   on=("stdout",))
+    check(status == 1 and b"standard output is a terminal" in err, "rec - on a terminal: %r" % err)
+    check_eq(text, "", "nothing written to the terminal")
+    status, text, err = run_on_pty([SDCTL, "play", "-d", "t_out", "-"], env, on=("stdin", "stdout"))
+    check(status == 1 and b"standard input is a terminal" in err, "play - from a terminal: %r" % err)
 
 
 if __name__ == "__main__":
