@@ -133,7 +133,7 @@ static int play_whole(struct sdctl *ctl, sdc_client *c, const char *path, struct
 	}
 	if (ctl->json)
 		print_result(path, &st, false, p->opt.samplerate, p->channels, p->dtype, n);
-	sdctl_report_xruns(ctl, path, &st);
+	sdctl_report_xruns(ctl, strcmp(path, "-") ? path : "standard input", &st);
 	return sdctl_interrupted ? 130 : st.state == SDC_STATE_FAILED;
 }
 
@@ -240,7 +240,7 @@ static int play_stream(struct sdctl *ctl, sdc_client *c, const char *path, struc
 		draw(view, &st, rate, f->frames, history, decoded);
 		if (ctl->json)
 			print_result(path, &st, false, rate, f->info.channels, f->dtype, decoded);
-		sdctl_report_xruns(ctl, path, &st);
+		sdctl_report_xruns(ctl, strcmp(path, "-") ? path : "standard input", &st);
 		if (st.state == SDC_STATE_FAILED && !status)
 			status = 1;
 	}
