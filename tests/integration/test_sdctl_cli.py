@@ -218,9 +218,18 @@ def test_socket_permission_hint():
     s.bind(sock)
     s.listen(1)
     os.chmod(sock, 0o660)
-    env = dict(D.env)
+    # sdctl and libsdc copied where nobody may run them (the tree may be under /root).
+    libdir = os.path.join(os.path.dirname(os.path.abspath(SDCTL)), "..", "libsdc")
+    for name in ["sdctl"] + [n for n in os.listdir(libdir) if n.startswith("libsdc.so")]:
+        src = os.path.join(os.path.dirname(os.path.abspath(SDCTL)) if name == "sdctl" else libdir,
+                           name)
+        if os.path.isfile(src):
+            shutil.copy(src, os.path.join(folder, name))
+            os.chmod(os.path.join(folder, name), 0o755)
+    env = dict(D.env, LD_LIBRARY_PATH=folder)
     env.pop("SDDAEMON_SOCKET", None)
-    p = subprocess.run([SDCTL, "--socket", sock, "devices"], env=env, capture_output=True,
+    p = subprocess.run([os.path.join(folder, "sdctl"), "--socket", sock, "devices"], env=env,
+                       capture_output=True, cwd="/",
                        preexec_fn=lambda: (os.setgroups([]), os.setgid(65534), os.setuid(65534)),
                        timeout=30)
     s.close()
