@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "sdctl.h"
-#include "status.h"
+#include "daemon-status.h"
 
 json_object *sdctl_daemon_status(struct sdctl *ctl, bool print)
 {

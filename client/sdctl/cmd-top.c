@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "sdctl.h"
-#include "status.h"
+#include "daemon-status.h"
 
 /* The view is built line by line, each cut to the terminal's width. */
 struct view {
