@@ -381,7 +381,12 @@ class Bench:
             if r is None:
                 raise RuntimeError("no %s run succeeded" % mode)
             device_frames = max(1, r["window_frames"] + r["window_silence_frames"])
+            behind = [x for x in runs[mode]
+                      if x["window_silence_frames"] > 0.05 * max(1, x["window_frames"] + x["window_silence_frames"])]
             res[mode] = {"frames_per_cpu_second": r["frames_per_cpu_second"],
+                         # Repetitions whose client fell behind the unpaced device (more than 5 %
+                         # silence): they measure the scheduler (see RESULTS.md, issue 15).
+                         "repetitions_behind": len(behind),
                          "frames_per_daemon_cpu_second": r["frames_per_daemon_cpu_second"],
                          "ratio": r["frames_per_cpu_second"] / pa,
                          "ratio_daemon_only": r["frames_per_daemon_cpu_second"] / pa,
@@ -782,6 +787,9 @@ class Bench:
                 row("  ratio, daemon's CPU only", f(m["ratio_daemon_only"], "%.2fx"))
                 row("  ns per frame: client / daemon", "%.2f / %.2f" % (m["client_ns_per_frame"], m["daemon_ns_per_device_frame"]))
                 row("  silence played (client behind)", f(100 * m["silence_fraction"], "%.1f %%"))
+                if "repetitions_behind" in m:
+                    row("  repetitions with the client behind (> 5 %% silence)",
+                        "%d of %d" % (m["repetitions_behind"], t["repetitions"]))
         if "paced" in r:
             p = r["paced"]
             section("2. Paced mixing cost (%d-frame periods at 48 kHz, %g s window; %% of one CPU)" % (p["period_frames"], p["window_seconds"]))
