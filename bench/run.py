@@ -788,7 +788,7 @@ class Bench:
                 row("  ns per frame: client / daemon", "%.2f / %.2f" % (m["client_ns_per_frame"], m["daemon_ns_per_device_frame"]))
                 row("  silence played (client behind)", f(100 * m["silence_fraction"], "%.1f %%"))
                 if "repetitions_behind" in m:
-                    row("  repetitions with the client behind (> 5 %% silence)",
+                    row("  repetitions with the client behind (> 5 % silence)",
                         "%d of %d" % (m["repetitions_behind"], t["repetitions"]))
         if "paced" in r:
             p = r["paced"]
