@@ -228,6 +228,21 @@ def test_socket_permission_hint():
             os.chmod(os.path.join(folder, name), 0o755)
     env = dict(D.env, LD_LIBRARY_PATH=folder)
     env.pop("SDDAEMON_SOCKET", None)
+    # A sanitizer build's options name files under the tree: nobody gets copies it may read,
+    # and its reports on stderr (a log_path it could not write would stop it).
+    for var in ("ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS"):
+        if var in env:
+            opts = []
+            for opt in env[var].split(":"):
+                key, _, value = opt.partition("=")
+                if key == "suppressions" and os.path.isfile(value):
+                    copy = os.path.join(folder, var + ".supp")
+                    shutil.copy(value, copy)
+                    os.chmod(copy, 0o644)
+                    opt = "suppressions=" + copy
+                if key != "log_path":
+                    opts.append(opt)
+            env[var] = ":".join(opts)
     p = subprocess.run([os.path.join(folder, "sdctl"), "--socket", sock, "devices"], env=env,
                        capture_output=True, cwd="/",
                        preexec_fn=lambda: (os.setgroups([]), os.setgid(65534), os.setuid(65534)),
