@@ -2,9 +2,9 @@
  * sdctl volume: shows or sets the volume of the playbacks this user left
  * playing (sdctl play --detach), by handle or all of them.  A level is a
  * linear gain (0.5), a percentage of it (50%) or decibels (-6dB), one for
- * every channel or one per channel separated by commas (1,0.5).
+ * every channel or one per channel separated by commas (1,0.5);
+ * --mute and --unmute (in ctl->o.mute) mute and unmute.
  */
-#include <getopt.h>
 #include <json-c/json.h>
 #include <math.h>
 #include <stdio.h>
@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "daemon-status.h"
 #include "sdctl.h"
 
 /* Parses one level into a linear gain; returns 0 or -1. */
@@ -56,8 +57,8 @@ static int parse_levels(const char *text, double *gains)
 	return n;
 }
 
-/* Prints a stream's volume, as text or (with --json) as an object. */
-static int show(struct sdctl *ctl, sdc_client *c, unsigned handle)
+/* Prints a stream's volume as text, or adds it to results (--json); returns 0 or -1. */
+static int show(struct sdctl *ctl, sdc_client *c, unsigned handle, json_object *results)
 {
 	double gains[SDC_VOLUME_MAX_CHANNELS];
 	int count = 0, mute = 0;
@@ -74,8 +75,7 @@ static int show(struct sdctl *ctl, sdc_client *c, unsigned handle)
 		json_object_object_add(o, "handle", json_object_new_int64(handle));
 		json_object_object_add(o, "volume", v);
 		json_object_object_add(o, "mute", json_object_new_boolean(mute));
-		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-		json_object_put(o);
+		json_object_array_add(results, o);
 		return 0;
 	}
 	printf("stream %u:", handle);
@@ -90,84 +90,66 @@ static int show(struct sdctl *ctl, sdc_client *c, unsigned handle)
 }
 
 /* The handles of every running stream this user may control (daemon_status's my_streams). */
-static int my_handles(sdc_client *c, unsigned *handles, int max)
+static int my_handles(struct sdctl *ctl, unsigned *handles, int max)
 {
-	json_object *o, *list;
-	char *text;
+	json_object *o = sdctl_daemon_status(ctl, false), *list;
 	int n = 0;
 
-	if (sdc_call(c, "daemon_status", NULL, &text) < 0)
+	if (!o)
 		return -1;
-	o = json_tokener_parse(text);
-	free(text);
-	if (o && json_object_object_get_ex(o, "my_streams", &list))
-		for (size_t i = 0; i < json_object_array_length(list) && n < max; i++) {
-			json_object *h;
-
-			if (json_object_object_get_ex(json_object_array_get_idx(list, i), "handle", &h))
-				handles[n++] = (unsigned)json_object_get_int64(h);
-		}
+	list = sdctl_json_get_array(o, "my_streams");
+	for (size_t i = 0; list && i < json_object_array_length(list) && n < max; i++)
+		handles[n++] = (unsigned)sdctl_json_get_int(json_object_array_get_idx(list, i), "handle");
 	json_object_put(o);
 	return n;
 }
 
 int sdctl_cmd_volume(struct sdctl *ctl, int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "mute", no_argument, NULL, 'm' },
-		{ "unmute", no_argument, NULL, 'u' },
-		{ "json", no_argument, NULL, 'j' },
-		{ 0 },
-	};
 	double gains[SDC_VOLUME_MAX_CHANNELS];
 	unsigned handles[256];
-	int opt, count = 0, mute = 0, n, status = 0, handle;
+	int count = 0, n, status = 0, handle = 0;
+	bool all;
+	json_object *results;
 	sdc_client *c;
 
-	while ((opt = getopt_long(argc, argv, "muj", options, NULL)) != -1) {
-		if (opt == 'm')
-			mute = SDC_YES;
-		else if (opt == 'u')
-			mute = SDC_NO;
-		else if (opt == 'j')
-			ctl->json = true;
-		else
-			return sdctl_usage_error("volume", "unknown option");
-	}
-	if (optind >= argc || argc - optind > 2)
-		return sdctl_usage_error("volume", "give HANDLE (or all) and, to set it, a LEVEL");
-	if (strcmp(argv[optind], "all") != 0 &&
-	    sdctl_parse_int(argv[optind], 1, 2147483647, &handle) < 0)
-		return sdctl_usage_error("volume", "HANDLE must be a number or all, not '%s'",
-					 argv[optind]);
-	if (argc - optind == 2) {
-		count = parse_levels(argv[optind + 1], gains);
+	if (argc < 1 || argc > 2)
+		return sdctl_usage_error(ctl, "give HANDLE (or all) and, to set it, a LEVEL");
+	all = strcmp(argv[0], "all") == 0;
+	if (!all && sdctl_parse_int(argv[0], 1, 2147483647, &handle) < 0)
+		return sdctl_usage_error(ctl, "HANDLE must be a number or all, not '%s'", argv[0]);
+	if (argc == 2) {
+		count = parse_levels(argv[1], gains);
 		if (count < 1)
-			return sdctl_usage_error("volume",
+			return sdctl_usage_error(ctl,
 						 "invalid level '%s' (a gain from 0 to %g such as 0.5, a percentage such as 50%%, or dB such as -6dB; one, or one per channel: 1,0.5)",
-						 argv[optind + 1], SDC_VOLUME_MAX);
+						 argv[1], SDC_VOLUME_MAX);
 	}
 	c = sdctl_client(ctl);
 	if (!c)
 		return 1;
-	if (strcmp(argv[optind], "all") == 0) {
-		n = my_handles(c, handles, (int)(sizeof(handles) / sizeof(handles[0])));
+	if (all) {
+		n = my_handles(ctl, handles, (int)(sizeof(handles) / sizeof(handles[0])));
 		if (n < 0)
-			return sdctl_fail_json(ctl, NULL);
+			return 1;
 	} else {
 		handles[0] = (unsigned)handle;
 		n = 1;
 	}
-	for (int i = 0; i < n; i++) {
+	results = json_object_new_array();
+	for (int i = 0; i < n && !status; i++) {
 		char what[32];
 
 		snprintf(what, sizeof(what), "stream %u", handles[i]);
-		if ((count || mute) && sdc_set_volume(c, handles[i], gains, count, mute) < 0) {
-			status = sdctl_fail_json(ctl, what);
-			continue;
-		}
-		if (show(ctl, c, handles[i]) < 0)
-			status = sdctl_fail_json(ctl, what);
+		if ((count || ctl->o.mute) &&
+		    sdc_set_volume(c, handles[i], gains, count, ctl->o.mute) < 0)
+			status = sdctl_fail(ctl, what);
+		else if (show(ctl, c, handles[i], results) < 0)
+			status = sdctl_fail(ctl, what);
 	}
+	if (ctl->json && !status)
+		sdctl_json_print(results);
+	else
+		json_object_put(results);
 	return status;
 }
