@@ -21,6 +21,7 @@ or without ALSA's jack plugin for the tap tests, tests are skipped.
 """
 
 import array
+import json
 import math
 import os
 import subprocess
@@ -324,8 +325,13 @@ def test_set_volume_rules():
     code, out, err = D.sdctl("volume", str(handle), "50%")
     check_eq(code, 0, "sdctl volume HANDLE 50%% (%s)" % err)
     check("stream %d: 0.500 (-6.0 dB), 0.500 (-6.0 dB)" % handle in out, "sdctl prints: %r" % out)
-    code, out, err = D.sdctl("volume", "all", "--mute")
+    code, out, err = D.sdctl("volume", "--mute", "all")
     check(code == 0 and "muted" in out, "sdctl volume all --mute: %r %r" % (out, err))
+    code, out, err = D.sdctl("--json", "volume", str(handle), "-6dB")
+    got = json.loads(out)
+    check(code == 0 and got[0]["handle"] == handle and got[0]["mute"] and
+          abs(got[0]["volume"][0] - 10 ** (-6 / 20)) < 1e-6,
+          "sdctl --json volume HANDLE -6dB (a negative level after HANDLE): %r %r" % (out, err))
     code, out, err = D.sdctl("volume", str(handle), "loud")
     check_eq(code, 2, "a bad level is a usage error")
     other.call("stop", handle=handle)
