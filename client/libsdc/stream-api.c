@@ -35,6 +35,8 @@ struct api_stream {
 	char *open_json; /* the open_stream parameters, to reopen after a stop */
 	int blocksize;
 	uint32_t target; /* output frames kept queued */
+	uint32_t start_frames; /* blocking output: frames queued before playback starts */
+	uint32_t in_limit;     /* input frames kept; older ones are dropped */
 	int started;
 	int thread_running;
 	pthread_t thread;
@@ -114,6 +116,27 @@ static uint32_t in_fill(struct sdc_dir *d)
 	if (ring_readable(d->ctl, d->capacity, d->index, &fill) < 0)
 		return 0;
 	return fill;
+}
+
+/*
+ * Drops the oldest captured frames beyond the stream's input buffer, as a
+ * device buffer of that size would have lost them, and flags an input
+ * overflow for the next read or callback.  Returns the frames left.
+ */
+static uint32_t in_trim(sdc_stream *s)
+{
+	struct sdc_dir *d = &s->in;
+	uint32_t fill = in_fill(d), drop;
+
+	if (fill <= s->api->in_limit)
+		return fill;
+	drop = fill - s->api->in_limit;
+	d->index += drop;
+	d->position += drop;
+	ring_consumed(d->ctl, d->index);
+	s->dropped_in += drop;
+	atomic_fetch_or_explicit(&s->hdr->pending_flags, SDC_INPUT_OVERFLOW, memory_order_relaxed);
+	return s->api->in_limit;
 }
 
 /* Waits until the daemon has ended the stream (or gone away). */
@@ -208,7 +231,7 @@ static void *callback_main(void *arg)
 			allow = fill < a->target ? a->target - fill : 0;
 		}
 		if (s->in.used)
-			avail = in_fill(&s->in);
+			avail = in_trim(s);
 		n = allow < avail ? allow : avail;
 		if (n < need) {
 			/* Ask to be woken when a block is possible, then check once more. */
@@ -250,10 +273,10 @@ static void *callback_main(void *arg)
 }
 
 /*
- * The ring capacity to ask for: eight blocks, at least 16384 frames, and for
- * output twice the latency asked for, since output_target() keeps at most
- * half the ring queued.  The rate is not known before the daemon replies:
- * the one asked for, else 48 kHz is assumed.
+ * The ring capacity to ask for: eight blocks, at least 16384 frames, and
+ * twice the latency asked for (output_target() keeps at most half the ring
+ * queued) or the input buffer asked for.  The rate is not known before the
+ * daemon replies: the one asked for, else 48 kHz is assumed.
  */
 static unsigned ring_frames(const sdc_client *c, const sdc_stream_params *p)
 {
@@ -266,29 +289,84 @@ static unsigned ring_frames(const sdc_client *c, const sdc_stream_params *p)
 		frames = 16384;
 	if (p->kind != SDC_STREAM_INPUT && latency > 0 && 2 * latency * rate > frames)
 		frames = 2 * latency * rate;
+	if (p->kind != SDC_STREAM_OUTPUT && 2.0 * p->input_buffer_frames > frames)
+		frames = 2.0 * p->input_buffer_frames;
 	return frames < (1u << 22) ? (unsigned)frames : 1u << 22;
 }
 
-/* Resolves the latency for output: the frames kept queued ahead of the device. */
+/*
+ * The frames the device stream of d takes or gives at once: the period the
+ * daemon reported, else its latency, which in PortAudio's ALSA and JACK
+ * host APIs spans at least one period.
+ */
+static uint32_t device_period(const sdc_stream *s, const struct sdc_dir *d)
+{
+	uint32_t period = d == &s->out ? s->period_out : s->period_in;
+	double latency = d == &s->out ? s->latency_out : s->latency_in;
+
+	if (period == 0 && latency > 0 && latency < 10)
+		period = (uint32_t)(latency * s->samplerate + 0.5);
+	if (period == 0)
+		period = DEFAULT_GRANULE;
+	return period < d->capacity / 4 ? period : d->capacity / 4;
+}
+
+/*
+ * The fewest output frames to keep queued so that every device period
+ * finds a whole period in the ring.  Blocks are queued while one fits
+ * below the target, so before the device takes its period the fill is
+ * more than the target less one block: with blocks that divide the period
+ * the period itself is enough, else a period and a block.  Blocks of
+ * variable size fill up to the target exactly.
+ */
+static uint32_t min_queue(const sdc_stream *s)
+{
+	uint32_t period = device_period(s, &s->out), block = (uint32_t)s->api->blocksize;
+
+	if (block == 0 || (block <= period && period % block == 0))
+		return period;
+	return period + block;
+}
+
+/*
+ * Resolves the latency for output: the frames kept queued ahead of the
+ * device stream.  The device stream's own latency counts toward the
+ * latency asked for, so only the rest waits in the ring, and never less
+ * than min_queue(); "high" keeps one block more than "low", as slack for
+ * a callback thread that is late to wake.
+ */
 static uint32_t output_target(sdc_stream *s)
 {
 	struct api_stream *a = s->api;
 	double req = a->p.latency[1] != 0 ? a->p.latency[1] : s->client->defaults.latency[1];
-	uint32_t granule = a->blocksize ? (uint32_t)a->blocksize : DEFAULT_GRANULE;
-	double seconds = req > 0 ? req : req == SDC_LATENCY_LOW ? 0 : 0.05;
-	uint32_t target = (uint32_t)(seconds * s->samplerate);
-	/*
-	 * "low" keeps a single block queued: the daemon takes it at a period and
-	 * wakes the callback thread, which has one period to queue the next (one
-	 * period of latency on top of the device's).  Anything else keeps two.
-	 */
-	uint32_t floor = req == SDC_LATENCY_LOW ? granule : 2 * granule;
+	uint32_t floor = min_queue(s), target = floor;
 
-	if (target < floor)
-		target = floor;
+	if (req > 0 && (req - s->latency_out) * s->samplerate > floor)
+		target = (uint32_t)((req - s->latency_out) * s->samplerate + 0.5);
+	else if (req == SDC_LATENCY_HIGH)
+		target = floor + (a->blocksize ? (uint32_t)a->blocksize : DEFAULT_GRANULE);
 	if (target > s->out.capacity / 2)
 		target = s->out.capacity / 2;
 	return target;
+}
+
+/*
+ * The input frames a stream keeps waiting (see input_buffer_frames).  A
+ * duplex callback stream keeps at least what a callback that keeps up may
+ * find there: input waits while the output target is queued, and arrives
+ * a device period at a time.
+ */
+static uint32_t input_limit(sdc_stream *s)
+{
+	struct api_stream *a = s->api;
+	uint32_t need = a->blocksize ? (uint32_t)a->blocksize : a->maxblock;
+	uint32_t limit = a->p.input_buffer_frames > 0 ? a->p.input_buffer_frames : s->in.capacity;
+
+	if (a->p.callback && s->out.used)
+		need = a->target + device_period(s, &s->in) + 2 * need;
+	if (limit < need)
+		limit = need;
+	return limit < s->in.capacity ? limit : s->in.capacity;
 }
 
 int sdc_stream_open(sdc_client *c, const sdc_stream_params *p, sdc_stream **ret)
@@ -368,8 +446,11 @@ int sdc_stream_open(sdc_client *c, const sdc_stream_params *p, sdc_stream **ret)
 	}
 	if (s->out.used) {
 		a->target = output_target(s);
+		a->start_frames = min_queue(s) < a->target ? min_queue(s) : a->target;
 		s->out.fill_limit = a->target;
 	}
+	if (s->in.used)
+		a->in_limit = input_limit(s);
 	*ret = s;
 	return 0;
 }
@@ -457,11 +538,13 @@ int sdc_stream_start(sdc_stream *s)
 	a->primed_result = SDC_CONTINUE;
 	/*
 	 * Output starts once what was primed or (blocking output streams) a
-	 * latency's worth is queued.  A blocking duplex stream is primed with
-	 * silence and starts at once, as PortAudio's does: its application may
-	 * read before it writes, and its input must flow meanwhile.
+	 * device period is queued, as PortAudio's ALSA host API starts a
+	 * blocking stream once a period is written.  A blocking duplex stream
+	 * is primed with silence and starts at once, as PortAudio's does: its
+	 * application may read before it writes, and its input must flow
+	 * meanwhile.
 	 */
-	start_frames = s->out.used ? a->target : 1;
+	start_frames = s->out.used ? a->start_frames : 1;
 	if (s->out.used && (a->p.callback || s->in.used)) {
 		start_frames = prime(s);
 		if (start_frames == 0)
@@ -628,7 +711,10 @@ double sdc_stream_cpu_load(const sdc_stream *s)
 
 long long sdc_stream_read_available(const sdc_stream *s)
 {
-	return s && s->in.used ? (long long)in_fill((struct sdc_dir *)&s->in) : 0;
+	if (!s || !s->in.used)
+		return 0;
+	/* Frames beyond the input buffer are as good as lost: drop them now. */
+	return s->api ? (long long)in_trim((sdc_stream *)s) : (long long)in_fill((struct sdc_dir *)&s->in);
 }
 
 long long sdc_stream_write_available(const sdc_stream *s)
@@ -648,6 +734,8 @@ long long sdc_stream_read_checked(sdc_stream *s, void *buffer, size_t frames, in
 
 	if (!s || !s->in.used)
 		return sdc__error_set(-EINVAL, "the stream has no input");
+	if (s->api)
+		in_trim(s);
 	flags = atomic_fetch_and(&s->hdr->pending_flags,
 				 ~(unsigned)(SDC_INPUT_OVERFLOW | SDC_INPUT_UNDERFLOW));
 	n = sdc_stream_read(s, buffer, frames);
