@@ -539,6 +539,9 @@ typedef struct sdc_time_info {
 #define SDC_COMPLETE 1
 #define SDC_ABORT 2
 
+/* The most frames a callback of variable block size (blocksize 0) gets at once. */
+#define SDC_MAX_VARIABLE_BLOCK 1024
+
 typedef int (*sdc_stream_callback)(const void *input, void *output, unsigned long frames,
 				   const sdc_time_info *time, unsigned status, void *userdata);
 typedef void (*sdc_finished_callback)(void *userdata);

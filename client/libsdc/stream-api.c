@@ -22,8 +22,6 @@
 #include "ring.h"
 #include "sdc-private.h"
 
-/* Blocks of a variable-size callback are at most this long. */
-#define MAX_VARIABLE_BLOCK 1024
 /* The granule for latency targets when the block size is variable. */
 #define DEFAULT_GRANULE 256
 
@@ -435,7 +433,7 @@ int sdc_stream_open(sdc_client *c, const sdc_stream_params *p, sdc_stream **ret)
 	}
 	s->api = a;
 	a->blocksize = p->blocksize;
-	a->maxblock = p->blocksize ? (uint32_t)p->blocksize : MAX_VARIABLE_BLOCK;
+	a->maxblock = p->blocksize ? (uint32_t)p->blocksize : SDC_MAX_VARIABLE_BLOCK;
 	if (s->in.used)
 		a->inbuf = malloc(a->maxblock * sdc__stream_frame_bytes(&s->in));
 	if (s->out.used)

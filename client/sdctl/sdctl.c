@@ -34,6 +34,7 @@ static const struct {
 	{ "stop", sdctl_cmd_stop, "stop [HANDLE]...                        stop playbacks left with --detach" },
 	{ "status", sdctl_cmd_status, "status                                  what the daemon is doing" },
 	{ "version", sdctl_cmd_version, "version                                 show sdctl, sddaemon and PortAudio versions" },
+	{ "run", sdctl_cmd_run, "run [-x] [-v] [--] COMMAND [ARG]...      run a PortAudio program on sddaemon" },
 };
 
 static void usage(FILE *f)

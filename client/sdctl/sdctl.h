@@ -90,3 +90,4 @@ int sdctl_cmd_status(struct sdctl *ctl, int argc, char **argv);
 int sdctl_cmd_hostapis(struct sdctl *ctl, int argc, char **argv);
 int sdctl_cmd_version(struct sdctl *ctl, int argc, char **argv);
 int sdctl_cmd_check(struct sdctl *ctl, int argc, char **argv);
+int sdctl_cmd_run(struct sdctl *ctl, int argc, char **argv);
