@@ -44,8 +44,21 @@ struct api_stream {
 	_Atomic uint64_t cpu_load_bits;
 	unsigned char *inbuf, *outbuf;
 	uint32_t maxblock;
-	double clock_offset; /* stream clock minus CLOCK_MONOTONIC, as best seen */
-	int have_offset;
+	/*
+	 * The stream clock as the application sees it, from each direction's
+	 * ring clock ([out, in]; double bits, 0: not seen yet): the clock's
+	 * value at the latest publication seen, and that value minus
+	 * CLOCK_MONOTONIC when it was first seen.  The two directions of a
+	 * shared duplex stream run on two device streams, whose clocks may
+	 * have different origins (PortAudio's JACK host API starts each
+	 * stream's at 0), and a device's clock may run slower or faster than
+	 * CLOCK_MONOTONIC (jackd's dummy backend does): so each is followed
+	 * period by period.  last_now_bits keeps the stream clock from going
+	 * back.  Updated by the callback thread and the application's.
+	 */
+	_Atomic uint64_t seen_bits[2];
+	_Atomic uint64_t offset_bits[2];
+	_Atomic uint64_t last_now_bits;
 };
 
 static double monotonic(void)
@@ -56,39 +69,91 @@ static double monotonic(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static double from_bits(uint64_t bits)
+{
+	double v;
+
+	memcpy(&v, &bits, sizeof(v));
+	return v;
+}
+
+static uint64_t to_bits(double v)
+{
+	uint64_t bits;
+
+	memcpy(&bits, &v, sizeof(bits));
+	return bits;
+}
+
 /*
- * Returns the stream clock now.  The daemon publishes the clock's value with
- * every period; the latest publication was made before we read it, so
- * clock - monotonic only ever underestimates the offset: keep the largest.
+ * Follows direction i's clock (0 out, 1 in): a publication not seen
+ * before sets the direction's offset to its value minus CLOCK_MONOTONIC
+ * now, which underestimates the offset by no more than the time since it
+ * was published.  Returns whether the direction has an offset.
+ */
+static int update_offset(sdc_stream *s, int i, double mono, double *ret_offset)
+{
+	struct api_stream *a = s->api;
+	struct sdc_dir *d = i ? &s->in : &s->out;
+	uint64_t frame, seen;
+	double t, now, rate;
+
+	if (d->used && ring_clock_read(&d->ctl->clock, &frame, &t, &now, &rate)) {
+		seen = to_bits(now) | 1; /* never 0, whatever the clock says */
+		if (atomic_exchange(&a->seen_bits[i], seen) != seen)
+			atomic_store(&a->offset_bits[i], to_bits(now - mono) | 1);
+	}
+	if (atomic_load(&a->offset_bits[i]) == 0)
+		return 0;
+	*ret_offset = from_bits(atomic_load(&a->offset_bits[i]));
+	return 1;
+}
+
+/*
+ * The stream clock now: the output's (the input's for an input stream),
+ * on which every time the stream reports is given; it never goes back.
+ * Before the daemon published any, CLOCK_MONOTONIC.
  */
 static double stream_now(sdc_stream *s)
 {
-	struct api_stream *a = s->api;
-	double mono = monotonic();
+	double mono = monotonic(), off[2], now;
+	int have[2], ref = s->out.used ? 0 : 1;
+	uint64_t last;
 
-	for (int i = 0; i < 2; i++) {
-		struct sdc_dir *d = i ? &s->in : &s->out;
-		uint64_t frame;
-		double t, now, rate;
-
-		if (d->used && ring_clock_read(&d->ctl->clock, &frame, &t, &now, &rate) &&
-		    (!a->have_offset || now - mono > a->clock_offset)) {
-			a->clock_offset = now - mono;
-			a->have_offset = 1;
-		}
-	}
-	return a->have_offset ? mono + a->clock_offset : mono;
+	have[0] = update_offset(s, 0, mono, &off[0]);
+	have[1] = update_offset(s, 1, mono, &off[1]);
+	now = have[ref] ? mono + off[ref] : mono;
+	last = atomic_load(&s->api->last_now_bits);
+	do {
+		/*
+		 * Never back: a publication seen late answers earlier than an
+		 * answer already given.  A jump back of a second or more is a new
+		 * clock altogether (the first publication after CLOCK_MONOTONIC):
+		 * follow it.
+		 */
+		if (last && from_bits(last) > now && from_bits(last) - now < 1.0)
+			return from_bits(last);
+	} while (!atomic_compare_exchange_weak(&s->api->last_now_bits, &last, to_bits(now)));
+	return now;
 }
 
-/* The converter time of ring position pos, from the ring's clock. */
-static double time_of(struct sdc_dir *d, uint64_t pos, double fallback)
+/*
+ * The converter time of ring position pos of direction d, from its ring's
+ * clock, on the stream clock of stream_now().
+ */
+static double time_of(sdc_stream *s, struct sdc_dir *d, uint64_t pos, double fallback)
 {
+	int i = d == &s->in, ref = s->out.used ? 0 : 1;
+	double t, now, rate, off_d, off_ref, mono = monotonic();
 	uint64_t frame;
-	double t, now, rate;
 
 	if (!d->used || !ring_clock_read(&d->ctl->clock, &frame, &t, &now, &rate) || rate <= 0)
 		return fallback;
-	return t + (double)(int64_t)(pos - frame) / rate;
+	t += (double)(int64_t)(pos - frame) / rate;
+	/* The input's clock may have another origin than the output's: convert. */
+	if (i != ref && update_offset(s, i, mono, &off_d) && update_offset(s, ref, mono, &off_ref))
+		t += off_ref - off_d;
+	return t;
 }
 
 /* True once the stream has reached a final state (or one beyond them). */
@@ -189,8 +254,8 @@ static int run_block(sdc_stream *s, uint32_t n, unsigned status)
 	int r;
 
 	ti.current_time = stream_now(s);
-	ti.input_buffer_adc_time = time_of(&s->in, s->in.position, ti.current_time);
-	ti.output_buffer_dac_time = time_of(&s->out, s->out.position, ti.current_time);
+	ti.input_buffer_adc_time = time_of(s, &s->in, s->in.position, ti.current_time);
+	ti.output_buffer_dac_time = time_of(s, &s->out, s->out.position, ti.current_time);
 	if (s->in.used)
 		sdc__stream_pull(&s->in, a->inbuf, n);
 	if (s->out.used)
@@ -476,7 +541,11 @@ static int reopen(sdc_stream *s)
 	if (s->out.used)
 		s->out.fill_limit = a->target;
 	a->finished_called = 0;
-	a->have_offset = 0;
+	for (int i = 0; i < 2; i++) {
+		atomic_store(&a->seen_bits[i], 0);
+		atomic_store(&a->offset_bits[i], 0);
+	}
+	atomic_store(&a->last_now_bits, 0);
 	return 0;
 }
 
@@ -508,6 +577,24 @@ static uint32_t prime(sdc_stream *s)
 		}
 	}
 	return done;
+}
+
+/* Waits at most timeout_ms until the daemon has published a clock of the stream. */
+static void wait_clock(sdc_stream *s, int timeout_ms)
+{
+	struct timespec ms = { 0, 1000000 };
+
+	for (int i = 0; i < timeout_ms && !over(s); i++) {
+		for (int j = 0; j < 2; j++) {
+			struct sdc_dir *d = j ? &s->in : &s->out;
+			uint64_t frame;
+			double t, now, rate;
+
+			if (d->used && ring_clock_read(&d->ctl->clock, &frame, &t, &now, &rate))
+				return;
+		}
+		nanosleep(&ms, NULL);
+	}
 }
 
 int sdc_stream_start(sdc_stream *s)
@@ -555,6 +642,14 @@ int sdc_stream_start(sdc_stream *s)
 	if (r < 0)
 		return r;
 	a->started = 1;
+	/*
+	 * As PortAudio's Pa_StartStream() (whose JACK host API waits for its
+	 * first period), return once the stream's clock runs, so that its times
+	 * are on the device's clock from the first.  A blocking output stream
+	 * starts with the application's first write: no wait.
+	 */
+	if (a->p.callback || s->in.used)
+		wait_clock(s, 500);
 	if (a->p.callback) {
 		r = pthread_create(&a->thread, NULL, callback_main, s);
 		if (r != 0) {

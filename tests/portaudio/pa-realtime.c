@@ -7,9 +7,9 @@
  *                     three writes; prints each write's result
  *   pause-read DEV    a blocking input stream: a read, a pause of 0.5 s;
  *                     prints the frames available, then two reads' results
- *   slow-duplex IN OUT  a duplex callback stream of 256-frame blocks whose
- *                     50th callback takes 0.1 s: prints the flags callbacks
- *                     saw before and after it
+ *   slow-duplex IN OUT [MS]  a duplex callback stream of 256-frame blocks
+ *                     whose 50th callback takes MS (100) milliseconds:
+ *                     prints the flags callbacks saw after it
  *   latency DEV FPB   prints the output latency of a callback stream, in frames
  *   times DEV         a duplex callback stream of 256-frame blocks: checks
  *                     its time stamps and Pa_GetStreamTime(); prints a
@@ -72,6 +72,7 @@ static void pause_read(PaDeviceIndex dev)
 struct slow {
 	int calls;
 	unsigned long before, after; /* flags seen before and after the slow call */
+	int stall_ms;
 	atomic_int done;
 };
 
@@ -81,12 +82,13 @@ static int slow_cb(const void *in, void *out, unsigned long frames,
 	struct slow *sl = userdata;
 
 	memcpy(out, in, frames * 2 * sizeof(float));
+	/* calls counts the calls before this one: the 50th sleeps. */
 	if (sl->calls < 50)
 		sl->before |= flags;
-	else if (sl->calls > 50)
+	else
 		sl->after |= flags;
 	if (++sl->calls == 50)
-		Pa_Sleep(100);
+		Pa_Sleep(sl->stall_ms);
 	if (sl->calls >= CALLS) {
 		atomic_store(&sl->done, 1);
 		return paComplete;
@@ -94,10 +96,10 @@ static int slow_cb(const void *in, void *out, unsigned long frames,
 	return paContinue;
 }
 
-static void slow_duplex(PaDeviceIndex in_dev, PaDeviceIndex out_dev)
+static void slow_duplex(PaDeviceIndex in_dev, PaDeviceIndex out_dev, int stall_ms)
 {
 	PaStreamParameters in = params(in_dev, 1), out = params(out_dev, 0);
-	struct slow sl = { 0 };
+	struct slow sl = { .stall_ms = stall_ms };
 	PaStream *s;
 
 	PA_CHECK(Pa_OpenStream(&s, &in, &out, RATE, 256, paNoFlag, slow_cb, &sl));
@@ -211,7 +213,7 @@ int main(int argc, char **argv)
 	else if (strcmp(argv[1], "pause-read") == 0)
 		pause_read(pt_device(argv[2]));
 	else if (strcmp(argv[1], "slow-duplex") == 0 && argc > 3)
-		slow_duplex(pt_device(argv[2]), pt_device(argv[3]));
+		slow_duplex(pt_device(argv[2]), pt_device(argv[3]), argc > 4 ? atoi(argv[4]) : 100);
 	else if (strcmp(argv[1], "latency") == 0 && argc > 3)
 		latency(pt_device(argv[2]), strtoul(argv[3], NULL, 10));
 	else if (strcmp(argv[1], "times") == 0)
