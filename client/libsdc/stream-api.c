@@ -9,6 +9,7 @@
  * or blocked application thread cannot stall it.
  */
 #include <errno.h>
+#include <math.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -59,6 +60,13 @@ struct api_stream {
 	_Atomic uint64_t seen_bits[2];
 	_Atomic uint64_t offset_bits[2];
 	_Atomic uint64_t last_now_bits;
+	/*
+	 * The input clock's time on the output clock's, less: smoothed, since
+	 * each offset is late by its own reading's delay, while the two clocks
+	 * of one device differ by a constant.  Callback thread only.
+	 */
+	double in_to_out;
+	int have_in_to_out;
 };
 
 static double monotonic(void)
@@ -151,8 +159,16 @@ static double time_of(sdc_stream *s, struct sdc_dir *d, uint64_t pos, double fal
 		return fallback;
 	t += (double)(int64_t)(pos - frame) / rate;
 	/* The input's clock may have another origin than the output's: convert. */
-	if (i != ref && update_offset(s, i, mono, &off_d) && update_offset(s, ref, mono, &off_ref))
-		t += off_ref - off_d;
+	if (i != ref && update_offset(s, i, mono, &off_d) && update_offset(s, ref, mono, &off_ref)) {
+		struct api_stream *a = s->api;
+
+		if (!a->have_in_to_out || fabs(off_ref - off_d - a->in_to_out) > 1.0)
+			a->in_to_out = off_ref - off_d;
+		else
+			a->in_to_out += (off_ref - off_d - a->in_to_out) / 16;
+		a->have_in_to_out = 1;
+		t += a->in_to_out;
+	}
 	return t;
 }
 
@@ -546,6 +562,7 @@ static int reopen(sdc_stream *s)
 		atomic_store(&a->offset_bits[i], 0);
 	}
 	atomic_store(&a->last_now_bits, 0);
+	a->have_in_to_out = 0;
 	return 0;
 }
 
