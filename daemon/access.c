@@ -20,53 +20,24 @@
 /* Supplementary groups read at once; more are read into a heap buffer. */
 #define PEER_GROUPS_ON_STACK 64
 
-void access_clear(struct access *a)
+void access_list_clear(struct access_list *l)
 {
-	free(a->uids);
-	free(a->gids);
-	*a = (struct access){ 0 };
+	free(l->ids);
+	*l = (struct access_list){ 0 };
 }
 
-/* Copies n ids of size bytes each; *ret is NULL for an empty list. */
-static int copy_ids(const void *src, size_t n, size_t size, void **ret)
+int access_list_copy(struct access_list *dst, const struct access_list *src)
 {
-	void *p = NULL;
+	uint32_t *ids = NULL;
 
-	if (n > 0) {
-		p = malloc(n * size);
-		if (!p)
+	if (src->count > 0) {
+		ids = malloc(src->count * sizeof(*ids));
+		if (!ids)
 			return -ENOMEM;
-		memcpy(p, src, n * size);
+		memcpy(ids, src->ids, src->count * sizeof(*ids));
 	}
-	*ret = p;
-	return 0;
-}
-
-int access_copy_users(struct access *dst, const struct access *src)
-{
-	void *p;
-	int r = copy_ids(src->uids, src->uid_count, sizeof(uid_t), &p);
-
-	if (r < 0)
-		return r;
-	free(dst->uids);
-	dst->uids = p;
-	dst->uid_count = src->uid_count;
-	dst->users_set = src->users_set;
-	return 0;
-}
-
-int access_copy_groups(struct access *dst, const struct access *src)
-{
-	void *p;
-	int r = copy_ids(src->gids, src->gid_count, sizeof(gid_t), &p);
-
-	if (r < 0)
-		return r;
-	free(dst->gids);
-	dst->gids = p;
-	dst->gid_count = src->gid_count;
-	dst->groups_set = src->groups_set;
+	free(dst->ids);
+	*dst = (struct access_list){ .set = src->set, .ids = ids, .count = src->count };
 	return 0;
 }
 
@@ -186,65 +157,62 @@ fail:
 	return r;
 }
 
-int access_parse_users(struct access *a, const char *text, char *err, size_t errsize)
+/* Parses text into l, for users or groups. */
+static int parse_into(struct access_list *l, const char *text, bool groups, char *err,
+		      size_t errsize)
+{
+	uint32_t *ids;
+	size_t count;
+	int r = parse_list(text, groups, &ids, &count, err, errsize);
+
+	if (r < 0)
+		return r;
+	free(l->ids);
+	*l = (struct access_list){ .set = true, .ids = ids, .count = count };
+	return 0;
+}
+
+int access_parse_users(struct access_list *l, const char *text, char *err, size_t errsize)
 {
 	_Static_assert(sizeof(uid_t) == sizeof(uint32_t), "uid_t is 32 bits");
-	uint32_t *ids;
-	size_t count;
-	int r = parse_list(text, false, &ids, &count, err, errsize);
-
-	if (r < 0)
-		return r;
-	free(a->uids);
-	a->uids = (uid_t *)ids;
-	a->uid_count = count;
-	a->users_set = true;
-	return 0;
+	return parse_into(l, text, false, err, errsize);
 }
 
-int access_parse_groups(struct access *a, const char *text, char *err, size_t errsize)
+int access_parse_groups(struct access_list *l, const char *text, char *err, size_t errsize)
 {
 	_Static_assert(sizeof(gid_t) == sizeof(uint32_t), "gid_t is 32 bits");
-	uint32_t *ids;
-	size_t count;
-	int r = parse_list(text, true, &ids, &count, err, errsize);
-
-	if (r < 0)
-		return r;
-	free(a->gids);
-	a->gids = (gid_t *)ids;
-	a->gid_count = count;
-	a->groups_set = true;
-	return 0;
+	return parse_into(l, text, true, err, errsize);
 }
 
-bool access_restricted(const struct access *a)
+bool access_restricted(const struct access_list *users, const struct access_list *groups)
 {
-	return a->users_set || a->groups_set;
+	return users->set || groups->set;
 }
 
-bool access_allows(const struct access *a, uid_t uid, const gid_t *gids, size_t ngids)
+bool access_allows(const struct access_list *users, const struct access_list *groups, uid_t uid,
+		   const gid_t *gids, size_t ngids)
 {
-	if (!access_restricted(a))
+	if (!access_restricted(users, groups))
 		return true;
-	for (size_t i = 0; i < a->uid_count; i++)
-		if (a->uids[i] == uid)
+	for (size_t i = 0; i < users->count; i++)
+		if (users->ids[i] == uid)
 			return true;
-	for (size_t i = 0; i < a->gid_count; i++)
+	for (size_t i = 0; i < groups->count; i++)
 		for (size_t j = 0; j < ngids; j++)
-			if (a->gids[i] == gids[j])
+			if (groups->ids[i] == gids[j])
 				return true;
 	return false;
 }
 
-int access_check_peer(const struct access *a, int fd, const struct ucred *cred)
+int access_check_peer(const struct access_list *users, const struct access_list *groups, int fd,
+		      const struct ucred *cred)
 {
 	gid_t stack[PEER_GROUPS_ON_STACK + 1], *gids = stack, *heap = NULL;
 	socklen_t len = PEER_GROUPS_ON_STACK * sizeof(gid_t);
 	size_t n = 0;
 	bool ok;
 
-	if (!access_restricted(a))
+	if (!access_restricted(users, groups))
 		return 0;
 	if (cred->uid == (uid_t)-1)
 		return -EACCES; /* SO_PEERCRED failed: we do not know who it is */
@@ -260,7 +228,7 @@ int access_check_peer(const struct access *a, int fd, const struct ucred *cred)
 	}
 	/* Without SO_PEERGROUPS only the primary group counts. */
 	gids[0] = cred->gid;
-	ok = access_allows(a, cred->uid, gids, n + 1);
+	ok = access_allows(users, groups, cred->uid, gids, n + 1);
 	free(heap);
 	return ok ? 0 : -EACCES;
 }
@@ -290,14 +258,14 @@ static void print_id(FILE *f, bool first, uint32_t id, bool group)
 		fprintf(f, "%u", (unsigned)id);
 }
 
-void access_print_users(const struct access *a, FILE *f)
+void access_print_users(const struct access_list *l, FILE *f)
 {
-	for (size_t i = 0; i < a->uid_count; i++)
-		print_id(f, i == 0, (uint32_t)a->uids[i], false);
+	for (size_t i = 0; i < l->count; i++)
+		print_id(f, i == 0, l->ids[i], false);
 }
 
-void access_print_groups(const struct access *a, FILE *f)
+void access_print_groups(const struct access_list *l, FILE *f)
 {
-	for (size_t i = 0; i < a->gid_count; i++)
-		print_id(f, i == 0, (uint32_t)a->gids[i], true);
+	for (size_t i = 0; i < l->count; i++)
+		print_id(f, i == 0, l->ids[i], true);
 }

@@ -25,6 +25,9 @@
 /* Reads per wake-up before other clients get their turn. */
 #define READS_PER_WAKEUP 8
 
+/* Bytes queued to one client before it is dropped for not reading. */
+#define CLIENT_MAX_OUTPUT_QUEUE (4 * 1024 * 1024)
+
 /* Above this many queued bytes the client's requests are not read until it catches up. */
 #define BACKPRESSURE_BYTES (256 * 1024)
 
@@ -105,13 +108,10 @@ void client_close(struct client *c)
 /* Updates the events the poll handle waits for. */
 static void update_poll(struct client *c);
 
+/* Closes every doomed client; run from the loop's idle handle. */
 static void on_reaper(uv_idle_t *idle)
 {
-	client_reap_doomed(idle->data);
-}
-
-void client_reap_doomed(struct daemon *d)
-{
+	struct daemon *d = idle->data;
 	struct list *pos, *tmp;
 
 	uv_idle_stop(&d->reaper);
@@ -205,7 +205,7 @@ int client_send(struct client *c, char *line, size_t len, const int *fds, int nf
 		free(line);
 		return c->closed || c->doomed ? -ENOTCONN : -EINVAL;
 	}
-	if (c->out_bytes + len > c->daemon->opt.max_output_queue) {
+	if (c->out_bytes + len > CLIENT_MAX_OUTPUT_QUEUE) {
 		free(line);
 		log_warning("Client %u (pid %d) does not read its messages (%zu bytes queued); dropping it",
 			    c->id, (int)c->cred.pid, c->out_bytes);
@@ -271,7 +271,8 @@ int client_event(struct client *c, const char *event, json_object *fields)
 	return client_send(c, line, len, NULL, 0);
 }
 
-void client_close_after_flush(struct client *c)
+/* Closes the connection after the queued messages are sent. */
+static void client_close_after_flush(struct client *c)
 {
 	if (c->closed || c->doomed)
 		return;
@@ -285,11 +286,11 @@ void client_close_after_flush(struct client *c)
 /*
  * Takes one request from the client's budget.  Returns false (and pauses
  * reading until the budget refills) when the client asks faster than
- * max_request_rate allows; a burst of one second's worth is allowed.
+ * max_requests_per_second allows; a burst of one second's worth is allowed.
  */
 static bool take_token(struct client *c)
 {
-	double rate = c->daemon->opt.max_request_rate;
+	double rate = c->daemon->settings.max_requests_per_second;
 	uint64_t now;
 
 	if (rate <= 0)
@@ -320,7 +321,7 @@ static void handle_line(struct client *c, const char *line, size_t len)
 		proto_parse_request(line, len, &req, &err);
 		proto_error_set(&err, PROTO_E_LIMIT,
 				"too many requests: at most %.0f per second; slow down",
-				c->daemon->opt.max_request_rate);
+				c->daemon->settings.max_requests_per_second);
 		client_reply_error(c, req.id, &err);
 		proto_request_clear(&req);
 		proto_error_clear(&err);
@@ -533,7 +534,7 @@ static void on_sweep(uv_timer_t *timer)
 {
 	struct daemon *d = timer->data;
 	uint64_t now = uv_now(d->loop);
-	uint64_t limit = (uint64_t)(d->opt.line_timeout * 1000.0);
+	uint64_t limit = (uint64_t)(d->settings.line_timeout * 1000.0);
 	struct list *pos, *tmp;
 
 	list_for_each_safe(pos, tmp, &d->clients)
@@ -550,10 +551,10 @@ static void on_sweep(uv_timer_t *timer)
 			struct proto_error err = { 0 };
 
 			log_info("Client %u held a partial line for %.0f s; dropping it", c->id,
-				 d->opt.line_timeout);
+				 d->settings.line_timeout);
 			proto_error_set(&err, PROTO_E_TIMEOUT,
 					"a line stayed incomplete for %.0f seconds; closing the connection",
-					d->opt.line_timeout);
+					d->settings.line_timeout);
 			client_reply_error(c, NULL, &err);
 			client_close_after_flush(c);
 		}
@@ -569,6 +570,31 @@ void client_start_sweeper(struct daemon *d)
 	uv_unref((uv_handle_t *)&d->sweeper);
 }
 
+void client_recheck_access(struct daemon *d)
+{
+	struct list *pos, *tmp;
+
+	list_for_each_safe(pos, tmp, &d->clients)
+	{
+		struct client *c = list_entry(pos, struct client, link);
+		struct proto_error err = { 0 };
+
+		if (c->closed || c->doomed ||
+		    access_check_peer(&d->settings.allow_users, &d->settings.allow_groups, c->fd,
+				      &c->cred) == 0)
+			continue;
+		log_warning("Disconnecting client %u (pid %d, uid %u, gid %u): no longer in allow_users or allow_groups",
+			    c->id, (int)c->cred.pid, (unsigned)c->cred.uid, (unsigned)c->cred.gid);
+		proto_error_set(&err, PROTO_E_ACCESS_DENIED,
+				"access denied: uid %u is no longer allowed to use this sddaemon (allow_users and allow_groups changed on reload); closing the connection",
+				(unsigned)c->cred.uid);
+		/* Sent now if the socket takes it; the connection and its streams end at once. */
+		client_reply_error(c, NULL, &err);
+		proto_error_clear(&err);
+		client_close(c);
+	}
+}
+
 void client_accept(struct daemon *d, int fd)
 {
 	socklen_t len = sizeof(struct ucred);
@@ -579,8 +605,8 @@ void client_accept(struct daemon *d, int fd)
 		client_refuse(fd, PROTO_E_SHUTTING_DOWN, "sddaemon is shutting down");
 		return;
 	}
-	if (d->client_count >= (unsigned)d->opt.max_clients) {
-		log_warning("Refusing a client: the limit of %d clients is reached", d->opt.max_clients);
+	if (d->client_count >= (unsigned)d->settings.max_clients) {
+		log_warning("Refusing a client: the limit of %d clients is reached", d->settings.max_clients);
 		client_refuse(fd, PROTO_E_LIMIT, "too many clients connected");
 		return;
 	}
@@ -593,12 +619,12 @@ void client_accept(struct daemon *d, int fd)
 	c->daemon = d;
 	c->fd = fd;
 	list_init(&c->streams);
-	c->tokens = d->opt.max_request_rate;
+	c->tokens = d->settings.max_requests_per_second;
 	c->tokens_at = uv_now(d->loop);
 	c->id = ++d->next_client_id;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) < 0)
 		c->cred = (struct ucred){ .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
-	if (access_check_peer(&d->access, fd, &c->cred) < 0) {
+	if (access_check_peer(&d->settings.allow_users, &d->settings.allow_groups, fd, &c->cred) < 0) {
 		char msg[160];
 
 		log_warning("Refusing a client (pid %d, uid %u, gid %u): not in allow_users or allow_groups",

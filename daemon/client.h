@@ -38,7 +38,8 @@ struct client {
 	bool doomed;  /* the connection failed: it is closed from the loop, not from the caller */
 	bool closed;  /* uv_close() was called */
 	int protocol; /* version agreed by "hello" */
-	struct list streams; /* struct stream, by client_link, oldest first */
+	/* The client's streams, kept by client-streams.c. */
+	struct list streams; /* struct client_stream, by link, oldest first */
 	size_t shm_bytes;    /* shared memory of the client's live streams */
 	uint32_t last_handle; /* the latest play/rec/playrec, for wait/stop/get_status without a handle */
 	uint64_t line_started; /* uv_now() when the pending partial line began; 0: none */
@@ -72,9 +73,6 @@ int client_reply_error(struct client *c, json_object *id, const struct proto_err
 /* Pushes an event; takes ownership of fields (may be NULL). */
 int client_event(struct client *c, const char *event, json_object *fields);
 
-/* Closes the connection after the queued messages are sent. */
-void client_close_after_flush(struct client *c);
-
 /*
  * Closes the connection at once (its streams stop).  Never call it from
  * code that may run inside engine or command callbacks for the same
@@ -83,8 +81,13 @@ void client_close_after_flush(struct client *c);
  */
 void client_close(struct client *c);
 
-/* Closes every doomed client; run from the loop's idle handle. */
-void client_reap_doomed(struct daemon *d);
+/*
+ * Checks every connected client against the allow lists of the daemon's
+ * settings (after a reload) and disconnects those they no longer allow,
+ * with an access_denied error line; their streams end as for any
+ * disconnect.
+ */
+void client_recheck_access(struct daemon *d);
 
 /* Starts the once-a-second check for half-sent lines and throttled clients. */
 void client_start_sweeper(struct daemon *d);

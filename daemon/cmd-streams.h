@@ -1,6 +1,7 @@
 /*
  * The stream commands: play, rec, playrec, wait, stop, get_status and
- * close, with sounddevice's names and parameters.  Loop thread.
+ * close, with sounddevice's names and parameters, and the stream API's
+ * open_stream and start_stream.  Loop thread.
  */
 #pragma once
 
@@ -27,10 +28,6 @@ int cmd_get_status(struct client *c, const struct proto_request *req, json_objec
 		   struct proto_error *err);
 int cmd_close(struct client *c, const struct proto_request *req, json_object **ret,
 	      struct proto_error *err);
-
-/* Counts of clients, streams and device streams, and the caller's own streams. */
-int cmd_daemon_status(struct client *c, const struct proto_request *req, json_object **ret,
-		      struct proto_error *err);
 
 /* libsdc's stream API: a stream opened now and started explicitly. */
 int cmd_open_stream(struct client *c, const struct proto_request *req, json_object **ret,

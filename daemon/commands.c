@@ -1,6 +1,7 @@
 /*
- * Command dispatch and the device-query commands, named and parametrised
- * as sounddevice's functions are.  Loop thread.
+ * Command dispatch, the device-query commands, named and parametrised as
+ * sounddevice's functions are, and daemon_status.  The stream commands
+ * are in cmd-streams.c.  Loop thread.
  */
 #include "commands.h"
 
@@ -9,11 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend.h"
+#include "client-streams.h"
 #include "client.h"
 #include "cmd-streams.h"
 #include "config.h"
 #include "daemon.h"
 #include "devices.h"
+#include "devstream.h"
 #include "log.h"
 #include "params.h"
 #include "sample.h"
@@ -34,12 +38,15 @@ struct command {
 
 static const char *const kind_names[] = { "input", "output", NULL };
 
-static json_object *portaudio_version_json(void)
+/* The backend's version as sounddevice's get_portaudio_version() gives it: [number, text]. */
+static json_object *portaudio_version_json(struct backend *b)
 {
 	json_object *a = json_object_new_array();
+	const char *text;
+	int version = b->ops->version(b, &text);
 
-	json_object_array_add(a, json_object_new_int(Pa_GetVersion()));
-	json_object_array_add(a, json_object_new_string(Pa_GetVersionText()));
+	json_object_array_add(a, json_object_new_int(version));
+	json_object_array_add(a, json_object_new_string(text));
 	return a;
 }
 
@@ -64,7 +71,7 @@ static int cmd_hello(struct client *c, const struct proto_request *req, json_obj
 	json_object_object_add(o, "protocol", json_object_new_int(c->protocol));
 	json_object_object_add(o, "daemon", json_object_new_string("sddaemon"));
 	json_object_object_add(o, "version", json_object_new_string(SDD_VERSION));
-	json_object_object_add(o, "portaudio", portaudio_version_json());
+	json_object_object_add(o, "portaudio", portaudio_version_json(c->daemon->backend));
 	json_object_object_add(o, "max_line", json_object_new_int(PROTO_MAX_LINE));
 	*ret = o;
 	return 0;
@@ -80,7 +87,7 @@ static int cmd_ping(struct client *c, const struct proto_request *req, json_obje
 static int cmd_get_portaudio_version(struct client *c, const struct proto_request *req,
 				     json_object **ret, struct proto_error *err)
 {
-	*ret = portaudio_version_json();
+	*ret = portaudio_version_json(c->daemon->backend);
 	return 0;
 }
 
@@ -213,6 +220,50 @@ static int cmd_check_output_settings(struct client *c, const struct proto_reques
 	return check_settings(c, req, ret, err, DEVMATCH_OUTPUT);
 }
 
+/* One device stream as daemon_status reports it. */
+static json_object *devstream_json(struct daemon *d, struct devstream *ds)
+{
+	json_object *o = json_object_new_object();
+	int dev = devstream_device(ds);
+	const char *mode = ds->cfg.mode == DEVSTREAM_SHARED_OUT  ? "shared output"
+			   : ds->cfg.mode == DEVSTREAM_SHARED_IN ? "shared input"
+								 : "exclusive";
+
+	json_object_object_add(o, "device", json_object_new_int(dev));
+	json_object_object_add(o, "name", json_object_new_string(dev < d->devices.count ? d->devices.dev[dev].name : "?"));
+	json_object_object_add(o, "mode", json_object_new_string(mode));
+	json_object_object_add(o, "samplerate", json_object_new_double(ds->actual_rate));
+	json_object_object_add(o, "channels",
+			       json_object_new_int(ds->cfg.device_out >= 0 ? ds->cfg.channels_out
+									   : ds->cfg.channels_in));
+	json_object_object_add(o, "streams", json_object_new_int((int)devstream_attached(ds)));
+	json_object_object_add(o, "cpu_load", json_object_new_double(devstream_cpu_load(ds)));
+	json_object_object_add(o, "device_xruns", json_object_new_int64(atomic_load(&ds->device_xruns)));
+	json_object_object_add(o, "callbacks", json_object_new_int64((int64_t)atomic_load(&ds->callbacks)));
+	return o;
+}
+
+/* Counts of clients, streams and device streams, and the caller's own streams. */
+static int cmd_daemon_status(struct client *c, const struct proto_request *req, json_object **ret,
+			     struct proto_error *err)
+{
+	struct daemon *d = c->daemon;
+	struct engine *e = &d->engine;
+	json_object *o = json_object_new_object(), *devs = json_object_new_array();
+
+	for (struct devstream *ds = engine_devstream_next(e, NULL); ds;
+	     ds = engine_devstream_next(e, ds))
+		json_object_array_add(devs, devstream_json(d, ds));
+	json_object_object_add(o, "clients", json_object_new_int((int)d->client_count));
+	json_object_object_add(o, "streams", json_object_new_int((int)e->active_count));
+	json_object_object_add(o, "detached", json_object_new_int((int)d->detached_count));
+	json_object_object_add(o, "devices", json_object_new_int(d->devices.count));
+	json_object_object_add(o, "device_streams", devs);
+	json_object_object_add(o, "my_streams", client_streams_status(c));
+	*ret = o;
+	return 0;
+}
+
 static const char *const no_params[] = { NULL };
 static const char *const hello_params[] = { "protocol", "client", NULL };
 static const char *const query_devices_params[] = { "device", "kind", NULL };
@@ -271,5 +322,27 @@ fail:
 
 void commands_client_gone(struct client *c)
 {
-	engine_client_gone(&c->daemon->engine, c);
+	client_streams_client_gone(c);
+}
+
+unsigned commands_open_device_streams(void *data)
+{
+	struct daemon *d = data;
+
+	return engine_devstream_count(&d->engine);
+}
+
+void commands_devices_changed(void *data)
+{
+	struct daemon *d = data;
+	struct list *pos, *tmp;
+
+	list_for_each_safe(pos, tmp, &d->clients)
+	{
+		struct client *c = list_entry(pos, struct client, link);
+		json_object *fields = json_object_new_object();
+
+		json_object_object_add(fields, "devices", json_object_new_int(d->devices.count));
+		client_event(c, "devices_changed", fields);
+	}
 }

@@ -1,6 +1,7 @@
 /*
- * The configuration: the key table with each key's parser, the file
- * parser, finding the file, layering sources and printing the result.
+ * The configuration: the keys of conf-keys.h (each handled as its type
+ * says, see conf-types.c), the file parser, finding and opening the file,
+ * layering sources, and printing the result and the options' help.
  * Values are validated here, so that a bad file is refused with the line
  * that is wrong and the daemon's running settings are never half-changed.
  * Loop thread.
@@ -9,276 +10,118 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
-#include <stdint.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "conf-types.h"
 #include "utf8.h"
 
 #ifndef SDD_SYSCONFDIR
 #define SDD_SYSCONFDIR "/etc"
 #endif
 
-/* The defaults, also used by --help and the manual. */
-#define DEFAULT_DEVICE_IDLE_TIME 5.0
-#define DEFAULT_MAX_CLIENTS 4096
-#define DEFAULT_MAX_STREAMS_PER_CLIENT 16
-#define DEFAULT_MAX_SHM_PER_CLIENT ((size_t)64 * 1024 * 1024)
-#define DEFAULT_LINE_TIMEOUT 10.0
-#define DEFAULT_MAX_REQUESTS_PER_SECOND 100000.0
+_Static_assert(CONF_KEY_COUNT <= 32, "struct conf's set has a bit per key");
 
-/* Parses value into c; on error leaves c unchanged and writes err. */
-typedef int (*key_parse_fn)(struct conf *c, const char *value, char *err, size_t errsize);
+#define CONF_ROW_(name, type, def, min, max, value_name, help)                                     \
+	{ #name, CONF_TYPE_##type, offsetof(struct conf, name), def, min, max, value_name, help },
 
-void conf_init(struct conf *c)
-{
-	*c = (struct conf){
-		.device_idle_time = DEFAULT_DEVICE_IDLE_TIME,
-		.max_clients = DEFAULT_MAX_CLIENTS,
-		.max_streams_per_client = DEFAULT_MAX_STREAMS_PER_CLIENT,
-		.max_shm_per_client = DEFAULT_MAX_SHM_PER_CLIENT,
-		.log_level = LOG_LEVEL_NOTICE,
-		.line_timeout = DEFAULT_LINE_TIMEOUT,
-		.max_requests_per_second = DEFAULT_MAX_REQUESTS_PER_SECOND,
-	};
-}
-
-void conf_clear(struct conf *c)
-{
-	free(c->default_input_device);
-	free(c->default_output_device);
-	access_clear(&c->access);
-	c->default_input_device = c->default_output_device = NULL;
-	c->set = 0;
-}
+static const struct conf_key keys[CONF_KEY_COUNT] = { CONF_KEYS(CONF_ROW_) };
 
 static bool is_blank(char ch)
 {
 	return ch == ' ' || ch == '\t' || ch == '\r';
 }
 
-/* Parses a whole decimal integer within [min, max]. */
-static int parse_int(const char *value, long long min, long long max, long long *ret, char *err,
-		     size_t errsize)
-{
-	char *end;
-	long long v;
+/* ------------------------------------------------------------------ keys */
 
-	errno = 0;
-	v = strtoll(value, &end, 10);
-	if (end == value || *end || errno == ERANGE || v < min || v > max) {
-		snprintf(err, errsize, "'%s' is not a whole number from %lld to %lld", value, min,
-			 max);
-		return -EINVAL;
-	}
-	*ret = v;
-	return 0;
+static void *field_of(struct conf *c, int index)
+{
+	return (char *)c + keys[index].offset;
 }
 
-static int parse_device(char **field, const char *value, char *err, size_t errsize)
+static const void *const_field_of(const struct conf *c, int index)
 {
-	char *copy = NULL;
-	size_t len;
-
-	/* Blanks around a query match nothing (queries are split at blanks): drop them. */
-	while (is_blank(*value))
-		value++;
-	len = strlen(value);
-	while (len > 0 && is_blank(value[len - 1]))
-		len--;
-
-	/* Device ids change when devices come and go; a default must name its device. */
-	if (len && strspn(value, "0123456789") >= len) {
-		snprintf(err, errsize,
-			 "'%.*s' is a device id; ids change when devices come and go, so name the device (a query string such as \"usb\")",
-			 (int)len, value);
-		return -EINVAL;
-	}
-	if (len) {
-		copy = strndup(value, len);
-		if (!copy)
-			return -ENOMEM;
-	}
-	free(*field);
-	*field = copy;
-	return 0;
+	return (const char *)c + keys[index].offset;
 }
 
-static int key_default_input_device(struct conf *c, const char *value, char *err, size_t errsize)
+int conf_init(struct conf *c)
 {
-	return parse_device(&c->default_input_device, value, err, errsize);
-}
+	char err[256];
 
-static int key_default_output_device(struct conf *c, const char *value, char *err, size_t errsize)
-{
-	return parse_device(&c->default_output_device, value, err, errsize);
-}
+	*c = (struct conf){ 0 };
+	for (int i = 0; i < CONF_KEY_COUNT; i++) {
+		int r;
 
-static int key_device_idle_time(struct conf *c, const char *value, char *err, size_t errsize)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(value, &end);
-	if (end == value || *end || errno == ERANGE || !isfinite(v) || v < 0 || v > 86400) {
-		snprintf(err, errsize, "'%s' is not a number of seconds from 0 to 86400", value);
-		return -EINVAL;
-	}
-	c->device_idle_time = v;
-	return 0;
-}
-
-/* Parses a number in [min, max] for keys that take seconds or rates. */
-static int parse_number(const char *value, double min, double max, const char *what, double *ret,
-			char *err, size_t errsize)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(value, &end);
-	if (end == value || *end || errno == ERANGE || !isfinite(v) || v < min || v > max) {
-		snprintf(err, errsize, "'%s' is not %s from %g to %g", value, what, min, max);
-		return -EINVAL;
-	}
-	*ret = v;
-	return 0;
-}
-
-static int key_line_timeout(struct conf *c, const char *value, char *err, size_t errsize)
-{
-	return parse_number(value, 0, 3600, "a number of seconds", &c->line_timeout, err, errsize);
-}
-
-static int key_max_requests_per_second(struct conf *c, const char *value, char *err,
-				       size_t errsize)
-{
-	return parse_number(value, 0, 1e7, "a rate", &c->max_requests_per_second, err, errsize);
-}
-
-static int key_max_clients(struct conf *c, const char *value, char *err, size_t errsize)
-{
-	long long v;
-
-	if (parse_int(value, 1, 1000000, &v, err, errsize) < 0)
-		return -EINVAL;
-	c->max_clients = (int)v;
-	return 0;
-}
-
-static int key_max_streams_per_client(struct conf *c, const char *value, char *err,
-				      size_t errsize)
-{
-	long long v;
-
-	if (parse_int(value, 1, 4096, &v, err, errsize) < 0)
-		return -EINVAL;
-	c->max_streams_per_client = (int)v;
-	return 0;
-}
-
-/* A size: a whole number of bytes, or of KiB, MiB or GiB with the suffix K, M or G. */
-static int key_max_shm_per_client(struct conf *c, const char *value, char *err, size_t errsize)
-{
-	static const struct {
-		const char *suffix;
-		unsigned long long factor;
-	} units[] = {
-		{ "", 1 },	    { "K", 1ULL << 10 },   { "KiB", 1ULL << 10 }, { "M", 1ULL << 20 },
-		{ "MiB", 1ULL << 20 }, { "G", 1ULL << 30 }, { "GiB", 1ULL << 30 },
-	};
-	const unsigned long long min = 64ULL << 10, max = 64ULL << 30;
-	unsigned long long v;
-	char *end;
-
-	errno = 0;
-	if (value[0] < '0' || value[0] > '9')
-		goto bad;
-	v = strtoull(value, &end, 10);
-	if (errno == ERANGE)
-		goto bad;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(end, units[i].suffix) != 0)
+		if (!keys[i].def)
 			continue;
-		/* 64G fits a size_t wherever sddaemon runs (64-bit Linux). */
-		if (v > max / units[i].factor || v * units[i].factor < min || v * units[i].factor > SIZE_MAX)
-			goto bad;
-		c->max_shm_per_client = (size_t)(v * units[i].factor);
-		return 0;
+		r = conf_type_ops[keys[i].type].parse(&keys[i], field_of(c, i), keys[i].def, err,
+						      sizeof(err));
+		if (r == -ENOMEM) {
+			conf_clear(c);
+			return r;
+		}
+		if (r < 0) {
+			/* The unit test parses every default: this is a mistake in conf-keys.h. */
+			fprintf(stderr, "sddaemon: the default of %s is wrong: %s\n", keys[i].name,
+				err);
+			abort();
+		}
 	}
-bad:
-	snprintf(err, errsize, "'%s' is not a size from 64K to 64G (bytes, or a number with K, M or G)",
-		 value);
-	return -EINVAL;
-}
-
-static int key_log_level(struct conf *c, const char *value, char *err, size_t errsize)
-{
-	int level = log_level_from_name(value);
-
-	if (level < 0) {
-		snprintf(err, errsize,
-			 "'%s' is not a log level (error, warning, notice, info or debug)", value);
-		return -EINVAL;
-	}
-	c->log_level = (enum log_level)level;
 	return 0;
 }
 
-static int key_allow_users(struct conf *c, const char *value, char *err, size_t errsize)
+void conf_clear(struct conf *c)
 {
-	return access_parse_users(&c->access, value, err, errsize);
+	for (int i = 0; i < CONF_KEY_COUNT; i++)
+		if (conf_type_ops[keys[i].type].clear)
+			conf_type_ops[keys[i].type].clear(field_of(c, i));
+	*c = (struct conf){ 0 };
 }
 
-static int key_allow_groups(struct conf *c, const char *value, char *err, size_t errsize)
+const struct conf_key *conf_key(int index)
 {
-	return access_parse_groups(&c->access, value, err, errsize);
+	return index >= 0 && index < CONF_KEY_COUNT ? &keys[index] : NULL;
 }
 
-static const struct {
-	const char *name;
-	key_parse_fn parse;
-} keys[CONF_KEY_COUNT_] = {
-	[CONF_DEFAULT_INPUT_DEVICE] = { "default_input_device", key_default_input_device },
-	[CONF_DEFAULT_OUTPUT_DEVICE] = { "default_output_device", key_default_output_device },
-	[CONF_DEVICE_IDLE_TIME] = { "device_idle_time", key_device_idle_time },
-	[CONF_MAX_CLIENTS] = { "max_clients", key_max_clients },
-	[CONF_MAX_STREAMS_PER_CLIENT] = { "max_streams_per_client", key_max_streams_per_client },
-	[CONF_MAX_SHM_PER_CLIENT] = { "max_shm_per_client", key_max_shm_per_client },
-	[CONF_LOG_LEVEL] = { "log_level", key_log_level },
-	[CONF_ALLOW_USERS] = { "allow_users", key_allow_users },
-	[CONF_ALLOW_GROUPS] = { "allow_groups", key_allow_groups },
-	[CONF_LINE_TIMEOUT] = { "line_timeout", key_line_timeout },
-	[CONF_MAX_REQUESTS_PER_SECOND] = { "max_requests_per_second", key_max_requests_per_second },
-};
-
-const char *conf_key_name(enum conf_key key)
+int conf_key_index(const char *name)
 {
-	return (unsigned)key < CONF_KEY_COUNT_ ? keys[key].name : NULL;
-}
-
-/* Returns the key named name, or -ENOENT. */
-static int key_lookup(const char *name)
-{
-	for (int i = 0; i < CONF_KEY_COUNT_; i++)
+	for (int i = 0; i < CONF_KEY_COUNT; i++)
 		if (strcmp(keys[i].name, name) == 0)
 			return i;
 	return -ENOENT;
 }
 
+bool conf_is_set(const struct conf *c, const char *name)
+{
+	int i = conf_key_index(name);
+
+	return i >= 0 && (c->set & (1u << i));
+}
+
 int conf_set(struct conf *c, const char *key, const char *value, char *err, size_t errsize)
 {
-	int k = key_lookup(key), r;
+	int k = conf_key_index(key), r;
 
 	if (k < 0) {
 		snprintf(err, errsize, "unknown key '%s'", key);
 		return -ENOENT;
 	}
-	r = keys[k].parse(c, value, err, errsize);
+	/* What --check-config writes must read back: one line of UTF-8 text. */
+	if (utf8_check(value, strlen(value)) != strlen(value)) {
+		snprintf(err, errsize, "the value is not valid UTF-8");
+		return -EINVAL;
+	}
+	for (const char *p = value; *p; p++) {
+		if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f) {
+			snprintf(err, errsize, "the value contains a control character");
+			return -EINVAL;
+		}
+	}
+	r = conf_type_ops[keys[k].type].parse(&keys[k], field_of(c, k), value, err, errsize);
 	if (r == -ENOMEM)
 		snprintf(err, errsize, "out of memory");
 	if (r < 0)
@@ -286,6 +129,8 @@ int conf_set(struct conf *c, const char *key, const char *value, char *err, size
 	c->set |= 1u << k;
 	return 0;
 }
+
+/* ----------------------------------------------------------- the file */
 
 /* Fills err and returns -EINVAL. */
 __attribute__((format(printf, 4, 5))) static int parse_error(struct conf_error *err,
@@ -323,7 +168,7 @@ static int parse_line(struct conf *c, const char *name, unsigned lineno, char *l
 	if (strspn(key, "abcdefghijklmnopqrstuvwxyz_") != strlen(key))
 		return parse_error(err, name, lineno, "'%s' is not a key (keys are lowercase words joined by '_')",
 				   key);
-	k = key_lookup(key);
+	k = conf_key_index(key);
 	if (k < 0)
 		return parse_error(err, name, lineno, "unknown key '%s'", key);
 	if (first_line[k])
@@ -360,7 +205,7 @@ static int parse_line(struct conf *c, const char *name, unsigned lineno, char *l
 int conf_parse(struct conf *c, const char *name, const char *text, size_t len,
 	       struct conf_error *err)
 {
-	unsigned first_line[CONF_KEY_COUNT_] = { 0 };
+	unsigned first_line[CONF_KEY_COUNT] = { 0 };
 	unsigned lineno = 0;
 	size_t pos = 0;
 
@@ -395,6 +240,30 @@ int conf_parse(struct conf *c, const char *name, const char *text, size_t len,
 	return 0;
 }
 
+/* Returns what st is, for the message refusing it ("a FIFO"). */
+static const char *file_kind(const struct stat *st)
+{
+	if (S_ISFIFO(st->st_mode))
+		return "a FIFO";
+	if (S_ISDIR(st->st_mode))
+		return "a directory";
+	if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode))
+		return "a device node";
+	if (S_ISSOCK(st->st_mode))
+		return "a socket";
+	return "something else";
+}
+
+/*
+ * Returns whether st may be read as a configuration file: a regular file,
+ * or the null device (--config /dev/null: no settings but the defaults).
+ */
+static bool readable_kind(const struct stat *st)
+{
+	return S_ISREG(st->st_mode) ||
+	       (S_ISCHR(st->st_mode) && major(st->st_rdev) == 1 && minor(st->st_rdev) == 3);
+}
+
 int conf_load_file(struct conf *c, const char *path, struct conf_error *err)
 {
 	struct stat st;
@@ -402,16 +271,32 @@ int conf_load_file(struct conf *c, const char *path, struct conf_error *err)
 	size_t len = 0;
 	int fd, r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/*
+	 * Anything but a regular file is refused before it is opened: opening
+	 * a FIFO blocks until someone writes to it, and opening a device may
+	 * do more than reading.  What is opened is checked again (the path may
+	 * have changed in between), and it is opened without blocking.
+	 */
+	if (stat(path, &st) < 0) {
+		r = -errno;
+		parse_error(err, path, 0, "cannot open the file: %s", strerror(-r));
+		return r;
+	}
+	if (!readable_kind(&st))
+		return parse_error(err, path, 0, "is %s, not a regular file", file_kind(&st));
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		r = -errno;
 		parse_error(err, path, 0, "cannot open the file: %s", strerror(-r));
 		return r;
 	}
-	/* A character device is allowed for --config /dev/null: it reads as empty. */
-	if (fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISCHR(st.st_mode))) {
-		r = -EINVAL;
-		parse_error(err, path, 0, "not a regular file");
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		parse_error(err, path, 0, "cannot read the file: %s", strerror(-r));
+		goto out;
+	}
+	if (!readable_kind(&st)) {
+		r = parse_error(err, path, 0, "is %s, not a regular file", file_kind(&st));
 		goto out;
 	}
 	if (st.st_size > CONF_MAX_FILE_SIZE) {
@@ -424,6 +309,7 @@ int conf_load_file(struct conf *c, const char *path, struct conf_error *err)
 		parse_error(err, path, 0, "out of memory");
 		goto out;
 	}
+	/* What the file holds beyond the size it had a moment ago is not read. */
 	while (len < (size_t)st.st_size) {
 		ssize_t n = read(fd, text + len, (size_t)st.st_size - len);
 
@@ -461,122 +347,114 @@ int conf_find_file(char *buf, size_t size)
 	return access(buf, F_OK) == 0 ? 0 : -ENOENT;
 }
 
-/* Replaces *dst by a copy of src (NULL allowed). */
-static int copy_string(char **dst, const char *src)
-{
-	char *copy = NULL;
-
-	if (src) {
-		copy = strdup(src);
-		if (!copy)
-			return -ENOMEM;
-	}
-	free(*dst);
-	*dst = copy;
-	return 0;
-}
-
 int conf_merge(struct conf *dst, const struct conf *src)
 {
-	int r = 0;
+	for (int i = 0; i < CONF_KEY_COUNT; i++) {
+		const struct conf_type_ops *t = &conf_type_ops[keys[i].type];
 
-	for (int k = 0; k < CONF_KEY_COUNT_; k++) {
-		if (!(src->set & (1u << k)))
+		if (!(src->set & (1u << i)))
 			continue;
-		switch ((enum conf_key)k) {
-		case CONF_DEFAULT_INPUT_DEVICE:
-			r = copy_string(&dst->default_input_device, src->default_input_device);
-			break;
-		case CONF_DEFAULT_OUTPUT_DEVICE:
-			r = copy_string(&dst->default_output_device, src->default_output_device);
-			break;
-		case CONF_DEVICE_IDLE_TIME:
-			dst->device_idle_time = src->device_idle_time;
-			break;
-		case CONF_MAX_CLIENTS:
-			dst->max_clients = src->max_clients;
-			break;
-		case CONF_MAX_STREAMS_PER_CLIENT:
-			dst->max_streams_per_client = src->max_streams_per_client;
-			break;
-		case CONF_MAX_SHM_PER_CLIENT:
-			dst->max_shm_per_client = src->max_shm_per_client;
-			break;
-		case CONF_LOG_LEVEL:
-			dst->log_level = src->log_level;
-			break;
-		case CONF_ALLOW_USERS:
-			r = access_copy_users(&dst->access, &src->access);
-			break;
-		case CONF_ALLOW_GROUPS:
-			r = access_copy_groups(&dst->access, &src->access);
-			break;
-		case CONF_LINE_TIMEOUT:
-			dst->line_timeout = src->line_timeout;
-			break;
-		case CONF_MAX_REQUESTS_PER_SECOND:
-			dst->max_requests_per_second = src->max_requests_per_second;
-			break;
-		case CONF_KEY_COUNT_:
-			break;
+		if (t->copy) {
+			int r = t->copy(field_of(dst, i), const_field_of(src, i));
+
+			if (r < 0)
+				return r;
+		} else {
+			memcpy(field_of(dst, i), const_field_of(src, i), t->size);
 		}
-		if (r < 0)
-			return r;
-		dst->set |= 1u << k;
+		dst->set |= 1u << i;
 	}
 	return 0;
 }
 
-/* Formats a size with the largest suffix that divides it. */
-static void format_size(size_t v, char *buf, size_t size)
-{
-	if (v > 0 && v % (1u << 30) == 0)
-		snprintf(buf, size, "%zuG", v >> 30);
-	else if (v > 0 && v % (1u << 20) == 0)
-		snprintf(buf, size, "%zuM", v >> 20);
-	else if (v > 0 && v % (1u << 10) == 0)
-		snprintf(buf, size, "%zuK", v >> 10);
-	else
-		snprintf(buf, size, "%zu", v);
-}
-
-/*
- * Writes a device query so that reading it back gives the same query:
- * quoted (blanks inside kept as they are), unless it holds a '"', which
- * quotes cannot hold; such a query never starts or ends with a blank.
- */
-static void write_query(FILE *f, const char *key, const char *query)
-{
-	if (!query)
-		fprintf(f, "%s = \n", key);
-	else if (strchr(query, '"'))
-		fprintf(f, "%s = %s\n", key, query);
-	else
-		fprintf(f, "%s = \"%s\"\n", key, query);
-}
+/* -------------------------------------------------------------- output */
 
 void conf_write(const struct conf *c, FILE *f)
 {
-	char buf[32];
+	for (int i = 0; i < CONF_KEY_COUNT; i++) {
+		const struct conf_type_ops *t = &conf_type_ops[keys[i].type];
+		const void *field = const_field_of(c, i);
 
-	write_query(f, "default_input_device", c->default_input_device);
-	write_query(f, "default_output_device", c->default_output_device);
-	fprintf(f, "device_idle_time = %g\n", c->device_idle_time);
-	fprintf(f, "max_clients = %d\n", c->max_clients);
-	fprintf(f, "line_timeout = %g\n", c->line_timeout);
-	fprintf(f, "max_requests_per_second = %g\n", c->max_requests_per_second);
-	fprintf(f, "max_streams_per_client = %d\n", c->max_streams_per_client);
-	format_size(c->max_shm_per_client, buf, sizeof(buf));
-	fprintf(f, "max_shm_per_client = %s\n", buf);
-	fprintf(f, "log_level = %s\n", log_level_name(c->log_level));
-	/*
-	 * An unset list and an empty one differ: unset does not restrict
-	 * anything.  Lists are printed whole: a buffer would cut a long one in
-	 * the middle of a name.
-	 */
-	fprintf(f, "%sallow_users = ", c->access.users_set ? "" : "#");
-	access_print_users(&c->access, f);
-	fprintf(f, "\n%sallow_groups = ", c->access.groups_set ? "" : "#");
-	access_print_groups(&c->access, f);
+		fprintf(f, "%s%s = ", t->given && !t->given(field) ? "#" : "", keys[i].name);
+		t->write(field, f);
+		fputc('\n', f);
+	}
+}
+
+/* --help's column for the options' help, and its width. */
+#define HELP_COLUMN 25
+#define HELP_WIDTH 79
+
+/* Writes text from column col on, wrapped at blanks, continuing at HELP_COLUMN. */
+static void write_wrapped(FILE *f, int col, const char *text)
+{
+	while (*text) {
+		size_t word = strcspn(text, " ");
+
+		if (col > HELP_COLUMN && col + 1 + (int)word > HELP_WIDTH) {
+			fprintf(f, "\n%*s", HELP_COLUMN, "");
+			col = HELP_COLUMN;
+		} else if (col > HELP_COLUMN) {
+			fputc(' ', f);
+			col++;
+		}
+		fwrite(text, 1, word, f);
+		col += (int)word;
+		text += word;
+		text += strspn(text, " ");
+	}
 	fputc('\n', f);
+}
+
+void conf_write_help(FILE *f)
+{
+	struct conf defaults;
+
+	if (conf_init(&defaults) < 0) {
+		fputs("      (out of memory)\n", f);
+		return;
+	}
+	for (int i = 0; i < CONF_KEY_COUNT; i++) {
+		const struct conf_key *k = &keys[i];
+		const struct conf_type_ops *t = &conf_type_ops[k->type];
+		const void *def = const_field_of(&defaults, i);
+		char *text = NULL;
+		size_t size = 0;
+		FILE *m = open_memstream(&text, &size);
+		long mark;
+		int col;
+
+		if (!m)
+			break;
+		/* The option: --name with dashes, and its value. */
+		col = fprintf(f, "      --");
+		for (const char *p = k->name; *p; p++, col++)
+			fputc(*p == '_' ? '-' : *p, f);
+		col += fprintf(f, " %s", k->value_name);
+		if (col >= HELP_COLUMN - 1)
+			fprintf(f, "\n%*s", HELP_COLUMN, "");
+		else
+			fprintf(f, "%*s", HELP_COLUMN - col, "");
+		/* The help, the bounds and the default as the file gives it. */
+		fprintf(m, "%s;", k->help);
+		if (t->format_bound) {
+			char min[32], max[32];
+
+			t->format_bound(k->min, min, sizeof(min));
+			t->format_bound(k->max, max, sizeof(max));
+			fprintf(m, " from %s to %s,", min, max);
+		}
+		fputs(" default ", m);
+		mark = ftell(m);
+		if (t->given && !t->given(def))
+			fputs("unset", m);
+		else
+			t->write(def, m);
+		if (ftell(m) == mark)
+			fputs("empty", m);
+		fclose(m);
+		write_wrapped(f, HELP_COLUMN, text);
+		free(text);
+	}
+	conf_clear(&defaults);
 }

@@ -2,8 +2,9 @@
  * The settings: built-in defaults, the configuration file and the
  * command line, in that order of precedence from lowest to highest.  Each
  * source fills a struct conf with the keys it gives; conf_merge() lays one
- * over another.  The file is "key = value" lines; every key is documented
- * in sddaemon.conf(5).  Loop thread.
+ * over another.  The keys are the rows of conf-keys.h.  The file is
+ * "key = value" lines; every key is documented in sddaemon.conf(5).  Loop
+ * thread.
  *
  * (The module is conf and not config because the build generates a
  * config.h that other files include for the version.)
@@ -12,44 +13,62 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "access.h"
+#include "conf-keys.h"
 #include "log.h"
 
 /* The configuration file's name inside the system and user folders. */
 #define CONF_FILE_NAME "sddaemon/sddaemon.conf"
 
-/* The largest configuration file read. */
+/* The largest configuration file read, in bytes. */
 #define CONF_MAX_FILE_SIZE (1024 * 1024)
 
-enum conf_key {
-	CONF_DEFAULT_INPUT_DEVICE,
-	CONF_DEFAULT_OUTPUT_DEVICE,
-	CONF_DEVICE_IDLE_TIME,
-	CONF_MAX_CLIENTS,
-	CONF_MAX_STREAMS_PER_CLIENT,
-	CONF_MAX_SHM_PER_CLIENT,
-	CONF_LOG_LEVEL,
-	CONF_ALLOW_USERS,
-	CONF_ALLOW_GROUPS,
-	CONF_LINE_TIMEOUT,
-	CONF_MAX_REQUESTS_PER_SECOND,
-	CONF_KEY_COUNT_
+/* What a key holds, and so how it is parsed, copied, freed and printed. */
+enum conf_type {
+	CONF_TYPE_QUERY,     /* a device query (char *, NULL when empty) */
+	CONF_TYPE_SECONDS,   /* seconds (double) */
+	CONF_TYPE_RATE,	     /* a number per second (double) */
+	CONF_TYPE_COUNT,     /* a whole number (int) */
+	CONF_TYPE_SIZE,	     /* bytes, written with K, M or G (size_t) */
+	CONF_TYPE_LOG_LEVEL, /* a level's name (enum log_level) */
+	CONF_TYPE_USERS,     /* user names or uids (struct access_list) */
+	CONF_TYPE_GROUPS,    /* group names or gids (struct access_list) */
 };
 
+/* The C type of each type's field. */
+#define CONF_CTYPE_QUERY char *
+#define CONF_CTYPE_SECONDS double
+#define CONF_CTYPE_RATE double
+#define CONF_CTYPE_COUNT int
+#define CONF_CTYPE_SIZE size_t
+#define CONF_CTYPE_LOG_LEVEL enum log_level
+#define CONF_CTYPE_USERS struct access_list
+#define CONF_CTYPE_GROUPS struct access_list
+
+#define CONF_FIELD_(name, type, ...) CONF_CTYPE_##type name;
+#define CONF_ONE_(...) +1
+
+/* The number of keys; a key's index is its row in conf-keys.h. */
+enum { CONF_KEY_COUNT = 0 CONF_KEYS(CONF_ONE_) };
+
+/* One source's settings: a field per key of conf-keys.h, named after it. */
 struct conf {
-	unsigned set;		      /* bit (1u << key) for every key this source gave */
-	char *default_input_device;   /* device query, or NULL for PortAudio's default */
-	char *default_output_device;  /* device query, or NULL for PortAudio's default */
-	double device_idle_time;      /* seconds an unused device stream stays open */
-	int max_clients;	      /* connections held at once */
-	int max_streams_per_client;   /* streams one client may have open */
-	size_t max_shm_per_client;    /* bytes of shared memory per client */
-	enum log_level log_level;     /* the most detailed level logged */
-	struct access access;	      /* allow_users and allow_groups */
-	double line_timeout;	      /* seconds a line may stay half-sent (0: no limit) */
-	double max_requests_per_second; /* per client (0: no limit) */
+	uint32_t set; /* bit (1u << index) for every key this source gave */
+	CONF_KEYS(CONF_FIELD_)
+};
+
+/* A row of conf-keys.h. */
+struct conf_key {
+	const char *name;
+	enum conf_type type;
+	size_t offset;	 /* of the key's field in struct conf */
+	const char *def; /* the default as the file gives it; NULL: a list left unset */
+	double min, max; /* numeric types' bounds */
+	const char *value_name;
+	const char *help;
 };
 
 /* Where the last parse failed, for the message "FILE:LINE: MESSAGE". */
@@ -59,14 +78,23 @@ struct conf_error {
 	char message[256];
 };
 
-/* Fills c with the built-in defaults; no key counts as set. */
-void conf_init(struct conf *c);
+/*
+ * Fills c with the built-in defaults; no key counts as set.  Returns 0, or
+ * -ENOMEM (c is then cleared).
+ */
+int conf_init(struct conf *c);
 
 /* Frees what c holds.  Accepts a zeroed struct. */
 void conf_clear(struct conf *c);
 
-/* Returns the name of key ("max_clients"), or NULL when out of range. */
-const char *conf_key_name(enum conf_key key);
+/* Returns the key at index (its row in conf-keys.h), or NULL when out of range. */
+const struct conf_key *conf_key(int index);
+
+/* Returns the index of the key named name, or -ENOENT. */
+int conf_key_index(const char *name);
+
+/* Returns whether c sets the key named name. */
+bool conf_is_set(const struct conf *c, const char *name);
 
 /*
  * Sets key (a name as in the file) from its text value and marks it set.
@@ -85,7 +113,13 @@ int conf_set(struct conf *c, const char *key, const char *value, char *err, size
 int conf_parse(struct conf *c, const char *name, const char *text, size_t len,
 	       struct conf_error *err);
 
-/* Reads and parses the file at path.  -ENOENT when it does not exist. */
+/*
+ * Reads and parses the file at path, which must be a regular file of at
+ * most CONF_MAX_FILE_SIZE bytes (or /dev/null, which reads as empty).  It
+ * is opened without blocking, so that a FIFO or a device at path is
+ * refused at once.  Returns 0, -ENOENT when it does not exist, or another
+ * negative errno; err says why.
+ */
 int conf_load_file(struct conf *c, const char *path, struct conf_error *err);
 
 /*
@@ -102,5 +136,14 @@ int conf_find_file(char *buf, size_t size);
  */
 int conf_merge(struct conf *dst, const struct conf *src);
 
-/* Writes every key with its value to f, in the file's format. */
+/*
+ * Writes every key with its value to f, in the file's format; a list that
+ * is not given is written as a comment.
+ */
 void conf_write(const struct conf *c, FILE *f);
+
+/*
+ * Writes the part of --help that lists every key's option, with its value
+ * name, its help, its bounds and its default.
+ */
+void conf_write_help(FILE *f);

@@ -1,6 +1,7 @@
 /*
- * PortAudio initialisation, the device and host-API snapshot, device
- * selection and settings checks.  Loop thread only.
+ * The device and host-API snapshot taken through the backend, rescans
+ * (deferred while device streams are open), device selection and
+ * settings checks.  Loop thread only.
  */
 #include "devices.h"
 
@@ -10,21 +11,16 @@
 #include <string.h>
 
 #include "log.h"
-#include "pa-defined.h"
 #include "sample.h"
-#include "utf8.h"
 
-/* Frees the snapshot, leaving PortAudio as it is. */
+/* Frees the snapshot, leaving the backend as it is. */
 static void snapshot_free(struct devices *devs)
 {
-	for (int i = 0; i < devs->count; i++)
-		free(devs->dev[i].name);
-	for (int i = 0; i < devs->api_count; i++) {
-		free(devs->api[i].name);
-		free(devs->api[i].devices);
-	}
-	free(devs->dev);
-	free(devs->api);
+	struct backend_devlist l = {
+		.dev = devs->dev, .count = devs->count, .api = devs->api, .api_count = devs->api_count,
+	};
+
+	backend_devlist_free(&l);
 	free(devs->match);
 	free(devs->list_text);
 	devs->list_text = NULL;
@@ -34,55 +30,26 @@ static void snapshot_free(struct devices *devs)
 	devs->count = devs->api_count = 0;
 }
 
-/* Copies PortAudio's device and host-API lists. */
+/* Takes the backend's device and host-API lists as the snapshot. */
 static int snapshot_take(struct devices *devs)
 {
-	int count = Pa_GetDeviceCount(), api_count = Pa_GetHostApiCount();
+	struct backend_devlist l;
+	int r = devs->backend->ops->enumerate(devs->backend, &l);
 
-	if (count < 0 || api_count < 0)
-		return -EIO;
-	devs->dev = calloc((size_t)count + 1, sizeof(*devs->dev));
-	devs->match = calloc((size_t)count + 1, sizeof(*devs->match));
-	devs->api = calloc((size_t)api_count + 1, sizeof(*devs->api));
-	if (!devs->dev || !devs->match || !devs->api)
-		goto oom;
-	for (int i = 0; i < api_count; i++) {
-		const PaHostApiInfo *info = Pa_GetHostApiInfo(i);
-		struct hostapi_info *a = &devs->api[i];
-
-		a->name = utf8_sanitize(info ? info->name : "?");
-		if (!a->name)
-			goto oom;
-		a->type = info ? (int)info->type : -1;
-		a->default_input_device = info ? info->defaultInputDevice : -1;
-		a->default_output_device = info ? info->defaultOutputDevice : -1;
-		a->device_count = info ? info->deviceCount : 0;
-		a->devices = calloc((size_t)a->device_count + 1, sizeof(int));
-		if (!a->devices)
-			goto oom;
-		for (int j = 0; j < a->device_count; j++)
-			a->devices[j] = Pa_HostApiDeviceIndexToDeviceIndex(i, j);
-		devs->api_count = i + 1;
+	if (r < 0)
+		return r;
+	devs->match = calloc((size_t)l.count + 1, sizeof(*devs->match));
+	if (!devs->match) {
+		backend_devlist_free(&l);
+		return -ENOMEM;
 	}
-	for (int i = 0; i < count; i++) {
-		const PaDeviceInfo *info = Pa_GetDeviceInfo(i);
-		struct device_info *d = &devs->dev[i];
+	devs->dev = l.dev;
+	devs->count = l.count;
+	devs->api = l.api;
+	devs->api_count = l.api_count;
+	for (int i = 0; i < devs->count; i++) {
+		const struct device_info *d = &devs->dev[i];
 
-		if (!info)
-			return -EIO;
-		/* PortAudio's probe leaves the latencies undefined to valgrind (see pa-defined.h). */
-		pa_defined(info, sizeof(*info));
-		d->name = utf8_sanitize(info->name);
-		if (!d->name)
-			goto oom;
-		d->hostapi = info->hostApi;
-		d->max_input_channels = info->maxInputChannels;
-		d->max_output_channels = info->maxOutputChannels;
-		d->default_low_input_latency = info->defaultLowInputLatency;
-		d->default_low_output_latency = info->defaultLowOutputLatency;
-		d->default_high_input_latency = info->defaultHighInputLatency;
-		d->default_high_output_latency = info->defaultHighOutputLatency;
-		d->default_samplerate = info->defaultSampleRate;
 		devs->match[i] = (struct devmatch_entry){
 			.name = d->name,
 			.hostapi = d->hostapi >= 0 && d->hostapi < devs->api_count
@@ -91,35 +58,35 @@ static int snapshot_take(struct devices *devs)
 			.max_input_channels = d->max_input_channels,
 			.max_output_channels = d->max_output_channels,
 		};
-		devs->count = i + 1;
 	}
-	devs->default_input = Pa_GetDefaultInputDevice();
-	devs->default_output = Pa_GetDefaultOutputDevice();
-	if (devs->default_input < 0 || devs->default_input >= devs->count)
-		devs->default_input = -1;
-	if (devs->default_output < 0 || devs->default_output >= devs->count)
-		devs->default_output = -1;
+	devs->default_input = l.default_input >= 0 && l.default_input < devs->count
+				      ? l.default_input
+				      : -1;
+	devs->default_output = l.default_output >= 0 && l.default_output < devs->count
+				       ? l.default_output
+				       : -1;
 	return 0;
-oom:
-	return -ENOMEM;
 }
 
-int devices_init(struct devices *devs)
+int devices_init(struct devices *devs, struct backend *backend)
 {
-	PaError pa = Pa_Initialize();
+	struct backend_error be;
+	const char *version;
 	int r;
 
-	if (pa != paNoError) {
-		log_error("Failed to initialise PortAudio: %s", Pa_GetErrorText(pa));
+	devs->backend = backend;
+	if (backend->ops->init(backend, &be) < 0) {
+		log_error("Failed to initialise %s: %s", backend->ops->name, be.text);
 		return -EIO;
 	}
 	devs->initialized = true;
 	r = snapshot_take(devs);
 	if (r < 0) {
 		snapshot_free(devs);
-		return log_errno(LOG_LEVEL_ERROR, r, "Failed to list PortAudio devices");
+		return log_errno(LOG_LEVEL_ERROR, r, "Failed to list %s devices", backend->ops->name);
 	}
-	log_info("PortAudio: %s; %d devices, %d host APIs", Pa_GetVersionText(), devs->count,
+	backend->ops->version(backend, &version);
+	log_info("%s: %s; %d devices, %d host APIs", backend->ops->name, version, devs->count,
 		 devs->api_count);
 	return 0;
 }
@@ -128,11 +95,8 @@ void devices_fini(struct devices *devs)
 {
 	snapshot_free(devs);
 	if (devs->initialized)
-		Pa_Terminate();
+		devs->backend->ops->fini(devs->backend);
 	devs->initialized = false;
-	free(devs->default_input_query);
-	free(devs->default_output_query);
-	devs->default_input_query = devs->default_output_query = NULL;
 }
 
 /* Returns whether two strings are equal, NULL being equal only to NULL. */
@@ -167,17 +131,17 @@ static bool snapshot_equal(const struct devices *a, const struct devices *b)
 
 int devices_rescan(struct devices *devs, bool *ret_changed)
 {
-	struct devices fresh = { 0 };
-	PaError pa;
+	struct devices fresh = { .backend = devs->backend };
+	struct backend *b = devs->backend;
+	struct backend_error be;
 	int r;
 
 	if (devs->initialized)
-		Pa_Terminate();
+		b->ops->fini(b);
 	devs->initialized = false;
-	pa = Pa_Initialize();
-	if (pa != paNoError) {
-		log_error("Failed to initialise PortAudio again: %s; keeping the previous device list",
-			  Pa_GetErrorText(pa));
+	if (b->ops->init(b, &be) < 0) {
+		log_error("Failed to initialise %s again: %s; keeping the previous device list",
+			  b->ops->name, be.text);
 		return -EIO;
 	}
 	devs->initialized = true;
@@ -185,7 +149,7 @@ int devices_rescan(struct devices *devs, bool *ret_changed)
 	if (r < 0) {
 		snapshot_free(&fresh);
 		return log_errno(LOG_LEVEL_ERROR, r,
-				 "Failed to list PortAudio devices; keeping the previous list");
+				 "Failed to list %s devices; keeping the previous list", b->ops->name);
 	}
 	*ret_changed = !snapshot_equal(devs, &fresh);
 	snapshot_free(devs);
@@ -201,33 +165,90 @@ int devices_rescan(struct devices *devs, bool *ret_changed)
 	return 0;
 }
 
-int devices_pa_error(struct proto_error *err, PaError pa, enum proto_errcode code,
-		     const char *fmt, ...)
+void devices_watch(struct devices *devs, uv_loop_t *loop, const struct devices_hooks *hooks)
 {
-	char context[512];
-	const char *text = Pa_GetErrorText(pa);
-	va_list ap;
+	devs->hooks = *hooks;
+	uv_check_init(loop, &devs->rescan_check);
+	devs->rescan_check.data = devs;
+	devs->watching = true;
+}
 
-	va_start(ap, fmt);
-	vsnprintf(context, sizeof(context), fmt, ap);
-	va_end(ap);
-	if (pa == paUnanticipatedHostError) {
-		const PaHostErrorInfo *h = Pa_GetLastHostErrorInfo();
-		int api = h ? Pa_HostApiTypeIdToHostApiIndex(h->hostApiType) : -1;
-		const char *htext = h && h->errorText ? h->errorText : "";
+void devices_stop(struct devices *devs)
+{
+	devs->rescan_pending = false;
+	if (!devs->watching)
+		return;
+	devs->watching = false;
+	uv_close((uv_handle_t *)&devs->rescan_check, NULL);
+}
 
-		proto_error_set(err, code, "%s: Unanticipated host API %d error %ld: '%s'", context,
-				api, h ? h->errorCode : 0, htext);
-		err->has_host_error = true;
-		err->host_api = api;
-		err->host_error = h ? h->errorCode : 0;
-		snprintf(err->host_error_text, sizeof(err->host_error_text), "%s", htext);
-	} else {
-		proto_error_set(err, code, "%s: %s", context, text);
+static void on_rescan_check(uv_check_t *handle);
+
+/*
+ * Rescans when no device stream is open; otherwise marks the rescan
+ * pending, and the check handle runs it once they have closed
+ * (re-initialising the backend would end them).
+ */
+static void rescan_when_idle(struct devices *devs)
+{
+	unsigned open = devs->hooks.open_streams(devs->hooks.data);
+	bool changed = false;
+
+	if (open > 0) {
+		if (!devs->rescan_pending)
+			log_notice("Device rescan deferred: %u device streams are open; it runs when they have closed",
+				   open);
+		devs->rescan_pending = true;
+		uv_check_start(&devs->rescan_check, on_rescan_check);
+		return;
 	}
-	err->pa_error = pa;
-	snprintf(err->pa_error_text, sizeof(err->pa_error_text), "%s", text);
-	return -EINVAL;
+	devs->rescan_pending = false;
+	uv_check_stop(&devs->rescan_check);
+	if (devices_rescan(devs, &changed) < 0)
+		return;
+	if (changed) {
+		log_notice("The device list changed: %d devices", devs->count);
+		devs->hooks.changed(devs->hooks.data);
+	}
+}
+
+/* Runs after each loop iteration while a rescan is pending. */
+static void on_rescan_check(uv_check_t *handle)
+{
+	struct devices *devs = handle->data;
+
+	if (devs->rescan_pending && devs->hooks.open_streams(devs->hooks.data) == 0) {
+		rescan_when_idle(devs);
+		devices_check_defaults(devs);
+	}
+}
+
+void devices_request_rescan(struct devices *devs)
+{
+	if (devs->watching)
+		rescan_when_idle(devs);
+	devices_check_defaults(devs);
+}
+
+void devices_check_defaults(struct devices *devs)
+{
+	static const struct {
+		enum devmatch_kind kind;
+		const char *key;
+	} kinds[] = { { DEVMATCH_INPUT, "default_input_device" },
+		      { DEVMATCH_OUTPUT, "default_output_device" } };
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		const char *query = kinds[i].kind == DEVMATCH_INPUT ? devs->default_input_query
+								    : devs->default_output_query;
+		struct proto_device none = PROTO_DEVICE_DEFAULT;
+		struct proto_error err = { 0 };
+
+		if (query && devices_resolve(devs, &none, kinds[i].kind, &err) < 0)
+			log_warning("%s '%s' does not name one device now: %s", kinds[i].key, query,
+				    err.message);
+		proto_error_clear(&err);
+	}
 }
 
 /* Records the candidates of an ambiguous query in err and builds sounddevice's message. */
@@ -361,32 +382,14 @@ json_object *devices_hostapi_json(const struct devices *devs, int index)
 	return o;
 }
 
-PaSampleFormat devices_pa_format(int dtype)
-{
-	switch (dtype) {
-	case SAMPLE_INT32:
-		return paInt32;
-	case SAMPLE_INT24:
-		return paInt24;
-	case SAMPLE_INT16:
-		return paInt16;
-	case SAMPLE_INT8:
-		return paInt8;
-	case SAMPLE_UINT8:
-		return paUInt8;
-	default:
-		return paFloat32;
-	}
-}
-
 int devices_check(struct devices *devs, enum devmatch_kind kind, struct devices_params *p,
 		  struct proto_error *err)
 {
 	const struct device_info *d = &devs->dev[p->device];
 	bool input = kind == DEVMATCH_INPUT;
 	int max = input ? d->max_input_channels : d->max_output_channels;
-	PaStreamParameters sp;
-	PaError pa;
+	struct backend_params bp = { .device_in = -1, .device_out = -1 };
+	struct backend_error be;
 
 	if (p->channels <= 0)
 		p->channels = max;
@@ -394,18 +397,23 @@ int devices_check(struct devices *devs, enum devmatch_kind kind, struct devices_
 		p->samplerate = d->default_samplerate;
 	if (p->latency < 0)
 		p->latency = input ? d->default_high_input_latency : d->default_high_output_latency;
-	sp = (PaStreamParameters){
-		.device = p->device,
-		.channelCount = p->channels,
-		.sampleFormat = devices_pa_format(p->dtype),
-		.suggestedLatency = p->latency,
-	};
-	pa = Pa_IsFormatSupported(input ? &sp : NULL, input ? NULL : &sp, p->samplerate);
-	if (pa != paFormatIsSupported)
-		return devices_pa_error(err, pa, PROTO_E_NOT_SUPPORTED,
-					"%s settings not supported by device [%d] '%s' (%d channels, %s, %g Hz; the device has %d %s channels)",
-					input ? "Input" : "Output", p->device, d->name, p->channels,
-					sample_format_name(p->dtype), p->samplerate, max,
-					input ? "input" : "output");
+	bp.samplerate = p->samplerate;
+	if (input) {
+		bp.device_in = p->device;
+		bp.channels_in = p->channels;
+		bp.format_in = p->dtype;
+		bp.latency_in = p->latency;
+	} else {
+		bp.device_out = p->device;
+		bp.channels_out = p->channels;
+		bp.format_out = p->dtype;
+		bp.latency_out = p->latency;
+	}
+	if (devs->backend->ops->check(devs->backend, &bp, &be) < 0)
+		return backend_error_proto(err, &be, PROTO_E_NOT_SUPPORTED,
+					   "%s settings not supported by device [%d] '%s' (%d channels, %s, %g Hz; the device has %d %s channels)",
+					   input ? "Input" : "Output", p->device, d->name, p->channels,
+					   sample_format_name(p->dtype), p->samplerate, max,
+					   input ? "input" : "output");
 	return 0;
 }

@@ -1,43 +1,33 @@
 /*
- * PortAudio's view of the machine: initialisation, a snapshot of devices
- * and host APIs, device selection, settings checks and the translation of
- * PortAudio errors into protocol errors.  Loop thread only: PortAudio's
- * query functions are not safe to call from other threads.
+ * The devices the daemon serves: a snapshot of the backend's devices and
+ * host APIs, taken at start and at each rescan, device selection by id or
+ * query, and settings checks.  Loop thread only (the backend's query
+ * functions are not safe on other threads).
  */
 #pragma once
 
 #include <stdbool.h>
 
 #include <json-c/json.h>
-#include <portaudio.h>
+#include <uv.h>
 
+#include "backend.h"
 #include "devmatch.h"
 #include "params.h"
 #include "proto.h"
 
-struct device_info {
-	char *name; /* valid UTF-8 */
-	int hostapi;
-	int max_input_channels;
-	int max_output_channels;
-	double default_low_input_latency;   /* seconds */
-	double default_low_output_latency;  /* seconds */
-	double default_high_input_latency;  /* seconds */
-	double default_high_output_latency; /* seconds */
-	double default_samplerate;	    /* Hz */
-};
-
-struct hostapi_info {
-	char *name;
-	int type; /* PaHostApiTypeId */
-	int *devices;
-	int device_count;
-	int default_input_device;  /* -1 when none */
-	int default_output_device; /* -1 when none */
+/* What a deferred rescan asks of the rest of the daemon.  Loop thread. */
+struct devices_hooks {
+	/* Returns how many device streams are open (a rescan waits until none is). */
+	unsigned (*open_streams)(void *data);
+	/* The device list changed. */
+	void (*changed)(void *data);
+	void *data;
 };
 
 struct devices {
-	bool initialized;
+	struct backend *backend;
+	bool initialized; /* the backend is initialised */
 	struct device_info *dev;
 	int count;
 	struct hostapi_info *api;
@@ -45,24 +35,54 @@ struct devices {
 	struct devmatch_entry *match; /* one per device, for devmatch_find() */
 	int default_input;	      /* PortAudio's default input, -1 when none */
 	int default_output;	      /* PortAudio's default output, -1 when none */
-	char *default_input_query;    /* configured default device, or NULL */
-	char *default_output_query;   /* configured default device, or NULL */
+	/* The configured default devices, or NULL; borrowed from the daemon's settings. */
+	const char *default_input_query;
+	const char *default_output_query;
 	char *list_text;	      /* query_devices' list as JSON text, made on first use */
+
+	/* Rescans (devices_watch() sets them up). */
+	struct devices_hooks hooks;
+	uv_check_t rescan_check; /* runs a deferred rescan once no device stream is open */
+	bool watching;		 /* rescan_check is initialised and not closed */
+	bool rescan_pending;	 /* a rescan waits for device streams to close */
 };
 
-/* Initialises PortAudio and takes the first snapshot.  Returns 0 or a negative errno. */
-int devices_init(struct devices *devs);
+/*
+ * Initialises the backend and takes the first snapshot.  Returns 0 or a
+ * negative errno.
+ */
+int devices_init(struct devices *devs, struct backend *backend);
 
-/* Terminates PortAudio and frees the snapshot. */
+/* Stops the backend and frees the snapshot. */
 void devices_fini(struct devices *devs);
 
 /*
- * Lists the devices anew.  PortAudio only re-enumerates when it is
- * terminated and initialised again, which ends every PortAudio stream, so
- * call this only while no device stream is open.  Sets *ret_changed when
+ * Lets devices_request_rescan() defer a rescan on loop, asking hooks
+ * whether device streams are open and telling them about a changed list.
+ */
+void devices_watch(struct devices *devs, uv_loop_t *loop, const struct devices_hooks *hooks);
+
+/* Drops a pending rescan and closes the watch's handle (at shutdown). */
+void devices_stop(struct devices *devs);
+
+/*
+ * Lists the devices anew now, or, while a device stream is open, once none
+ * is (after a loop iteration), and warns about configured default devices
+ * that match no device (now, and again after a deferred rescan).  Calls
+ * hooks.changed when the list changed.
+ */
+void devices_request_rescan(struct devices *devs);
+
+/* Warns about a configured default device that matches no device now. */
+void devices_check_defaults(struct devices *devs);
+
+/*
+ * Lists the devices anew.  The backend (PortAudio) only re-enumerates when
+ * it is stopped and initialised again, which ends every stream, so call
+ * this only while no device stream is open.  Sets *ret_changed when
  * the device or host-API list differs from the previous one.  Returns 0,
- * or a negative errno when PortAudio failed (then the previous snapshot is
- * kept, and PortAudio is initialised again at the next rescan).
+ * or a negative errno when the backend failed (then the previous snapshot
+ * is kept, and the backend is initialised again at the next rescan).
  */
 int devices_rescan(struct devices *devs, bool *ret_changed);
 
@@ -87,15 +107,6 @@ const char *devices_list_text(struct devices *devs);
 /* Returns a new object with sounddevice's keys for host API index. */
 json_object *devices_hostapi_json(const struct devices *devs, int index);
 
-/*
- * Fills err from a PortAudio error code, with the host API's error when
- * PortAudio reports paUnanticipatedHostError; the message is prefixed by
- * the printf-style context.  Returns -EINVAL.
- */
-__attribute__((format(printf, 4, 5))) int devices_pa_error(struct proto_error *err, PaError pa,
-							   enum proto_errcode code,
-							   const char *fmt, ...);
-
 /* Parameters of one direction of a stream, resolved against a device. */
 struct devices_params {
 	int device;
@@ -108,11 +119,9 @@ struct devices_params {
 /*
  * Fills out the defaults of p (channels <= 0: the device's maximum;
  * samplerate <= 0: the device's default; latency < 0: the device's high
- * latency) and asks PortAudio whether the settings are supported.  Returns
+ * latency) and asks the backend whether the settings are supported.  Returns
  * 0, or -EINVAL with err set to a message that says what is not supported.
  */
 int devices_check(struct devices *devs, enum devmatch_kind kind, struct devices_params *p,
 		  struct proto_error *err);
 
-/* Converts a wire sample format to PortAudio's. */
-PaSampleFormat devices_pa_format(int dtype);

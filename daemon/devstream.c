@@ -1,8 +1,8 @@
 /*
- * Device streams: PortAudio streams, their realtime callbacks and the
- * lock-free attach lists.  The two callbacks run on PortAudio's audio
- * thread and follow the realtime rules (see stream-rt.c); the rest runs on
- * the loop thread.
+ * Device streams on the loop thread: opening, starting and closing their
+ * backend streams, the lock-free attach lists, and the wake-ups and idle
+ * timer they report through their hooks.  The backend's callbacks are in
+ * devstream-rt.c.  Loop thread.
  */
 #include "devstream.h"
 
@@ -12,12 +12,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "daemon.h"
-#include "devices.h"
-#include "engine.h"
 #include "log.h"
-#include "pa-defined.h"
-#include "sample.h"
 #include "stream.h"
 
 /* An old attach list waiting for the audio thread to move past it. */
@@ -27,201 +22,6 @@ struct retiree {
 	struct attach_list *list;
 	struct stream *stream; /* whose reference is dropped on release, or NULL */
 };
-
-#define XRUN_FLAGS (paInputUnderflow | paInputOverflow | paOutputUnderflow | paOutputOverflow)
-
-#ifdef SDD_TEST_HOOKS
-_Atomic int devstream_test_stall;
-
-/* Audio thread, test builds only: hangs here while the test asks for a stall. */
-static void rt_test_stall(void)
-{
-	while (atomic_load_explicit(&devstream_test_stall, memory_order_relaxed))
-		;
-}
-#else
-static inline void rt_test_stall(void)
-{
-}
-#endif
-
-/* Audio thread: wakes the loop thread. */
-static void rt_notify(struct devstream *ds)
-{
-	uint64_t one = 1;
-	ssize_t n = write(ds->notify_fd, &one, sizeof(one));
-
-	(void)n;
-}
-
-/* Audio thread: loads the current list and acknowledges its generation. */
-static struct attach_list *rt_list(struct devstream *ds, bool *notify)
-{
-	struct attach_list *list = atomic_load_explicit(&ds->list, memory_order_acquire);
-
-	atomic_fetch_add_explicit(&ds->callbacks, 1, memory_order_relaxed);
-	if (list->generation != ds->rt_seen) {
-		ds->rt_seen = list->generation;
-		atomic_store_explicit(&ds->seen_generation, list->generation, memory_order_release);
-		*notify = true;
-	}
-	return list;
-}
-
-/* Audio thread: hands a stream's notifications to the loop thread. */
-static void rt_post(struct stream_dir *d, uint32_t events, bool *notify)
-{
-	uint32_t old;
-
-	if (!events)
-		return;
-	old = atomic_fetch_or_explicit(&d->stream->events, events, memory_order_acq_rel);
-	/*
-	 * The loop thread takes all of a stream's bits at once (exchange with
-	 * 0) when woken: a bit that was still set has a wake-up on its way, so
-	 * only a new bit needs one.  An underflowing stream thus costs one
-	 * eventfd write per batch, not one per period.
-	 */
-	if (events & ~old)
-		*notify = true;
-}
-
-/*
- * Tells valgrind's memcheck that what PortAudio hands a callback is defined:
- * the frame count, the timestamps and the captured samples (of sample_size
- * bytes each), which alsa-lib's virtual devices leave partly unset (see
- * pa-defined.h).  Audio thread; nothing at all outside valgrind.
- */
-static void rt_trust_portaudio(const struct devstream *ds, const void *input,
-			       const unsigned long *frames, const PaStreamCallbackTimeInfo *ti,
-			       size_t sample_size)
-{
-	pa_defined(frames, sizeof(*frames));
-	pa_defined(ti, sizeof(*ti));
-	if (input)
-		pa_defined(input, *frames * (size_t)ds->cfg.channels_in * sample_size);
-}
-
-/* The realtime callback of shared device streams: mix playback, fan capture out. */
-static int shared_callback(const void *input, void *output, unsigned long frames,
-			   const PaStreamCallbackTimeInfo *ti, PaStreamCallbackFlags status,
-			   void *userdata)
-{
-	struct devstream *ds = userdata;
-	bool notify = false;
-	struct attach_list *list;
-	double rate = ds->actual_rate;
-
-	rt_trust_portaudio(ds, input, &frames, ti, sizeof(float));
-	rt_test_stall();
-	list = rt_list(ds, &notify);
-	if (status & XRUN_FLAGS)
-		atomic_fetch_add_explicit(&ds->device_xruns, 1, memory_order_relaxed);
-	if (ds->cfg.mode == DEVSTREAM_SHARED_OUT) {
-		int ch = ds->cfg.channels_out;
-		float *out = output;
-
-		/*
-		 * The first stream sets the buffer (and silences what it does not
-		 * fill), the others add to it; a single stream clamps as it writes.
-		 */
-		enum stream_mix first = list->count == 1 && list->clip ? STREAM_MIX_SET_CLIP
-									: STREAM_MIX_SET;
-
-		if (list->count == 0)
-			memset(out, 0, frames * (size_t)ch * sizeof(float));
-		for (uint32_t i = 0; i < list->count; i++) {
-			struct stream_dir *d = list->dirs[i];
-			uint32_t ev = stream_rt_device_flags(d, (uint32_t)status);
-
-			ev |= stream_rt_mix(d, out, ch, (uint32_t)frames, ti->outputBufferDacTime,
-					    ti->currentTime, rate, i == 0 ? first : STREAM_MIX_ADD);
-			rt_post(d, ev, &notify);
-		}
-		if (list->clip && list->count > 1)
-			sample_clip(out, frames * (size_t)ch);
-	} else {
-		int ch = ds->cfg.channels_in;
-
-		for (uint32_t i = 0; i < list->count; i++) {
-			struct stream_dir *d = list->dirs[i];
-			uint32_t ev = stream_rt_device_flags(d, (uint32_t)status);
-
-			ev |= stream_rt_capture(d, input, ch, (uint32_t)frames, ti->inputBufferAdcTime,
-						ti->currentTime, rate);
-			rt_post(d, ev, &notify);
-		}
-	}
-	if (notify)
-		rt_notify(ds);
-	return paContinue;
-}
-
-/* The realtime callback of exclusive device streams: bit-exact copies. */
-static int exclusive_callback(const void *input, void *output, unsigned long frames,
-			      const PaStreamCallbackTimeInfo *ti, PaStreamCallbackFlags status,
-			      void *userdata)
-{
-	struct devstream *ds = userdata;
-	bool notify = false, complete = true, flagged = false;
-	struct attach_list *list;
-	double rate = ds->actual_rate;
-
-	rt_trust_portaudio(ds, input, &frames, ti, sample_format_size(ds->cfg.format_in));
-	rt_test_stall();
-	list = rt_list(ds, &notify);
-	if (status & XRUN_FLAGS)
-		atomic_fetch_add_explicit(&ds->device_xruns, 1, memory_order_relaxed);
-	if (output)
-		sample_silence(ds->cfg.format_out, output, sample_format_size(ds->cfg.format_out),
-			       frames * (size_t)ds->cfg.channels_out);
-	if (list->count == 0) {
-		if (notify)
-			rt_notify(ds);
-		return paContinue;
-	}
-	for (uint32_t i = 0; i < list->count; i++) {
-		struct stream_dir *d = list->dirs[i];
-		uint32_t ev = 0;
-
-		if (!flagged) {
-			ev |= stream_rt_device_flags(d, (uint32_t)status);
-			flagged = true;
-		}
-		if (d == &d->stream->out) {
-			bool done = false;
-
-			ev |= stream_rt_copy_out(d, output, ds->cfg.channels_out, (uint32_t)frames,
-						 ti->outputBufferDacTime, ti->currentTime, rate, &done);
-			complete = complete && done;
-		} else {
-			struct stream *s = d->stream;
-
-			ev |= stream_rt_copy_in(d, input, ds->cfg.channels_in, (uint32_t)frames,
-						ti->inputBufferAdcTime, ti->currentTime, rate);
-			/* An open-ended playrec records as long as it plays (as shared ones do). */
-			complete = complete &&
-				   (atomic_load_explicit(&d->done, memory_order_relaxed) ||
-				    atomic_load_explicit(&s->violation, memory_order_relaxed) ||
-				    (d->limit < 0 && s->out.used &&
-				     atomic_load_explicit(&s->out.done, memory_order_relaxed)));
-		}
-		rt_post(d, ev, &notify);
-	}
-	if (notify)
-		rt_notify(ds);
-	/* paComplete still plays what this and earlier periods hold; then the finished callback runs. */
-	return complete ? paComplete : paContinue;
-}
-
-/* PortAudio's thread: the stream became inactive (after paComplete or a stop). */
-static void on_pa_finished(void *userdata)
-{
-	struct devstream *ds = userdata;
-
-	atomic_store_explicit(&ds->pa_finished, 1, memory_order_release);
-	rt_notify(ds);
-}
 
 /* Frees retired lists the audio thread has moved past (all of them when force is set). */
 static void reap(struct devstream *ds, bool force)
@@ -239,7 +39,7 @@ static void reap(struct devstream *ds, bool force)
 		list_remove(&r->link);
 		free(r->list);
 		if (r->stream)
-			engine_stream_unref(ds->engine, r->stream);
+			ds->cfg.hooks.release(ds->cfg.hooks.data, r->stream);
 		free(r);
 	}
 }
@@ -252,7 +52,7 @@ static void on_notify(uv_poll_t *handle, int status, int events)
 	if (read(ds->notify_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
 		log_debug("Device stream notify read failed: %s", strerror(errno));
 	reap(ds, false);
-	engine_devstream_notify(ds->engine, ds);
+	ds->cfg.hooks.notify(ds->cfg.hooks.data, ds);
 }
 
 /* Replaces the attach list; the old one is freed when acknowledged. */
@@ -272,7 +72,7 @@ static int publish(struct devstream *ds, struct attach_list *next, struct stream
 	list_insert_tail(&ds->retiring, &r->link);
 	atomic_store_explicit(&ds->list, next, memory_order_release);
 	/* Without a running callback nobody will acknowledge: release at once. */
-	if (!ds->started || atomic_load(&ds->pa_finished))
+	if (!ds->started || atomic_load(&ds->finished))
 		reap(ds, true);
 	return 0;
 }
@@ -336,17 +136,80 @@ uint32_t devstream_attached(const struct devstream *ds)
 	return atomic_load_explicit(&((struct devstream *)ds)->list, memory_order_relaxed)->count;
 }
 
+struct stream **devstream_streams(const struct devstream *ds, uint32_t *ret_count)
+{
+	struct attach_list *list =
+		atomic_load_explicit(&((struct devstream *)ds)->list, memory_order_relaxed);
+	struct stream **streams;
+	uint32_t n = 0;
+
+	*ret_count = 0;
+	if (!list || list->count == 0)
+		return NULL;
+	streams = malloc(sizeof(*streams) * list->count);
+	if (!streams)
+		return NULL;
+	/* A stream's two directions are attached one after the other (exclusive playrec). */
+	for (uint32_t i = 0; i < list->count; i++)
+		if (n == 0 || streams[n - 1] != list->dirs[i]->stream)
+			streams[n++] = list->dirs[i]->stream;
+	*ret_count = n;
+	return streams;
+}
+
+int devstream_device(const struct devstream *ds)
+{
+	return ds->cfg.device_out >= 0 ? ds->cfg.device_out : ds->cfg.device_in;
+}
+
+/* Whether the backend should be calling back now. */
+static bool should_run(struct devstream *ds)
+{
+	return ds->started && !ds->closing && !atomic_load(&ds->finished);
+}
+
+bool devstream_check_stuck(struct devstream *ds)
+{
+	uint64_t entered = atomic_load_explicit(&ds->callbacks, memory_order_relaxed);
+	bool inside = atomic_load_explicit(&ds->returns, memory_order_acquire) != entered;
+	bool stuck = inside && ds->stuck_inside && entered == ds->stuck_callbacks;
+
+	if (!should_run(ds))
+		return false;
+	ds->stuck_callbacks = entered;
+	ds->stuck_inside = inside;
+	return stuck;
+}
+
+int devstream_check_quiet(struct devstream *ds)
+{
+	uint64_t entered = atomic_load_explicit(&ds->callbacks, memory_order_relaxed);
+	bool inside = atomic_load_explicit(&ds->returns, memory_order_acquire) != entered;
+	bool still = entered == ds->quiet_callbacks;
+
+	if (!should_run(ds))
+		return 0;
+	ds->quiet_callbacks = entered;
+	if (!still) {
+		bool was = ds->quiet;
+
+		ds->quiet = false;
+		return was ? -1 : 0;
+	}
+	if (inside || ds->quiet)
+		return 0;
+	ds->quiet = true;
+	return 1;
+}
+
 double devstream_time(const struct devstream *ds)
 {
-	double now = ds->pa ? Pa_GetStreamTime(ds->pa) : 0;
-
-	pa_defined(&now, sizeof(now)); /* alsa-lib's timestamps (see pa-defined.h) */
-	return now;
+	return ds->bs ? ds->cfg.backend->ops->time(ds->bs) : 0;
 }
 
 double devstream_cpu_load(const struct devstream *ds)
 {
-	return ds->pa ? Pa_GetStreamCpuLoad(ds->pa) : 0;
+	return ds->bs ? ds->cfg.backend->ops->cpu_load(ds->bs) : 0;
 }
 
 static void on_idle(uv_timer_t *timer)
@@ -354,9 +217,8 @@ static void on_idle(uv_timer_t *timer)
 	struct devstream *ds = timer->data;
 
 	if (devstream_attached(ds) == 0) {
-		log_info("Closing idle device stream on device %d",
-			 ds->cfg.device_out >= 0 ? ds->cfg.device_out : ds->cfg.device_in);
-		engine_devstream_idle(ds->engine, ds);
+		log_info("Closing idle device stream on device %d", devstream_device(ds));
+		ds->cfg.hooks.idle(ds->cfg.hooks.data, ds);
 	}
 }
 
@@ -372,11 +234,12 @@ static void on_handle_closed(uv_handle_t *handle)
 
 int devstream_start(struct devstream *ds, struct proto_error *err)
 {
-	PaError pa = Pa_StartStream(ds->pa);
+	struct backend_error be;
 
-	if (pa != paNoError)
-		return devices_pa_error(err, pa, PROTO_E_PORTAUDIO, "Cannot start the stream on device %d",
-					ds->cfg.device_out >= 0 ? ds->cfg.device_out : ds->cfg.device_in);
+	if (ds->cfg.backend->ops->start(ds->bs, &be) < 0)
+		return backend_error_proto(err, &be, PROTO_E_PORTAUDIO,
+					   "Cannot start the stream on device %d",
+					   devstream_device(ds));
 	ds->started = true;
 	return 0;
 }
@@ -388,20 +251,19 @@ void devstream_close(struct devstream *ds)
 	if (ds->closing)
 		return;
 	ds->closing = true;
-	list_remove(&ds->link);
-	if (ds->pa) {
+	if (ds->bs) {
 		/* Abort: nothing attached wants the buffered audio any more. */
-		if (ds->started && !Pa_IsStreamStopped(ds->pa))
-			Pa_AbortStream(ds->pa);
-		Pa_CloseStream(ds->pa);
-		ds->pa = NULL;
+		if (ds->started)
+			ds->cfg.backend->ops->abort(ds->bs);
+		ds->cfg.backend->ops->close(ds->bs);
+		ds->bs = NULL;
 	}
 	ds->started = false;
 	/* No callback runs any more: everything retired can go, and the current list too. */
 	list = atomic_load_explicit(&ds->list, memory_order_relaxed);
 	for (uint32_t i = 0; i < list->count; i++) {
 		list->dirs[i]->dev = NULL;
-		engine_stream_unref(ds->engine, list->dirs[i]->stream);
+		ds->cfg.hooks.release(ds->cfg.hooks.data, list->dirs[i]->stream);
 	}
 	reap(ds, true);
 	free(list);
@@ -420,22 +282,38 @@ void devstream_arm_idle(struct devstream *ds, double seconds)
 	uv_timer_start(&ds->idle_timer, on_idle, (uint64_t)(seconds * 1000.0), 0);
 }
 
-int devstream_open(struct engine *e, const struct devstream_config *cfg, struct devstream **ret,
+int devstream_open(const struct devstream_config *cfg, struct devstream **ret,
 		   struct proto_error *err)
 {
-	PaStreamParameters in = { 0 }, out = { 0 };
-	const PaStreamInfo *info;
+	struct backend_params params = {
+		.device_in = cfg->device_in,
+		.device_out = cfg->device_out,
+		.channels_in = cfg->channels_in,
+		.channels_out = cfg->channels_out,
+		.format_in = cfg->format_in,
+		.format_out = cfg->format_out,
+		.samplerate = cfg->samplerate,
+		.blocksize = cfg->blocksize,
+		.latency_in = cfg->latency_in,
+		.latency_out = cfg->latency_out,
+		.flags = cfg->flags,
+	};
+	struct backend_callbacks cb = {
+		.process = cfg->mode == DEVSTREAM_EXCLUSIVE ? devstream_rt_exclusive : devstream_rt_shared,
+		.finished = devstream_rt_finished,
+	};
+	struct backend_stream_info info;
+	struct backend_error be;
 	struct devstream *ds;
-	PaError pa;
 	int r;
 
 	ds = calloc(1, sizeof(*ds));
 	if (!ds)
 		return proto_error_set(err, PROTO_E_INTERNAL, "out of memory");
-	ds->engine = e;
 	ds->cfg = *cfg;
 	ds->notify_fd = -1;
-	ds->last_callbacks = UINT64_MAX;
+	ds->stuck_callbacks = UINT64_MAX;
+	ds->quiet_callbacks = UINT64_MAX;
 	list_init(&ds->retiring);
 	list_init(&ds->link);
 	atomic_init(&ds->list, calloc(1, sizeof(struct attach_list)));
@@ -452,47 +330,25 @@ int devstream_open(struct engine *e, const struct devstream_config *cfg, struct 
 		return proto_error_set(err, PROTO_E_INTERNAL, "cannot create an eventfd: %s",
 				       strerror(-r));
 	}
-	if (cfg->device_in >= 0) {
-		in.device = cfg->device_in;
-		in.channelCount = cfg->channels_in;
-		in.sampleFormat = devices_pa_format(cfg->format_in);
-		in.suggestedLatency = cfg->latency_in;
-	}
-	if (cfg->device_out >= 0) {
-		out.device = cfg->device_out;
-		out.channelCount = cfg->channels_out;
-		out.sampleFormat = devices_pa_format(cfg->format_out);
-		out.suggestedLatency = cfg->latency_out;
-	}
-	pa = Pa_OpenStream(&ds->pa, cfg->device_in >= 0 ? &in : NULL,
-			   cfg->device_out >= 0 ? &out : NULL, cfg->samplerate, cfg->blocksize,
-			   cfg->pa_flags,
-			   cfg->mode == DEVSTREAM_EXCLUSIVE ? exclusive_callback : shared_callback, ds);
-	if (pa != paNoError) {
-		ds->pa = NULL;
-		r = devices_pa_error(err, pa,
-				     pa == paDeviceUnavailable ? PROTO_E_BUSY : PROTO_E_PORTAUDIO,
-				     "Cannot open a stream on device %d (%s)",
-				     cfg->device_out >= 0 ? cfg->device_out : cfg->device_in,
-				     cfg->mode == DEVSTREAM_EXCLUSIVE ? "exclusive" : "shared");
+	cb.data = ds;
+	if (cfg->backend->ops->open(cfg->backend, &params, &cb, &ds->bs, &be) < 0) {
+		ds->bs = NULL;
+		r = backend_error_proto(err, &be, be.busy ? PROTO_E_BUSY : PROTO_E_PORTAUDIO,
+					"Cannot open a stream on device %d (%s)",
+					cfg->device_out >= 0 ? cfg->device_out : cfg->device_in,
+					cfg->mode == DEVSTREAM_EXCLUSIVE ? "exclusive" : "shared");
 		goto fail;
 	}
-	Pa_SetStreamFinishedCallback(ds->pa, on_pa_finished);
-	info = Pa_GetStreamInfo(ds->pa);
-	/* Computed from alsa-lib's period sizes: undefined to valgrind (see pa-defined.h). */
-	if (info)
-		pa_defined(info, sizeof(*info));
-	ds->actual_rate = info && info->sampleRate > 0 ? info->sampleRate : cfg->samplerate;
-	ds->actual_latency_in = info ? info->inputLatency : 0;
-	ds->actual_latency_out = info ? info->outputLatency : 0;
+	ds->cfg.backend->ops->info(ds->bs, &info);
+	ds->actual_rate = info.samplerate > 0 ? info.samplerate : cfg->samplerate;
+	ds->actual_latency_in = info.latency_in;
+	ds->actual_latency_out = info.latency_out;
 
-	uv_poll_init(e->daemon->loop, &ds->notify_poll, ds->notify_fd);
-	uv_timer_init(e->daemon->loop, &ds->idle_timer);
+	uv_poll_init(cfg->loop, &ds->notify_poll, ds->notify_fd);
+	uv_timer_init(cfg->loop, &ds->idle_timer);
 	ds->notify_poll.data = ds;
 	ds->idle_timer.data = ds;
 	uv_poll_start(&ds->notify_poll, UV_READABLE, on_notify);
-
-	list_insert_tail(&e->devstreams, &ds->link);
 	*ret = ds;
 	return 0;
 fail:

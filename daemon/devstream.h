@@ -1,5 +1,5 @@
 /*
- * A device stream: one PortAudio stream the daemon owns.  Shared device
+ * A device stream: one backend stream the daemon owns.  Shared device
  * streams (one per device, direction and rate) run in float32 and carry
  * many client streams — playback is mixed, capture fanned out; an
  * exclusive device stream carries one client stream with exactly its own
@@ -9,10 +9,13 @@
  * publishes a new attach list (release) and the audio thread picks it up at
  * its next period and acknowledges its generation; an old list, and any
  * stream only it referenced, is freed once acknowledged (or once the
- * PortAudio stream is stopped).
+ * backend stream is stopped).
  *
- * Threads: devstream_callback functions run on PortAudio's audio thread;
- * everything else on the loop thread.
+ * A device stream knows neither the engine nor the daemon: it gets the
+ * loop, the backend and the hooks it reports through in its configuration.
+ *
+ * Threads: the backend's callbacks (devstream-rt.c) run on the backend's
+ * audio thread; everything in devstream.c on the loop thread.
  */
 #pragma once
 
@@ -20,13 +23,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <portaudio.h>
 #include <uv.h>
 
+#include "backend.h"
 #include "list.h"
 #include "proto.h"
 
-struct engine;
+struct devstream;
 struct stream;
 struct stream_dir;
 
@@ -44,8 +47,22 @@ struct attach_list {
 	struct stream_dir *dirs[];
 };
 
-/* How to open a device stream. */
+/* How a device stream reports to its owner (the engine).  Loop thread. */
+struct devstream_hooks {
+	/* The audio thread posted notifications, or the backend stream finished. */
+	void (*notify)(void *data, struct devstream *ds);
+	/* A shared device stream has had nothing attached for the idle time. */
+	void (*idle)(void *data, struct devstream *ds);
+	/* The audio thread let go of s: one of its references is dropped. */
+	void (*release)(void *data, struct stream *s);
+	void *data;
+};
+
+/* How to open a device stream, and where it lives. */
 struct devstream_config {
+	uv_loop_t *loop;
+	struct backend *backend;
+	struct devstream_hooks hooks;
 	enum devstream_mode mode;
 	int device_in;	    /* -1: no input */
 	int device_out;	    /* -1: no output */
@@ -54,21 +71,19 @@ struct devstream_config {
 	int format_in;	    /* enum sample_format; shared streams use float32 */
 	int format_out;
 	double samplerate;
-	unsigned long blocksize; /* 0: as PortAudio likes */
+	unsigned long blocksize; /* 0: as the backend likes */
 	double latency_in;  /* seconds (suggested) */
 	double latency_out; /* seconds (suggested) */
-	unsigned long pa_flags;
+	unsigned flags;	    /* BACKEND_CLIP_OFF, … (exclusive streams) */
 };
 
 struct devstream {
-	struct engine *engine;
-	struct list link;
 	struct devstream_config cfg;
-	PaStream *pa;
+	struct backend_stream *bs;
 	bool started;
-	double actual_latency_in;  /* seconds, as PortAudio reports it */
+	double actual_latency_in;  /* seconds, as the backend reports it */
 	double actual_latency_out; /* seconds */
-	double actual_rate;
+	double actual_rate;	   /* Hz */
 
 	/* Loop thread. */
 	uint32_t generation;
@@ -78,31 +93,47 @@ struct devstream {
 	uv_timer_t idle_timer;
 	int pending_closes; /* libuv handles still closing */
 	bool closing;
-	uint64_t last_callbacks; /* for the watchdog; UINT64_MAX until first checked */
 
 	/* Shared with the audio thread. */
 	_Atomic(struct attach_list *) list;
 	_Atomic uint32_t seen_generation;
+	/*
+	 * Callbacks that entered and that returned.  Equal and still: the
+	 * backend stopped calling (the device went quiet).  One apart and
+	 * still: our audio thread is stuck inside a callback.
+	 */
 	_Atomic uint64_t callbacks;
+	_Atomic uint64_t returns;
 	_Atomic uint32_t device_xruns;
-	_Atomic int pa_finished;
+	_Atomic int finished; /* the backend stream became inactive */
 
 	/* Audio thread only. */
 	uint32_t rt_seen;
+
+	/* Loop thread: what the checks of the callbacks saw last. */
+	uint64_t stuck_callbacks; /* callbacks at the previous stuck check; UINT64_MAX: none yet */
+	bool stuck_inside;	  /* a callback was inside then */
+	uint64_t quiet_callbacks; /* callbacks at the previous quiet check; UINT64_MAX: none yet */
+	bool quiet;		  /* found quiet, and not called back since */
+
+	struct list link; /* the owner's (the engine's list) */
 };
 
 /*
- * Opens a PortAudio stream (not started yet, so that an exclusive stream's
+ * Opens a backend stream (not started yet, so that an exclusive stream's
  * client can be attached before the first period).  Returns 0 or -EINVAL
  * with err set.
  */
-int devstream_open(struct engine *e, const struct devstream_config *cfg, struct devstream **ret,
+int devstream_open(const struct devstream_config *cfg, struct devstream **ret,
 		   struct proto_error *err);
 
 /* Starts it; on failure the caller closes it.  Returns 0 or -EINVAL with err set. */
 int devstream_start(struct devstream *ds, struct proto_error *err);
 
-/* Stops the PortAudio stream, releases every attachment and frees ds (later, in libuv's close callbacks). */
+/*
+ * Aborts and closes the backend stream, releases every attachment and
+ * frees ds (later, in libuv's close callbacks).
+ */
 void devstream_close(struct devstream *ds);
 
 /* Attaches a client stream's direction; its stream holds one more audio-thread reference. */
@@ -117,8 +148,48 @@ void devstream_arm_idle(struct devstream *ds, double seconds);
 /* Returns how many client directions are attached. */
 uint32_t devstream_attached(const struct devstream *ds);
 
-/* Returns the stream's current time in seconds (PortAudio's clock). */
+/*
+ * Returns the client streams attached now, each once, in a new array the
+ * caller frees (NULL with *ret_count 0 when none or out of memory).
+ */
+struct stream **devstream_streams(const struct devstream *ds, uint32_t *ret_count);
+
+/* Returns the device the stream plays to (or records from, without output). */
+int devstream_device(const struct devstream *ds);
+
+/*
+ * Returns true when our audio thread is stuck in this stream's callback:
+ * the callback that was inside at the previous call is still inside.
+ */
+bool devstream_check_stuck(struct devstream *ds);
+
+/*
+ * Returns 1 when the backend stopped calling back since the previous call
+ * (nobody inside, no callback came: the device went quiet), once until
+ * callbacks come again; -1 when they come again after that; 0 otherwise.
+ */
+int devstream_check_quiet(struct devstream *ds);
+
+/* Returns the stream's current time in seconds (the backend's clock). */
 double devstream_time(const struct devstream *ds);
+
+/* Returns the backend's estimate of the callback's load (fraction of the period). */
+double devstream_cpu_load(const struct devstream *ds);
+
+/* ---- Audio thread (devstream-rt.c) -------------------------------------- */
+
+/* The process callback of shared device streams: mixes playback, fans capture out. */
+enum backend_result devstream_rt_shared(void *data, const void *input, void *output,
+					unsigned long frames, const struct backend_times *times,
+					uint32_t status);
+
+/* The process callback of exclusive device streams: bit-exact copies. */
+enum backend_result devstream_rt_exclusive(void *data, const void *input, void *output,
+					   unsigned long frames,
+					   const struct backend_times *times, uint32_t status);
+
+/* The finished callback: marks the stream finished and wakes the loop thread. */
+void devstream_rt_finished(void *data);
 
 #ifdef SDD_TEST_HOOKS
 /*
@@ -127,6 +198,3 @@ double devstream_time(const struct devstream *ds);
  */
 extern _Atomic int devstream_test_stall;
 #endif
-
-/* Returns PortAudio's estimate of the callback's load (fraction of the period). */
-double devstream_cpu_load(const struct devstream *ds);

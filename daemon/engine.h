@@ -1,7 +1,11 @@
 /*
  * The audio engine: device streams and the client streams attached to
- * them, their life cycle and the notifications that come back from the
- * audio threads.  Loop thread.
+ * them, their life cycle, and the notifications that come back from the
+ * audio threads.  The engine knows nothing of clients or connections: it
+ * gets its loop, backend, devices and options through its configuration,
+ * and reports what happens to streams and devices through the callbacks
+ * of struct engine_callbacks, which the command layer implements (and the
+ * unit tests, on a fake backend).  Loop thread.
  */
 #pragma once
 
@@ -11,51 +15,111 @@
 
 #include "list.h"
 #include "proto.h"
+#include "streamparams.h"
 
-struct client;
-struct daemon;
+struct backend;
+struct devices;
 struct devstream;
 struct stream;
+struct stream_xrun;
 
-struct engine {
-	struct daemon *daemon;
-	struct list devstreams; /* struct devstream */
-	struct list streams;	/* struct stream, including finished records */
-	uint32_t next_handle;
-	unsigned active_count;	 /* streams not yet finished */
-	unsigned detached_count; /* playbacks whose client has gone */
-	uv_timer_t drain_timer;
-	uv_timer_t xrun_timer; /* sends the queued xruns in batches */
+/* At most this many xruns go in one stream_xruns() report. */
+#define ENGINE_XRUNS_PER_REPORT 32
+
+/* A device stream that went quiet or ended by itself. */
+struct engine_device_event {
+	int device;	  /* the device's index */
+	const char *mode; /* "shared output", "shared input" or "exclusive" */
+	unsigned streams; /* client streams attached to it */
 };
 
-/* Xruns are reported at most this often (milliseconds), this many an event. */
-#define ENGINE_XRUN_BATCH_MS 100
-#define ENGINE_XRUNS_PER_EVENT 32
+/*
+ * What the engine reports.  Every callback runs on the loop thread, from
+ * inside an engine function or a libuv callback of the engine's; none may
+ * close a device stream, but stream_finished may release its stream.
+ */
+struct engine_callbacks {
+	/*
+	 * s ended: its state is FINISHED or FAILED (with error_code and error
+	 * set), its xruns are all reported and it is detached from its device
+	 * streams.  s may be released here (engine_stream_release()); it must
+	 * not be used by the engine's caller afterwards.
+	 */
+	void (*stream_finished)(void *data, struct stream *s);
+	/*
+	 * Xruns of one direction of s (input when input is set), oldest first,
+	 * each with its flags and position; unreported counts xruns that
+	 * overflowed the queue and have no position.
+	 */
+	void (*stream_xruns)(void *data, struct stream *s, bool input, const struct stream_xrun *xruns,
+			     unsigned count, uint32_t unreported);
+	/*
+	 * A running device stream's callbacks have stopped arriving for a
+	 * whole watch interval (the device went quiet); said once until they
+	 * come back.
+	 */
+	void (*device_stalled)(void *data, const struct engine_device_event *ev);
+	/*
+	 * A device stream ended by itself (the device went away, or the
+	 * backend failed); its streams are ended as failed right after.
+	 */
+	void (*device_lost)(void *data, const struct engine_device_event *ev);
+	void *data;
+};
 
-/* The most playbacks that may continue after their clients left. */
-#define ENGINE_MAX_DETACHED 64
+struct engine_options {
+	/* Seconds an unused shared device stream stays open; read at each use, so reloads apply. */
+	const double *device_idle_time;
+	/* Milliseconds between xrun reports (0: reported at the next loop turn). */
+	unsigned xrun_batch_ms;
+	/* Milliseconds between checks for quiet device streams (0: only engine_watch()). */
+	unsigned watch_ms;
+};
+
+struct engine_config {
+	uv_loop_t *loop;
+	struct backend *backend;
+	struct devices *devices;
+	struct engine_options opt;
+	struct engine_callbacks cb;
+};
+
+/* The daemon's defaults for the options above. */
+#define ENGINE_XRUN_BATCH_MS 100
+#define ENGINE_WATCH_MS 1000
+
+struct engine {
+	struct engine_config cfg;
+	struct list devstreams; /* struct devstream, by link */
+	struct list streams;	/* struct stream, including finished records */
+	uint32_t next_handle;
+	unsigned active_count; /* streams not yet finished */
+	uv_timer_t drain_timer;
+	uv_timer_t xrun_timer; /* sends the queued xruns in batches */
+	uv_timer_t watch_timer; /* looks for device streams that went quiet */
+};
 
 /* Where and how one direction of a client stream plays or records. */
 struct engine_dir_req {
-	int device;	/* resolved device index */
-	double latency; /* seconds (suggested) */
+	int device; /* resolved device index */
+	struct proto_latency latency;
 };
 
 struct engine_req {
 	struct engine_dir_req in, out;
 	double samplerate;	 /* Hz; 0: the running stream's or the device's default */
-	unsigned long blocksize; /* frames; 0: as PortAudio likes */
+	unsigned long blocksize; /* frames; 0: as the backend likes */
 	bool exclusive;
-	unsigned long pa_flags; /* exclusive streams: paClipOff, paDitherOff, … */
+	unsigned flags; /* exclusive streams: BACKEND_CLIP_OFF, BACKEND_DITHER_OFF, … */
 };
 
-int engine_init(struct engine *e, struct daemon *d);
+int engine_init(struct engine *e, const struct engine_config *cfg);
 
-/* Ends every stream and closes every device stream. */
+/* Ends every stream (each reported finished) and closes every device stream. */
 void engine_fini(struct engine *e);
 
-/* Allocates a stream record with a fresh handle, owned by client. */
-struct stream *engine_stream_new(struct engine *e, struct client *client, int kind);
+/* Allocates a stream record of kind (enum stream_kind) with a fresh handle. */
+struct stream *engine_stream_new(struct engine *e, int kind);
 
 /*
  * Finds or opens the device streams for s (whose directions, routes and
@@ -65,7 +129,11 @@ struct stream *engine_stream_new(struct engine *e, struct client *client, int ki
 int engine_stream_start(struct engine *e, struct stream *s, const struct engine_req *req,
 			struct proto_error *err);
 
-/* Ends a stream now (state FINISHED, or FAILED with an error). */
+/*
+ * Ends a stream now (state FINISHED, or FAILED with an error code and
+ * message), and reports it through stream_finished.  Nothing when it has
+ * ended already.
+ */
 void engine_stream_finish(struct engine *e, struct stream *s, int state, const char *code,
 			  const char *message);
 
@@ -78,26 +146,34 @@ void engine_stream_finish(struct engine *e, struct stream *s, int state, const c
 int engine_stream_run(struct engine *e, struct stream *s, uint32_t start_frames,
 		      struct proto_error *err);
 
-/* Says the owner no longer needs the record; it is freed once the audio threads let go. */
+/*
+ * Says the owner no longer needs the record; a stream still running is
+ * ended first (and reported).  It is freed once the audio threads let go.
+ */
 void engine_stream_release(struct engine *e, struct stream *s);
 
-/* Drops one audio-thread reference (device streams call this). */
-void engine_stream_unref(struct engine *e, struct stream *s);
+/* Returns the stream with handle, finished or not, or NULL. */
+struct stream *engine_stream_find(struct engine *e, uint32_t handle);
 
-/* Ends or detaches the streams of a client that is going away. */
-void engine_client_gone(struct engine *e, struct client *c);
+/* Returns the stream after prev (the first when prev is NULL) in creation order, or NULL. */
+struct stream *engine_stream_next(struct engine *e, struct stream *prev);
 
-/* Called when a device stream's audio thread posted notifications. */
-void engine_devstream_notify(struct engine *e, struct devstream *ds);
-
-/* Called when a shared device stream has been idle for the configured time. */
-void engine_devstream_idle(struct engine *e, struct devstream *ds);
-
-/*
- * Returns true when every running device stream's callback has run since
- * the previous call (the watchdog's "audio thread alive" check).
- */
-bool engine_audio_healthy(struct engine *e);
+/* Returns the device stream after prev (the first when prev is NULL), or NULL. */
+struct devstream *engine_devstream_next(struct engine *e, struct devstream *prev);
 
 /* Returns the number of open device streams. */
 unsigned engine_devstream_count(const struct engine *e);
+
+/*
+ * Returns false when our audio thread is stuck: a device stream's callback
+ * entered and has not returned since the previous call (the watchdog's
+ * "audio thread alive" check; a device that stopped calling is no reason).
+ */
+bool engine_audio_healthy(struct engine *e);
+
+/*
+ * Looks for running device streams whose callbacks stopped arriving since
+ * the previous call, and reports each through device_stalled (the watch
+ * timer calls it every watch_ms).
+ */
+void engine_watch(struct engine *e);

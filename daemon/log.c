@@ -60,11 +60,6 @@ void log_set_level(enum log_level level)
 	log_level = level;
 }
 
-enum log_level log_get_level(void)
-{
-	return log_level;
-}
-
 const char *log_level_name(enum log_level level)
 {
 	return level >= LOG_LEVEL_ERROR && level <= LOG_LEVEL_DEBUG ? level_names[level] : "?";

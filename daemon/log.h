@@ -24,7 +24,6 @@ enum log_level {
 int log_open(enum log_level level, int quiet_stderr);
 
 void log_set_level(enum log_level level);
-enum log_level log_get_level(void);
 
 /* Returns the name of level ("error" … "debug"). */
 const char *log_level_name(enum log_level level);

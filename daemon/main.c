@@ -15,7 +15,10 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "backend.h"
+#include "client-streams.h"
 #include "client.h"
+#include "commands.h"
 #include "conf.h"
 #include "config.h"
 #include "daemon.h"
@@ -32,11 +35,10 @@ struct cmdline {
 	bool check_config;
 };
 
-/* Options without a short form; those that set a key map to it in option_keys. */
+/* Options without a short form; those that set a key are OPT_KEY_FIRST + the key's index. */
 enum {
 	OPT_CHECK_CONFIG = 0x100,
 	OPT_KEY_FIRST,
-	OPT_KEY_LAST = OPT_KEY_FIRST + CONF_KEY_COUNT_ - 1,
 };
 
 static void usage(FILE *f)
@@ -55,23 +57,9 @@ static void usage(FILE *f)
 		   "  -h, --help             show this help\n"
 		   "  -V, --version          show the version\n\n"
 		   "Every key of the configuration file can be given as an option, which wins\n"
-		   "over the file (see sddaemon.conf(5)):\n"
-		   "      --default-input-device QUERY   --default-output-device QUERY\n"
-		   "      --device-idle-time SECONDS     --max-clients N\n"
-		   "      --max-streams-per-client N     --max-shm-per-client SIZE\n"
-		   "      --log-level LEVEL              --allow-users LIST\n"
-		   "      --allow-groups LIST            --line-timeout SECONDS\n"
-		   "      --max-requests-per-second N\n",
+		   "over the file (see sddaemon.conf(5)):\n",
 		   SOCKPATH_SYSTEM, "~/.config/" CONF_FILE_NAME, SDD_SYSCONFDIR, CONF_FILE_NAME);
-}
-
-/* Writes "key" as "--key" with dashes into buf. */
-static void option_name(enum conf_key key, char *buf, size_t size)
-{
-	snprintf(buf, size, "--%s", conf_key_name(key));
-	for (char *p = buf; *p; p++)
-		if (*p == '_')
-			*p = '-';
+	conf_write_help(f);
 }
 
 /*
@@ -80,8 +68,8 @@ static void option_name(enum conf_key key, char *buf, size_t size)
  */
 static int parse_args(int argc, char **argv, struct cmdline *cl)
 {
-	/* The keys' options (--max-clients, …) are filled in below. */
-	struct option options[8 + CONF_KEY_COUNT_] = {
+	/* The keys' options (--max-clients, …) are filled in below; the last entry stays zero. */
+	struct option options[6 + CONF_KEY_COUNT + 1] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
@@ -89,23 +77,26 @@ static int parse_args(int argc, char **argv, struct cmdline *cl)
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 	};
-	char names[CONF_KEY_COUNT_][64];
+	char names[CONF_KEY_COUNT][64];
 	int opt;
 
-	for (int k = 0; k < CONF_KEY_COUNT_; k++) {
-		option_name((enum conf_key)k, names[k], sizeof(names[k]));
-		options[6 + k] = (struct option){ names[k] + 2, required_argument, NULL,
+	/* Each key's option is its name with dashes: max_clients is --max-clients. */
+	for (int k = 0; k < CONF_KEY_COUNT; k++) {
+		snprintf(names[k], sizeof(names[k]), "%s", conf_key(k)->name);
+		for (char *p = names[k]; *p; p++)
+			if (*p == '_')
+				*p = '-';
+		options[6 + k] = (struct option){ names[k], required_argument, NULL,
 						  OPT_KEY_FIRST + k };
 	}
 	while ((opt = getopt_long(argc, argv, "s:c:vhV", options, NULL)) != -1) {
 		char err[256];
 
-		if (opt >= OPT_KEY_FIRST && opt <= OPT_KEY_LAST) {
+		if (opt >= OPT_KEY_FIRST && opt < OPT_KEY_FIRST + CONF_KEY_COUNT) {
 			int k = opt - OPT_KEY_FIRST;
 
-			if (conf_set(&cl->conf, conf_key_name((enum conf_key)k), optarg, err,
-				     sizeof(err)) < 0) {
-				fprintf(stderr, "sddaemon: %s: %s\n", names[k], err);
+			if (conf_set(&cl->conf, conf_key(k)->name, optarg, err, sizeof(err)) < 0) {
+				fprintf(stderr, "sddaemon: --%s: %s\n", names[k], err);
 				return 2;
 			}
 			continue;
@@ -140,11 +131,14 @@ static int parse_args(int argc, char **argv, struct cmdline *cl)
 		return 2;
 	}
 	/* -v and -vv stand for --log-level info and debug, unless that is given too. */
-	if (cl->verbose > 0 && !(cl->conf.set & (1u << CONF_LOG_LEVEL))) {
+	if (cl->verbose > 0 && !conf_is_set(&cl->conf, "log_level")) {
 		char err[64];
 
-		conf_set(&cl->conf, "log_level", cl->verbose >= 2 ? "debug" : "info", err,
-			 sizeof(err));
+		if (conf_set(&cl->conf, "log_level", cl->verbose >= 2 ? "debug" : "info", err,
+			     sizeof(err)) < 0) {
+			fprintf(stderr, "sddaemon: %s\n", err);
+			return 1;
+		}
 	}
 	return -1;
 }
@@ -158,11 +152,15 @@ static int load_settings(struct daemon *d, struct conf *ret, char *msg, size_t s
 {
 	struct conf_error err = { 0 };
 	char found[4096];
-	const char *path = d->opt.config_path;
+	const char *path = d->config_path;
 	struct conf c;
 	int r;
 
-	conf_init(&c);
+	r = conf_init(&c);
+	if (r < 0) {
+		snprintf(msg, size, "out of memory");
+		return r;
+	}
 	if (!path && conf_find_file(found, sizeof(found)) == 0)
 		path = found;
 	if (path) {
@@ -190,120 +188,21 @@ fail:
 	return r;
 }
 
-/* Makes c the daemon's settings.  Returns 0, or -ENOMEM with nothing changed. */
-static int apply_settings(struct daemon *d, const struct conf *c)
+/* Makes c the daemon's settings, taking over what it holds (c is left empty). */
+static void apply_settings(struct daemon *d, struct conf *c)
 {
-	struct access access = { 0 };
-	char *in = NULL, *out = NULL;
-
-	if (access_copy_users(&access, &c->access) < 0 ||
-	    access_copy_groups(&access, &c->access) < 0 ||
-	    (c->default_input_device && !(in = strdup(c->default_input_device))) ||
-	    (c->default_output_device && !(out = strdup(c->default_output_device)))) {
-		access_clear(&access);
-		free(in);
-		free(out);
-		return -ENOMEM;
-	}
-	access_clear(&d->access);
-	d->access = access;
-	free(d->devices.default_input_query);
-	free(d->devices.default_output_query);
-	d->devices.default_input_query = in;
-	d->devices.default_output_query = out;
-	d->opt.max_clients = c->max_clients;
-	d->opt.max_streams_per_client = c->max_streams_per_client;
-	d->opt.max_shm_per_client = c->max_shm_per_client;
-	d->opt.device_idle_time = c->device_idle_time;
-	d->opt.line_timeout = c->line_timeout;
-	d->opt.max_request_rate = c->max_requests_per_second;
-	log_set_level(c->log_level);
-	return 0;
+	conf_clear(&d->settings);
+	d->settings = *c;
+	*c = (struct conf){ 0 };
+	d->devices.default_input_query = d->settings.default_input_device;
+	d->devices.default_output_query = d->settings.default_output_device;
+	log_set_level(d->settings.log_level);
 }
-
-/* Warns about a configured default device that matches no device now. */
-static void check_default_devices(struct daemon *d)
-{
-	static const struct {
-		enum devmatch_kind kind;
-		const char *key;
-	} kinds[] = { { DEVMATCH_INPUT, "default_input_device" },
-		      { DEVMATCH_OUTPUT, "default_output_device" } };
-
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		const char *query = kinds[i].kind == DEVMATCH_INPUT ? d->devices.default_input_query
-								    : d->devices.default_output_query;
-		struct proto_device none = PROTO_DEVICE_DEFAULT;
-		struct proto_error err = { 0 };
-
-		if (query && devices_resolve(&d->devices, &none, kinds[i].kind, &err) < 0)
-			log_warning("%s '%s' does not name one device now: %s", kinds[i].key, query,
-				    err.message);
-		proto_error_clear(&err);
-	}
-}
-
-bool daemon_streams_open(const struct daemon *d)
-{
-	return engine_devstream_count(&d->engine) > 0;
-}
-
-/* Tells every client that the device list changed. */
-static void broadcast_devices_changed(struct daemon *d)
-{
-	struct list *pos, *tmp;
-
-	list_for_each_safe(pos, tmp, &d->clients)
-	{
-		struct client *c = list_entry(pos, struct client, link);
-		json_object *fields = json_object_new_object();
-
-		json_object_object_add(fields, "devices", json_object_new_int(d->devices.count));
-		client_event(c, "devices_changed", fields);
-	}
-}
-
-static void on_housekeeping(uv_check_t *handle);
 
 /*
- * Lists the devices anew when no device stream is open; otherwise marks
- * the rescan pending, and the housekeeping handle runs it once they have
- * closed (re-initialising PortAudio would end them).
+ * SIGHUP: re-reads the configuration (keeping the old one when the new one
+ * is bad; the file is never waited for) and rescans.
  */
-static void rescan_devices(struct daemon *d)
-{
-	bool changed = false;
-
-	if (daemon_streams_open(d)) {
-		if (!d->rescan_pending)
-			log_notice("Device rescan deferred: %u device streams are open; it runs when they have closed",
-				   engine_devstream_count(&d->engine));
-		d->rescan_pending = true;
-		uv_check_start(&d->housekeeping, on_housekeeping);
-		return;
-	}
-	d->rescan_pending = false;
-	uv_check_stop(&d->housekeeping);
-	if (devices_rescan(&d->devices, &changed) < 0)
-		return;
-	if (changed) {
-		log_notice("The device list changed: %d devices", d->devices.count);
-		broadcast_devices_changed(d);
-	}
-}
-
-/* Runs after each loop iteration while a device rescan is pending. */
-static void on_housekeeping(uv_check_t *handle)
-{
-	struct daemon *d = handle->data;
-
-	if (d->rescan_pending && !daemon_streams_open(d) && !d->stopping) {
-		rescan_devices(d);
-		check_default_devices(d);
-	}
-}
-
-/* SIGHUP: re-reads the configuration (keeping the old one when the new one is bad) and rescans. */
 static void reload(struct daemon *d)
 {
 	char msg[640];
@@ -313,14 +212,12 @@ static void reload(struct daemon *d)
 	if (load_settings(d, &c, msg, sizeof(msg)) < 0) {
 		log_error("%s; keeping the previous settings", msg);
 	} else {
-		if (apply_settings(d, &c) < 0)
-			log_error("Out of memory applying the new settings; keeping the previous ones");
-		else
-			log_notice("Reloaded the configuration");
-		conf_clear(&c);
+		apply_settings(d, &c);
+		log_notice("Reloaded the configuration");
+		/* Clients the new allow lists refuse are disconnected. */
+		client_recheck_access(d);
 	}
-	rescan_devices(d);
-	check_default_devices(d);
+	devices_request_rescan(&d->devices);
 	notify_ready(d);
 }
 
@@ -342,7 +239,8 @@ static void close_walk_cb(uv_handle_t *handle, void *arg)
 		uv_close(handle, NULL);
 }
 
-void daemon_stop(struct daemon *d, int status)
+/* Begins a clean shutdown: stops accepting, tells clients, closes everything. */
+static void daemon_stop(struct daemon *d, int status)
 {
 	struct list *pos, *tmp;
 
@@ -370,7 +268,7 @@ void daemon_stop(struct daemon *d, int status)
 	engine_fini(&d->engine);
 	/* Signals that come now stay blocked and pending until the process exits. */
 	uv_close((uv_handle_t *)&d->signals, NULL);
-	uv_close((uv_handle_t *)&d->housekeeping, NULL);
+	devices_stop(&d->devices);
 }
 
 static void on_signal(struct daemon *d, int signum)
@@ -403,7 +301,7 @@ static void on_signalfd(uv_poll_t *handle, int status, int events)
 }
 
 /*
- * Sets up the signals and the housekeeping handle.  The signals are blocked
+ * Sets up the signals.  The signals are blocked
  * in this thread before any other exists, so every thread inherits the mask:
  * no signal handler ever runs, least of all on an audio thread, and the loop
  * reads the signals from a signalfd.  Returns 0 or a negative errno.
@@ -431,8 +329,6 @@ static int watch_signals(struct daemon *d)
 		return r;
 	d->signals.data = d;
 	uv_poll_start(&d->signals, UV_READABLE, on_signalfd);
-	uv_check_init(d->loop, &d->housekeeping);
-	d->housekeeping.data = d;
 	return 0;
 }
 
@@ -445,15 +341,16 @@ int main(int argc, char **argv)
 	uv_loop_t loop;
 	int r;
 
-	conf_init(&cl.conf);
+	if (conf_init(&cl.conf) < 0) {
+		fprintf(stderr, "sddaemon: out of memory\n");
+		return 1;
+	}
 	r = parse_args(argc, argv, &cl);
 	if (r >= 0)
 		goto out_args;
-	d.opt.socket_path = cl.socket_path;
-	d.opt.config_path = cl.config_path;
-	d.opt.max_output_queue = 4 * 1024 * 1024;
+	d.config_path = cl.config_path;
 	d.cmdline = &cl.conf;
-	if (sockpath_resolve(d.opt.socket_path, path, sizeof(path)) < 0) {
+	if (sockpath_resolve(cl.socket_path, path, sizeof(path)) < 0) {
 		fprintf(stderr, "sddaemon: socket path too long\n");
 		r = 2;
 		goto out_args;
@@ -471,12 +368,7 @@ int main(int argc, char **argv)
 		r = 0;
 		goto out_args;
 	}
-	r = apply_settings(&d, &settings);
-	conf_clear(&settings);
-	if (r < 0) {
-		r = 1;
-		goto out_args;
-	}
+	apply_settings(&d, &settings);
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
 
@@ -487,7 +379,21 @@ int main(int argc, char **argv)
 	d.loop = &loop;
 	d.signal_fd = -1;
 	list_init(&d.clients);
-	engine_init(&d.engine, &d);
+	list_init(&d.orphans);
+	d.backend = backend_pa_new();
+	if (!d.backend) {
+		r = 1;
+		goto out;
+	}
+	engine_init(&d.engine, &(struct engine_config){
+					.loop = &loop,
+					.backend = d.backend,
+					.devices = &d.devices,
+					.opt = { .device_idle_time = &d.settings.device_idle_time,
+						 .xrun_batch_ms = ENGINE_XRUN_BATCH_MS,
+						 .watch_ms = ENGINE_WATCH_MS },
+					.cb = client_streams_callbacks(&d),
+				});
 	uv_idle_init(&loop, &d.reaper);
 	client_start_sweeper(&d);
 	/*
@@ -500,10 +406,15 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	r = devices_init(&d.devices);
+	r = devices_init(&d.devices, d.backend);
 	if (r < 0)
 		goto out;
-	check_default_devices(&d);
+	devices_watch(&d.devices, &loop, &(struct devices_hooks){
+						 .open_streams = commands_open_device_streams,
+						 .changed = commands_devices_changed,
+						 .data = &d,
+					 });
+	devices_check_defaults(&d.devices);
 	r = server_open(&d, path);
 	if (r < 0)
 		goto out;
@@ -524,8 +435,9 @@ out:
 	if (d.signal_fd >= 0)
 		close(d.signal_fd);
 	devices_fini(&d.devices);
-	access_clear(&d.access);
+	backend_pa_free(d.backend);
 out_args:
+	conf_clear(&d.settings);
 	conf_clear(&cl.conf);
 	return r < 0 ? 1 : r;
 }

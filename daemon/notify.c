@@ -1,7 +1,7 @@
 /*
  * sd_notify() messages for systemd: readiness, reloads, shutdown, the
  * status line and the watchdog.  The watchdog is only fed while the daemon
- * is really healthy (see daemon_healthy()), so that systemd restarts a
+ * is really healthy (see notify_healthy()), so that systemd restarts a
  * daemon whose loop or audio thread is stuck.  Loop thread.
  */
 #include "notify.h"
@@ -46,14 +46,14 @@ void notify_format_status(const struct daemon *d, char *buf, size_t size)
 	if (used < size)
 		used += (size_t)count_noun(buf + used, size - used, (unsigned long)d->devices.count,
 					   "device");
-	if (d->rescan_pending && used < size)
+	if (d->devices.rescan_pending && used < size)
 		used += (size_t)snprintf(buf + used, size - used,
 					 "; device rescan waits for device streams to close");
 	if (d->notify.started && !d->notify.healthy && d->notify.unhealthy_reason && used < size)
 		snprintf(buf + used, size - used, "; unhealthy: %s", d->notify.unhealthy_reason);
 }
 
-bool daemon_healthy(struct daemon *d, uint64_t now)
+bool notify_healthy(struct daemon *d, uint64_t now)
 {
 	struct notify *n = &d->notify;
 	const char *why = NULL;
@@ -115,7 +115,7 @@ static void on_watchdog(uv_timer_t *t)
 {
 	struct daemon *d = t->data;
 	struct notify *n = &d->notify;
-	bool healthy = daemon_healthy(d, now_usec());
+	bool healthy = notify_healthy(d, now_usec());
 
 	if (healthy)
 		sd_notify(0, "WATCHDOG=1");

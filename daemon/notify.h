@@ -55,4 +55,4 @@ void notify_format_status(const struct daemon *d, char *buf, size_t size);
  * check.  Sets d->notify.unhealthy_reason when not.  The engine's check
  * remembers what it saw, so only the watchdog timer calls this.
  */
-bool daemon_healthy(struct daemon *d, uint64_t now_usec);
+bool notify_healthy(struct daemon *d, uint64_t now_usec);

@@ -40,9 +40,9 @@ static uint32_t rt_xrun(struct stream_dir *d, uint32_t flags, uint64_t position)
 	return STREAM_EV_XRUN;
 }
 
-void stream_rt_violation(struct stream *s)
+/* Records that the client broke the protocol; the caller returns STREAM_EV_STATE. */
+static void stream_rt_violation(struct stream *s)
 {
-	/* The caller returns STREAM_EV_STATE, which the device stream posts. */
 	atomic_store_explicit(&s->violation, 1, memory_order_release);
 }
 

@@ -27,20 +27,22 @@ static void setup_ring(struct stream *s, struct stream_dir *d, struct shm_ring *
 	d->stream = s;
 }
 
+size_t stream_shm_size(const struct stream *s)
+{
+	return SHM_DATA_ALIGN +
+	       (s->out.used ? shm_ring_bytes(s->out.capacity, s->out.frame_bytes) : 0) +
+	       (s->in.used ? shm_ring_bytes(s->in.capacity, s->in.frame_bytes) : 0);
+}
+
 int stream_create_shm(struct stream *s)
 {
-	size_t size = SHM_DATA_ALIGN, out_offset = 0, in_offset = 0;
+	size_t size = stream_shm_size(s), out_offset = SHM_DATA_ALIGN, in_offset = SHM_DATA_ALIGN;
 	char name[32];
 	int r;
 
-	if (s->out.used) {
-		out_offset = size;
-		size += shm_ring_bytes(s->out.capacity, s->out.frame_bytes);
-	}
-	if (s->in.used) {
-		in_offset = size;
-		size += shm_ring_bytes(s->in.capacity, s->in.frame_bytes);
-	}
+	/* The header's page, then the out ring, then the in ring. */
+	if (s->out.used)
+		in_offset += shm_ring_bytes(s->out.capacity, s->out.frame_bytes);
 	if (size > UINT32_MAX)
 		return -EFBIG;
 	snprintf(name, sizeof(name), "sddaemon-stream-%u", s->handle);
@@ -75,7 +77,6 @@ void stream_free(struct stream *s)
 	memfd_destroy(&s->shm);
 	if (s->wake_fd >= 0)
 		close(s->wake_fd);
-	json_object_put(s->waiters);
 	free(s);
 }
 
@@ -103,7 +104,8 @@ bool stream_is_over(const struct stream *s)
 	return state == SHM_STATE_FINISHED || state == SHM_STATE_FAILED;
 }
 
-const char *stream_state_name(int state)
+/* Returns the name of an enum shm_state. */
+static const char *stream_state_name(int state)
 {
 	switch (state) {
 	case SHM_STATE_PREFILL:

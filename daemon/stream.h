@@ -5,11 +5,12 @@
  * client's data and a device stream's channels, and the state the audio
  * thread and the loop thread share.
  *
- * Threads: the loop thread creates, attaches, finishes and frees streams
- * (stream.c).  The audio threads of the device streams it is attached to
- * run stream_rt_*() (stream-rt.c) and touch only the members marked "RT";
- * they communicate with the loop thread through atomics and the device
- * stream's notify eventfd.
+ * Threads: on the loop thread, the engine creates, attaches, finishes and
+ * frees streams (engine.c), and stream.c makes their shared memory and
+ * status.  The audio threads of the device streams a stream is attached
+ * to run stream_rt_*() (stream-rt.c) and touch only the members marked
+ * "RT"; they communicate with the loop thread through atomics and the
+ * device stream's notify eventfd.
  */
 #pragma once
 
@@ -23,9 +24,7 @@
 #include "memfd.h"
 #include "shm.h"
 
-struct client;
 struct devstream;
-struct engine;
 
 /* The most channels a client's data may have, and routes a stream may use. */
 #define STREAM_MAX_CHANNELS 64
@@ -86,12 +85,9 @@ struct stream_dir {
 };
 
 struct stream {
-	struct engine *engine;
-	struct client *client; /* NULL once the client is gone (detached playback) */
-	struct list client_link;
+	void *owner; /* the record of whoever created it (the command layer's); the engine never reads it */
 	struct list engine_link;
 	uint32_t handle;
-	uint32_t owner_uid; /* who may control it after a detached client left */
 	enum stream_kind kind;
 	bool loop;
 	bool exclusive;
@@ -114,19 +110,20 @@ struct stream {
 	_Atomic int violation;		/* set when the client broke the ring protocol */
 	_Atomic bool aborted;		/* the client asked to abort through its ring */
 
-	/* Loop thread only. */
+	/* Loop thread only (the engine's). */
 	int rt_refs;	/* device-stream attachments the audio threads may still use */
 	bool released;	/* no one needs the record any more: free it once rt_refs is 0 */
-	bool finished_reported;
+	bool active;	/* started and not over: counted in the engine's active_count */
 	bool xrun_pending; /* xruns are queued for the next batch */
-	bool detached; /* playback continues without its client */
 	bool draining; /* waiting for the last frames to leave the device */
 	uint64_t drain_deadline; /* uv_now() milliseconds when the last frame has been played */
 	uint32_t xrun_count;
 	char error_code[32];
 	char error[256];
-	json_object *waiters; /* array of {"client": serial, "id": …} waiting for the end */
 };
+
+/* Returns the bytes of shared memory the stream needs (its directions described). */
+size_t stream_shm_size(const struct stream *s);
 
 /*
  * Creates a stream's shared memory and eventfd once its directions are
@@ -144,17 +141,11 @@ void stream_wake_client(struct stream *s);
 /* Sets the state (in shared memory too); returns the previous one. */
 int stream_set_state(struct stream *s, int state);
 
-/* Records that the client broke the protocol (RT-safe); the caller posts STREAM_EV_STATE. */
-void stream_rt_violation(struct stream *s);
-
 /* Returns true when the state is FINISHED or FAILED. */
 bool stream_is_over(const struct stream *s);
 
 /* The status object of get_status/wait: sounddevice's CallbackFlags and more. */
 json_object *stream_status_json(struct stream *s);
-
-/* Returns the name of an enum shm_state. */
-const char *stream_state_name(int state);
 
 /* ---- Audio thread (stream-rt.c) ---------------------------------------- */
 

@@ -35,7 +35,6 @@ static struct stream *make(int out, int dtype)
 	s->wake_fd = -1;
 	s->handle = 1;
 	s->samplerate = 48000;
-	s->waiters = json_object_new_array();
 	d->used = true;
 	d->channels = 2;
 	d->dtype = dtype;

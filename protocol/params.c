@@ -27,7 +27,12 @@ static int type_error(struct proto_error *err, const char *name, const char *wan
 int proto_get_int(const struct proto_request *req, const char *name, int64_t min, int64_t max,
 		  int64_t def, int64_t *ret, struct proto_error *err)
 {
-	json_object *v = get(req, name);
+	return proto_value_int(get(req, name), name, min, max, def, ret, err);
+}
+
+int proto_value_int(json_object *v, const char *name, int64_t min, int64_t max, int64_t def,
+		    int64_t *ret, struct proto_error *err)
+{
 	int64_t x;
 
 	if (!v) {
@@ -219,15 +224,27 @@ int proto_get_device(const struct proto_request *req, const char *name, int whic
 int proto_get_dtype(const struct proto_request *req, const char *name, int def, int *ret,
 		    struct proto_error *err)
 {
+	return proto_value_dtype(get(req, name), name, def, ret, err);
+}
+
+int proto_value_dtype(json_object *v, const char *name, int def, int *ret, struct proto_error *err)
+{
 	const char *s;
-	int r = proto_get_string(req, name, 32, NULL, &s, err);
 	int fmt;
 
-	if (r <= 0) {
-		if (r == 0)
-			*ret = def;
-		return r;
+	if (!v) {
+		*ret = def;
+		return 0;
 	}
+	if (!json_object_is_type(v, json_type_string))
+		return type_error(err, name, "a string", v);
+	if (json_object_get_string_len(v) > 32)
+		return proto_error_set(err, PROTO_E_INVALID_PARAM,
+				       "parameter \"%s\" is longer than %d bytes", name, 32);
+	s = json_object_get_string(v);
+	if (strlen(s) != (size_t)json_object_get_string_len(v))
+		return proto_error_set(err, PROTO_E_INVALID_PARAM,
+				       "parameter \"%s\" contains a NUL character", name);
 	fmt = sample_format_from_name(s);
 	if (fmt < 0) {
 		if (strcmp(s, "float64") == 0)

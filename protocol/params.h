@@ -16,6 +16,10 @@
 int proto_get_int(const struct proto_request *req, const char *name, int64_t min, int64_t max,
 		  int64_t def, int64_t *ret, struct proto_error *err);
 
+/* As proto_get_int(), on a value already looked up (NULL for missing or null). */
+int proto_value_int(json_object *v, const char *name, int64_t min, int64_t max, int64_t def,
+		    int64_t *ret, struct proto_error *err);
+
 /* Accepts integers and finite numbers in [min, max]. */
 int proto_get_double(const struct proto_request *req, const char *name, double min, double max,
 		     double def, double *ret, struct proto_error *err);
@@ -53,3 +57,6 @@ int proto_get_device(const struct proto_request *req, const char *name, int whic
 /* Reads a "dtype" style parameter; "float64" is refused with an explanation. */
 int proto_get_dtype(const struct proto_request *req, const char *name, int def, int *ret,
 		    struct proto_error *err);
+
+/* As proto_get_dtype(), on a value already looked up (NULL for missing or null). */
+int proto_value_dtype(json_object *v, const char *name, int def, int *ret, struct proto_error *err);

@@ -20,7 +20,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import shmlayout as shm  # noqa: E402
 from harness import Conn, Daemon, Failure, Jack, check, check_eq, jackd_available  # noqa: E402,F401
+from shmlayout import (HDR_STATE, R_EOF, R_READ, R_WAITING, R_WAKE, R_WRITE, RING_IN,  # noqa: E402
+                       RING_OUT, STATES)
 
 # ---- What the daemon holds ------------------------------------------------------
 
@@ -106,15 +109,9 @@ def raise_nofile(want):
 
 # ---- A stream client of our own --------------------------------------------------
 #
-# The layout of protocol/shm.h.  Indices and flags are read and written as
-# whole aligned 32-bit words through a memoryview of machine words, never a
-# byte at a time (the daemon could see a torn index).
-
-SHM_MAGIC = 0x53444453
-HDR_STATE = 64
-RING_OUT, RING_IN = 2 * 64, 7 * 64
-R_WRITE, R_EOF, R_READ, R_WAITING, R_WAKE = 64, 68, 128, 192, 196
-STATES = ["prefill", "running", "draining", "finished", "failed"]
+# The layout of protocol/shm.h is shmlayout.py's.  Indices and flags are
+# read and written as whole aligned 32-bit words through a memoryview of
+# machine words, never a byte at a time (the daemon could see a torn index).
 
 
 class Ring:
@@ -124,8 +121,10 @@ class Ring:
         self.offset = info["offset"]
         self.capacity = info["capacity"]
         self.frame_bytes = info["frame_bytes"]
-        o, c, fb = struct.unpack_from("<III", stream.mem, base)
-        check_eq((o, c, fb), (self.offset, self.capacity, self.frame_bytes), "ring geometry")
+        geometry = tuple(stream.words[(base + shm.RING.offset(m)) // 4]
+                         for m in ("offset", "capacity", "frame_bytes", "channels", "dtype"))
+        check_eq(geometry, (self.offset, self.capacity, self.frame_bytes, info["channels"],
+                            shm.DTYPES.index(info["dtype"])), "ring geometry")
         self.index = 0  # our own index: write (out) or read (in)
 
     def get(self, off):
@@ -189,8 +188,10 @@ class RawStream:
         self.mem = mmap.mmap(self.memfd, result["shm_size"])
         check_eq(sys.byteorder, "little", "byte order of the rings")
         self.words = memoryview(self.mem).cast("I")
-        self.dwords = memoryview(self.mem).cast("Q")
-        check_eq(tuple(self.words[0:2]), (SHM_MAGIC, 1), "shared memory header")
+        header = tuple(self.words[shm.HEADER.offset(m) // 4]
+                       for m in ("magic", "version", "header_bytes", "total_bytes", "handle"))
+        check_eq(header, (shm.MAGIC, shm.VERSION, shm.HEADER.size, result["shm_size"],
+                          self.handle), "shared memory header")
         self.out = Ring(self, RING_OUT, result["out"]) if "out" in result else None
         self.inp = Ring(self, RING_IN, result["in"]) if "in" in result else None
 
@@ -200,13 +201,6 @@ class RawStream:
 
     def over(self):
         return self.state() in ("finished", "failed")
-
-    def counters(self):
-        """The status line as the daemon publishes it in shared memory."""
-        w, q = HDR_STATE // 4, HDR_STATE // 8
-        return {"flags": self.words[w + 1], "xruns": self.words[w + 2],
-                "frames_out": self.dwords[q + 2], "frames_in": self.dwords[q + 3],
-                "dropped_in": self.dwords[q + 4], "silence_out": self.dwords[q + 5]}
 
     def wait_event(self, timeout):
         r, _, _ = select.select([self.eventfd], [], [], timeout)
@@ -247,7 +241,6 @@ class RawStream:
 
     def close(self):
         self.words.release()
-        self.dwords.release()
         self.mem.close()
         os.close(self.memfd)
         os.close(self.eventfd)

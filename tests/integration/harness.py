@@ -439,23 +439,13 @@ class Jack:
         self.stop()
 
 
-# ---- Shared-memory streams (layout of protocol/shm.h) ------------------------
+# ---- Shared-memory streams (the layout is shmlayout.py's) ------------------------
 
 import mmap
-import struct
 
-SHM_MAGIC = 0x53444453
-CACHELINE = 64
-HDR_STATE = 64            # status line
-RING_OUT = 2 * CACHELINE  # struct shm_ring out
-RING_IN = 7 * CACHELINE   # struct shm_ring in
-R_WRITE = 1 * CACHELINE
-R_EOF = R_WRITE + 4
-R_READ = 2 * CACHELINE
-R_WAITING = 3 * CACHELINE
-R_WAKE = R_WAITING + 4
-STATES = ["prefill", "running", "draining", "finished", "failed"]
-DTYPE_SIZE = {"float32": 4, "int32": 4, "int24": 3, "int16": 2, "int8": 1, "uint8": 1}
+import shmlayout as shm
+from shmlayout import (DTYPE_SIZE, DTYPES, HDR_STATE, R_EOF, R_READ, R_WAITING, R_WAKE,
+                       R_WRITE, RING_IN, RING_OUT, STATES)
 
 
 class Ring:
@@ -473,8 +463,10 @@ class Ring:
         self.offset = info["offset"]
         self.capacity = info["capacity"]
         self.frame_bytes = info["frame_bytes"]
-        o, c, fb, ch, dt = struct.unpack_from("<IIIII", mem, base)
-        check_eq((o, c, fb), (self.offset, self.capacity, self.frame_bytes), "ring geometry")
+        geometry = tuple(words[(base + shm.RING.offset(m)) // 4]
+                         for m in ("offset", "capacity", "frame_bytes", "channels", "dtype"))
+        check_eq(geometry, (self.offset, self.capacity, self.frame_bytes, info["channels"],
+                            DTYPES.index(info["dtype"])), "ring geometry")
         self.index = 0  # our own index (write for out, read for in)
 
     def _u32(self, off):
@@ -534,8 +526,10 @@ class Stream:
         check_eq(sys.byteorder, "little", "byte order of the rings")
         self.words = memoryview(self.mem).cast("I")
         self.dwords = memoryview(self.mem).cast("Q")
-        magic, version = struct.unpack_from("<II", self.mem, 0)
-        check_eq((magic, version), (SHM_MAGIC, 1), "shared memory header")
+        header = tuple(self.words[shm.HEADER.offset(m) // 4]
+                       for m in ("magic", "version", "header_bytes", "total_bytes", "handle"))
+        check_eq(header, (shm.MAGIC, shm.VERSION, shm.HEADER.size, self.size, self.handle),
+                 "shared memory header")
         self.out = Ring(self.mem, self.words, RING_OUT, result["out"]) if "out" in result else None
         self.inp = Ring(self.mem, self.words, RING_IN, result["in"]) if "in" in result else None
 
@@ -544,11 +538,10 @@ class Stream:
 
     def status(self):
         """The status line of the shared memory (what the daemon publishes there)."""
-        w, q = HDR_STATE // 4, HDR_STATE // 8
-        fields = tuple(self.words[w:w + 4]) + tuple(self.dwords[q + 2:q + 6])
-        return dict(zip(("state", "flags", "xrun_count", "block_flags", "frames_out",
-                         "frames_in", "dropped_in", "silence_out"), fields),
-                    state_name=STATES[fields[0]] if fields[0] < len(STATES) else fields[0])
+        status = shm.read_status(self.words, self.dwords)
+        state = status["state"]
+        status["state_name"] = STATES[state] if state < len(STATES) else state
+        return status
 
     def wait_state(self, states, timeout=10):
         """Polls the shared state until it is one of states; returns it."""
@@ -649,7 +642,6 @@ class Stream:
 
 # ---- Samples: the wire formats of protocol/sample.c, computed independently ----
 
-DTYPES = ["float32", "int32", "int24", "int16", "int8", "uint8"]
 _INT_BITS = {"int32": 32, "int24": 24, "int16": 16, "int8": 8, "uint8": 8}
 
 

@@ -2,13 +2,17 @@
 name the line, options over the file, SIGHUP with a changed and with a broken
 file, the access lists, the limits, the idle time and the device rescan."""
 
+import grp
+import json
 import os
 import pwd
-import grp
+import queue
+import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 
 import harness
 from harness import Conn, Failure, check, check_eq
@@ -102,6 +106,77 @@ def test_bad_config_stops_the_start():
         check(not os.path.exists(d.socket), "no socket was created")
         check(not d.notify.snapshot(), "nothing was sent to systemd")
     finally:
+        d.cleanup()
+
+
+# ------------------------------------------------------ files that are not files
+
+def release_fifo(path):
+    """Opens the FIFO at path for writing and closes it, so that a daemon
+    blocked opening it (the bug these tests catch) gets end-of-file."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+    except OSError:
+        pass
+
+
+def test_check_config_refuses_what_is_not_a_regular_file():
+    d = Daemon(name="sdd-notfile")
+    listener = socket.socket(socket.AF_UNIX)
+    try:
+        fifo, folder, sock = (os.path.join(d.dir, n) for n in ("fifo", "folder", "sock.conf"))
+        os.mkfifo(fifo)
+        os.mkdir(folder)
+        listener.bind(sock)
+        for path, what in ((fifo, "a FIFO"), (folder, "a directory"),
+                           ("/dev/zero", "a device node"), (sock, "a socket")):
+            try:
+                p = subprocess.run(d.command()[:1] + ["--config", path, "--check-config"],
+                                   env=d.env, capture_output=True, text=True, timeout=10)
+            except subprocess.TimeoutExpired:
+                release_fifo(fifo)
+                raise Failure("--check-config --config %s hung" % path)
+            check_eq(p.returncode, 1, "status for %s: %s" % (what, p.stderr))
+            check("%s: is %s, not a regular file" % (path, what) in p.stderr,
+                  "the error says what %s is: %s" % (path, p.stderr))
+            check_eq(p.stdout, "", "nothing printed for %s" % what)
+        # /dev/null stands for an empty file: the defaults.
+        p = subprocess.run(d.command()[:1] + ["--config", "/dev/null", "--check-config"],
+                           env=d.env, capture_output=True, text=True, timeout=10)
+        check_eq(p.returncode, 0, "--config /dev/null: " + p.stderr)
+        check("max_clients = 4096\n" in p.stdout, "the defaults: " + p.stdout)
+    finally:
+        listener.close()
+        d.cleanup()
+
+
+def test_check_config_refuses_a_file_too_large():
+    status, out, err, path = check_config(config_text="#" * (1024 * 1024) + "\n")
+    check_eq(status, 1, "status: " + err)
+    check("%s: the file is larger than 1048576 bytes" % path in err, "the error: " + err)
+
+
+def test_reload_with_a_fifo_keeps_the_settings_and_never_blocks():
+    d = Daemon(config="max_clients = 2\n", name="sdd-fifo")
+    try:
+        d.start()
+        a = d.connect()
+        a.call("ping")
+        os.unlink(d.config)
+        os.mkfifo(d.config)
+        n = d.notify.count()
+        d.proc.send_signal(signal.SIGHUP)
+        d.wait_log("%s: is a FIFO, not a regular file; keeping the previous settings" % d.config)
+        d.notify.wait_key("READY", "1", start=n)
+        a.call("ping")
+        b = d.connect()
+        b.call("ping")
+        check_eq(refused_code(d), "limit_exceeded", "max_clients is still 2")
+        a.close()
+        b.close()
+        check_eq(d.stop(), 0, "exit status")
+    finally:
+        release_fifo(d.config)
         d.cleanup()
 
 
@@ -302,6 +377,154 @@ def test_access_by_supplementary_group():
         d.cleanup()
 
 
+# A client in a child process running as another user: it sends the lines
+# written to its stdin and prints each line the daemon sends, then "EOF".
+RELAY = r"""
+import os, socket, sys, threading
+groups, gid, uid, path = sys.argv[1:5]
+os.setgroups([int(g) for g in groups.split(",") if g])
+os.setgid(int(gid))
+os.setuid(int(uid))
+s = socket.socket(socket.AF_UNIX)
+s.connect(path)
+def forward():
+    for line in sys.stdin.buffer:
+        try:
+            s.sendall(line)
+        except OSError:
+            return
+threading.Thread(target=forward, daemon=True).start()
+for line in s.makefile("rb"):
+    sys.stdout.buffer.write(line)
+    sys.stdout.flush()
+print("EOF", flush=True)
+"""
+
+
+class Relay:
+    """A connection held by a child process as uid/gid with groups."""
+
+    def __init__(self, path, uid, gid, groups):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", RELAY, ",".join(map(str, groups)), str(gid), str(uid), path],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.lines = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        self.next_id = 0
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.put(line.decode())
+        self.lines.put(None)
+
+    def read(self, what):
+        """The next line the daemon sent ("EOF" once the connection ended)."""
+        try:
+            line = self.lines.get(timeout=harness.scaled(20))
+        except queue.Empty:
+            raise Failure("no line for %s" % what)
+        check(line is not None, "the relay child ended early (%s)" % what)
+        return line.strip()
+
+    def call(self, cmd, **params):
+        self.next_id += 1
+        self.proc.stdin.write((json.dumps(dict(id=self.next_id, cmd=cmd, **params)) + "\n")
+                              .encode())
+        self.proc.stdin.flush()
+        while True:
+            msg = json.loads(self.read(cmd))
+            if "event" not in msg:
+                check_eq(msg.get("id"), self.next_id, "the reply's id")
+                check(msg.get("ok"), "%s as a relayed client: %r" % (cmd, msg))
+                return msg.get("result")
+
+    def close(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+def status(conn):
+    s = conn.call("daemon_status")
+    return s["clients"], s["streams"]
+
+
+def expect_disconnected(relay, uid):
+    msg = json.loads(relay.read("the error line"))
+    check_eq(msg.get("id", "missing"), None, "the error line has a null id")
+    check_eq(msg["error"]["code"], "access_denied", "the error code")
+    check("uid %d is no longer allowed" % uid in msg["error"]["message"],
+          "the message says why: %r" % msg)
+    check_eq(relay.read("the end"), "EOF", "then the connection ends")
+
+
+def test_reload_disconnects_users_no_longer_allowed():
+    if os.getuid() != 0:
+        raise Skip("needs root to run a client as another user")
+    nobody = pwd.getpwnam("nobody").pw_uid
+    d = Daemon(config="allow_users = root nobody\ndevice_idle_time = 0\n", name="sdd-revoke")
+    relay = None
+    try:
+        d.start()
+        os.chmod(d.dir, 0o755)
+        os.chmod(d.socket, 0o666)
+        me = d.connect()
+        mine = me.call("play", device="t_out", channels=2)
+        relay = Relay(d.socket, nobody, 65534, [])
+        relay.call("play", device="t_out2", channels=2)
+        check_eq(status(me), (2, 2), "two clients, two streams")
+
+        d.write_config("allow_users = root\ndevice_idle_time = 0\n")
+        d.reload()
+        expect_disconnected(relay, nobody)
+        d.wait_log("Disconnecting client 2 (pid %d, uid %d, gid 65534): no longer in allow_users "
+                   "or allow_groups" % (relay.proc.pid, nobody))
+        check_eq(status(me), (1, 1), "one client and its stream are left")
+        check_eq(me.call("get_status", handle=mine["handle"])["state"], "prefill",
+                 "root's stream was not disturbed")
+        check_eq(me.events, [], "root got no event")
+        me.close()
+        check_eq(d.stop(), 0, "exit status")
+    finally:
+        if relay:
+            relay.close()
+        d.cleanup()
+
+
+def test_reload_disconnects_by_group_rule():
+    if os.getuid() != 0:
+        raise Skip("needs root to run a client with other groups")
+    nobody = pwd.getpwnam("nobody").pw_uid
+    d = Daemon(config="allow_users = root\nallow_groups = 4242 4243\n", name="sdd-revoke-grp")
+    relays = []
+    try:
+        d.start()
+        os.chmod(d.dir, 0o755)
+        os.chmod(d.socket, 0o666)
+        me = d.connect()
+        relays = [Relay(d.socket, nobody, 65534, [4242]), Relay(d.socket, nobody, 65534, [4243])]
+        for r in relays:
+            r.call("ping")
+        check_eq(status(me), (3, 0), "three clients")
+
+        d.write_config("allow_users = root\nallow_groups = 4243\n")
+        d.reload()
+        expect_disconnected(relays[0], nobody)
+        relays[1].call("ping")
+        check_eq(status(me), (2, 0), "the member of 4243 stays")
+
+        # Unrestricted again: nobody is disconnected, and new clients are welcome.
+        d.write_config("")
+        d.reload()
+        relays[1].call("ping")
+        check_eq(status(me), (2, 0), "both stay")
+        me.close()
+        check_eq(d.stop(), 0, "exit status")
+    finally:
+        for r in relays:
+            r.close()
+        d.cleanup()
+
+
 # ------------------------------------------------------- limits and devices
 
 def test_stream_limits_from_the_file():
@@ -417,6 +640,89 @@ def test_rescan_waits_for_device_streams():
         d.cleanup()
 
 
+# ------------------------------------------------------- the table and the manual
+
+def table():
+    """The settings as sddaemon --help lists them (generated from its table of
+    keys): an ordered list of (key, value name, (min, max) or None, default),
+    the default as --help shows it ("empty", "unset" or the value)."""
+    out = subprocess.run([harness.SDDAEMON, "--help"], capture_output=True, text=True,
+                         timeout=60).stdout
+    section = out.split("over the file (see sddaemon.conf(5)):\n", 1)[1]
+    rows = []
+    for entry in re.split(r"\n(?=      --)", section.strip("\n")):
+        flat = " ".join(entry.split())
+        m = re.fullmatch(r"--([a-z-]+) ([A-Z]+) (.*); (?:from (\S+) to (\S+), )?default (\S+)",
+                         flat)
+        check(m, "a --help entry of the settings: %r" % entry)
+        bounds = (m.group(4), m.group(5)) if m.group(4) else None
+        rows.append((m.group(1).replace("-", "_"), m.group(2), bounds, m.group(6)))
+    return rows
+
+
+def man_blocks(page, section):
+    """The entries of a man page's section (scdoc source): a list of
+    (header lines, body text), the body's lines joined by blanks."""
+    with open(os.path.join(os.environ["SDD_SOURCE_ROOT"], "man", page)) as f:
+        text = f.read()
+    text = text.split("\n# %s\n" % section, 1)[1].split("\n# ", 1)[0]
+    blocks = []
+    for block in text.strip("\n").split("\n\n"):
+        lines = block.split("\n")
+        heads = [l.rstrip("+") for l in lines if not l.startswith("\t")]
+        body = " ".join(l.strip() for l in lines if l.startswith("\t"))
+        blocks.append((heads, body))
+    return blocks
+
+
+def check_documented(page, section, rows, header, pattern):
+    """Checks that every row of the table has an entry in the man page's
+    section whose header is header % (key, value name) and whose text gives
+    the default (and in sddaemon.conf(5) the bounds), in the table's order;
+    and that no header of the section that matches pattern names a key the
+    table lacks."""
+    blocks = man_blocks(page, section)
+    order = []
+    for key, value_name, bounds, default in rows:
+        head = header % (key, value_name)
+        found = [i for i, (heads, _) in enumerate(blocks) if head in heads]
+        check(len(found) == 1, "%s documents %s once: %d entries" % (page, head, len(found)))
+        body = blocks[found[0]][1]
+        order.append(found[0])
+        want = "Default: %s" % (default if default in ("empty", "unset") else "*%s*" % default)
+        check(want in body, "%s gives %s's default as '%s': %r" % (page, key, want, body))
+        if bounds and page.startswith("sddaemon.conf"):
+            check(re.search(r"from %s( \([^)]*\))? to %s\b" % tuple(map(re.escape, bounds)),
+                            body),
+                  "%s gives %s's bounds from %s to %s: %r" % (page, key, bounds[0], bounds[1],
+                                                               body))
+    check_eq(order, sorted(order), "%s lists the keys in the table's order" % page)
+    known = {header % (key, value_name) for key, value_name, _, _ in rows}
+    for heads, _ in blocks:
+        for head in heads:
+            check(not re.fullmatch(pattern, head) or head in known,
+                  "%s documents %s, which is no setting of --help" % (page, head))
+
+
+def test_man_pages_give_every_key_with_its_default():
+    rows = table()
+    check(len(rows) >= 11, "the settings in --help: %r" % rows)
+    # --help and --check-config agree on the defaults (both come from the table).
+    p = subprocess.run([harness.SDDAEMON, "--config", "/dev/null", "--check-config"],
+                       capture_output=True, text=True, timeout=60)
+    written = {}
+    for line in p.stdout.splitlines():
+        key, value = line.split(" = ", 1) if " = " in line else (line.rstrip(" ="), "")
+        written[key.lstrip("#")] = "unset" if key.startswith("#") else (value or "empty")
+    check_eq([(k, d) for k, _, _, d in rows], list(written.items()),
+             "--help's keys and defaults are --check-config's")
+    check_documented("sddaemon.conf.5.scd", "KEYS", rows, "*%s* = _%s_",
+                     r"\*[a-z_]+\* = _[A-Z]+_")
+    rows = [(key.replace("_", "-"), value, bounds, default)
+            for key, value, bounds, default in rows]
+    check_documented("sddaemon.8.scd", "OPTIONS", rows, "*--%s* _%s_", r"\*--[a-z-]+\* _[A-Z]+_")
+
+
 TESTS = [
     test_check_config_prints_the_settings,
     test_check_config_names_the_file_and_line,
@@ -424,6 +730,9 @@ TESTS = [
     test_bad_option_value,
     test_missing_explicit_config_is_an_error,
     test_bad_config_stops_the_start,
+    test_check_config_refuses_what_is_not_a_regular_file,
+    test_check_config_refuses_a_file_too_large,
+    test_reload_with_a_fifo_keeps_the_settings_and_never_blocks,
     test_reload_applies_a_changed_config,
     test_reload_keeps_the_settings_when_the_file_is_broken,
     test_options_still_win_after_a_reload,
@@ -433,10 +742,13 @@ TESTS = [
     test_access_lists_allow_by_user_and_by_group,
     test_access_lists_change_on_reload,
     test_access_by_supplementary_group,
+    test_reload_disconnects_users_no_longer_allowed,
+    test_reload_disconnects_by_group_rule,
     test_stream_limits_from_the_file,
     test_device_idle_time_from_the_file,
     test_sighup_rescans_devices,
     test_rescan_waits_for_device_streams,
+    test_man_pages_give_every_key_with_its_default,
 ]
 
 if __name__ == "__main__":

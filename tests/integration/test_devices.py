@@ -167,10 +167,45 @@ def test_version():
     check(version[1] in out, "PortAudio text in sdctl version")
     _, out, _ = D.sdctl("version", "--json", check_status=0)
     check_eq(json.loads(out)["portaudio"], version, "sdctl version --json")
+    conn.close()
+
+
+def hostapi_line(index, api):
+    """sdctl hostapis' line for one host API, computed from the protocol's object."""
+    devices = " (%s)" % " ".join(str(d) for d in api["devices"]) if api["devices"] else ""
+    return "%2d %s: %d device%s%s, default input %d, default output %d\n" % (
+        index, api["name"], len(api["devices"]), "" if len(api["devices"]) == 1 else "s",
+        devices, api["default_input_device"], api["default_output_device"])
+
+
+def test_hostapis():
+    conn = D.connect()
+    apis = conn.call("query_hostapis")
+    devices = conn.call("query_devices")
+    # Every device is in the list of its host API, and in no other.
+    for i, api in enumerate(apis):
+        check_eq(api["devices"], [d["index"] for d in devices if d["hostapi"] == i],
+                 "the devices of host API %d (%s)" % (i, api["name"]))
+        for kind in ("default_input_device", "default_output_device"):
+            check(api[kind] == -1 or api[kind] in api["devices"],
+                  "%s's %s is one of its devices" % (api["name"], kind))
+    alsa = [api for api in apis if api["name"] == "ALSA"]
+    check_eq(len(alsa), 1, "one ALSA host API")
+    names = {d["name"] for d in devices if d["index"] in alsa[0]["devices"]}
+    check(names >= {"t_null", "t_out", "t_out2", "t_in", "t_duplex"}, "ALSA has the virtual devices")
+
     _, out, _ = D.sdctl("hostapis", check_status=0)
-    check("ALSA:" in out, "hostapis lists ALSA")
-    _, out, _ = D.sdctl("hostapis", "0", "--json", check_status=0)
-    check_eq(json.loads(out)["name"], "ALSA", "hostapis --json")
+    check_eq(out, "".join(hostapi_line(i, api) for i, api in enumerate(apis)), "sdctl hostapis")
+    _, out, _ = D.sdctl("hostapis", "--json", check_status=0)
+    check_eq(json.loads(out), apis, "sdctl hostapis --json")
+    last = len(apis) - 1
+    _, out, _ = D.sdctl("hostapis", str(last), check_status=0)
+    check_eq(out, hostapi_line(last, apis[last]), "sdctl hostapis INDEX")
+    _, out, _ = D.sdctl("hostapis", str(last), "--json", check_status=0)
+    check_eq(json.loads(out), conn.call("query_hostapis", index=last), "sdctl hostapis INDEX --json")
+    status, out, err = D.sdctl("hostapis", str(len(apis)))
+    check_eq((status, out), (1, ""), "sdctl hostapis with an index out of range")
+    check("No host API with index %d" % len(apis) in err, err)
     conn.close()
 
 
@@ -188,5 +223,5 @@ if __name__ == "__main__":
         status = run_tests([test_list_text_matches_sounddevice_form, test_list_json_equals_protocol,
                             test_device_dict_keys, test_query_by_id_and_string,
                             test_kind_filter_and_defaults, test_check_settings, test_version,
-                            test_no_daemon_error], D)
+                            test_hostapis, test_no_daemon_error], D)
     sys.exit(status)

@@ -29,22 +29,22 @@ static void test_healthy(void)
 	d.notify.watchdog_usec = 10 * second;
 	d.notify.loop_turned_usec = 100 * second;
 
-	CHECK(daemon_healthy(&d, 100 * second + 1) && !d.notify.unhealthy_reason,
+	CHECK(notify_healthy(&d, 100 * second + 1) && !d.notify.unhealthy_reason,
 	      "healthy: the loop just turned and the audio runs");
-	CHECK(daemon_healthy(&d, 110 * second), "healthy: exactly one interval since the loop turned");
-	CHECK(!daemon_healthy(&d, 110 * second + 1) && d.notify.unhealthy_reason &&
+	CHECK(notify_healthy(&d, 110 * second), "healthy: exactly one interval since the loop turned");
+	CHECK(!notify_healthy(&d, 110 * second + 1) && d.notify.unhealthy_reason &&
 		      strstr(d.notify.unhealthy_reason, "loop"),
 	      "unhealthy: the loop has not turned for longer than the interval");
-	CHECK(daemon_healthy(&d, 99 * second), "a stamp after now (clock read earlier) is fresh");
+	CHECK(notify_healthy(&d, 99 * second), "a stamp after now (clock read earlier) is fresh");
 
 	audio_healthy = false;
 	audio_checks = 0;
-	CHECK(!daemon_healthy(&d, 100 * second + 1) && d.notify.unhealthy_reason &&
+	CHECK(!notify_healthy(&d, 100 * second + 1) && d.notify.unhealthy_reason &&
 		      strstr(d.notify.unhealthy_reason, "audio"),
 	      "unhealthy: a device stream's callback stopped");
 	CHECK(audio_checks == 1, "the engine is asked once per check");
 	audio_healthy = true;
-	CHECK(daemon_healthy(&d, 100 * second + 2) && !d.notify.unhealthy_reason,
+	CHECK(notify_healthy(&d, 100 * second + 2) && !d.notify.unhealthy_reason,
 	      "healthy again when both recover");
 }
 
@@ -63,11 +63,11 @@ static void test_status(void)
 	d.client_count = 3;
 	d.engine.active_count = 2;
 	d.devices.count = 7;
-	d.rescan_pending = true;
+	d.devices.rescan_pending = true;
 	notify_format_status(&d, buf, sizeof(buf));
 	CHECK_STR(buf, "3 clients, 2 streams, 7 devices; device rescan waits for device streams to close",
 		  "status: counts and a deferred rescan");
-	d.rescan_pending = false;
+	d.devices.rescan_pending = false;
 	d.notify.started = true;
 	d.notify.healthy = false;
 	d.notify.unhealthy_reason = "the event loop has stopped turning";

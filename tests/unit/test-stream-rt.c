@@ -22,7 +22,6 @@ static struct stream *make_stream(int out, int in, uint32_t capacity)
 	s->shm.fd = -1;
 	s->handle = 1;
 	s->samplerate = 48000;
-	s->waiters = json_object_new_array();
 	for (int i = 0; i < 2; i++) {
 		struct stream_dir *d = i ? &s->in : &s->out;
 

@@ -1,0 +1,183 @@
+/*
+ * The device backend: what the daemon needs of an audio system, as a table
+ * of operations that an implementation fills in (as sndiod's slotops and
+ * seatd's seat_impl do).  backend-pa.c implements it on PortAudio; the
+ * engine's unit tests run on a fake one (tests/unit/fake-backend.c) that
+ * the daemon never links.  Nothing above this interface sees a PortAudio
+ * type: devices, sample formats, flags, times and errors are our own.
+ *
+ * Threads: init, fini, enumerate, check, open, version and the stream
+ * queries (time, cpu_load, info) run on the loop thread.  start, stop,
+ * abort and close touch nothing but the backend stream they are given, so
+ * that they may run on a worker thread (one at a time per stream) when a
+ * backend can block in them.  The process callback runs on the backend's
+ * audio thread; the finished callback runs on whichever thread the backend
+ * ends a stream on (its audio thread, or the thread calling stop or abort).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "proto.h"
+
+struct backend;
+
+/* One device, as the backend lists it. */
+struct device_info {
+	char *name; /* valid UTF-8 */
+	int hostapi;
+	int max_input_channels;
+	int max_output_channels;
+	double default_low_input_latency;   /* seconds */
+	double default_low_output_latency;  /* seconds */
+	double default_high_input_latency;  /* seconds */
+	double default_high_output_latency; /* seconds */
+	double default_samplerate;	    /* Hz */
+};
+
+/* One host API (ALSA, JACK, …), as the backend lists it. */
+struct hostapi_info {
+	char *name; /* valid UTF-8 */
+	int type;   /* the backend's own id of the kind of host API */
+	int *devices;
+	int device_count;
+	int default_input_device;  /* -1 when none */
+	int default_output_device; /* -1 when none */
+};
+
+/* Everything enumerate() reports; the caller owns it (backend_devlist_free()). */
+struct backend_devlist {
+	struct device_info *dev;
+	int count;
+	struct hostapi_info *api;
+	int api_count;
+	int default_input;  /* -1 when none */
+	int default_output; /* -1 when none */
+};
+
+/* Frees what a devlist holds and zeroes it; l may be zeroed already. */
+void backend_devlist_free(struct backend_devlist *l);
+
+/* Stream options (sounddevice's clip_off, dither_off, never_drop_input, prime_output_…). */
+#define BACKEND_CLIP_OFF 0x1u
+#define BACKEND_DITHER_OFF 0x2u
+#define BACKEND_NEVER_DROP_INPUT 0x4u
+#define BACKEND_PRIME_OUTPUT 0x8u
+
+/* How to open a stream (or what to check). */
+struct backend_params {
+	int device_in;		 /* -1: no input */
+	int device_out;		 /* -1: no output */
+	int channels_in;
+	int channels_out;
+	int format_in;		 /* enum sample_format */
+	int format_out;
+	double samplerate;	 /* Hz */
+	unsigned long blocksize; /* frames per callback; 0: as the backend likes */
+	double latency_in;	 /* seconds (suggested) */
+	double latency_out;	 /* seconds (suggested) */
+	unsigned flags;		 /* BACKEND_CLIP_OFF, … */
+};
+
+/* The times of one period, in seconds of the stream's clock. */
+struct backend_times {
+	double input_adc;  /* when the first captured frame was at the converter */
+	double output_dac; /* when the first frame to play will be at the converter */
+	double now;	   /* when the callback was called */
+};
+
+/* What the process callback asks for. */
+enum backend_result {
+	BACKEND_CONTINUE, /* call again next period */
+	BACKEND_COMPLETE, /* play what was produced, then stop (the finished callback follows) */
+};
+
+/*
+ * The callbacks of a stream.  process is called once a period with the
+ * captured frames (input) and the buffer to fill (output), interleaved, in
+ * the stream's formats; either is NULL when the stream has no such
+ * direction.  status holds the period's SHM_* flags (sounddevice's
+ * CallbackFlags: SHM_INPUT_UNDERFLOW, …).  finished is called once the
+ * stream became inactive: after BACKEND_COMPLETE, a stop or an abort, or
+ * when it ended by itself (the device went away).
+ */
+struct backend_callbacks {
+	enum backend_result (*process)(void *data, const void *input, void *output,
+				       unsigned long frames, const struct backend_times *times,
+				       uint32_t status);
+	void (*finished)(void *data);
+	void *data;
+};
+
+/* What a stream really got. */
+struct backend_stream_info {
+	double samplerate; /* Hz */
+	double latency_in; /* seconds */
+	double latency_out;
+};
+
+/* A failure as the backend reports it. */
+struct backend_error {
+	int code;	 /* the backend's own error number (PortAudio's PaError); 0: none */
+	char text[128];	 /* its description */
+	bool busy;	 /* the device is in use (or unavailable) */
+	bool has_host_error;
+	int host_api;	 /* host API index of the error, -1 when unknown */
+	long host_error; /* the host API's own error number */
+	char host_text[256];
+};
+
+/* A stream of a backend; implementations embed it in their own. */
+struct backend_stream {
+	struct backend *backend;
+};
+
+/* The operations; every function returning int returns 0 or a negative errno. */
+struct backend_ops {
+	const char *name;
+	/* Starts the audio system (PortAudio's initialisation). */
+	int (*init)(struct backend *b, struct backend_error *err);
+	/* Stops it; no stream may be open. */
+	void (*fini)(struct backend *b);
+	/* Lists the devices and host APIs into *ret. */
+	int (*enumerate)(struct backend *b, struct backend_devlist *ret);
+	/* Says whether a stream with p could be opened (-EINVAL with err set when not). */
+	int (*check)(struct backend *b, const struct backend_params *p, struct backend_error *err);
+	/* Opens a stream, not started. */
+	int (*open)(struct backend *b, const struct backend_params *p,
+		    const struct backend_callbacks *cb, struct backend_stream **ret,
+		    struct backend_error *err);
+	int (*start)(struct backend_stream *s, struct backend_error *err);
+	/* Plays what is buffered, then stops. */
+	int (*stop)(struct backend_stream *s);
+	/* Stops at once, dropping what is buffered; nothing when already stopped. */
+	int (*abort)(struct backend_stream *s);
+	/* Frees the stream (stopped or not started). */
+	void (*close)(struct backend_stream *s);
+	/* The stream's clock, in seconds. */
+	double (*time)(struct backend_stream *s);
+	/* The callback's load (fraction of the period). */
+	double (*cpu_load)(struct backend_stream *s);
+	void (*info)(struct backend_stream *s, struct backend_stream_info *ret);
+	/* Returns the backend's version number and its text in *ret_text. */
+	int (*version)(struct backend *b, const char **ret_text);
+};
+
+struct backend {
+	const struct backend_ops *ops;
+};
+
+/* The PortAudio backend (backend-pa.c); NULL when out of memory. */
+struct backend *backend_pa_new(void);
+void backend_pa_free(struct backend *b);
+
+/*
+ * Fills err from a backend error, with the host API's error when there is
+ * one; the message is prefixed by the printf-style context.  Returns
+ * -EINVAL.
+ */
+__attribute__((format(printf, 4, 5))) int backend_error_proto(struct proto_error *err,
+							      const struct backend_error *be,
+							      enum proto_errcode code,
+							      const char *fmt, ...);

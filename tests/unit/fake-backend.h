@@ -1,0 +1,94 @@
+/*
+ * A device backend for the engine's unit tests (see daemon/backend.h); the
+ * daemon never links it.  Its devices and host APIs are what the test
+ * describes.  Its streams run their process callback on the test's own
+ * thread, period by period, when the test asks (fake_run()), on a clock
+ * that advances one period per call: what a stream plays is kept in memory
+ * (its tap), what it records comes from a buffer the test fills.  The test
+ * can inject xrun flags at a given period, stall a stream (its callback is
+ * no longer called) and lose a device (its streams finish by themselves
+ * and it can no longer be opened).  A closed stream's tap stays readable
+ * until the backend is freed.  Test thread only (but a test may run
+ * fake_run() of one stream on a thread of its own).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend.h"
+
+struct fake_backend;
+struct fake_stream;
+
+/* A fake device: both directions at one default rate; blocksize 0 means 256 frames. */
+struct fake_device {
+	const char *name;
+	int max_input_channels;
+	int max_output_channels;
+	double default_samplerate;
+};
+
+/* The frames of a period when the stream was opened with blocksize 0. */
+#define FAKE_DEFAULT_BLOCKSIZE 256
+
+/* Makes a backend with count devices on one host API ("Fake"); NULL when out of memory. */
+struct fake_backend *fake_backend_new(const struct fake_device *devices, int count);
+void fake_backend_free(struct fake_backend *fb);
+
+/* The backend interface of fb. */
+struct backend *fake_backend_get(struct fake_backend *fb);
+
+/* Streams opened and closed so far. */
+unsigned fake_opened(const struct fake_backend *fb);
+unsigned fake_closed(const struct fake_backend *fb);
+
+/*
+ * Returns the open stream that plays to device (output) or records from it
+ * (input), the latest opened; NULL when none.
+ */
+struct fake_stream *fake_stream_on(struct fake_backend *fb, int device, bool output);
+
+/* The parameters a stream was opened with. */
+const struct backend_params *fake_params(const struct fake_stream *s);
+
+/*
+ * Runs up to n periods of s, each a call of its process callback; stops
+ * early when the callback completes (its finished callback runs then).
+ * Nothing runs while the stream is not started, stalled or lost.
+ * Returns the periods run.
+ */
+int fake_run(struct fake_stream *s, int n);
+
+/* Runs n periods of every running stream, one period of each in turn. */
+void fake_run_all(struct fake_backend *fb, int n);
+
+/* Periods run so far. */
+uint64_t fake_periods(const struct fake_stream *s);
+
+/*
+ * The frames the stream played, in its format and channels, interleaved;
+ * *ret_frames receives their number.
+ */
+const void *fake_tap(const struct fake_stream *s, size_t *ret_frames);
+
+/*
+ * Sets what device captures: frames frames of channels floats each
+ * (copied); each stream records from its position on, converted to its
+ * format, channel i from column i; silence after the end.
+ */
+void fake_set_capture(struct fake_backend *fb, int device, const float *samples, size_t frames,
+		      int channels);
+
+/* Makes the period with index period (counted from 0) of s carry status flags (SHM_*). */
+void fake_inject(struct fake_stream *s, uint64_t period, uint32_t flags);
+
+/* Stops (or resumes) calling back s: its device went quiet. */
+void fake_stall(struct fake_stream *s, bool stalled);
+
+/*
+ * Loses device: every running stream on it ends by itself (its finished
+ * callback runs), and opening it fails from now on.
+ */
+void fake_lose_device(struct fake_backend *fb, int device);
