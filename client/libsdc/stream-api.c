@@ -260,6 +260,24 @@ static void try_realtime(void)
 	pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
 }
 
+/* Waits at most timeout_ms until the daemon has published a clock of the stream. */
+static void wait_clock(sdc_stream *s, int timeout_ms)
+{
+	struct timespec ms = { 0, 1000000 };
+
+	for (int i = 0; i < timeout_ms && !over(s); i++) {
+		for (int j = 0; j < 2; j++) {
+			struct sdc_dir *d = j ? &s->in : &s->out;
+			uint64_t frame;
+			double t, now, rate;
+
+			if (d->used && ring_clock_read(&d->ctl->clock, &frame, &t, &now, &rate))
+				return;
+		}
+		nanosleep(&ms, NULL);
+	}
+}
+
 /* Calls the callback for n frames and queues what it produced. */
 static int run_block(sdc_stream *s, uint32_t n, unsigned status)
 {
@@ -299,6 +317,12 @@ static void *callback_main(void *arg)
 	int result = a->primed_result;
 
 	try_realtime();
+	/*
+	 * The first block waits for the stream's clock (within a device period:
+	 * what was primed plays meanwhile), so that every time the callback is
+	 * given is on it.
+	 */
+	wait_clock(s, 500);
 	/* A callback that ended the stream while priming is not called again. */
 	while (result == SDC_CONTINUE && atomic_load(&a->request) == REQ_RUN && !over(s)) {
 		uint32_t allow = UINT32_MAX, avail = UINT32_MAX, n;
@@ -410,20 +434,23 @@ static uint32_t min_queue(const sdc_stream *s)
 /*
  * Resolves the latency for output: the frames kept queued ahead of the
  * device stream.  The device stream's own latency counts toward the
- * latency asked for, so only the rest waits in the ring, and never less
- * than min_queue(); "high" keeps one block more than "low", as slack for
- * a callback thread that is late to wake.
+ * latency asked for ("high" is the device stream's, "low" nothing more),
+ * so only the rest waits in the ring; but never less than min_queue(),
+ * nor less than half the latency asked for: a callback has only what the
+ * ring holds to be late by, where PortAudio's own has the whole latency.
  */
 static uint32_t output_target(sdc_stream *s)
 {
 	struct api_stream *a = s->api;
 	double req = a->p.latency[1] != 0 ? a->p.latency[1] : s->client->defaults.latency[1];
-	uint32_t floor = min_queue(s), target = floor;
+	double latency = req > 0 ? req : req == SDC_LATENCY_HIGH ? s->latency_out : 0;
+	double rest = (latency - s->latency_out) * s->samplerate, half = latency / 2 * s->samplerate;
+	uint32_t target = min_queue(s);
 
-	if (req > 0 && (req - s->latency_out) * s->samplerate > floor)
-		target = (uint32_t)((req - s->latency_out) * s->samplerate + 0.5);
-	else if (req == SDC_LATENCY_HIGH)
-		target = floor + (a->blocksize ? (uint32_t)a->blocksize : DEFAULT_GRANULE);
+	if (rest > target)
+		target = (uint32_t)(rest + 0.5);
+	if (half > target)
+		target = (uint32_t)(half + 0.5);
 	if (target > s->out.capacity / 2)
 		target = s->out.capacity / 2;
 	return target;
@@ -596,24 +623,6 @@ static uint32_t prime(sdc_stream *s)
 	return done;
 }
 
-/* Waits at most timeout_ms until the daemon has published a clock of the stream. */
-static void wait_clock(sdc_stream *s, int timeout_ms)
-{
-	struct timespec ms = { 0, 1000000 };
-
-	for (int i = 0; i < timeout_ms && !over(s); i++) {
-		for (int j = 0; j < 2; j++) {
-			struct sdc_dir *d = j ? &s->in : &s->out;
-			uint64_t frame;
-			double t, now, rate;
-
-			if (d->used && ring_clock_read(&d->ctl->clock, &frame, &t, &now, &rate))
-				return;
-		}
-		nanosleep(&ms, NULL);
-	}
-}
-
 int sdc_stream_start(sdc_stream *s)
 {
 	struct api_stream *a;
@@ -659,14 +668,6 @@ int sdc_stream_start(sdc_stream *s)
 	if (r < 0)
 		return r;
 	a->started = 1;
-	/*
-	 * As PortAudio's Pa_StartStream() (whose JACK host API waits for its
-	 * first period), return once the stream's clock runs, so that its times
-	 * are on the device's clock from the first.  A blocking output stream
-	 * starts with the application's first write: no wait.
-	 */
-	if (a->p.callback || s->in.used)
-		wait_clock(s, 500);
 	if (a->p.callback) {
 		r = pthread_create(&a->thread, NULL, callback_main, s);
 		if (r != 0) {
@@ -677,6 +678,14 @@ int sdc_stream_start(sdc_stream *s)
 		}
 		a->thread_running = 1;
 	}
+	/*
+	 * As PortAudio's Pa_StartStream() (whose JACK host API waits for its
+	 * first period), return once the stream's clock runs, so that its times
+	 * are on the device's clock from the first.  A blocking output stream
+	 * starts with the application's first write: no wait.
+	 */
+	if (a->p.callback || s->in.used)
+		wait_clock(s, 500);
 	return 0;
 }
 
