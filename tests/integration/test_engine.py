@@ -788,6 +788,19 @@ def test_stream_reply_reports_the_device_period():
     conn.close()
 
 
+def test_open_stream_without_channels_takes_all_the_device_has():
+    """As in sounddevice, an open_stream without a channel count gets all the
+    device's channels: the 128 of t_out (PortAudio's count for ALSA
+    plugins), not 64."""
+    conn = fresh()
+    r = conn.call("open_stream", kind="duplex", device="t_duplex", buffer_frames=16384)
+    s = Stream(conn, r)
+    check_eq((r["out"]["channels"], r["in"]["channels"]), (128, 128), "channels")
+    conn.call("close", handle=s.handle)
+    s.close()
+    conn.close()
+
+
 def test_parameter_validation():
     conn = connect()
     bad = [
@@ -976,6 +989,7 @@ if __name__ == "__main__":
             test_other_clients_handles_are_no_such_stream,
             test_stream_limits,
             test_stream_reply_reports_the_device_period,
+            test_open_stream_without_channels_takes_all_the_device_has,
             test_parameter_validation,
             test_detached_play_outlives_its_client,
             test_detached_play_stopped_by_its_client,

@@ -127,6 +127,7 @@ PLAY_CASES = [
     ("uint8", 3, 12000, "blocking", ["--fpb", "333"]),
     ("int16", 2, 12000, "callback", ["--planar", "--fpb", "512"]),
     ("float32", 2, 12000, "blocking", ["--planar"]),
+    ("int16", 128, 2000, "blocking", ["--fpb", "500"]),  # all the channels t_out has
 ]
 
 
