@@ -9,9 +9,10 @@ programs play at once on one device, both heard in the tap; and what a
 PortAudio program meets in real time — a blocking write that starts at
 once, a read after a pause, a slow duplex callback, the reported latency,
 the time stamps — is PortAudio's, on both ALSA (t_paced) and JACK
-("system") devices.  Skipped without jackd.
+("system") devices.  Skipped without jackd or ALSA's jack plugin.
 """
 
+import glob
 import os
 import subprocess
 import sys
@@ -271,6 +272,9 @@ def main():
     global D
     if not jackd_available() or not os.path.isdir(LIBDIR):
         print("1..0 # SKIP jackd is not installed")
+        return 0
+    if not glob.glob("/usr/lib/*/alsa-lib/libasound_module_pcm_jack.so"):
+        print("1..0 # SKIP ALSA's jack plugin (libasound2-plugins) is not installed")
         return 0
     keep_our_library_away()
     jack = Jack("sdd-portaudio")
