@@ -97,6 +97,7 @@ void pa_io_finished(void *userdata)
 
 	if (ps->finished)
 		ps->finished(ps->userdata);
+	atomic_store(&ps->finished_ran, 1);
 }
 
 PaError pa_io_alloc(struct pa_stream *ps, unsigned long frames)

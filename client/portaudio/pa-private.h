@@ -25,6 +25,7 @@
 #pragma once
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 /*
@@ -62,6 +63,12 @@ struct pa_stream {
 	PaStreamFinishedCallback *finished;
 	void *userdata;
 	int stopped; /* as Pa_IsStreamStopped() says: before a start and after a stop or abort */
+	/*
+	 * Callback streams: the finished callback has run since the last
+	 * start.  PortAudio marks a callback stream inactive only after its
+	 * finished callback, so Pa_IsStreamActive() goes by this.
+	 */
+	_Atomic int finished_ran;
 
 	/* Each direction [input, output]: the application's layout. */
 	int channels[2];

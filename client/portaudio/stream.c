@@ -231,6 +231,7 @@ PaError Pa_StartStream(PaStream *stream)
 		return e;
 	if (!ps->stopped)
 		return paStreamIsNotStopped;
+	atomic_store(&ps->finished_ran, 0);
 	r = sdc_stream_start(ps->s);
 	if (r < 0)
 		return pa_error_from_sdc(r, ps->hostapi_type);
@@ -281,7 +282,10 @@ PaError Pa_IsStreamActive(PaStream *stream)
 
 	if (!(ps = pa_stream_get(stream, &e)))
 		return e;
-	return !ps->stopped && sdc_stream_active(ps->s);
+	if (ps->stopped)
+		return 0;
+	/* A callback stream is active until its finished callback has run, as in PortAudio. */
+	return ps->callback ? !atomic_load(&ps->finished_ran) : sdc_stream_active(ps->s);
 }
 
 const PaStreamInfo *Pa_GetStreamInfo(PaStream *stream)

@@ -5,6 +5,7 @@ and the test signal those programs play (tests/portaudio/pa-test.h),
 computed independently here."""
 
 import os
+import re
 import struct
 import subprocess
 
@@ -22,6 +23,41 @@ def keep_our_library_away():
     dirs = os.environ.get("LD_LIBRARY_PATH", "").split(":")
     keep = [x for x in dirs if x and os.path.realpath(x) != os.path.realpath(LIBDIR)]
     os.environ["LD_LIBRARY_PATH"] = ":".join(keep)
+
+
+def sanitizer_runtimes():
+    """The sanitizer runtimes the library was built with (paths), [] for
+    none: a program built without them (the test programs, Python) loads the
+    library only with them preloaded."""
+    try:
+        with open(os.path.join(LIBDIR, "libportaudio.so.2"), "rb") as f:
+            data = f.read()
+    except OSError:
+        return []
+    names = sorted(set(m.decode() for m in re.findall(rb"lib(?:asan|ubsan|tsan)\.so\.[0-9]+", data)))
+    if not names:
+        return []
+    known = subprocess.run(["ldconfig", "-p"], capture_output=True).stdout.decode()
+    paths = []
+    for name in names:
+        for line in known.splitlines():
+            if line.strip().startswith(name + " ") and "=>" in line:
+                paths.append(line.split("=>")[1].strip())
+                break
+    # ASan's runtime must come first.
+    return sorted(paths, key=lambda p: "asan" not in p)
+
+
+def library_env(env, python=False):
+    """env for a program that loads the library: the sanitizer runtimes
+    preloaded when it was built with them (Python's own leaks are not ours:
+    leak checking is off for it)."""
+    runtimes = sanitizer_runtimes()
+    if runtimes:
+        env = dict(env, LD_PRELOAD=":".join(runtimes + [env.get("LD_PRELOAD", "")]).rstrip(":"))
+        if python:
+            env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") + ":detect_leaks=0").lstrip(":")
+    return env
 
 
 PA_FORMATS = ["float32", "int32", "int24", "int16", "int8", "uint8"]
@@ -54,19 +90,27 @@ def direct(d, name, *args, timeout=60, env=None):
     return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
 
 
-def ours(d, name, *args, timeout=60, exclusive=False, env=None, run_args=()):
-    """Runs a test program through sddaemon's PortAudio library with
-    `sdctl run`; returns (status, stdout, stderr)."""
+def through(d, argv, timeout=60, exclusive=False, python=False, env=None, run_args=()):
+    """Runs argv through sddaemon's PortAudio library with `sdctl run`;
+    returns (status, stdout, stderr)."""
     e = dict(d.env)
     e.pop("SDDAEMON_SOCKET", None)
     if env:
         e.update(env)
+    e = library_env(e, python)
     run = ["--socket", d.socket, "run", "--library-dir", LIBDIR] + list(run_args)
     if exclusive:
         run.append("--exclusive")
-    argv = command(SDCTL, *run) + ["--", program(name)] + [str(a) for a in args]
-    p = subprocess.run(argv, env=e, capture_output=True, timeout=scaled(timeout))
+    full = command(SDCTL, *run) + ["--"] + [str(a) for a in argv]
+    p = subprocess.run(full, env=e, capture_output=True, timeout=scaled(timeout))
     return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+
+
+def ours(d, name, *args, timeout=60, exclusive=False, env=None, run_args=()):
+    """Runs a test program through sddaemon's PortAudio library with `sdctl
+    run`; returns (status, stdout, stderr)."""
+    return through(d, [program(name)] + list(args), timeout=timeout, exclusive=exclusive,
+                   env=env, run_args=run_args)
 
 
 def both(d, name, *args, **kw):

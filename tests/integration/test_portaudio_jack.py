@@ -20,8 +20,8 @@ import time
 
 from harness import (SDCTL, Daemon, Failure, Jack, check, check_eq, command, jackd_available,
                      make_signal, run_tests, scaled)
-from portaudio_harness import (LIBDIR, both, direct, keep_our_library_away, lines_equal, ours,
-                               program, signal, wait_idle)
+from portaudio_harness import (LIBDIR, both, direct, keep_our_library_away, library_env,
+                               lines_equal, ours, program, signal, through, wait_idle)
 
 D = None
 RATE = 48000
@@ -138,7 +138,7 @@ def test_two_programs_at_once():
         argv = command(SDCTL, "--socket", D.socket, "run", "--library-dir", LIBDIR, "--",
                        program("pa-play"), "t_paced", "float32", 2, frames, "callback",
                        "--only-channel", ch, "--seed", ch + 1, "--latency", "0.05")
-        procs.append(subprocess.Popen(argv, env=D.env, stdout=subprocess.PIPE,
+        procs.append(subprocess.Popen(argv, env=library_env(D.env), stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE))
     seen = 0
     deadline = time.time() + scaled(10)
@@ -261,8 +261,7 @@ def test_pyaudio_records_through_the_library():
     with open(D.path("rec.py"), "w") as f:
         f.write(PYAUDIO_REC)
     wait_idle(D)
-    st, out, err = D.sdctl("run", "--library-dir", LIBDIR, "--", py, D.path("rec.py"),
-                           D.path("py.raw"), timeout=60)
+    st, out, err = through(D, [py, D.path("rec.py"), D.path("py.raw")], python=True)
     check_eq(st, 0, "PyAudio's recording (stderr %r)" % err[-2000:])
     check_eq(len(read("py.raw")), 24 * 1024 * FRAME, "24 reads of 1024 frames")
     check_slice(read("py.raw"), "PyAudio's recording")
