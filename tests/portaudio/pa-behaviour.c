@@ -79,6 +79,8 @@ static void callback_stream(PaDeviceIndex dev)
 	say("set finished callback", Pa_SetStreamFinishedCallback(s, finished));
 	say("start", Pa_StartStream(s));
 	wait_callbacks(3);
+	printf("cpu load within [0, 1]: %d\n",
+	       Pa_GetStreamCpuLoad(s) >= 0 && Pa_GetStreamCpuLoad(s) <= 1);
 	say("start again", Pa_StartStream(s));
 	say("stopped", Pa_IsStreamStopped(s));
 	say("active", Pa_IsStreamActive(s));
@@ -149,9 +151,10 @@ static void blocking_streams(PaDeviceIndex out_dev, PaDeviceIndex in_dev)
 	say("close", Pa_CloseStream(s));
 }
 
-static void bad_opens(PaDeviceIndex dev)
+static void bad_opens(PaDeviceIndex dev, PaDeviceIndex in_dev)
 {
-	PaStreamParameters p = { dev, 2, paFloat32, 0.05, NULL }, in = p;
+	PaStreamParameters p = { dev, 2, paFloat32, 0.05, NULL };
+	PaStreamParameters in = { in_dev, 2, paFloat32, 0.05, NULL };
 	PaStream *s;
 
 	printf("-- refused opens\n");
@@ -173,6 +176,20 @@ static void bad_opens(PaDeviceIndex dev)
 	p.sampleFormat = paFloat32;
 	p.device = Pa_GetDeviceCount();
 	say("no such device", Pa_OpenStream(&s, NULL, &p, 48000, 0, paNoFlag, NULL, NULL));
+	p.device = dev;
+
+	printf("-- flags PortAudio takes\n");
+	say("paClipOff | paDitherOff",
+	    Pa_OpenStream(&s, NULL, &p, 48000, 0, paClipOff | paDitherOff, callback, NULL));
+	say("close", Pa_CloseStream(s));
+	say("paNeverDropInput on a duplex callback stream",
+	    Pa_OpenStream(&s, &in, &p, 48000, paFramesPerBufferUnspecified, paNeverDropInput,
+			  callback, NULL));
+	say("close", Pa_CloseStream(s));
+	say("paPrimeOutputBuffersUsingStreamCallback",
+	    Pa_OpenStream(&s, NULL, &p, 48000, 256, paPrimeOutputBuffersUsingStreamCallback,
+			  callback, NULL));
+	say("close", Pa_CloseStream(s));
 	say("start NULL", Pa_StartStream(NULL));
 	say("stop NULL", Pa_StopStream(NULL));
 	say("close NULL", Pa_CloseStream(NULL));
@@ -195,7 +212,7 @@ int main(int argc, char **argv)
 	PA_CHECK(Pa_Initialize());
 	callback_stream(pt_device(argv[1]));
 	blocking_streams(pt_device(argv[1]), pt_device(argv[2]));
-	bad_opens(pt_device(argv[1]));
+	bad_opens(pt_device(argv[1]), pt_device(argv[2]));
 
 	printf("-- Pa_Terminate() with a stream running\n");
 	atomic_store(&finished_count, 0);

@@ -1,7 +1,7 @@
 /*
  * pa-play DEVICE FORMAT CHANNELS FRAMES callback|blocking [OPTIONS]: plays
- * FRAMES frames of the test signal (pa-test.h) at 48 kHz, from a callback
- * or with Pa_WriteStream(), and stops.  Options: --fpb N (frames per
+ * FRAMES frames of the test signal (pa-test.h) at 48 kHz (--rate R), from a
+ * callback or with Pa_WriteStream(), and stops.  Options: --fpb N (frames per
  * buffer; 0 is paFramesPerBufferUnspecified), --planar
  * (paNonInterleaved), --seed N, --only-channel C (the other channels
  * silent), --latency SECONDS (default: the device's high latency).
@@ -85,14 +85,15 @@ int main(int argc, char **argv)
 {
 	struct player pl = { .only = -1 };
 	unsigned long fpb = 0;
-	double latency = -1;
+	double latency = -1, rate = 48000;
 	PaStreamParameters out;
 	PaStream *s;
 	int blocking;
 
 	if (argc < 6) {
 		fprintf(stderr, "usage: pa-play DEVICE FORMAT CHANNELS FRAMES callback|blocking "
-				"[--fpb N] [--planar] [--seed N] [--only-channel C] [--latency S]\n");
+				"[--fpb N] [--planar] [--seed N] [--only-channel C] [--latency S] "
+				"[--rate R]\n");
 		return 2;
 	}
 	PA_CHECK(Pa_Initialize());
@@ -111,6 +112,8 @@ int main(int argc, char **argv)
 			pl.only = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--latency") == 0 && i + 1 < argc)
 			latency = atof(argv[++i]);
+		else if (strcmp(argv[i], "--rate") == 0 && i + 1 < argc)
+			rate = atof(argv[++i]);
 	}
 	out.device = pt_device(argv[1]);
 	out.channelCount = pl.channels;
@@ -118,7 +121,7 @@ int main(int argc, char **argv)
 	out.suggestedLatency = latency >= 0 ? latency
 					   : Pa_GetDeviceInfo(out.device)->defaultHighOutputLatency;
 	out.hostApiSpecificStreamInfo = NULL;
-	PA_CHECK(Pa_OpenStream(&s, NULL, &out, 48000, fpb, paNoFlag, blocking ? NULL : callback,
+	PA_CHECK(Pa_OpenStream(&s, NULL, &out, rate, fpb, paNoFlag, blocking ? NULL : callback,
 			       &pl));
 	PA_CHECK(Pa_SetStreamFinishedCallback(s, finished));
 	PA_CHECK(Pa_StartStream(s));

@@ -18,13 +18,16 @@
 
 #include <portaudio.h>
 
-/* Exits with a message when a PortAudio call failed. */
+/* Exits with a message (and the last host error's text) when a PortAudio call failed. */
 #define PA_CHECK(call)                                                                             \
 	do {                                                                                       \
 		PaError pa_check_e_ = (call);                                                      \
 		if (pa_check_e_ < 0) {                                                             \
-			fprintf(stderr, "%s:%d: %s: %s (%d)\n", __FILE__, __LINE__, #call,         \
-				Pa_GetErrorText(pa_check_e_), pa_check_e_);                        \
+			const PaHostErrorInfo *pa_check_h_ = Pa_GetLastHostErrorInfo();            \
+			fprintf(stderr, "%s:%d: %s: %s (%d); host error: %s\n", __FILE__,         \
+				__LINE__, #call, Pa_GetErrorText(pa_check_e_), pa_check_e_,        \
+				pa_check_h_ && pa_check_h_->errorText ? pa_check_h_->errorText     \
+								      : "");                       \
 			exit(1);                                                                   \
 		}                                                                                  \
 	} while (0)
