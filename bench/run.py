@@ -280,8 +280,9 @@ class Bench:
         if self.jack.poll() is not None:
             raise RuntimeError("jackd did not start; see %s/jackd.log" % self.tmp)
 
-    def start_daemon(self, tag, extra=(), jack=True):
-        """Starts sddaemon; returns (process, socket path, seconds to READY=1, to first reply)."""
+    def start_daemon(self, tag, extra=(), jack=True, exe=None, conf=None):
+        """Starts sddaemon (this build's, or exe; with the configuration file conf, or an
+        empty one); returns (process, socket path, seconds to READY=1, to first reply)."""
         sock = os.path.join(self.tmp, tag + ".sock")
         notify_path = os.path.join(self.tmp, tag + ".notify")
         notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -291,7 +292,7 @@ class Bench:
         if not jack:
             env["JACK_DEFAULT_SERVER"] = "sddbench-no-such-server"
         t0 = time.monotonic()
-        p = self.spawn([self.exe("sddaemon"), "--socket", sock, "--config", self.empty_conf,
+        p = self.spawn([exe or self.exe("sddaemon"), "--socket", sock, "--config", conf or self.empty_conf,
                         "--device-idle-time", "0.2"] + list(extra), env=env, log=tag + ".log")
         ready = answered = None
         while time.monotonic() - t0 < 30 and (ready is None or answered is None):
@@ -799,6 +800,60 @@ class Bench:
             res["rss_%s_streams_with_jack_shmem_kib" % n] = m.get("server_rss_shmem_kib")
         self.results["footprint"] = res
 
+    # -- 6. fairness under a flood --
+
+    def baseline_daemon(self):
+        """The sddaemon to compare with: --baseline-daemon, or one built from --baseline REV
+        (git archive of this repository into the temporary folder); None without either."""
+        if self.args.baseline_daemon:
+            return os.path.abspath(self.args.baseline_daemon), self.args.baseline_daemon
+        if not self.args.baseline:
+            return None, None
+        src = os.path.join(self.tmp, "baseline-src")
+        os.makedirs(src)
+        self.log("building sddaemon at %s for the comparison" % self.args.baseline)
+        archive = subprocess.run(["git", "-C", ROOT, "archive", self.args.baseline], capture_output=True, check=True)
+        subprocess.run(["tar", "-x", "-C", src], input=archive.stdout, check=True)
+        build = os.path.join(src, "build")
+        for argv in (["meson", "setup", build, src, "-Dtests=false", "-Dman=disabled", "-Dsystemd=disabled"],
+                     ["ninja", "-C", build, "daemon/sddaemon"]):
+            p = subprocess.run(argv, capture_output=True)
+            if p.returncode != 0:
+                raise RuntimeError("building the baseline: %s" % p.stdout.decode(errors="replace")[-800:])
+        rev = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", self.args.baseline],
+                             capture_output=True).stdout.decode().strip()
+        return os.path.join(build, "daemon", "sddaemon"), rev or self.args.baseline
+
+    def w_fairness(self):
+        secs = 2 if self.quick else 5
+        reps = 1 if self.quick else 3
+        flooders = (1, 4)
+        base_exe, base_name = self.baseline_daemon()
+        daemons = [("sddaemon", None)] + ([("baseline", base_exe)] if base_exe else [])
+        samples = {(name, n): [] for name, _ in daemons for n in flooders}
+        # No request rate limit: the flood is as hard as one client can make it.
+        conf = os.path.join(self.tmp, "fairness.conf")
+        with open(conf, "w") as f:
+            f.write("max_requests_per_second = 0\n")
+        # Interleaved: the machine's load moves both alike.
+        for rep in range(reps):
+            for n in flooders:
+                for name, exe in daemons:
+                    d, sock, _, _ = self.start_daemon("fair-%s-%d-%d" % (name, n, rep), jack=False, exe=exe,
+                                                      conf=conf)
+                    try:
+                        samples[(name, n)].append(self.run([self.exe("sdd-bench-ctl"), "flood", "--socket", sock,
+                                                            "--conns", str(n), "--seconds", str(secs)]))
+                    finally:
+                        self.stop(d)
+        res = {"seconds": secs, "repetitions": reps, "baseline_rev": base_name,
+               "load_average": os.getloadavg()[0]}
+        for (name, n), runs_ in samples.items():
+            runs_.sort(key=lambda r: r["bystander_p99_us"])
+            res.setdefault(name, {})[str(n)] = dict(runs_[len(runs_) // 2],
+                                                   all_p99_us=[r["bystander_p99_us"] for r in runs_])
+        self.results["fairness"] = res
+
     # -- the report --
 
     def report(self):
@@ -925,9 +980,25 @@ class Bench:
                 row("RSS with %s playing stream%s on JACK" % (n, "s" if n != "1" else ""),
                     kib(fp["rss_%s_streams_with_jack_kib" % n], fp["rss_%s_streams_with_jack_anon_kib" % n]))
                 row("  of which jackd's shared memory", f(fp["rss_%s_streams_with_jack_shmem_kib" % n], "%d KiB"))
+        if "fairness" in r:
+            fa = r["fairness"]
+            section("6. Fairness: a bystander's ping (one a millisecond) under a flood of pipelined pings")
+            for n in sorted(fa["sddaemon"], key=int):
+                m = fa["sddaemon"][n]
+                row("%s flooder%s: flood requests/s" % (n, "s" if n != "1" else ""), f(m["flood_requests_per_second"], "%.0f"))
+                row("  bystander p50 / p99 / max", "%.0f / %.0f / %.0f us" % (
+                    m["bystander_p50_us"], m["bystander_p99_us"], m["bystander_max_us"]),
+                    "p99 <= 5 ms", m["bystander_p99_us"] <= 5000)
+                b = fa.get("baseline", {}).get(n)
+                if b:
+                    row("  baseline %s: p50 / p99 / max" % fa["baseline_rev"], "%.0f / %.0f / %.0f us" % (
+                        b["bystander_p50_us"], b["bystander_p99_us"], b["bystander_max_us"]))
+                    row("  p99 relative to the baseline", "%.2fx" % (m["bystander_p99_us"] / b["bystander_p99_us"]))
+            lines.append("  median of %d interleaved runs of %g s by p99; load average %.2f during the runs" % (
+                fa["repetitions"], fa["seconds"], fa["load_average"]))
         if "portaudio" in r:
             pa = r["portaudio"]
-            section("6. A PortAudio program through sddaemon's library (sdd-bench-pa, directly and with sdctl run)")
+            section("7. A PortAudio program through sddaemon's library (sdd-bench-pa, directly and with sdctl run)")
             d = pa["direct"]
             row("jackd, 256-frame blocks: direct, dac - current (mean)", f(1000 * d["latency_mean"], "%.2f ms"))
             row("  reported output latency (Pa_GetStreamInfo)", f(1000 * d["output_latency"], "%.2f ms"))
@@ -987,12 +1058,14 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default=os.path.join(ROOT, "build-bench"), help="build folder with -Dbench=true")
     ap.add_argument("--quick", action="store_true", help="short windows, one repetition (for development)")
-    ap.add_argument("--only", default="", help="comma-separated: throughput,paced,latency,control,footprint,portaudio")
+    ap.add_argument("--only", default="", help="comma-separated: throughput,paced,latency,control,footprint,fairness,portaudio")
     ap.add_argument("--json", help="where to write the results (default bench/results.json, quick: bench/results-quick.json)")
     ap.add_argument("--no-compare", action="store_true", help="skip PulseAudio and PipeWire")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")
+    ap.add_argument("--baseline", metavar="REV", help="fairness: also measure sddaemon built from this git revision")
+    ap.add_argument("--baseline-daemon", metavar="PATH", help="fairness: also measure this sddaemon binary")
     args = ap.parse_args()
-    order = ["throughput", "paced", "latency", "control", "footprint", "portaudio"]
+    order = ["throughput", "paced", "latency", "control", "footprint", "fairness", "portaudio"]
     only = [w for w in args.only.split(",") if w] or order
     for w in only:
         if w not in order:

@@ -47,6 +47,10 @@ struct client {
 	uint64_t tokens_at;    /* uv_now() of the last refill */
 	bool throttled;	       /* reading paused until the budget refills */
 	bool lines_pending;    /* complete lines wait in "in" until the queue drains */
+	bool ready;	       /* complete lines wait in "in" for the client's next turn */
+	struct list ready_link; /* in the daemon's ready list while ready */
+	bool fds_waiting;	/* its next message holds descriptors the closer has no room for */
+	unsigned fds_received;	/* descriptors the client sent (all closed unused) */
 };
 
 /* Takes a freshly accepted connection. */
@@ -89,5 +93,9 @@ void client_close(struct client *c);
  */
 void client_recheck_access(struct daemon *d);
 
-/* Starts the once-a-second check for half-sent lines and throttled clients. */
+/*
+ * Starts the once-a-second check for half-sent lines and throttled clients,
+ * and readies the idle handle that gives clients with lines left their
+ * next turn.
+ */
 void client_start_sweeper(struct daemon *d);
