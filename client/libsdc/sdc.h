@@ -516,12 +516,15 @@ SDC_EXPORT void sdc_stream_close(sdc_stream *stream);
  *
  * Latency: output waits in the stream's ring before the device stream
  * takes it, and the device stream's own latency counts toward what was
- * asked: a latency in seconds keeps that latency less the device's queued
- * (at least one device period, so that every period finds its frames),
- * SDC_LATENCY_LOW just the device period, SDC_LATENCY_HIGH (the default)
- * one block more.  sdc_stream_latency() reports the sum.  A blocking
- * output stream starts playing once a device period is queued, as
- * PortAudio's do; write faster than it plays or it underflows.
+ * asked: the ring keeps the latency asked for less the device's, but at
+ * least one device period (so that every period finds its frames) and
+ * half the latency asked for (slack for a callback thread late to wake).
+ * SDC_LATENCY_HIGH (the default) is the device stream's own latency,
+ * SDC_LATENCY_LOW nothing more than the device period.
+ * sdc_stream_latency() reports the sum.  sdc_stream_start() returns once
+ * the stream's clock runs (callback and input streams).  A blocking output
+ * stream starts playing once a device period is queued, as PortAudio's
+ * do; write faster than it plays or it underflows.
  */
 typedef enum sdc_stream_kind {
 	SDC_STREAM_INPUT = 1,
