@@ -474,6 +474,70 @@ static void test_input_buffer_frames(sdc_client *c)
 	sdc_stream_close(s);
 }
 
+struct stall {
+	int calls;
+	unsigned after; /* status flags of the callbacks after the slow one */
+	atomic_int finished;
+};
+
+static int stall_cb(const void *in, void *out, unsigned long frames, const sdc_time_info *t,
+		    unsigned status, void *userdata)
+{
+	struct stall *st = userdata;
+
+	(void)t;
+	memcpy(out, in, frames * 2 * sizeof(float));
+	/* calls counts the calls before this one: the 20th sleeps. */
+	if (st->calls >= 20)
+		st->after |= status;
+	if (++st->calls == 20)
+		sleep_seconds(0.1);
+	return st->calls < 200 ? SDC_CONTINUE : SDC_COMPLETE;
+}
+
+static void stall_finished(void *userdata)
+{
+	atomic_store(&((struct stall *)userdata)->finished, 1);
+}
+
+/*
+ * A duplex callback stream with a 1024-frame input buffer whose callback
+ * takes 0.1 s once: the input that came meanwhile beyond the buffer is
+ * dropped and the next callbacks see input_overflow (and output_underflow),
+ * as PortAudio's would, instead of running that much behind for good.
+ */
+static void test_slow_duplex_callback_drops_input(sdc_client *c)
+{
+	struct stall st = { 0 };
+	sdc_stream_params p = {
+		.kind = SDC_STREAM_DUPLEX,
+		.samplerate = RATE,
+		.blocksize = 256,
+		.device = { SDC_DEVICE_QUERY(JACK_DEVICE), SDC_DEVICE_QUERY(JACK_DEVICE) },
+		.channels = { 2, 2 },
+		.dtype = { SDC_FLOAT32, SDC_FLOAT32 },
+		.latency = { SDC_LATENCY_LOW, SDC_LATENCY_LOW },
+		.callback = stall_cb,
+		.finished_callback = stall_finished,
+		.userdata = &st,
+		.input_buffer_frames = 1024,
+	};
+	sdc_status status;
+	sdc_stream *s;
+
+	CHECK(sdc_stream_open(c, &p, &s) == 0 && sdc_stream_start(s) == 0,
+	      "a duplex callback stream with a 1024-frame input buffer starts");
+	CHECK(tap_wait_flag(&st.finished, 30), "it runs its 200 callbacks");
+	sdc_stream_status(s, &status);
+	CHECK((st.after & SDC_INPUT_OVERFLOW) && (st.after & SDC_OUTPUT_UNDERFLOW),
+	      "the callbacks after the slow one see input_overflow and output_underflow (%#x)",
+	      st.after);
+	CHECK(status.overflow_frames >= 2000,
+	      "the status counts the input dropped (%llu frames)", status.overflow_frames);
+	sdc_stream_stop(s);
+	sdc_stream_close(s);
+}
+
 /*
  * A blocking output stream plays as soon as a device period is queued, as
  * PortAudio's do, not once its latency's worth is (here 0.5 s): 1024
@@ -782,6 +846,7 @@ int main(void)
 	test_blocking_round_trip(c);
 	test_read_overflow(c);
 	test_input_buffer_frames(c);
+	test_slow_duplex_callback_drops_input(c);
 	test_blocking_write_starts_at_once(c);
 	test_latency_reported(c);
 	test_slow_callback_underflows_alone(c);
