@@ -344,7 +344,7 @@ def test_sdctl_run():
              "print(os.environ['LD_LIBRARY_PATH']); " \
              "print(os.environ.get('SDDAEMON_PORTAUDIO_EXCLUSIVE')); raise SystemExit(7)"
     env = library_env(dict(D.env, LD_LIBRARY_PATH="/somewhere"), python=True)
-    p = subprocess.run(command(SDCTL, "--socket", os.path.relpath(D.socket), "run", "-v", "-x",
+    p = subprocess.run(command(SDCTL, "--socket", os.path.relpath(D.socket), "run", "-v", "--exclusive",
                                "--library-dir", LIBDIR, "--", sys.executable, "-c", script),
                        env=env, capture_output=True, timeout=scaled(30))
     out, err = p.stdout.decode().splitlines(), p.stderr.decode()
