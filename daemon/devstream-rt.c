@@ -52,14 +52,18 @@ static void rt_notify(struct devstream *ds)
 }
 
 /*
- * Counts the callback in, loads the current list and acknowledges its
- * generation.
+ * Counts the callback in (and its frames, for devstream_period()), loads
+ * the current list and acknowledges its generation.
  */
-static struct attach_list *rt_enter(struct devstream *ds, uint32_t status, bool *notify)
+static struct attach_list *rt_enter(struct devstream *ds, unsigned long frames, uint32_t status,
+				    bool *notify)
 {
 	struct attach_list *list;
 
 	atomic_fetch_add_explicit(&ds->callbacks, 1, memory_order_relaxed);
+	/* Only this thread writes it: a plain load and store keep the maximum. */
+	if (frames > atomic_load_explicit(&ds->max_frames, memory_order_relaxed) && frames <= UINT32_MAX)
+		atomic_store_explicit(&ds->max_frames, (uint32_t)frames, memory_order_relaxed);
 	rt_test_stall();
 	list = atomic_load_explicit(&ds->list, memory_order_acquire);
 	if (list->generation != ds->rt_seen) {
@@ -262,7 +266,7 @@ enum backend_result devstream_rt_shared(void *data, const void *input, void *out
 {
 	struct devstream *ds = data;
 	bool notify = false;
-	struct attach_list *list = rt_enter(ds, status, &notify);
+	struct attach_list *list = rt_enter(ds, frames, status, &notify);
 
 	rt_flush_denormals();
 	/* Playback first: a playrec that starts in this period records from it too. */
@@ -280,7 +284,7 @@ enum backend_result devstream_rt_exclusive(void *data, const void *input, void *
 {
 	struct devstream *ds = data;
 	bool notify = false, complete = true;
-	struct attach_list *list = rt_enter(ds, status, &notify);
+	struct attach_list *list = rt_enter(ds, frames, status, &notify);
 	double rate = ds->actual_rate;
 
 	if (output)

@@ -28,8 +28,8 @@ struct devstream;
 struct rategroup;
 
 /* The most channels a client's data may have, and routes a stream may use. */
-#define STREAM_MAX_CHANNELS 64
-#define STREAM_MAX_ROUTES 128
+#define STREAM_MAX_CHANNELS 256
+#define STREAM_MAX_ROUTES 512
 
 /* Seconds a volume change takes: a linear ramp, so that it neither clicks nor zippers. */
 #define STREAM_VOLUME_RAMP_SECONDS 0.020

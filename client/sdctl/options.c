@@ -55,6 +55,8 @@ static const struct catalogue_entry catalogue[] = {
 	{ SDCTL_OPT_ONCE, "once", NULL, "print one view and exit" },
 	{ SDCTL_OPT_MUTE, "mute", NULL, "mute (the volume is kept for --unmute)" },
 	{ SDCTL_OPT_UNMUTE, "unmute", NULL, "unmute" },
+	{ 'v', "verbose", NULL, "say what is set for the program" },
+	{ 'L', "library-dir", "DIR", "where sddaemon's libportaudio.so.2 is" },
 	{ 'j', "json", NULL, "print the results as JSON (see sdctl(1))" },
 	{ 'q', "quiet", NULL, "no live status line and no notes" },
 	{ 's', "socket", "PATH", "the daemon's socket" },
@@ -327,6 +329,12 @@ static int take_option(struct sdctl *ctl, int key, const char *arg)
 	case SDCTL_OPT_MUTE:
 	case SDCTL_OPT_UNMUTE:
 		o->mute = key == SDCTL_OPT_MUTE ? SDC_YES : SDC_NO;
+		return 0;
+	case 'v':
+		o->verbose = true;
+		return 0;
+	case 'L':
+		o->library_dir = arg;
 		return 0;
 	case 'j':
 		ctl->json = true;

@@ -63,6 +63,8 @@ struct sdctl_opts {
 	double interval;  /* --interval, seconds; 0 unset */
 	bool once;	  /* top --once */
 	int mute;	  /* volume --mute (SDC_YES) or --unmute (SDC_NO); 0 unset */
+	bool verbose;	  /* run -v */
+	const char *library_dir; /* run -L: where libportaudio.so.2 is */
 };
 
 struct sdctl_command;
@@ -189,3 +191,4 @@ int sdctl_cmd_status(struct sdctl *ctl, int argc, char **argv);
 int sdctl_cmd_top(struct sdctl *ctl, int argc, char **argv);
 int sdctl_cmd_version(struct sdctl *ctl, int argc, char **argv);
 int sdctl_cmd_help(struct sdctl *ctl, int argc, char **argv);
+int sdctl_cmd_run(struct sdctl *ctl, int argc, char **argv);
