@@ -1,14 +1,15 @@
-/* Names and sizes of the wire sample formats. */
+/*
+ * The wire sample formats: names, sizes, and the conversions and mixing
+ * loops between them and float32 (run by the daemon's audio thread and by
+ * libsdc: no allocation, no lock, no system call).
+ */
 #include "sample.h"
 
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
-
-#ifdef __SSE__
-#include <xmmintrin.h>
-#endif
 
 static const struct {
 	const char *name;
@@ -48,39 +49,54 @@ static inline int32_t round_clamp(double x, double lo, double hi)
 }
 
 /*
- * Four floats at a time through GCC's (and clang's) generic vectors: -O2
- * does not vectorise loops of unknown length by itself, and these loops are
- * the mixer's inner loops.  Lane-wise IEEE operations give exactly the
- * results of the scalar loops.
+ * The mixer's inner loops (sample-loops.h) work on vectors through GCC's
+ * (and clang's) generic vectors: -O2 does not vectorise loops of unknown
+ * length by itself.  Lane-wise IEEE operations and integer operations on
+ * the bits give exactly the results of the scalar loops, whatever the
+ * vector width.
+ *
+ * They are compiled twice on x86: with 16-byte vectors for the baseline
+ * (SSE2) and with 32-byte ones for AVX2, which a CPU that has it runs.  The
+ * ring a shared stream plays from was written by the client on another
+ * core, and reading it costs about half as much per frame with 32-byte
+ * loads as with 16-byte ones (bench/RESULTS.md, issue 15).  The AVX2
+ * versions use no FMA: a sum is one rounding, as in the scalar loop.
  */
-typedef float sample_v4f __attribute__((vector_size(16)));
-typedef int32_t sample_v4i __attribute__((vector_size(16)));
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#define SAMPLE_HAVE_WIDE 1
+#else
+#define SAMPLE_HAVE_WIDE 0
+#endif
+
+/* Whether the AVX2 loops may run where the CPU has AVX2 (tests turn them off). */
+static bool wide_allowed = true;
+
+bool sample_wide(void)
+{
+#if SAMPLE_HAVE_WIDE
+	/* A load and a bit test of what libgcc's constructor found (cpuid, xgetbv): no call. */
+	return wide_allowed && __builtin_cpu_supports("avx2");
+#else
+	return false;
+#endif
+}
+
+void sample_allow_wide(bool allow)
+{
+	wide_allowed = allow;
+}
 
 /*
  * What a client's float32 sample becomes in the mix, as integer operations on
  * its bits: finite values stay as they are, NaN becomes 0 (silence) and ±Inf
- * becomes ±1 (full scale, as clipping would make it).  Lanes of the vector
- * version give exactly the scalar results.
+ * becomes ±1 (full scale, as clipping would make it).  sample-loops.h does
+ * the same to vectors of bits.
  */
 static inline uint32_t clean_bits(uint32_t b)
 {
 	if ((b & 0x7f800000u) != 0x7f800000u)
 		return b;
 	return (b & 0x007fffffu) ? 0 : (b & 0x80000000u) | 0x3f800000u;
-}
-
-static inline sample_v4i clean_v4i(sample_v4i b)
-{
-	const sample_v4i exp = { 0x7f800000, 0x7f800000, 0x7f800000, 0x7f800000 };
-	const sample_v4i mant = { 0x007fffff, 0x007fffff, 0x007fffff, 0x007fffff };
-	const sample_v4i sign = { INT32_MIN, INT32_MIN, INT32_MIN, INT32_MIN };
-	const sample_v4i one = { 0x3f800000, 0x3f800000, 0x3f800000, 0x3f800000 };
-	const sample_v4i zero = { 0, 0, 0, 0 };
-	sample_v4i nonfinite = (b & exp) == exp;
-	sample_v4i nan = nonfinite & ((b & mant) != zero);
-	sample_v4i repl = ((b & sign) | one) & ~nan;
-
-	return (b & ~nonfinite) | (repl & nonfinite);
 }
 
 float sample_clean(float v)
@@ -93,49 +109,38 @@ float sample_clean(float v)
 	return v;
 }
 
+/* The baseline loops: add_clean_base(), copy_clean_base(), clip_to_base(). */
+typedef float sample_v4f __attribute__((vector_size(16)));
+typedef int32_t sample_v4i __attribute__((vector_size(16)));
+#define LOOPS_NAME(name) name##_base
+#define LOOPS_TARGET
+#define LOOPS_VF sample_v4f
+#define LOOPS_VI sample_v4i
+#include "sample-loops.h"
+
+#if SAMPLE_HAVE_WIDE
+/* The AVX2 loops: add_clean_wide(), copy_clean_wide(), clip_to_wide(). */
+typedef float sample_v8f __attribute__((vector_size(32)));
+typedef int32_t sample_v8i __attribute__((vector_size(32)));
+#define LOOPS_NAME(name) name##_wide
+#define LOOPS_TARGET __attribute__((target("avx2")))
+#define LOOPS_VF sample_v8f
+#define LOOPS_VI sample_v8i
+#include "sample-loops.h"
+#define WIDE_OR_BASE(name, args) (sample_wide() ? name##_wide args : name##_base args)
+#else
+#define WIDE_OR_BASE(name, args) name##_base args
+#endif
+
 /* Adds n contiguous float32 samples at src (any alignment), cleaned, to dst. */
 static void add_float32_contiguous(const unsigned char *src, float *dst, size_t n)
 {
-	size_t i = 0;
-
-	for (; i + 8 <= n; i += 8) {
-		sample_v4f a, b;
-		sample_v4i x, y;
-
-		memcpy(&a, dst + i, 16);
-		memcpy(&b, dst + i + 4, 16);
-		memcpy(&x, src + 4 * i, 16);
-		memcpy(&y, src + 4 * i + 16, 16);
-		a += (sample_v4f)clean_v4i(x);
-		b += (sample_v4f)clean_v4i(y);
-		memcpy(dst + i, &a, 16);
-		memcpy(dst + i + 4, &b, 16);
-	}
-	for (; i < n; i++) {
-		float v;
-
-		memcpy(&v, src + 4 * i, 4);
-		dst[i] += sample_clean(v);
-	}
+	WIDE_OR_BASE(add_clean, (dst, src, n));
 }
 
 void sample_copy_clean(float *dst, const unsigned char *src, size_t n)
 {
-	size_t i = 0;
-
-	for (; i + 4 <= n; i += 4) {
-		sample_v4i x;
-
-		memcpy(&x, src + 4 * i, 16);
-		x = clean_v4i(x);
-		memcpy(dst + i, &x, 16);
-	}
-	for (; i < n; i++) {
-		float v;
-
-		memcpy(&v, src + 4 * i, 4);
-		dst[i] = sample_clean(v);
-	}
+	WIDE_OR_BASE(copy_clean, (dst, src, n));
 }
 
 void sample_add_to_float(int fmt, const unsigned char *src, size_t stride, float *dst,
@@ -258,51 +263,7 @@ void sample_silence(int fmt, unsigned char *dst, size_t stride, size_t n)
 
 void sample_clip_to(float *dst, const float *src, size_t n)
 {
-	size_t i = 0;
-
-#ifdef __SSE__
-	/*
-	 * x & (x == x) is 0 where x is NaN and x elsewhere; minps(1, x) is 1
-	 * where x > 1 and x elsewhere, maxps(-1, x) likewise: the scalar loop's
-	 * results exactly.
-	 */
-	const __m128 hi = _mm_set1_ps(1.0f), lo = _mm_set1_ps(-1.0f);
-
-	for (; i + 4 <= n; i += 4) {
-		__m128 x = _mm_loadu_ps(src + i);
-
-		x = _mm_and_ps(x, _mm_cmpord_ps(x, x));
-		_mm_storeu_ps(dst + i, _mm_max_ps(lo, _mm_min_ps(hi, x)));
-	}
-#else
-	const sample_v4f hi = { 1.0f, 1.0f, 1.0f, 1.0f }, lo = { -1.0f, -1.0f, -1.0f, -1.0f };
-
-	/* As the scalar loop: NaN becomes 0, above 1 becomes 1, below -1 becomes -1. */
-	for (; i + 4 <= n; i += 4) {
-		sample_v4f x;
-		sample_v4i bits, over, under, number;
-
-		memcpy(&x, src + i, 16);
-		number = x == x;
-		over = x > hi;
-		under = x < lo;
-		bits = (sample_v4i)x & number;
-		bits = (bits & ~over) | ((sample_v4i)hi & over);
-		bits = (bits & ~under) | ((sample_v4i)lo & under);
-		memcpy(dst + i, &bits, 16);
-	}
-#endif
-	for (; i < n; i++) {
-		float x = src[i];
-
-		if (x != x)
-			x = 0.0f;
-		else if (x > 1.0f)
-			x = 1.0f;
-		else if (x < -1.0f)
-			x = -1.0f;
-		dst[i] = x;
-	}
+	WIDE_OR_BASE(clip_to, (dst, src, n));
 }
 
 void sample_clip(float *buf, size_t n)

@@ -4,6 +4,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum sample_format {
@@ -70,3 +71,11 @@ void sample_clip(float *buf, size_t n);
 
 /* Writes n floats from src to dst clamped to [-1, 1] (NaN: 0); dst may be src. */
 void sample_clip_to(float *dst, const float *src, size_t n);
+
+/*
+ * Whether the loops above run their AVX2 versions (x86 with AVX2), which
+ * give the same bytes as the baseline ones, faster.  sample_allow_wide(false)
+ * keeps them to the baseline; the tests compare the two.  Any thread.
+ */
+bool sample_wide(void);
+void sample_allow_wide(bool allow);
