@@ -287,7 +287,8 @@ enum backend_result devstream_rt_exclusive(void *data, const void *input, void *
 	struct attach_list *list = rt_enter(ds, frames, status, &notify);
 	double rate = ds->actual_rate;
 
-	if (output)
+	/* A playback writes all of output (stream_rt_copy_out()); without one it is silence. */
+	if (output && list->out.count == 0)
 		sample_silence(ds->cfg.format_out, output, sample_format_size(ds->cfg.format_out),
 			       frames * (size_t)ds->cfg.channels_out);
 	if (list->out.count + list->in.count == 0) {

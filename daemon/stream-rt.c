@@ -273,6 +273,11 @@ static void span_capture(struct stream_dir *d, unsigned char *ring, uint32_t n, 
 	size_t size = sample_format_size((enum sample_format)d->dtype);
 	float gains[GAIN_BLOCK];
 
+	if (!d->scaled && d->dtype == SAMPLE_FLOAT32 && routes_identity(d, channels)) {
+		/* Float frames of the device's shape: the captured bytes as they are, at once. */
+		memcpy(ring, in, (size_t)n * d->frame_bytes);
+		return;
+	}
 	for (int i = 0; i < d->nroutes; i++) {
 		int src = d->routes[i].src, dst = d->routes[i].dst;
 
@@ -521,14 +526,23 @@ uint32_t stream_rt_copy_out(struct stream_dir *d, unsigned char *out, int channe
 			    uint32_t frames, double dac_time, double now, double rate,
 			    bool *ret_complete)
 {
+	size_t size = sample_format_size((enum sample_format)d->dtype);
+	size_t samples = (size_t)frames * (size_t)channels;
+	bool whole = routes_identity(d, channels);
 	uint32_t produced, events;
 
 	/*
-	 * out arrives silent (exclusive_callback clears the whole buffer, and an
-	 * exclusive device stream carries one playback): unrouted channels and
-	 * missing frames stay silent.
+	 * Identity routes write whole frames, from the start of out on: only
+	 * the frames the ring lacks need silence, after the copy, so that out
+	 * is written once.  Other routes leave channels unrouted: all of out is
+	 * silenced first.
 	 */
+	if (!whole)
+		sample_silence(d->dtype, out, size, samples);
 	events = rt_pull(d, frames, span_copy_out, out, channels, dac_time, now, rate, &produced);
+	if (whole && produced < frames)
+		sample_silence(d->dtype, out + (size_t)produced * (size_t)channels * size, size,
+			       (size_t)(frames - produced) * (size_t)channels);
 	*ret_complete = atomic_load_explicit(&d->done, memory_order_relaxed) ||
 			atomic_load_explicit(&d->stream->violation, memory_order_relaxed);
 	return events;

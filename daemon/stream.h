@@ -218,8 +218,9 @@ uint32_t stream_rt_capture(struct stream_dir *d, const float *in, int channels, 
 /*
  * Exclusive streams: copies frames bit-exactly between the ring and a
  * PortAudio buffer in the client's own format (channels interleaved).
- * Returns notifications as above; *ret_complete is set once playback has
- * nothing more to give.
+ * Playback writes every sample of out: what the ring does not fill (frames
+ * it lacks, channels no route reaches) is silence.  Returns notifications
+ * as above; *ret_complete is set once playback has nothing more to give.
  */
 uint32_t stream_rt_copy_out(struct stream_dir *d, unsigned char *out, int channels,
 			    uint32_t frames, double dac_time, double now, double rate,

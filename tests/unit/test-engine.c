@@ -380,6 +380,45 @@ static void test_exclusive_bit_exact(void)
 	teardown();
 }
 
+/*
+ * An exclusive stream whose routes leave a channel out: the device's buffer
+ * is written whole all the same (the fake backend fills it with 0x7f7f
+ * before each period), the unrouted channel and the frames after the end
+ * silent.
+ */
+static void test_exclusive_mapped_silence(void)
+{
+	static int16_t data[300];
+	static const int second[] = { 2 };
+	struct spec sp = { STREAM_PLAY, DEV_BOTH, 1, SAMPLE_INT16, second, 1, .frames = 300,
+			   .exclusive = true };
+	struct fake_stream *fs;
+	const int16_t *tap;
+	struct stream *s;
+	size_t n;
+	bool left = true, right = true;
+
+	setup();
+	for (int i = 0; i < 300; i++)
+		data[i] = (int16_t)(i * 101 + 1);
+	s = start_ok(&sp);
+	fs = fake_stream_on(T.fb, DEV_BOTH, true);
+	CHECK(fs && fake_params(fs)->channels_out == 2,
+	      "a mono stream routed to channel 2 opens two channels");
+	put(s, data, 300);
+	fake_run(fs, 4);
+	pump();
+	tap = fake_tap(fs, &n);
+	for (size_t i = 0; i < n; i++) {
+		left = left && tap[2 * i] == 0;
+		right = right && tap[2 * i + 1] == (i < 300 ? data[i] : 0);
+	}
+	CHECK(n >= PERIOD && left && right,
+	      "channel 1 is silent, channel 2 holds the 300 frames bit for bit, then silence");
+	engine_stream_release(&T.e, s);
+	teardown();
+}
+
 static void test_stalled_callback(void)
 {
 	static float data[1024 * 2];
@@ -493,6 +532,7 @@ int main(void)
 	test_idle_close();
 	test_hostile_index();
 	test_exclusive_bit_exact();
+	test_exclusive_mapped_silence();
 	test_stalled_callback();
 	test_stuck_callback();
 	test_lost_device();
