@@ -8,9 +8,12 @@
  *                  [--blocksize N] [--latency SEC] [--exclusive] [--direct] [--rate HZ]
  *                  [--seconds S] [--measure PID [--warmup S]]
  *
- * --direct copies the signal straight into the ring (sdc_stream_begin_write()
+ * --direct makes the signal straight in the ring (sdc_stream_begin_write()
  * and sdc_stream_commit_write(), as sdctl play decodes into it) instead of
- * handing it to sdc_stream_write().
+ * handing chunks to sdc_stream_write(), and makes it as sdd-bench-pa's
+ * callback makes its own in PortAudio's buffer: copied from one second of
+ * sine (48,000 frames at 48 kHz) from where the last copy stopped.  Its
+ * work per frame is then the direct program's.
  *
  * It prints "ready" once the stream runs (its ring was filled), then plays
  * until --seconds have passed (0: until SIGTERM or SIGINT), stops the
@@ -72,18 +75,32 @@ static void take_sample(sdc_stream *st, int pid, struct sample *s)
 	s->silence = status.underflow_frames;
 }
 
-/* Copies frames of signal straight into the ring, waiting for room; returns the frames written. */
-static long long write_direct(sdc_stream *st, const float *signal, size_t frames)
+/* The signal --direct loops over: sdd-bench-pa's, one second at 48 kHz. */
+#define LOOP_FRAMES 48000
+
+/*
+ * Makes frames frames of the looped signal straight in the ring, from
+ * *pos on, waiting for room; returns the frames written.
+ */
+static long long write_direct(sdc_stream *st, const float *loop, size_t *pos, size_t frames)
 {
 	size_t done = 0;
 
 	while (done < frames) {
-		void *room;
-		long long n = sdc_stream_begin_write(st, &room, frames - done, -1);
+		float *room;
+		long long n = sdc_stream_begin_write(st, (void **)&room, frames - done, -1);
 
 		if (n <= 0)
 			return n < 0 ? n : (long long)done;
-		memcpy(room, signal + 2 * done, (size_t)n * 2 * sizeof(float));
+		for (size_t k = 0; k < (size_t)n;) {
+			size_t m = LOOP_FRAMES - *pos;
+
+			if (m > (size_t)n - k)
+				m = (size_t)n - k;
+			memcpy(room + 2 * k, loop + 2 * *pos, m * 2 * sizeof(float));
+			k += m;
+			*pos = (*pos + m) % LOOP_FRAMES;
+		}
 		sdc_stream_commit_write(st, (size_t)n);
 		done += (size_t)n;
 	}
@@ -102,7 +119,8 @@ int main(int argc, char **argv)
 	sdc_client *client;
 	sdc_stream *st;
 	sdc_status status;
-	float *signal;
+	float *signal, *loop = NULL;
+	size_t loop_pos = 0;
 	double t_start = 0, cpu_ready = 0;
 	long long csw_ready = 0;
 	int r;
@@ -154,6 +172,12 @@ int main(int argc, char **argv)
 		bench_die("out of memory");
 	/* A whole number of 440 Hz cycles would be nicer; a click per chunk does not matter here. */
 	bench_sine(signal, (size_t)chunk, rate);
+	if (direct) {
+		loop = malloc(LOOP_FRAMES * 2 * sizeof(float));
+		if (!loop)
+			bench_die("out of memory");
+		bench_sine(loop, LOOP_FRAMES, 48000);
+	}
 
 	if ((r = sdc_connect(socket_path, &client)) < 0)
 		bench_die("cannot connect to sddaemon: %s", sdc_last_error()->message);
@@ -170,7 +194,7 @@ int main(int argc, char **argv)
 		bench_die("cannot open a playback: %s", sdc_last_error()->message);
 
 	while (!stop_requested) {
-		long long n = direct ? write_direct(st, signal, (size_t)chunk)
+		long long n = direct ? write_direct(st, loop, &loop_pos, (size_t)chunk)
 				     : sdc_stream_write(st, signal, (size_t)chunk);
 
 		if (n < 0) {
@@ -241,5 +265,6 @@ int main(int argc, char **argv)
 	sdc_stream_close(st);
 	sdc_close(client);
 	free(signal);
+	free(loop);
 	return 0;
 }
