@@ -246,9 +246,11 @@ class Bench:
 
     # -- processes --
 
-    def spawn(self, argv, env=None, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, log=None):
+    def spawn(self, argv, env=None, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, log=None,
+              cpu=None):
         err = open(os.path.join(self.tmp, log), "ab") if log else subprocess.DEVNULL
-        p = subprocess.Popen(argv, env=env or self.env, stdout=stdout, stderr=err, stdin=stdin)
+        p = subprocess.Popen(argv, env=env or self.env, stdout=stdout, stderr=err, stdin=stdin,
+                             preexec_fn=pin_to(cpu))
         self.procs.append(p)
         return p
 
@@ -261,8 +263,9 @@ class Bench:
                 p.kill()
                 p.wait()
 
-    def run(self, argv, env=None, timeout=120):
-        p = subprocess.run(argv, env=env or self.env, capture_output=True, timeout=timeout)
+    def run(self, argv, env=None, timeout=120, cpu=None):
+        p = subprocess.run(argv, env=env or self.env, capture_output=True, timeout=timeout,
+                           preexec_fn=pin_to(cpu))
         if p.returncode != 0:
             raise RuntimeError("%s exited %d: %s" % (os.path.basename(argv[0]), p.returncode,
                                                     p.stderr.decode(errors="replace")[-800:]))
@@ -280,9 +283,10 @@ class Bench:
         if self.jack.poll() is not None:
             raise RuntimeError("jackd did not start; see %s/jackd.log" % self.tmp)
 
-    def start_daemon(self, tag, extra=(), jack=True, exe=None, conf=None):
+    def start_daemon(self, tag, extra=(), jack=True, exe=None, conf=None, cpu=None):
         """Starts sddaemon (this build's, or exe; with the configuration file conf, or an
-        empty one); returns (process, socket path, seconds to READY=1, to first reply)."""
+        empty one; all its threads on one CPU when cpu is given); returns (process, socket
+        path, seconds to READY=1, to first reply)."""
         sock = os.path.join(self.tmp, tag + ".sock")
         notify_path = os.path.join(self.tmp, tag + ".notify")
         notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -293,7 +297,8 @@ class Bench:
             env["JACK_DEFAULT_SERVER"] = "sddbench-no-such-server"
         t0 = time.monotonic()
         p = self.spawn([exe or self.exe("sddaemon"), "--socket", sock, "--config", conf or self.empty_conf,
-                        "--device-idle-time", "0.2"] + list(extra), env=env, log=tag + ".log")
+                        "--device-idle-time", "0.2"] + list(extra), env=env, log=tag + ".log",
+                       cpu=cpu)
         ready = answered = None
         while time.monotonic() - t0 < 30 and (ready is None or answered is None):
             if p.poll() is not None:
@@ -339,48 +344,62 @@ class Bench:
         secs = 1.5 if self.quick else 4
         reps = 1 if self.quick else 3
         block, ring, chunk = 1024, 262144, 65536
+        # The same runs again with every process on one CPU (the direct program, the daemon
+        # with all its threads, the client): the client then runs exactly when the daemon's
+        # audio thread wakes it, and never falls behind the unpaced device, which on two CPUs
+        # it does whenever another process delays it (see RESULTS.md, issue 15).
+        cpu = min(os.sched_getaffinity(0))
         daemon, sock, _, _ = self.start_daemon("throughput")
-        runs = {"portaudio": [], "shared": [], "exclusive": [], "shared, direct": []}
+        daemon1, sock1, _, _ = self.start_daemon("throughput-cpu", cpu=cpu)
+        modes = ("shared", "exclusive", "shared, direct", "shared, one CPU", "exclusive, one CPU")
+        runs = {"portaudio": [], "portaudio, one CPU": []}
+        runs.update((m, []) for m in modes)
         failed_runs = []
+        pa_argv = [self.exe("sdd-bench-pa"), "throughput", "--device", "bench_null",
+                   "--seconds", str(secs), "--blocksize", str(block)]
         for _ in range(reps):
-            runs["portaudio"].append(self.run(
-                [self.exe("sdd-bench-pa"), "throughput", "--device", "bench_null",
-                 "--seconds", str(secs), "--blocksize", str(block)]))
-            for mode in ("shared", "exclusive", "shared, direct"):
-                argv = [self.exe("sdd-bench-play"), "--socket", sock, "--device", "bench_null",
+            runs["portaudio"].append(self.run(pa_argv))
+            runs["portaudio, one CPU"].append(self.run(pa_argv, cpu=cpu))
+            for mode in modes:
+                one = mode.endswith("one CPU")
+                d, sk = (daemon1, sock1) if one else (daemon, sock)
+                argv = [self.exe("sdd-bench-play"), "--socket", sk, "--device", "bench_null",
                         "--buffer", str(ring), "--chunk", str(chunk), "--blocksize", str(block),
-                        "--measure", str(daemon.pid), "--seconds", str(secs)]
-                argv += ["--exclusive"] if mode == "exclusive" else []
-                # The signal copied straight into the ring (sdc_stream_begin_write()).
+                        "--measure", str(d.pid), "--seconds", str(secs)]
+                argv += ["--exclusive"] if mode.startswith("exclusive") else []
+                # The signal made straight in the ring (sdc_stream_begin_write()).
                 argv += ["--direct"] if mode == "shared, direct" else []
                 # A client descheduled for a few ms falls behind the unpaced device; the
                 # daemon then sends an xrun event per period and drops a client that lets
                 # 4 MiB of them pile up.  Such a run is counted and tried again.
                 for attempt in range(3):
                     try:
-                        runs[mode].append(self.run(argv))
+                        runs[mode].append(self.run(argv, cpu=cpu if one else None))
                         break
                     except RuntimeError as e:
                         failed_runs.append("%s: %s" % (mode, e))
                         self.log("throughput: %s run failed (%s); again" % (mode, e))
                     finally:
-                        self.wait_idle(sock)
+                        self.wait_idle(sk)
         self.stop(daemon)
+        self.stop(daemon1)
         # Best of the repetitions: noise (other processes, a client descheduled behind the
         # unpaced device) only ever adds CPU time per frame.
         def best(rs):
             return max(rs, key=lambda r: r["frames_per_cpu_second"]) if rs else None
 
-        pa_run = best(runs["portaudio"])
-        pa = pa_run["frames_per_cpu_second"]
+        pa = best(runs["portaudio"])["frames_per_cpu_second"]
+        pa1 = best(runs["portaudio, one CPU"])["frames_per_cpu_second"]
         res = {"blocksize": block, "ring_frames": ring, "chunk_frames": chunk, "seconds": secs,
-               "repetitions": reps, "statistic": "best of the repetitions",
-               "portaudio": {"frames_per_cpu_second": pa, "ns_per_frame": 1e9 / pa}, "runs": runs,
-               "failed_runs": failed_runs}
-        for mode in ("shared", "exclusive", "shared, direct"):
+               "repetitions": reps, "statistic": "best of the repetitions", "cpu": cpu,
+               "portaudio": {"frames_per_cpu_second": pa, "ns_per_frame": 1e9 / pa},
+               "portaudio, one CPU": {"frames_per_cpu_second": pa1, "ns_per_frame": 1e9 / pa1},
+               "runs": runs, "failed_runs": failed_runs}
+        for mode in modes:
             r = best(runs[mode])
             if r is None:
                 raise RuntimeError("no %s run succeeded" % mode)
+            base = pa1 if mode.endswith("one CPU") else pa
             device_frames = max(1, r["window_frames"] + r["window_silence_frames"])
             behind = [x for x in runs[mode]
                       if x["window_silence_frames"] > 0.05 * max(1, x["window_frames"] + x["window_silence_frames"])]
@@ -389,8 +408,8 @@ class Bench:
                          # silence): they measure the scheduler (see RESULTS.md, issue 15).
                          "repetitions_behind": len(behind),
                          "frames_per_daemon_cpu_second": r["frames_per_daemon_cpu_second"],
-                         "ratio": r["frames_per_cpu_second"] / pa,
-                         "ratio_daemon_only": r["frames_per_daemon_cpu_second"] / pa,
+                         "ratio": r["frames_per_cpu_second"] / base,
+                         "ratio_daemon_only": r["frames_per_daemon_cpu_second"] / base,
                          "silence_fraction": r["window_silence_frames"] / device_frames,
                          "client_ns_per_frame": 1e9 * r["window_client_cpu"] / max(1, r["window_frames"]),
                          "daemon_ns_per_device_frame": 1e9 * r["window_daemon_cpu"] / device_frames}
@@ -960,10 +979,14 @@ class Bench:
             row("direct PortAudio", "%.3e (%.2f ns/frame)" % (t["portaudio"]["frames_per_cpu_second"], t["portaudio"]["ns_per_frame"]))
             if t["failed_runs"]:
                 row("client runs dropped by the daemon and redone", "%d" % len(t["failed_runs"]))
-            for mode in ("shared", "exclusive", "shared, direct"):
+            for mode in ("shared", "exclusive", "shared, direct", "shared, one CPU", "exclusive, one CPU"):
                 m = t.get(mode)
                 if m is None:
                     continue
+                if mode == "shared, one CPU":
+                    p1 = t["portaudio, one CPU"]
+                    lines.append("  every process on CPU %d:" % t["cpu"])
+                    row("direct PortAudio, one CPU", "%.3e (%.2f ns/frame)" % (p1["frames_per_cpu_second"], p1["ns_per_frame"]))
                 row("sddaemon %s (daemon + client)" % mode, f(m["frames_per_cpu_second"], "%.3e"))
                 row("  ratio to direct PortAudio", f(m["ratio"], "%.2fx"), ">= 0.8x", m["ratio"] is not None and m["ratio"] >= 0.8)
                 row("  ratio, daemon's CPU only", f(m["ratio_daemon_only"], "%.2fx"))
@@ -1153,6 +1176,13 @@ class Bench:
             lines.append("  The daemon's CPU is its CPU over the program's whole run, scaled to the program's")
             lines.append("  measuring window; jackd's (the 'device') is in neither.")
         return "\n".join(lines)
+
+
+def pin_to(cpu):
+    """A preexec_fn that puts the child (and every thread it makes) on one CPU; None: any."""
+    if cpu is None:
+        return None
+    return lambda: os.sched_setaffinity(0, {cpu})
 
 
 def meta(args):
