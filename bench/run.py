@@ -383,6 +383,8 @@ class Bench:
                         self.wait_idle(sk)
         self.stop(daemon)
         self.stop(daemon1)
+        # The parts of the data path by themselves, as floors for the figures above.
+        parts = self.run([self.exe("sdd-bench-copy"), "--seconds", str(secs / 2)])
         # Best of the repetitions: noise (other processes, a client descheduled behind the
         # unpaced device) only ever adds CPU time per frame.
         def best(rs):
@@ -394,7 +396,7 @@ class Bench:
                "repetitions": reps, "statistic": "best of the repetitions", "cpu": cpu,
                "portaudio": {"frames_per_cpu_second": pa, "ns_per_frame": 1e9 / pa},
                "portaudio, one CPU": {"frames_per_cpu_second": pa1, "ns_per_frame": 1e9 / pa1},
-               "runs": runs, "failed_runs": failed_runs}
+               "runs": runs, "failed_runs": failed_runs, "parts": parts}
         for mode in modes:
             r = best(runs[mode])
             if r is None:
@@ -995,6 +997,16 @@ class Bench:
                 if "repetitions_behind" in m:
                     row("  repetitions with the client behind (> 5 % silence)",
                         "%d of %d" % (m["repetitions_behind"], t["repetitions"]))
+            c = t.get("parts")
+            if c:
+                lines.append("  the parts by themselves (sdd-bench-copy; ns per frame, medians):")
+                row("  copy within one CPU's cache (the direct program's)", "%.3f" % c["table_ns"])
+                if "ring_write_ns" in c:
+                    row("  write into the 2 MiB ring, read on the other CPU", "%.3f" % c["ring_write_ns"])
+                    row("  read from it there (the daemon's sample_clip_to)", "%.3f%s" % (
+                        c["ring_read_ns"], " (SSE2 loop: %.3f)" % c["ring_read_base_ns"] if "ring_read_base_ns" in c else ""))
+                row("  write into the ring, nobody reading", "%.3f" % c["ring_write_solo_ns"])
+                row("  a wake-up between two processes on one CPU", "%.2f us" % c["wakeup_us"])
         if "paced" in r:
             p = r["paced"]
             section("2. Paced mixing cost (%d-frame periods at 48 kHz, %g s window; %% of one CPU)" % (p["period_frames"], p["window_seconds"]))
