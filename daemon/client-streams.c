@@ -44,6 +44,13 @@ static void release(struct daemon *d, struct client_stream *cs)
 	set_detached(d, cs, false);
 	if (!stream_is_over(s))
 		engine_stream_finish(&d->engine, s, SHM_STATE_FINISHED, NULL, NULL);
+	d->shm_bytes -= s->shm.size;
+	/*
+	 * Its memory goes back to the system with the record, whoever still
+	 * holds its descriptor (the client, a reply not yet sent or read); at
+	 * shutdown it stays, so that clients keep what they recorded.
+	 */
+	s->shm.reclaim = !d->stopping;
 	s->owner = NULL;
 	list_remove(&cs->link);
 	json_object_put(cs->waiters);
@@ -63,6 +70,7 @@ int client_streams_check(struct client *c, size_t shm_bytes, bool detach,
 			 struct proto_error *err)
 {
 	struct daemon *d = c->daemon;
+	unsigned unread = client_fds_pending(c);
 	int running = 0;
 
 	for (struct list *p = c->streams.next; p != &c->streams; p = p->next)
@@ -71,10 +79,24 @@ int client_streams_check(struct client *c, size_t shm_bytes, bool detach,
 		return proto_error_set(err, PROTO_E_LIMIT,
 				       "too many streams: at most %d may run at once per client",
 				       d->settings.max_streams_per_client);
+	/*
+	 * A stream's reply carries two descriptors; those the client has not
+	 * read yet pin files the daemon cannot count as the client's own, so
+	 * an unread reply counts as a stream.
+	 */
+	if ((unsigned)running + (unread + STREAM_REPLY_FDS - 1) / STREAM_REPLY_FDS >=
+	    (unsigned)d->settings.max_streams_per_client)
+		return proto_error_set(err, PROTO_E_LIMIT,
+				       "too many streams: %u descriptors sent with earlier replies are not read yet, and with %d running that makes the limit of %d per client; read the replies",
+				       unread, running, d->settings.max_streams_per_client);
 	if (c->shm_bytes + shm_bytes > d->settings.max_shm_per_client)
 		return proto_error_set(err, PROTO_E_LIMIT,
 				       "the stream needs %zu bytes of shared memory; the client's limit is %zu (in use: %zu)",
 				       shm_bytes, d->settings.max_shm_per_client, c->shm_bytes);
+	if (d->shm_bytes + shm_bytes > d->settings.max_shm_total)
+		return proto_error_set(err, PROTO_E_LIMIT,
+				       "the stream needs %zu bytes of shared memory; all clients together hold %zu of at most %zu (max_shm_total)",
+				       shm_bytes, d->shm_bytes, d->settings.max_shm_total);
 	if (detach && d->detached_count >= CLIENT_STREAMS_MAX_DETACHED)
 		return proto_error_set(err, PROTO_E_LIMIT, "too many detached playbacks (%d)",
 				       CLIENT_STREAMS_MAX_DETACHED);
@@ -95,6 +117,7 @@ int client_streams_add(struct client *c, struct stream *s, bool detach, bool lat
 	s->owner = cs;
 	list_insert_tail(&c->streams, &cs->link);
 	c->shm_bytes += s->shm.size;
+	c->daemon->shm_bytes += s->shm.size;
 	if (latest)
 		c->last_handle = s->handle;
 	set_detached(c->daemon, cs, detach);

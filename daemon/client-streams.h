@@ -25,6 +25,9 @@ struct stream;
 /* The most playbacks that may continue after their clients left. */
 #define CLIENT_STREAMS_MAX_DETACHED 64
 
+/* Descriptors that come with the reply of a new stream (its memfd and eventfd). */
+#define STREAM_REPLY_FDS 2
+
 /* Finished records a client keeps for get_status/wait before the oldest goes. */
 #define CLIENT_STREAMS_KEEP_FINISHED 16
 
@@ -42,9 +45,11 @@ struct client_stream {
 struct engine_callbacks client_streams_callbacks(struct daemon *d);
 
 /*
- * Checks the limits a new stream of c must keep: streams at once, shared
- * memory (shm_bytes more) and, for a detached playback, the detached
- * playbacks.  Returns 0, or -EINVAL with err set.
+ * Checks the limits a new stream of c must keep: streams at once (a reply
+ * with descriptors that c has not read yet counts as one), shared memory
+ * (shm_bytes more: the client's and all clients' together) and, for a
+ * detached playback, the detached playbacks.  Returns 0, or -EINVAL with
+ * err set.
  */
 int client_streams_check(struct client *c, size_t shm_bytes, bool detach,
 			 struct proto_error *err);

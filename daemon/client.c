@@ -20,7 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
+#include <linux/sockios.h>
 
 #include "access.h"
 #include "closer.h"
@@ -164,7 +166,84 @@ static void doom(struct client *c)
 	}
 }
 
-/* Sends what the queue holds; returns 0 or a negative errno on a dead connection. */
+/*
+ * Returns the kernel memory held by what was sent to the client and not yet
+ * read by it (SIOCOUTQ of a Unix socket: the buffers' allocation, not their
+ * length), or -1 when the kernel does not say.
+ */
+static int unread_alloc(int fd)
+{
+	int n;
+
+	return ioctl(fd, SIOCOUTQ, &n) < 0 ? -1 : n;
+}
+
+/*
+ * Remembers that a message with nfds descriptors went into the socket (its
+ * allocation is counted in sent_alloc already).  When every mark is taken,
+ * it joins the newest one, which then counts as read only when both are.
+ */
+static void add_mark(struct client *c, unsigned nfds)
+{
+	struct client_fd_mark *mk;
+
+	c->fds_unread += nfds;
+	if (c->mark_count == CLIENT_FD_MARKS) {
+		mk = &c->marks[(c->mark_head + CLIENT_FD_MARKS - 1) % CLIENT_FD_MARKS];
+		mk->nfds += nfds;
+	} else {
+		mk = &c->marks[(c->mark_head + c->mark_count) % CLIENT_FD_MARKS];
+		mk->nfds = nfds;
+		c->mark_count++;
+	}
+	mk->at = c->sent_alloc;
+}
+
+/*
+ * Forgets the marks of messages the client has read.  The kernel frees a
+ * Unix socket's buffers in the order they were sent, as they are read, so
+ * a message has been read once what is still unread takes no more memory
+ * than what was sent after it.  sent_alloc underestimates that (see
+ * flush()), so a mark is never forgotten too early, only now and then
+ * later than it could be.
+ */
+static void forget_read_marks(struct client *c)
+{
+	int unread;
+
+	if (c->mark_count == 0)
+		return;
+	unread = unread_alloc(c->fd);
+	if (unread < 0)
+		return;
+	while (c->mark_count > 0) {
+		struct client_fd_mark *mk = &c->marks[c->mark_head];
+
+		if ((uint64_t)unread > c->sent_alloc - mk->at)
+			break;
+		c->fds_unread -= mk->nfds;
+		c->mark_head = (c->mark_head + 1) % CLIENT_FD_MARKS;
+		c->mark_count--;
+	}
+	if (c->mark_count == 0) {
+		c->mark_head = 0;
+		c->sent_alloc = 0;
+	}
+}
+
+unsigned client_fds_pending(struct client *c)
+{
+	forget_read_marks(c);
+	return c->fds_queued + c->fds_unread;
+}
+
+/*
+ * Sends what the queue holds; returns 0 or a negative errno on a dead
+ * connection.  While descriptors may wait unread in the socket, each send
+ * adds its kernel allocation to sent_alloc: what SIOCOUTQ grew by, or its
+ * length when the client read meanwhile (a buffer takes at least its
+ * length), which is never more than the truth.
+ */
 static int flush(struct client *c)
 {
 	while (c->out_head) {
@@ -175,9 +254,12 @@ static int flush(struct client *c)
 			struct cmsghdr align;
 		} control;
 		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+		bool carries = m->sent == 0 && m->nfds > 0;
+		bool counted = carries || c->mark_count > 0;
+		int before = counted ? unread_alloc(c->fd) : -1, after;
 		ssize_t n;
 
-		if (m->sent == 0 && m->nfds > 0) {
+		if (carries) {
 			struct cmsghdr *cmsg;
 
 			memset(&control, 0, sizeof(control));
@@ -199,10 +281,17 @@ static int flush(struct client *c)
 		}
 		m->sent += (size_t)n;
 		c->out_bytes -= (size_t)n;
-		if (m->sent > 0 && m->nfds > 0) {
-			/* The kernel holds its own references now. */
+		if (counted) {
+			after = before >= 0 ? unread_alloc(c->fd) : -1;
+			c->sent_alloc += after > before && after - before > n ? (uint64_t)(after - before)
+									       : (uint64_t)n;
+		}
+		if (carries) {
+			/* The kernel holds its own references now, until the client reads them. */
 			for (int i = 0; i < m->nfds; i++)
 				close(m->fds[i]);
+			c->fds_queued -= (unsigned)m->nfds;
+			add_mark(c, (unsigned)m->nfds);
 			m->nfds = 0;
 		}
 		if (m->sent == m->len) {
@@ -212,6 +301,7 @@ static int flush(struct client *c)
 			outmsg_free(m);
 		}
 	}
+	forget_read_marks(c);
 	return 0;
 }
 
@@ -250,6 +340,7 @@ int client_send(struct client *c, char *line, size_t len, const int *fds, int nf
 		}
 	}
 	m->nfds = nfds;
+	c->fds_queued += (unsigned)nfds;
 	if (c->out_tail)
 		c->out_tail->next = m;
 	else

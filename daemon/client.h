@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include <uv.h>
 
@@ -22,6 +23,19 @@ struct outmsg;
 
 /* The most descriptors one message may carry. */
 #define CLIENT_MAX_FDS 8
+
+/* Messages with descriptors whose reading is followed one by one (more are merged). */
+#define CLIENT_FD_MARKS 16
+
+/*
+ * A message with descriptors that went into the socket: the client has
+ * received them once everything sent up to it is read.  at is the
+ * client's sent_alloc just after it was sent.
+ */
+struct client_fd_mark {
+	uint64_t at;
+	unsigned nfds;
+};
 
 struct client {
 	struct daemon *daemon;
@@ -51,10 +65,29 @@ struct client {
 	struct list ready_link; /* in the daemon's ready list while ready */
 	bool fds_waiting;	/* its next message holds descriptors the closer has no room for */
 	unsigned fds_received;	/* descriptors the client sent (all closed unused) */
+	/*
+	 * Descriptors sent to the client and not yet received by it: those in
+	 * queued messages (our duplicates) and those in the socket, which the
+	 * kernel holds for us until the client reads them.  See client_fds_pending().
+	 */
+	unsigned fds_queued;
+	unsigned fds_unread;
+	struct client_fd_mark marks[CLIENT_FD_MARKS]; /* the unread ones, oldest first */
+	unsigned mark_head, mark_count;
+	uint64_t sent_alloc; /* kernel memory of what was sent since marks began (a lower bound) */
+	uint64_t active_at;  /* uv_now() of the client's latest request, or of its connection */
 };
 
 /* Takes a freshly accepted connection. */
 void client_accept(struct daemon *d, int fd);
+
+/*
+ * Returns the descriptors sent to c that it has not received yet: queued
+ * in the daemon, or waiting in the socket for the client to read them.
+ * Each pins a file (a stream's memory, an eventfd) that the client does
+ * not hold yet, so they count against its limits.
+ */
+unsigned client_fds_pending(struct client *c);
 
 /* Sends one error line to a connection that will not be served, and closes it. */
 void client_refuse(int fd, enum proto_errcode code, const char *message);

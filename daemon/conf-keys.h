@@ -42,6 +42,8 @@
 	  "the most streams one client may have running")				\
 	X(max_shm_per_client, SIZE, "64M", 64.0 * 1024, 64.0 * 1024 * 1024 * 1024, "SIZE",	\
 	  "the most shared memory one client may hold")					\
+	X(max_shm_total, SIZE, "1G", 64.0 * 1024, 1024.0 * 1024 * 1024 * 1024, "SIZE",	\
+	  "the most shared memory all clients together may hold")			\
 	X(log_level, LOG_LEVEL, "notice", 0, 0, "LEVEL",				\
 	  "the most detailed messages logged: error, warning, notice, info or debug")	\
 	X(allow_users, USERS, NULL, 0, 0, "LIST",					\

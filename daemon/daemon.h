@@ -34,6 +34,7 @@ struct daemon {
 	unsigned client_count;
 	struct list orphans;	 /* struct client_stream: detached playbacks whose clients left */
 	unsigned detached_count; /* detached playbacks (client-streams.c keeps the count) */
+	size_t shm_bytes;	 /* shared memory of every stream record (client-streams.c's count) */
 	unsigned next_client_id;
 	struct notify notify;	   /* readiness, status and watchdog for systemd */
 	uv_idle_t reaper; /* closes doomed clients outside of any callback chain */

