@@ -25,6 +25,7 @@
 #include <linux/sockios.h>
 
 #include "access.h"
+#include "client-streams.h"
 #include "closer.h"
 #include "commands.h"
 #include "daemon.h"
@@ -122,6 +123,9 @@ void client_close(struct client *c)
 	}
 	d->client_count--;
 	commands_client_gone(c);
+	c->user->clients--;
+	users_release(&d->users, c->user);
+	c->user = NULL;
 	log_info("Client %u (pid %d) disconnected", c->id, (int)c->cred.pid);
 	uv_close((uv_handle_t *)&c->poll, on_client_closed);
 }
@@ -428,6 +432,7 @@ static void handle_line(struct client *c, const char *line, size_t len)
 
 	if (len == 0)
 		return;
+	c->active_at = uv_now(c->daemon->loop);
 	if (!take_token(c)) {
 		/* The request is answered, not carried out; reading pauses until the budget refills. */
 		proto_parse_request(line, len, &req, &err);
@@ -793,50 +798,106 @@ void client_recheck_access(struct daemon *d)
 	}
 }
 
+/*
+ * Makes room for a new connection: closes the connection that has been
+ * idle longest (no running stream, no request) of user a, or of anyone when
+ * a is NULL, if it has been idle for idle_timeout at least.  Returns
+ * whether one was closed.
+ */
+static bool make_room(struct daemon *d, struct user_account *a)
+{
+	uint64_t now = uv_now(d->loop), limit = (uint64_t)(d->settings.idle_timeout * 1000.0);
+	struct client *oldest = NULL;
+	struct proto_error err = { 0 };
+
+	if (limit == 0)
+		return false;
+	for (struct list *p = d->clients.next; p != &d->clients; p = p->next) {
+		struct client *c = list_entry(p, struct client, link);
+
+		if (c->closed || c->doomed || (a && c->user != a) || now - c->active_at < limit ||
+		    (oldest && c->active_at >= oldest->active_at) || client_streams_running(c) > 0)
+			continue;
+		oldest = c;
+	}
+	if (!oldest)
+		return false;
+	log_info("Closing client %u (pid %d, uid %u), idle for %.0f s, to make room for a new connection",
+		 oldest->id, (int)oldest->cred.pid, (unsigned)oldest->cred.uid,
+		 (double)(now - oldest->active_at) / 1000.0);
+	proto_error_set(&err, PROTO_E_TIMEOUT,
+			"closing this connection, idle for %.0f seconds: a new connection needs its place (idle_timeout)",
+			(double)(now - oldest->active_at) / 1000.0);
+	client_reply_error(oldest, NULL, &err);
+	proto_error_clear(&err);
+	client_close(oldest);
+	return true;
+}
+
 void client_accept(struct daemon *d, int fd)
 {
 	socklen_t len = sizeof(struct ucred);
+	struct ucred cred;
+	struct user_account *user;
 	struct client *c;
+	char msg[200];
 	int r;
 
 	if (d->stopping) {
 		client_refuse(fd, PROTO_E_SHUTTING_DOWN, "sddaemon is shutting down");
 		return;
 	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		cred = (struct ucred){ .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
+	if (access_check_peer(&d->settings.allow_users, &d->settings.allow_groups, fd, &cred) < 0) {
+		log_warning("Refusing a client (pid %d, uid %u, gid %u): not in allow_users or allow_groups",
+			    (int)cred.pid, (unsigned)cred.uid, (unsigned)cred.gid);
+		snprintf(msg, sizeof(msg),
+			 "access denied: uid %u is not allowed to use this sddaemon (allow_users and allow_groups in sddaemon.conf)",
+			 (unsigned)cred.uid);
+		client_refuse(fd, PROTO_E_ACCESS_DENIED, msg);
+		return;
+	}
+	user = users_get(&d->users, cred.uid);
+	if (!user) {
+		client_refuse(fd, PROTO_E_INTERNAL, "out of memory");
+		return;
+	}
+	if (user->clients >= (unsigned)d->settings.max_clients_per_user && !make_room(d, user)) {
+		log_warning("Refusing a client (pid %d, uid %u): the user has %u connections, the limit",
+			    (int)cred.pid, (unsigned)cred.uid, user->clients);
+		snprintf(msg, sizeof(msg),
+			 "too many connections of uid %u: at most %d per user (max_clients_per_user)",
+			 (unsigned)cred.uid, d->settings.max_clients_per_user);
+		client_refuse(fd, PROTO_E_LIMIT, msg);
+		users_release(&d->users, user);
+		return;
+	}
 	/* Sockets still waiting to be closed count as clients: they hold descriptors. */
-	if (d->client_count + closer_sockets() >= (size_t)d->settings.max_clients) {
+	if (d->client_count + closer_sockets() >= (size_t)d->settings.max_clients &&
+	    !(make_room(d, NULL) &&
+	      d->client_count + closer_sockets() < (size_t)d->settings.max_clients)) {
 		log_warning("Refusing a client: the limit of %d clients is reached", d->settings.max_clients);
 		client_refuse(fd, PROTO_E_LIMIT, "too many clients connected");
+		users_release(&d->users, user);
 		return;
 	}
 	c = calloc(1, sizeof(*c));
 	if (!c || linebuf_init(&c->in, PROTO_MAX_LINE) < 0) {
 		free(c);
 		client_refuse(fd, PROTO_E_INTERNAL, "out of memory");
+		users_release(&d->users, user);
 		return;
 	}
 	c->daemon = d;
 	c->fd = fd;
+	c->cred = cred;
 	list_init(&c->streams);
 	list_init(&c->ready_link);
 	c->tokens = d->settings.max_requests_per_second;
 	c->tokens_at = uv_now(d->loop);
+	c->active_at = c->tokens_at;
 	c->id = ++d->next_client_id;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) < 0)
-		c->cred = (struct ucred){ .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
-	if (access_check_peer(&d->settings.allow_users, &d->settings.allow_groups, fd, &c->cred) < 0) {
-		char msg[160];
-
-		log_warning("Refusing a client (pid %d, uid %u, gid %u): not in allow_users or allow_groups",
-			    (int)c->cred.pid, (unsigned)c->cred.uid, (unsigned)c->cred.gid);
-		snprintf(msg, sizeof(msg),
-			 "access denied: uid %u is not allowed to use this sddaemon (allow_users and allow_groups in sddaemon.conf)",
-			 (unsigned)c->cred.uid);
-		linebuf_free(&c->in);
-		free(c);
-		client_refuse(fd, PROTO_E_ACCESS_DENIED, msg);
-		return;
-	}
 	/* It inherits this from the listening socket where the kernel has it; to be sure. */
 	closer_refuse_rights(fd);
 	r = uv_poll_init(d->loop, &c->poll, fd);
@@ -845,9 +906,12 @@ void client_accept(struct daemon *d, int fd)
 		linebuf_free(&c->in);
 		free(c);
 		closer_release_socket(fd);
+		users_release(&d->users, user);
 		return;
 	}
 	c->poll.data = c;
+	c->user = user;
+	user->clients++;
 	list_insert_tail(&d->clients, &c->link);
 	d->client_count++;
 	if (d->client_count > clients_peak)

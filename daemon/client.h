@@ -20,6 +20,7 @@
 
 struct daemon;
 struct outmsg;
+struct user_account;
 
 /* The most descriptors one message may carry. */
 #define CLIENT_MAX_FDS 8
@@ -44,6 +45,7 @@ struct client {
 	int fd;
 	unsigned id; /* serial number, for log messages */
 	struct ucred cred;
+	struct user_account *user; /* its uid's account (users.h) */
 	struct linebuf in;
 	struct outmsg *out_head, *out_tail;
 	size_t out_bytes; /* bytes queued and not yet sent */

@@ -13,6 +13,7 @@
 #include "list.h"
 #include "notify.h"
 #include "server.h"
+#include "users.h"
 
 struct backend;
 
@@ -32,6 +33,7 @@ struct daemon {
 	struct server server;
 	struct list clients;
 	unsigned client_count;
+	struct users users; /* what each uid holds: connections, streams, shared memory */
 	struct list orphans;	 /* struct client_stream: detached playbacks whose clients left */
 	unsigned detached_count; /* detached playbacks (client-streams.c keeps the count) */
 	size_t shm_bytes;	 /* shared memory of every stream record (client-streams.c's count) */

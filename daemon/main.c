@@ -380,6 +380,7 @@ int main(int argc, char **argv)
 	d.signal_fd = -1;
 	list_init(&d.clients);
 	list_init(&d.orphans);
+	users_init(&d.users);
 	d.backend = backend_pa_new();
 	if (!d.backend) {
 		r = 1;
@@ -436,6 +437,7 @@ out:
 		close(d.signal_fd);
 	devices_fini(&d.devices);
 	backend_pa_free(d.backend);
+	users_fini(&d.users);
 out_args:
 	conf_clear(&d.settings);
 	conf_clear(&cl.conf);

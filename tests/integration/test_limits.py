@@ -16,11 +16,8 @@ import time
 
 from faults_harness import (Conn, Daemon, RawStream, check, check_eq, fd_count, raise_nofile,
                             settle)
-from harness import Failure, run_tests, scaled
-
-
-class Skip(Exception):
-    pass
+from harness import Failure, scaled
+from systemd_harness import Skip, run_tests
 
 
 NOBODY = pwd.getpwnam("nobody").pw_uid
@@ -205,6 +202,214 @@ def test_max_shm_total():
         check_eq(d.stop(), 0, "exit status")
 
 
+# ---- Item 3: what one user may hold ------------------------------------------------
+
+# A child process as another user that opens up to COUNT connections, pings
+# on each, prints {"served": n, "refused": {code: n}} and holds them until
+# its standard input closes.
+HOLDER = r"""
+import json, os, socket, sys
+uid, path, count = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+os.setgroups([]); os.setgid(uid); os.setuid(uid)
+held, refused = [], {}
+for _ in range(count):
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(30)
+    s.connect(path)
+    try:
+        s.sendall(b'{"id": 1, "cmd": "ping"}\n')
+    except OSError:
+        pass
+    line = s.makefile("rb").readline()
+    msg = json.loads(line) if line else {"error": {"code": "closed"}}
+    if msg.get("ok"):
+        held.append(s)
+    else:
+        refused[msg["error"]["code"]] = refused.get(msg["error"]["code"], 0) + 1
+        s.close()
+print(json.dumps({"served": len(held), "refused": refused}), flush=True)
+sys.stdin.read()
+"""
+
+
+def hold_connections(d, uid, count):
+    """Runs HOLDER as uid; returns (process, its summary)."""
+    os.chmod(d.dir, 0o755)
+    os.chmod(d.socket, 0o666)
+    p = subprocess.Popen([sys.executable, "-c", HOLDER, str(uid), d.socket, str(count)],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         preexec_fn=lambda: raise_nofile(count + 64))
+    line = p.stdout.readline()
+    if not line:
+        p.kill()
+        raise Failure("the connection holder as uid %d failed" % uid)
+    return p, json.loads(line)
+
+
+def release(p):
+    p.stdin.close()
+    p.wait(scaled(30))
+
+
+def ping_ok(d):
+    """Whether a new connection of ours is served (or the daemon's reason)."""
+    c = Conn(d.socket)
+    try:
+        msg = c.request("ping")
+    except Failure as e:
+        return str(e)
+    finally:
+        c.close()
+    return True if msg.get("ok") else msg["error"]["message"]
+
+
+def test_one_user_cannot_take_every_connection():
+    """With the default limits, a user who opens 4096 connections (the whole
+    of max_clients) gets 256 of them (max_clients_per_user) and the rest are
+    refused with limit_exceeded; another user is still served.  Before, the
+    first user took every place and the others got "too many clients"."""
+    if os.getuid() != 0:
+        raise Skip("needs root to connect as another user")
+    with Daemon(args=["--device-idle-time", "0"], name="lim-conns") as d:
+        p, got = hold_connections(d, NOBODY, 4096)
+        try:
+            print("# nobody opened 4096 connections: %d served, refused %r"
+                  % (got["served"], got["refused"]))
+            check_eq(got["served"], 256, "connections served to one user")
+            check_eq(got["refused"], {"limit_exceeded": 4096 - 256}, "the others refused")
+            check_eq(ping_ok(d), True, "another user is served meanwhile")
+            check("max_clients_per_user" in d.read_log() or "the limit" in d.read_log(),
+                  "the refusals are logged")
+        finally:
+            release(p)
+        check_eq(d.stop(), 0, "exit status")
+
+
+def wait_count(conn, clients, timeout=20):
+    deadline = time.time() + scaled(timeout)
+    while conn.call("daemon_status")["clients"] != clients:
+        check(time.time() < deadline, "the daemon does not get to %d clients" % clients)
+        time.sleep(0.05)
+
+
+def closed_with(c, what):
+    """Reads what is left on c: one error line (code timeout) and the end."""
+    c.sock.settimeout(scaled(10))
+    msg = c.read_message()
+    check(msg is not None and msg.get("error", {}).get("code") == "timeout",
+          "%s is told why it is closed: %r" % (what, msg))
+    check("idle" in msg["error"]["message"], "the message says idle: %r" % msg)
+    check(c.read_message() is None, "then %s is closed" % what)
+
+
+def test_idle_connections_give_way():
+    """With max_clients_per_user 4 and idle_timeout 1, a fifth connection of
+    the user takes the place of the one idle longest (no request, no running
+    stream); one with a running stream keeps its place, as does one that just
+    made a request.  The same for max_clients.  With idle_timeout 0 the
+    fifth is refused instead."""
+    with Daemon(args=["--max-clients-per-user", "4", "--idle-timeout", "1",
+                      "--device-idle-time", "0"], name="lim-idle") as d:
+        probe = d.connect()
+        wait_count(probe, 1)
+        busy = d.connect()
+        r = busy.call("rec", device="t_in", channels=2)  # open-ended: it runs
+        stream = RawStream(busy, r)
+        quiet = [d.connect(), d.connect()]
+        for c in quiet:
+            c.call("ping")
+        time.sleep(1.5)
+        probe.call("ping")  # the probe is no longer idle
+        fifth = d.connect()
+        check_eq(fifth.call("ping"), {}, "a fifth connection is served")
+        closed_with(quiet[0], "the connection idle longest")
+        sixth = d.connect()
+        check_eq(sixth.call("ping"), {}, "a sixth is served too")
+        closed_with(quiet[1], "the next idle one")
+        check_eq(busy.call("get_status", handle=r["handle"])["state"], "running",
+                 "the connection with a running stream kept its place and its stream")
+        check_eq(probe.call("ping"), {}, "the one that made a request kept its place")
+        # Nobody is idle long enough now: the next one is refused.
+        extra = d.connect()
+        msg = extra.read_message()
+        check(msg["error"]["code"] == "limit_exceeded"
+              and "max_clients_per_user" in msg["error"]["message"],
+              "refused while nobody has been idle long enough: %r" % msg)
+        extra.close()
+        stream.close()
+        for c in (probe, busy, fifth, sixth):
+            c.close()
+        check_eq(d.stop(), 0, "exit status")
+    with Daemon(args=["--max-clients", "3", "--idle-timeout", "1", "--device-idle-time", "0"],
+                name="lim-idle-all") as d:
+        first = d.connect()
+        wait_count(first, 1)
+        others = [d.connect(), d.connect()]
+        for c in others:
+            c.call("ping")
+        time.sleep(1.5)
+        for c in others:
+            c.call("ping")
+        fourth = d.connect()
+        check_eq(fourth.call("ping"), {}, "a fourth connection, beyond max_clients, is served")
+        closed_with(first, "the connection idle longest")
+        for c in others + [fourth]:
+            c.close()
+        check_eq(d.stop(), 0, "exit status")
+    with Daemon(args=["--max-clients-per-user", "2", "--idle-timeout", "0",
+                      "--device-idle-time", "0"], name="lim-idle-off") as d:
+        a = d.connect()
+        wait_count(a, 1)
+        b = d.connect()
+        b.call("ping")
+        time.sleep(1.5)
+        c = d.connect()
+        msg = c.read_message()
+        check_eq(msg["error"]["code"], "limit_exceeded", "idle_timeout 0: refused")
+        check_eq(a.call("ping"), {}, "and the idle ones keep their places")
+        for x in (a, b, c):
+            x.close()
+        check_eq(d.stop(), 0, "exit status")
+
+
+def test_streams_and_memory_per_user():
+    """max_streams_per_user counts the running streams of all of a user's
+    connections, and max_shm_per_user their memory; another user has limits
+    of its own.  Streams that end or close give their place back."""
+    with Daemon(args=["--max-streams-per-user", "3", "--max-shm-per-user", "1M",
+                      "--device-idle-time", "0"], name="lim-user-streams") as d:
+        a, b = d.connect(), d.connect()
+        recs = []
+        for c in (a, a, b):
+            r = c.call("rec", device="t_in", channels=2, buffer_frames=1024, stop_previous=False)
+            RawStream(c, r).close()
+            recs.append((c, r["handle"]))
+        err = b.error("rec", device="t_in", channels=2, buffer_frames=1024, stop_previous=False)
+        check_eq(err["code"], "limit_exceeded", "a fourth stream of the user")
+        check("max_streams_per_user" in err["message"], "the message names the limit: %r" % err)
+        c, h = recs.pop()
+        c.call("stop", handle=h)
+        c.call("close", handle=h)
+        r = b.call("rec", device="t_in", channels=2, buffer_frames=1024, stop_previous=False)
+        RawStream(b, r).close()
+        recs.append((b, r["handle"]))
+        for c, h in recs:
+            c.call("close", handle=h)
+        # Memory: 1 MiB for the user, 64 MiB per client.
+        r = a.call("play", device="t_null", channels=2, buffer_frames=65536, stop_previous=False)
+        RawStream(a, r).close()
+        err = b.error("play", device="t_null", channels=2, buffer_frames=65536,
+                      stop_previous=False)
+        check_eq(err["code"], "limit_exceeded", "a second 512 KiB stream of the user")
+        check("max_shm_per_user" in err["message"], "the message names the limit: %r" % err)
+        a.close()
+        wait_streams_gone(d, b)
+        r = b.call("play", device="t_null", channels=2, buffer_frames=65536, stop_previous=False)
+        RawStream(b, r).close()
+        b.close()
+        check_eq(d.stop(), 0, "exit status")
+
+
 def main():
     raise_nofile(8192)
     tests = [
@@ -212,6 +417,9 @@ def main():
         test_closed_stream_memory_is_freed_while_the_client_keeps_it,
         test_readers_are_never_refused,
         test_max_shm_total,
+        test_one_user_cannot_take_every_connection,
+        test_idle_connections_give_way,
+        test_streams_and_memory_per_user,
     ]
     only = os.environ.get("SDD_TEST_ONLY")
     if only:
