@@ -577,7 +577,8 @@ def test_max_shm_per_client_refusal():
 
 def main():
     global D, CONN
-    D = Daemon(args=["--device-idle-time", "0"], name="faults")
+    # Every client here is the same user, a thousand of them at once in one test.
+    D = Daemon(args=["--device-idle-time", "0", "--max-clients-per-user", "4096"], name="faults")
     extra_devices(D)
     raise_nofile(4096)
     try:
