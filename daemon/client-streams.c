@@ -52,7 +52,11 @@ static void release(struct daemon *d, struct client_stream *cs)
 	struct stream *s = cs->stream;
 
 	set_detached(d, cs, false);
-	if (!stream_is_over(s))
+	/* Cut short by the daemon's stopping, it failed: its client must not take it for done. */
+	if (!stream_is_over(s) && d->stopping)
+		engine_stream_finish(&d->engine, s, SHM_STATE_FAILED, "shutting_down",
+				     "sddaemon stopped");
+	else if (!stream_is_over(s))
 		engine_stream_finish(&d->engine, s, SHM_STATE_FINISHED, NULL, NULL);
 	d->shm_bytes -= s->shm.size;
 	stop_counting(cs);

@@ -1,8 +1,8 @@
 /*
  * libsdc's connection to the daemon: connecting and greeting it, the
  * request/reply exchange, descriptors received with replies and events
- * delivered to the application.  Any thread; the client's mutex
- * serialises use of the socket.
+ * delivered to the application, and noticing that the daemon has gone.
+ * Any thread; the client's mutex serialises use of the socket.
  */
 #include <errno.h>
 #include <poll.h>
@@ -35,6 +35,39 @@ static void stash_fds(sdc_client *c, struct msghdr *msg)
 				close(fd);
 		}
 	}
+}
+
+/*
+ * Records that the connection is gone, the first time tells the
+ * application through its event callback ("connection_lost"), and returns
+ * errnum with the reason as the thread's last error.  Called with the lock
+ * held, as events are delivered.
+ */
+static int lose_connection(sdc_client *c, int errnum)
+{
+	if (!atomic_load(&c->lost)) {
+		char line[128];
+
+		snprintf(c->lost_reason, sizeof(c->lost_reason), "%s",
+			 c->shutdown_seen ? "sddaemon stopped" : "sddaemon went away");
+		atomic_store_explicit(&c->lost, errnum, memory_order_release);
+		snprintf(line, sizeof(line), "{\"event\":\"connection_lost\",\"reason\":\"%s\"}",
+			 c->lost_reason);
+		if (c->event_fn)
+			c->event_fn(c->event_userdata, "connection_lost", line);
+	}
+	return sdc__error_set(atomic_load(&c->lost), "%s", c->lost_reason);
+}
+
+const char *sdc__conn_lost(sdc_client *c)
+{
+	struct pollfd p = { .fd = c->fd, .events = 0 };
+
+	if (atomic_load_explicit(&c->lost, memory_order_acquire))
+		return c->lost_reason;
+	if (p.fd >= 0 && poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)))
+		return "sddaemon went away";
+	return NULL;
 }
 
 /*
@@ -77,11 +110,11 @@ static int read_line(sdc_client *c, int timeout_ms, char **ret_line, size_t *ret
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				continue;
-			return sdc__error_set(-errno, "lost the connection to sddaemon: %s", strerror(errno));
+			return lose_connection(c, -errno);
 		}
 		stash_fds(c, &msg);
 		if (n == 0)
-			return sdc__error_set(-ECONNRESET, "sddaemon closed the connection");
+			return lose_connection(c, -ECONNRESET);
 		linebuf_commit(&c->in, (size_t)n);
 	}
 }
@@ -114,6 +147,8 @@ static void deliver_event(sdc_client *c, json_object *obj, const char *line)
 {
 	const char *event = sdc__json_str(obj, "event");
 
+	if (event && strcmp(event, "shutdown") == 0)
+		c->shutdown_seen = 1;
 	if (c->event_fn && event)
 		c->event_fn(c->event_userdata, event, line);
 }
@@ -149,6 +184,10 @@ static int request_locked(sdc_client *c, const char *cmd, json_object *params,
 	if (!json_object_is_type(req, json_type_object)) {
 		json_object_put(req);
 		return sdc__error_set(-EINVAL, "parameters must be a JSON object");
+	}
+	if (atomic_load(&c->lost)) {
+		json_object_put(req);
+		return sdc__error_set(atomic_load(&c->lost), "%s", c->lost_reason);
 	}
 	json_object_object_add(req, "id", json_object_new_int64(id));
 	json_object_object_add(req, "cmd", json_object_new_string(cmd));

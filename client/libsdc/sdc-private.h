@@ -23,6 +23,7 @@
 #pragma once
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/un.h>
 
@@ -47,6 +48,15 @@ struct sdc_client {
 	int pending_count;
 	sdc_event_fn event_fn;
 	void *event_userdata;
+	/*
+	 * Once the connection is found closed, lost holds the negative errno
+	 * that every later request returns, with lost_reason (written before
+	 * lost is set, never after).  shutdown_seen: the daemon said it was
+	 * stopping, so the loss is no surprise.
+	 */
+	_Atomic int lost;
+	int shutdown_seen;
+	char lost_reason[64];
 
 	sdc_defaults defaults;
 	char *default_query[2]; /* owned copies of the default devices' query strings */
@@ -143,6 +153,13 @@ int sdc__conn_open(sdc_client *c, const char *socket_path);
  */
 int sdc__conn_request(sdc_client *c, const char *cmd, json_object *params,
 		      json_object **ret_result, int *ret_fds, int max_fds, int *ret_nfds);
+
+/*
+ * Returns why the connection to the daemon is gone ("sddaemon stopped",
+ * "sddaemon went away"), or NULL while it is there.  Any thread, without
+ * the lock: it looks at the socket, it does not read it.
+ */
+const char *sdc__conn_lost(sdc_client *c);
 
 /* Shuts the socket down both ways, so that the daemon ends the client's streams. */
 void sdc__conn_hangup(sdc_client *c);

@@ -99,6 +99,21 @@ SDC_EXPORT int sdc_call(sdc_client *client, const char *cmd, const char *params_
 typedef void (*sdc_event_fn)(void *userdata, const char *event, const char *json);
 SDC_EXPORT void sdc_set_event_callback(sdc_client *client, sdc_event_fn fn, void *userdata);
 
+/*
+ * When the daemon goes away (it stops, or it dies), the call that finds
+ * the connection closed and every later call on the client fail with
+ * -ECONNRESET, and sdc_last_error() says "sddaemon stopped" (it had sent a
+ * "shutdown" event) or "sddaemon went away".  The event callback hears
+ * of it once, as the event "connection_lost" with the JSON
+ * {"event":"connection_lost","reason":"sddaemon stopped"}, from inside
+ * the call that found out (or sdc_dispatch(), which then returns the
+ * error).  Streams report it too: sdc_stream_status() of a stream that had
+ * not finished says SDC_STATE_FAILED with error_code "connection_lost" and
+ * the reason as error, sdc_stream_write() and sdc_stream_read() return
+ * -ECONNRESET (or fewer frames) instead of waiting, and what a recording's
+ * ring still holds can be read: nothing recorded is lost.
+ */
+
 /* Returns the connection's file descriptor, readable when events arrive. */
 SDC_EXPORT int sdc_fd(const sdc_client *client);
 

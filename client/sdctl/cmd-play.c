@@ -39,6 +39,23 @@ static void print_status_json(const char *path, const sdc_status *st)
 	       st->frames_recorded, st->underflow_frames, st->overflow_frames);
 }
 
+/*
+ * Says in one line that the daemon went away during a transfer and how far
+ * it got (of total frames, when known); returns exit status 1.
+ */
+static int report_lost(const char *what, const char *done, unsigned long long frames,
+		       long long total, double rate)
+{
+	const sdc_error *e = sdc_last_error();
+
+	if (total > 0)
+		fprintf(stderr, "sdctl: %s: %s; %.1f s of %.1f s %s\n", what, e->message,
+			(double)frames / rate, (double)total / rate, done);
+	else
+		fprintf(stderr, "sdctl: %s: %s; %.1f s %s\n", what, e->message, (double)frames / rate, done);
+	return 1;
+}
+
 /* Plays a whole file from memory (for --loop and --detach). */
 static int play_whole(struct sdctl *ctl, sdc_client *c, const char *path, struct audiofile *f,
 		      sdc_play_params *p, int detach)
@@ -133,14 +150,21 @@ static int play_stream(struct sdctl *ctl, sdc_client *c, const char *path, struc
 		if (sdc_wait(c, handle, &st) < 0 && sdctl_interrupted)
 			sdc_stop(c, handle);
 	}
-	sdc_stream_close(s);
 	if (sdc_get_status(c, handle, &st) == 0) {
 		if (ctl->json)
 			print_status_json(path, &st);
 		sdctl_report_xruns(path, &st);
 		if (st.state == SDC_STATE_FAILED)
 			status = 1;
+	} else if (!sdctl_interrupted) {
+		/* The daemon is gone: what the stream's memory says is all there is. */
+		sdc_stream_status(s, &st);
+		if (ctl->json)
+			print_status_json(path, &st);
+		status = report_lost(path, "played", st.frames_played, f->frames,
+				     sdc_stream_samplerate(s));
 	}
+	sdc_stream_close(s);
 	return sdctl_interrupted ? 130 : status;
 }
 
@@ -305,7 +329,6 @@ int sdctl_cmd_playrec(struct sdctl *ctl, int argc, char **argv)
 	free(rbuf);
 	if (sdctl_interrupted || status)
 		sdc_stop(c, handle);
-	sdc_stream_close(s);
 	if (audiofile_close(&out) < 0)
 		status = 1;
 	audiofile_close(&in);
@@ -315,6 +338,14 @@ int sdctl_cmd_playrec(struct sdctl *ctl, int argc, char **argv)
 		sdctl_report_xruns("playrec", &st);
 		if (st.state == SDC_STATE_FAILED)
 			status = 1;
+	} else if (!sdctl_interrupted) {
+		/* The daemon is gone; what was recorded is in the file. */
+		sdc_stream_status(s, &st);
+		if (ctl->json)
+			print_status_json(argv[optind + 1], &st);
+		status = report_lost(argv[optind + 1], "recorded", st.frames_recorded, in.frames,
+				     sdc_stream_samplerate(s));
 	}
+	sdc_stream_close(s);
 	return sdctl_interrupted ? 130 : status;
 }

@@ -43,7 +43,7 @@ int sdctl_cmd_rec(struct sdctl *ctl, int argc, char **argv)
 {
 	static const struct option options[] = { SDCTL_AUDIO_LONG_OPTIONS, { 0 } };
 	struct audio_opts a = { 0 };
-	char in_buf[256], out_buf[256], flags[128];
+	char in_buf[256], out_buf[256], flags[128], lost[1024] = "";
 	sdc_rec_params p = { 0 };
 	struct audiofile out;
 	struct meter meter;
@@ -108,7 +108,9 @@ int sdctl_cmd_rec(struct sdctl *ctl, int argc, char **argv)
 			break;
 		n = sdc_stream_read_some(s, buf, want, stopped ? 0 : 200);
 		if (n < 0 && !sdctl_interrupted) {
-			status = sdctl_fail(NULL);
+			/* A lost daemon is told below, with what was kept. */
+			if (sdc_stream_status(s, &st) < 0 || st.error_code[0] == '\0')
+				status = sdctl_fail(NULL);
 			break;
 		}
 		if (n <= 0) {
@@ -145,7 +147,11 @@ int sdctl_cmd_rec(struct sdctl *ctl, int argc, char **argv)
 		sdc_stop(c, handle);
 	if (tty && !ctl->json)
 		fputc('\n', stderr);
-	sdc_get_status(c, handle, &st);
+	/* Without the daemon, the stream's memory tells how it ended. */
+	if (sdc_get_status(c, handle, &st) < 0) {
+		snprintf(lost, sizeof(lost), "%s", sdc_last_error()->message);
+		sdc_stream_status(s, &st);
+	}
 	sdc_stream_close(s);
 	if (audiofile_close(&out) < 0) {
 		fprintf(stderr, "sdctl: cannot finish '%s'\n", argv[optind]);
@@ -156,6 +162,11 @@ int sdctl_cmd_rec(struct sdctl *ctl, int argc, char **argv)
 		       "\"flags\":\"%s\",\"overflow_frames\":%llu}\n",
 		       argv[optind], handle, got, rate, st.xruns,
 		       sdc_flags_text(st.flags, flags, sizeof(flags)), st.overflow_frames);
+	if (lost[0] && !sdctl_interrupted) {
+		fprintf(stderr, "sdctl: rec: %s; the %.1f s recorded are in '%s'\n", lost,
+			(double)got / rate, argv[optind]);
+		return 1;
+	}
 	sdctl_report_xruns("rec", &st);
 	if (st.state == SDC_STATE_FAILED)
 		status = 1;
