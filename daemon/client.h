@@ -54,6 +54,7 @@ struct client {
 	bool doomed;  /* the connection failed: it is closed from the loop, not from the caller */
 	bool closed;  /* uv_close() was called */
 	int protocol; /* version agreed by "hello" */
+	char name[64]; /* the program's name, as "hello" gave it ("" when it did not) */
 	/* The client's streams, kept by client-streams.c. */
 	struct list streams; /* struct client_stream, by link, oldest first */
 	size_t shm_bytes;    /* shared memory of the client's live streams */

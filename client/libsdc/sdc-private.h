@@ -11,6 +11,7 @@
  *   query.c       device selectors and the device, host-API and settings queries
  *   status.c      a stream's status as the daemon reports it
  *   shm-stream.c  an sdc_stream's shared memory: mapping it, moving frames
+ *   ring-direct.c direct access to the rings (begin/commit write and read)
  *   stream-api.c  the stream classes (sdc_stream_open() …) and sdc_stream_close()
  *   oneshot.c     play, rec and playrec with their transfer threads, wait, stop
  *   client.c      connecting and closing a client

@@ -251,7 +251,8 @@ typedef struct sdc_settings {
  * Asks whether the settings are supported for input or output.  Returns 0
  * when they are (and, when ret_resolved is not NULL, the settings with the
  * defaults filled in; its device is by index), -ENOTSUP with the daemon's
- * explanation in sdc_last_error() when not.
+ * explanation in sdc_last_error() when not.  SDC_FLOAT64 is no device
+ * format: -EINVAL ("Invalid output sample format"), as in sounddevice.
  */
 SDC_EXPORT int sdc_check_input_settings(sdc_client *client, const sdc_settings *settings,
 					sdc_settings *ret_resolved);
@@ -428,10 +429,16 @@ SDC_EXPORT int sdc_playrec(sdc_client *client, const void *data, void *buffer, s
  * Waits until the stream (0: the latest play/rec/playrec) has finished and
  * stores its status (ret_status may be NULL).  Returns 0; the status says
  * whether an xrun happened, as sounddevice's wait() returns CallbackFlags.
+ * With handle 0 before this client played or recorded anything, it returns
+ * 0 at once with a zero status (state SDC_STATE_FINISHED), as sounddevice's
+ * wait() does nothing then.
  */
 SDC_EXPORT int sdc_wait(sdc_client *client, unsigned handle, sdc_status *ret_status);
 
-/* Stops the stream (0: the latest) at once, discarding what was not played. */
+/*
+ * Stops the stream (0: the latest) at once, discarding what was not played.
+ * With handle 0 before anything was played or recorded, it does nothing.
+ */
 SDC_EXPORT int sdc_stop(sdc_client *client, unsigned handle);
 
 /* Stores the stream's status now (0: the latest). */
@@ -484,6 +491,34 @@ SDC_EXPORT long long sdc_stream_read_some(sdc_stream *stream, void *buffer, size
 
 /* Marks the end of the output: playback finishes once it is played. */
 SDC_EXPORT int sdc_stream_end(sdc_stream *stream);
+
+/*
+ * Direct access to the rings, for callers that make or use frames in
+ * place (a decoder writing straight into the shared memory, an encoder
+ * reading straight from it): no copy through the caller's memory.
+ *
+ * sdc_stream_begin_write() waits (up to timeout_ms; -1: no limit, 0: not
+ * at all) until the playback ring has room for min(max_frames, half the
+ * ring) frames, then stores in *ret_data where the free room starts and
+ * returns how many frames fit there contiguously (at most max_frames;
+ * fewer at the ring's end, where the room continues at its start).  Write
+ * frames of the stream's wire format there, then publish the first frames
+ * of them with sdc_stream_commit_write() (frames may be less than what was
+ * offered, and 0).  sdc_stream_begin_read() and sdc_stream_commit_read()
+ * are the same for recorded frames: begin_read waits for
+ * min(max_frames, half the ring) frames (or the stream's end), and commit
+ * releases what was used.  Both begin functions return 0 when the stream
+ * has ended (or nothing came within timeout_ms), else a negative errno:
+ * -EINVAL for a stream whose dtype the library converts (float64) and for
+ * streams of sdc_stream_open(), whose rings the library moves itself.
+ * The pointer is valid until the commit.
+ */
+SDC_EXPORT long long sdc_stream_begin_write(sdc_stream *stream, void **ret_data, size_t max_frames,
+					    int timeout_ms);
+SDC_EXPORT int sdc_stream_commit_write(sdc_stream *stream, size_t frames);
+SDC_EXPORT long long sdc_stream_begin_read(sdc_stream *stream, const void **ret_data,
+					   size_t max_frames, int timeout_ms);
+SDC_EXPORT int sdc_stream_commit_read(sdc_stream *stream, size_t frames);
 
 /* The stream's handle, for sdc_wait(), sdc_stop() and sdc_get_status(). */
 SDC_EXPORT unsigned sdc_stream_handle(const sdc_stream *stream);

@@ -1,5 +1,4 @@
-/* sdctl devices and sdctl hostapis: what PortAudio offers through the daemon. */
-#include <getopt.h>
+/* sdctl devices and sdctl hostapis: what PortAudio offers through the daemon.  Main thread. */
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,14 +21,14 @@ static int print_json_call(struct sdctl *ctl, const char *cmd, json_object *para
 	r = sdc_call(c, cmd, text, &result);
 	json_object_put(params);
 	if (r < 0)
-		return sdctl_fail_json(ctl, NULL);
+		return sdctl_fail(ctl, NULL);
 	printf("%s\n", result);
 	free(result);
 	return 0;
 }
 
 /* Prints the list as sounddevice's DeviceList does. */
-static int print_list(sdc_client *c)
+static int print_list(struct sdctl *ctl, sdc_client *c)
 {
 	sdc_device_info *devs;
 	sdc_hostapi_info *apis;
@@ -37,10 +36,10 @@ static int print_list(sdc_client *c)
 	int in = -1, out = -1, digits = 1;
 
 	if (sdc_query_devices(c, &devs, &n) < 0)
-		return sdctl_fail(NULL);
+		return sdctl_fail(ctl, NULL);
 	if (sdc_query_hostapis(c, &apis, &napis) < 0 || sdc_default_device(c, &in, &out) < 0) {
 		sdc_device_list_free(devs, n);
-		return sdctl_fail(NULL);
+		return sdctl_fail(ctl, NULL);
 	}
 	for (size_t m = n > 0 ? n - 1 : 0; m >= 10; m /= 10)
 		digits++;
@@ -48,8 +47,9 @@ static int print_list(sdc_client *c)
 		const sdc_device_info *d = &devs[i];
 		int mark = ((int)i == in) + 2 * ((int)i == out);
 
-		printf("%c %*zu %s, %s (%d in, %d out)\n", " ><*"[mark], digits, i, d->name,
-		       d->hostapi >= 0 && (size_t)d->hostapi < napis ? apis[d->hostapi].name : "?",
+		printf("%c %*zu %s, %s (%d in, %d out)\n", " ><*"[mark], digits, i, d -> name,
+		       d -> hostapi >= 0 && (size_t)d -> hostapi < napis ? apis[d->hostapi].name
+									 : "?",
 		       d->max_input_channels, d->max_output_channels);
 	}
 	sdc_device_list_free(devs, n);
@@ -58,13 +58,13 @@ static int print_list(sdc_client *c)
 }
 
 /* Prints one device as "key: value" lines with sounddevice's keys. */
-static int print_device(sdc_client *c, sdc_device dev, sdc_kind kind)
+static int print_device(struct sdctl *ctl, sdc_client *c, sdc_device dev, sdc_kind kind)
 {
 	sdc_device_info d;
 	sdc_hostapi_info api = { 0 };
 
 	if (sdc_query_device(c, dev, kind, &d) < 0)
-		return sdctl_fail(NULL);
+		return sdctl_fail(ctl, NULL);
 	sdc_query_hostapi(c, d.hostapi, &api);
 	printf("index: %d\n"
 	       "name: %s\n"
@@ -86,38 +86,15 @@ static int print_device(sdc_client *c, sdc_device dev, sdc_kind kind)
 
 int sdctl_cmd_devices(struct sdctl *ctl, int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "kind", required_argument, NULL, 'k' },
-		{ "json", no_argument, NULL, 'j' },
-		{ 0 },
-	};
-	sdc_kind kind = SDC_KIND_ANY;
+	sdc_kind kind = ctl->o.kind;
 	sdc_device dev = SDC_DEVICE_DEFAULT;
 	sdc_client *c;
-	int opt;
 
-	while ((opt = getopt_long(argc, argv, "k:j", options, NULL)) != -1) {
-		switch (opt) {
-		case 'k':
-			if (strcmp(optarg, "input") == 0)
-				kind = SDC_KIND_INPUT;
-			else if (strcmp(optarg, "output") == 0)
-				kind = SDC_KIND_OUTPUT;
-			else
-				return sdctl_usage_error("devices", "--kind must be input or output, not '%s'",
-							 optarg);
-			break;
-		case 'j':
-			ctl->json = true;
-			break;
-		default:
-			return sdctl_usage_error("devices", "unknown option");
-		}
-	}
-	if (argc - optind > 1)
-		return sdctl_usage_error("devices", "at most one DEVICE may be given");
-	if (optind < argc)
-		dev = sdc_device_parse(argv[optind]);
+	if (argc > 1)
+		return sdctl_usage_error(
+			ctl, "at most one DEVICE may be given (quote a query with spaces)");
+	if (argc == 1)
+		dev = sdc_device_parse(argv[0]);
 
 	if (ctl->json) {
 		json_object *params = NULL;
@@ -125,9 +102,11 @@ int sdctl_cmd_devices(struct sdctl *ctl, int argc, char **argv)
 		if (dev.by != SDC_DEVICE_BY_DEFAULT || kind != SDC_KIND_ANY) {
 			params = json_object_new_object();
 			if (dev.by == SDC_DEVICE_BY_QUERY)
-				json_object_object_add(params, "device", json_object_new_string(dev.query));
+				json_object_object_add(params, "device",
+						       json_object_new_string(dev.query));
 			else if (dev.by == SDC_DEVICE_BY_INDEX)
-				json_object_object_add(params, "device", json_object_new_int(dev.index));
+				json_object_object_add(params, "device",
+						       json_object_new_int(dev.index));
 			if (kind != SDC_KIND_ANY)
 				json_object_object_add(params, "kind",
 						       json_object_new_string(kind == SDC_KIND_INPUT
@@ -140,30 +119,21 @@ int sdctl_cmd_devices(struct sdctl *ctl, int argc, char **argv)
 	if (!c)
 		return 1;
 	if (dev.by == SDC_DEVICE_BY_DEFAULT && kind == SDC_KIND_ANY)
-		return print_list(c);
-	return print_device(c, dev, kind);
+		return print_list(ctl, c);
+	return print_device(ctl, c, dev, kind);
 }
 
 int sdctl_cmd_hostapis(struct sdctl *ctl, int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ 0 },
-	};
 	sdc_hostapi_info *apis, one;
 	size_t n;
-	int index = -1, opt;
+	int index = -1;
 	sdc_client *c;
 
-	while ((opt = getopt_long(argc, argv, "j", options, NULL)) != -1) {
-		if (opt != 'j')
-			return sdctl_usage_error("hostapis", "unknown option");
-		ctl->json = true;
-	}
-	if (argc - optind > 1)
-		return sdctl_usage_error("hostapis", "at most one INDEX may be given");
-	if (optind < argc && sdctl_parse_int(argv[optind], 0, 1000, &index) < 0)
-		return sdctl_usage_error("hostapis", "INDEX must be a number, not '%s'", argv[optind]);
+	if (argc > 1)
+		return sdctl_usage_error(ctl, "at most one INDEX may be given");
+	if (argc == 1 && sdctl_parse_int(argv[0], 0, 1000, &index) < 0)
+		return sdctl_usage_error(ctl, "INDEX must be a number, not '%s'", argv[0]);
 	if (ctl->json) {
 		json_object *params = NULL;
 
@@ -178,11 +148,11 @@ int sdctl_cmd_hostapis(struct sdctl *ctl, int argc, char **argv)
 		return 1;
 	if (index >= 0) {
 		if (sdc_query_hostapi(c, index, &one) < 0)
-			return sdctl_fail(NULL);
+			return sdctl_fail(ctl, NULL);
 		apis = &one;
 		n = 1;
 	} else if (sdc_query_hostapis(c, &apis, &n) < 0) {
-		return sdctl_fail(NULL);
+		return sdctl_fail(ctl, NULL);
 	}
 	for (size_t i = 0; i < n; i++) {
 		const sdc_hostapi_info *a = &apis[i];

@@ -467,6 +467,18 @@ static void sleepy_finished(void *userdata)
 	atomic_store(&((struct sleepy *)userdata)->finished, 1);
 }
 
+/* Plays silence: it keeps the shared device stream (and its xrun count) open. */
+static int silence_cb(const void *in, void *out, unsigned long frames, const sdc_time_info *t,
+		      unsigned status, void *userdata)
+{
+	(void)in;
+	(void)t;
+	(void)status;
+	(void)userdata;
+	memset(out, 0, frames * 2 * sizeof(float));
+	return SDC_CONTINUE;
+}
+
 /* Reads a number member of sdctl's JSON status line; -1 when absent. */
 static long long json_number(const char *json, const char *name)
 {
@@ -502,10 +514,11 @@ static void test_slow_callback_underflows_alone(sdc_client *c)
 		.finished_callback = sleepy_finished,
 		.userdata = &sl,
 	};
+	sdc_stream_params kp = p;
 	char cmd[1024], out[4096] = "";
 	size_t len = 0;
 	sdc_status st;
-	sdc_stream *s;
+	sdc_stream *s, *keeper = NULL;
 	FILE *player;
 
 	if (!sdctl || !wav) {
@@ -514,6 +527,16 @@ static void test_slow_callback_underflows_alone(sdc_client *c)
 	}
 	CHECK(sdc_stream_open(c, &p, &s) == 0, "open a callback stream on JACK: %s",
 	      sdc_last_error()->message);
+	/*
+	 * The device's xrun count lives as long as its device stream, which
+	 * closes soon after its last client: a stream playing silence keeps
+	 * it open until the count has been read at the end.
+	 */
+	kp.callback = silence_cb;
+	kp.finished_callback = NULL;
+	kp.userdata = NULL;
+	CHECK(sdc_stream_open(c, &kp, &keeper) == 0 && sdc_stream_start(keeper) == 0,
+	      "a stream playing silence keeps the device stream open");
 	xruns_before = device_xruns(c);
 	snprintf(cmd, sizeof(cmd), "'%s' --json play -d '%s' '%s' 2>&1", sdctl, JACK_DEVICE, wav);
 	player = popen(cmd, "r");
@@ -547,6 +570,10 @@ static void test_slow_callback_underflows_alone(sdc_client *c)
 	      "the other client played all %lld frames without inserted silence", wav_frames);
 	CHECK(json_number(out, "xruns") == 0 || device_xruns(c) != xruns_before,
 	      "and had no xrun (unless the JACK device had one)");
+	if (keeper) {
+		sdc_stream_stop(keeper);
+		sdc_stream_close(keeper);
+	}
 }
 
 /* ---- Priming with the callback --------------------------------------------------- */

@@ -2,8 +2,8 @@
 jackd's dummy backend (so that a 30 s file takes 30 s): stopped with
 SIGTERM or killed with SIGKILL, 1.5 s in.  sdctl must exit 1 with one line
 on standard error that says what happened and how far it got, print a
-failed status with --json, and rec and playrec must keep every frame they
-recorded in a valid file.  Skipped without jackd.
+failed result and the error (code disconnected) with --json, and rec and
+playrec must keep every frame they recorded in a valid file.  Skipped without jackd.
 
 jackd runs under one fixed name for this file (see
 TESTING-WITHOUT-HARDWARE.md: a killed jackd leaks its registry slot unless
@@ -74,6 +74,15 @@ def reason(sig):
     return "sddaemon stopped" if sig == signal.SIGTERM else "sddaemon went away"
 
 
+def json_lines(out):
+    """The result and the error object that --json prints for a lost daemon."""
+    check_eq(len(out), 2, "two JSON lines with --json (the result, the error)")
+    result, error = (json.loads(line) for line in out)
+    check_eq(result["state"], "failed", "the result's state")
+    check_eq(error["error"]["code"], "disconnected", "the error's code")
+    return result
+
+
 def check_play(sig):
     d = start_daemon("gone-play")
     try:
@@ -82,11 +91,10 @@ def check_play(sig):
                                           "-c", 2, "-f", "float32", path)
         check_eq(status, 1, "exit status")
         check_eq(len(err), 1, "lines on standard error")
-        check(reason(sig) in err[0] and "of 30.0 s played" in err[0],
+        check(err[0].startswith("sdctl: %s: %s; " % (path, reason(sig)))
+              and err[0].endswith("of 30.0 s played"),
               "the line says what happened and how far it got: %r" % err[0])
-        check_eq(len(out), 1, "one JSON line with --json")
-        st = json.loads(out[0])
-        check_eq(st["state"], "failed", "the status printed")
+        st = json_lines(out)
         check(RATE // 2 < st["frames_played"] < RATE * 10,
               "frames played as far as it got: %d" % st["frames_played"])
     finally:
@@ -138,11 +146,11 @@ def check_rec(sig):
         status, out, err = run_until_lost(d, sig, "rec", "-d", "system", "-c", 2, path)
         check_eq(status, 1, "exit status")
         check_eq(len(err), 1, "lines on standard error")
-        check(reason(sig) in err[0] and "recorded are in" in err[0] and path in err[0],
-              "the line says what happened and where the recording is: %r" % err[0])
-        check_eq(len(out), 1, "one JSON line with --json")
-        frames = check_recording(path, json.loads(out[0])["frames"])
-        check("the %.1f s recorded" % (frames / RATE) in err[0], "the line says how much")
+        st = json_lines(out)
+        frames = check_recording(path, st["frames"])
+        check_eq(frames, st["frames_recorded"], "every frame recorded is in the file")
+        check_eq(err[0], "sdctl: %s: %s; the %.1f s recorded are kept"
+                 % (path, reason(sig), frames / RATE), "the line")
     finally:
         d.cleanup()
 
@@ -165,15 +173,14 @@ def test_playrec_daemon_stopped():
     try:
         src, path = long_file(d), d.path("playrec.wav")
         status, out, err = run_until_lost(d, signal.SIGTERM, "playrec", "-d", "system,system",
-                                          "--raw", "-r", RATE, "-c", 2, "-f", "float32", src, path)
+                                          "-r", RATE, "-c", 2, "-f", "float32", src, path)
         check_eq(status, 1, "exit status")
         check_eq(len(err), 1, "lines on standard error")
-        check("sddaemon stopped" in err[0] and "of 30.0 s recorded" in err[0],
-              "the line says what happened and how far it got: %r" % err[0])
-        check_eq(len(out), 1, "one JSON line with --json")
-        st = json.loads(out[0])
-        check_eq(st["state"], "failed", "the status printed")
-        check_recording(path, st["frames_recorded"])
+        st = json_lines(out)
+        frames = check_recording(path, st["frames"])
+        check_eq(frames, st["frames_recorded"], "every frame recorded is in the file")
+        check_eq(err[0], "sdctl: %s: sddaemon stopped; the %.1f s recorded are kept"
+                 % (path, frames / RATE), "the line")
     finally:
         d.cleanup()
 

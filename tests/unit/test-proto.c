@@ -183,6 +183,10 @@ static void test_params(void)
 	      "input half of a device pair");
 	CHECK(proto_get_device(&req, "device", 1, &dev, &err) == 1 && dev.index == 5 && !dev.query,
 	      "output half of a device pair");
+	CHECK(proto_get_device(&req, "device", -1, &dev, &err) == -EINVAL &&
+		      err.code == PROTO_E_INVALID_PARAM &&
+		      strcmp(err.message, "Input and output device are different: [\"in q\",5]") == 0,
+	      "without a kind a pair of two devices is refused, as in sounddevice");
 	CHECK(proto_get_dtype(&req, "dtype", SAMPLE_FLOAT32, &e, &err) == 1 && e == SAMPLE_INT24,
 	      "dtype read");
 	CHECK(proto_get_bool(&req, "flag", false, &b, &err) == 1 && b, "bool read");
@@ -197,6 +201,14 @@ static void test_params(void)
 	CHECK(proto_get_enum(&req, "name", kinds, -1, &e, &err) == -EINVAL &&
 		      err.code == PROTO_E_INVALID_PARAM,
 	      "an unknown enum value is invalid_param");
+	proto_request_clear(&req);
+
+	parse_ok("{\"id\":1,\"cmd\":\"c\",\"device\":[\"usb\",\"usb\"],\"other\":[3,3]}", &req);
+	CHECK(proto_get_device(&req, "device", -1, &dev, &err) == 1 && dev.query &&
+		      strcmp(dev.query, "usb") == 0,
+	      "without a kind a pair of the same device is that device");
+	CHECK(proto_get_device(&req, "other", -1, &dev, &err) == 1 && dev.index == 3,
+	      "the same id twice, too");
 	proto_request_clear(&req);
 
 	parse_ok("{\"id\":1,\"cmd\":\"c\",\"bogus\":1}", &req);
