@@ -200,6 +200,28 @@ static int set_lengths(struct stream *s, const struct stream_spec *sp, struct pr
 }
 
 /*
+ * Checks that the shared device stream a new stream would join on device
+ * (its input or its output) mixes or feeds fewer than
+ * max_streams_per_device streams: each costs the audio callback time.
+ * Returns 0, or -EINVAL with err set.
+ */
+static int check_device_room(struct daemon *d, int device, bool input, struct proto_error *err)
+{
+	enum devstream_mode mode = input ? DEVSTREAM_SHARED_IN : DEVSTREAM_SHARED_OUT;
+	unsigned attached = 0;
+
+	for (struct devstream *ds = engine_devstream_next(&d->engine, NULL); ds;
+	     ds = engine_devstream_next(&d->engine, ds))
+		if (ds->cfg.mode == mode && devstream_device(ds) == device)
+			attached += devstream_attached(ds);
+	if (attached >= (unsigned)d->settings.max_streams_per_device)
+		return proto_error_set(err, PROTO_E_LIMIT,
+				       "too many streams on device %d: its shared %s stream takes %u, the most one may (max_streams_per_device)",
+				       device, input ? "input" : "output", attached);
+	return 0;
+}
+
+/*
  * Makes, starts and replies with the stream sp describes: routes and
  * rings, the limits it must keep, the device streams it attaches to, its
  * owner.  Returns COMMAND_REPLIED, or -EINVAL with err set and nothing
@@ -247,6 +269,10 @@ static int create_stream(struct client *c, const struct proto_request *req,
 		goto fail;
 	if (a->stop_previous)
 		client_streams_stop_previous(c);
+	/* Counted once the previous stream has let go of its place. */
+	if ((!a->exclusive && sp->out.used && check_device_room(d, sp->out.device, false, err) < 0) ||
+	    (!a->exclusive && sp->in.used && check_device_room(d, sp->in.device, true, err) < 0))
+		goto fail;
 	if (engine_stream_start(&d->engine, s, &er, err) < 0)
 		goto fail;
 	if (client_streams_add(c, s, a->detach, sp->kind != STREAM_OPEN) < 0) {

@@ -46,6 +46,8 @@
 	  "the most streams one client may have running")				\
 	X(max_streams_per_user, COUNT, "64", 1, 65536, "N",				\
 	  "the most streams one user may have running")					\
+	X(max_streams_per_device, COUNT, "256", 1, 65536, "N",				\
+	  "the most client streams one shared device stream mixes or feeds")		\
 	X(max_shm_per_client, SIZE, "64M", 64.0 * 1024, 64.0 * 1024 * 1024 * 1024, "SIZE",	\
 	  "the most shared memory one client may hold")					\
 	X(max_shm_per_user, SIZE, "256M", 64.0 * 1024, 1024.0 * 1024 * 1024 * 1024, "SIZE",	\

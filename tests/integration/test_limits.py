@@ -410,6 +410,37 @@ def test_streams_and_memory_per_user():
         check_eq(d.stop(), 0, "exit status")
 
 
+def test_streams_per_device():
+    """max_streams_per_device counts the streams one shared device stream
+    mixes, of every client and user: with 3, a fourth playback on t_null is
+    refused, a recording on t_in (another device stream) is not, and a
+    stream that ends makes room.  A play that replaces the client's previous
+    one (stop_previous) takes that one's place."""
+    with Daemon(args=["--max-streams-per-device", "3", "--device-idle-time", "5"],
+                name="lim-device") as d:
+        conns = [d.connect() for _ in range(4)]
+        handles = []
+        for c in conns[:3]:
+            r = c.call("play", device="t_null", channels=2, buffer_frames=1024)
+            RawStream(c, r).close()
+            handles.append(r["handle"])
+        err = conns[3].error("play", device="t_null", channels=2, buffer_frames=1024)
+        check_eq(err["code"], "limit_exceeded", "a fourth stream on the device")
+        check("max_streams_per_device" in err["message"] and "3" in err["message"],
+              "the message names the limit: %r" % err["message"])
+        r = conns[3].call("rec", device="t_in", channels=2, buffer_frames=1024)
+        RawStream(conns[3], r).close()
+        r = conns[0].call("play", device="t_null", channels=2, buffer_frames=1024)
+        RawStream(conns[0], r).close()
+        conns[1].call("stop", handle=handles[1])
+        r = conns[3].call("play", device="t_null", channels=2, buffer_frames=1024,
+                          stop_previous=False)
+        RawStream(conns[3], r).close()
+        for c in conns:
+            c.close()
+        check_eq(d.stop(), 0, "exit status")
+
+
 def main():
     raise_nofile(8192)
     tests = [
@@ -420,6 +451,7 @@ def main():
         test_one_user_cannot_take_every_connection,
         test_idle_connections_give_way,
         test_streams_and_memory_per_user,
+        test_streams_per_device,
     ]
     only = os.environ.get("SDD_TEST_ONLY")
     if only:
