@@ -650,6 +650,58 @@ class Bench:
             res[mode + "_added_periods"] = added / period
         self.results["latency"] = res
 
+    # -- 6. PortAudio programs through sddaemon's PortAudio library --
+
+    def run_pa(self, mode, device, secs, block, sock=None, daemon=None, exclusive=False):
+        """Runs sdd-bench-pa on PortAudio (sock None) or through sddaemon's
+        PortAudio library with sdctl run.  Through the library, adds the
+        daemon's CPU over the program's whole run and its share of the
+        program's measuring window (pro rata)."""
+        argv = [self.exe("sdd-bench-pa"), mode, "--device", device, "--seconds", str(secs),
+                "--blocksize", str(block)]
+        if sock:
+            argv = [self.exe("sdctl"), "--socket", sock, "run", "--library-dir",
+                    os.path.join(self.build, "client", "portaudio")] + \
+                (["--exclusive"] if exclusive else []) + ["--"] + argv
+        s0 = Snapshot([daemon.pid]) if daemon else None
+        r = self.run(argv)
+        if daemon:
+            s1 = Snapshot([daemon.pid])
+            r["daemon_cpu_run"] = s1.cpu - s0.cpu
+            r["run_seconds"] = s1.t - s0.t
+            r["daemon_cpu"] = r["daemon_cpu_run"] * r["wall"] / max(1e-9, r["run_seconds"])
+            self.wait_idle(sock)
+        r["total_cpu"] = r["cpu"] + r.get("daemon_cpu", 0)
+        r["total_cpu_percent"] = 100 * r["total_cpu"] / max(1e-9, r["wall"])
+        return r
+
+    def w_portaudio(self):
+        secs = 2 if self.quick else 6
+        self.start_jack()
+        daemon, sock, _, _ = self.start_daemon("portaudio")
+        res = {"period_seconds": PERIOD / RATE}
+        # Paced: the latency a callback sees, and the CPU of the program (and daemon).
+        res["direct"] = self.run_pa("latency", "system jack", secs, PERIOD)
+        res["shared"] = self.run_pa("latency", "system jack", secs, PERIOD, sock, daemon)
+        res["exclusive"] = self.run_pa("latency", "system jack", secs, PERIOD, sock, daemon, True)
+        for mode in ("shared", "exclusive"):
+            r = res[mode]
+            added = r["latency_mean"] - res["direct"]["latency_mean"]
+            r["added_seconds"] = added
+            r["added_periods"] = added / (PERIOD / RATE)
+            r["reported_added_periods"] = (r["output_latency"] - res["direct"]["output_latency"]) / (PERIOD / RATE)
+            r["cpu_ratio"] = r["total_cpu"] / max(1e-9, res["direct"]["total_cpu"])
+        # Unpaced: frames per CPU-second on ALSA's null device, 1024-frame blocks.
+        tput = {"direct": self.run_pa("throughput", "bench_null", secs / 2, 1024)}
+        tput["shared"] = self.run_pa("throughput", "bench_null", secs / 2, 1024, sock, daemon)
+        for r in tput.values():
+            r["frames_per_total_cpu_second"] = r["frames"] / max(1e-9, r["total_cpu"])
+        tput["ratio"] = tput["shared"]["frames_per_total_cpu_second"] / \
+            max(1e-9, tput["direct"]["frames_per_total_cpu_second"])
+        res["throughput"] = tput
+        self.stop(daemon)
+        self.results["portaudio"] = res
+
     # -- 4. control plane --
 
     def run_rtt(self, argv, server_pid, env=None):
@@ -958,6 +1010,29 @@ class Bench:
                     row("  p99 relative to the baseline", "%.2fx" % (m["bystander_p99_us"] / b["bystander_p99_us"]))
             lines.append("  median of %d interleaved runs of %g s by p99; load average %.2f during the runs" % (
                 fa["repetitions"], fa["seconds"], fa["load_average"]))
+        if "portaudio" in r:
+            pa = r["portaudio"]
+            section("7. A PortAudio program through sddaemon's library (sdd-bench-pa, directly and with sdctl run)")
+            d = pa["direct"]
+            row("jackd, 256-frame blocks: direct, dac - current (mean)", f(1000 * d["latency_mean"], "%.2f ms"))
+            row("  reported output latency (Pa_GetStreamInfo)", f(1000 * d["output_latency"], "%.2f ms"))
+            for mode in ("shared", "exclusive"):
+                m = pa[mode]
+                row("through the library, %s (mean)" % mode, f(1000 * m["latency_mean"], "%.2f ms"))
+                row("  added", "%.2f ms = %.2f periods" % (1000 * m["added_seconds"], m["added_periods"]),
+                    "<= 1 period", m["added_periods"] <= 1.0)
+                row("  reported output latency", "%.2f ms (+%.2f periods)" % (
+                    1000 * m["output_latency"], m["reported_added_periods"]))
+                row("  CPU: program + daemon (% of one CPU)", "%.2f + %.2f %%" % (
+                    100 * m["cpu"] / m["wall"], 100 * m["daemon_cpu"] / m["wall"]))
+                row("  CPU ratio to direct PortAudio (%.2f %%)" % d["total_cpu_percent"], "%.2fx" % m["cpu_ratio"])
+                row("  xrun callbacks while measuring (direct %d)" % d["xrun_callbacks"], "%d" % m["xrun_callbacks"])
+            t = pa["throughput"]
+            row("unpaced null device, 1024-frame blocks: direct", f(t["direct"]["frames_per_total_cpu_second"], "%.3e frames/CPU-s"))
+            row("  through the library, shared (program + daemon)", f(t["shared"]["frames_per_total_cpu_second"], "%.3e frames/CPU-s"))
+            row("  ratio to direct PortAudio", "%.2fx" % t["ratio"])
+            lines.append("  The daemon's CPU is its CPU over the program's whole run, scaled to the program's")
+            lines.append("  measuring window; jackd's (the 'device') is in neither.")
         return "\n".join(lines)
 
 
@@ -997,14 +1072,14 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default=os.path.join(ROOT, "build-bench"), help="build folder with -Dbench=true")
     ap.add_argument("--quick", action="store_true", help="short windows, one repetition (for development)")
-    ap.add_argument("--only", default="", help="comma-separated: throughput,paced,latency,control,footprint,fairness")
+    ap.add_argument("--only", default="", help="comma-separated: throughput,paced,latency,control,footprint,fairness,portaudio")
     ap.add_argument("--json", help="where to write the results (default bench/results.json, quick: bench/results-quick.json)")
     ap.add_argument("--no-compare", action="store_true", help="skip PulseAudio and PipeWire")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")
     ap.add_argument("--baseline", metavar="REV", help="fairness: also measure sddaemon built from this git revision")
     ap.add_argument("--baseline-daemon", metavar="PATH", help="fairness: also measure this sddaemon binary")
     args = ap.parse_args()
-    order = ["throughput", "paced", "latency", "control", "footprint", "fairness"]
+    order = ["throughput", "paced", "latency", "control", "footprint", "fairness", "portaudio"]
     only = [w for w in args.only.split(",") if w] or order
     for w in only:
         if w not in order:

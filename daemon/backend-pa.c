@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "pa-defined.h"
 #include "sample.h"
@@ -91,8 +92,21 @@ static void pa_params(const struct backend_params *p, PaStreamParameters *in,
 
 static int pa_init(struct backend *b, struct backend_error *err)
 {
-	PaError pa = Pa_Initialize();
+	const char *text = Pa_GetVersionText();
+	PaError pa;
 
+	/*
+	 * Our PortAudio-compatible library (client/portaudio) has PortAudio's
+	 * name and symbols, and an LD_LIBRARY_PATH pointing at it (sdctl run,
+	 * a test tree) would make the daemon its own client: refuse it.
+	 */
+	if (text && strstr(text, "sddaemon")) {
+		*err = (struct backend_error){ .code = paInternalError, .host_api = -1 };
+		snprintf(err->text, sizeof(err->text),
+			 "sddaemon's own compatibility library was loaded as PortAudio; check LD_LIBRARY_PATH");
+		return -ELIBBAD;
+	}
+	pa = Pa_Initialize();
 	return pa == paNoError ? 0 : pa_error(err, pa);
 }
 

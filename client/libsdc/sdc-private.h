@@ -95,6 +95,8 @@ struct sdc_stream {
 	struct shm_header *hdr;
 	double samplerate;
 	double latency_in, latency_out; /* seconds, of the device stream */
+	uint32_t period_in, period_out; /* frames the device stream moves at once; 0: not known */
+	uint64_t dropped_in; /* captured frames the library dropped (an input buffer overflowed) */
 	int device_in, device_out;
 	struct sdc_dir out, in;
 };

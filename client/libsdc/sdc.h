@@ -563,6 +563,18 @@ SDC_EXPORT void sdc_stream_close(sdc_stream *stream);
  * status); other clients and the daemon are not affected.  The finished
  * callback runs once when the stream becomes inactive, on the callback
  * thread (or, in blocking mode, on the thread that stops the stream).
+ *
+ * Latency: output waits in the stream's ring before the device stream
+ * takes it, and the device stream's own latency counts toward what was
+ * asked: the ring keeps the latency asked for less the device's, but at
+ * least one device period (so that every period finds its frames) and
+ * half the latency asked for (slack for a callback thread late to wake).
+ * SDC_LATENCY_HIGH (the default) is the device stream's own latency,
+ * SDC_LATENCY_LOW nothing more than the device period.
+ * sdc_stream_latency() reports the sum.  sdc_stream_start() returns once
+ * the stream's clock runs (callback and input streams).  A blocking output
+ * stream starts playing once a device period is queued, as PortAudio's
+ * do; write faster than it plays or it underflows.
  */
 typedef enum sdc_stream_kind {
 	SDC_STREAM_INPUT = 1,
@@ -580,6 +592,9 @@ typedef struct sdc_time_info {
 #define SDC_COMPLETE 1
 #define SDC_ABORT 2
 
+/* The most frames a callback of variable block size (blocksize 0) gets at once. */
+#define SDC_MAX_VARIABLE_BLOCK 1024
+
 typedef int (*sdc_stream_callback)(const void *input, void *output, unsigned long frames,
 				   const sdc_time_info *time, unsigned status, void *userdata);
 typedef void (*sdc_finished_callback)(void *userdata);
@@ -591,7 +606,7 @@ typedef struct sdc_stream_params {
 	sdc_device device[2]; /* [input, output] */
 	int channels[2];      /* 0: default (else the device's channels) */
 	sdc_dtype dtype[2];   /* int24 allowed (raw); float64 converted */
-	double latency[2];    /* seconds, SDC_LATENCY_LOW/HIGH; 0: default */
+	double latency[2];    /* seconds, SDC_LATENCY_LOW/HIGH; 0: default (see below) */
 	sdc_stream_callback callback; /* NULL: blocking mode */
 	sdc_finished_callback finished_callback;
 	void *userdata;
@@ -600,6 +615,14 @@ typedef struct sdc_stream_params {
 	int never_drop_input;
 	int prime_output_buffers_using_stream_callback;
 	int exclusive; /* SDC_YES: a dedicated PortAudio stream (bit-exact) */
+	/*
+	 * Capture kept waiting for the application, in frames: when more has
+	 * arrived, the oldest frames are dropped and the next read or callback
+	 * reports an input overflow, as a device buffer of that size would
+	 * (and a duplex callback that fell behind does not delay its input for
+	 * good).  0: the whole ring, nothing is dropped before it is full.
+	 */
+	unsigned input_buffer_frames;
 } sdc_stream_params;
 
 /* Opens a stream (stopped); returns 0 or a negative errno (sdc_last_error() says why). */

@@ -72,6 +72,8 @@ int sdc__stream_open(sdc_client *c, const char *cmd, json_object *params, sdc_dt
 	s->size = (size_t)sdc__json_int(result, "shm_size", 0);
 	s->latency_in = sdc__json_double(result, "input_latency", 0);
 	s->latency_out = sdc__json_double(result, "output_latency", 0);
+	s->period_in = (uint32_t)sdc__json_int(result, "input_period", 0);
+	s->period_out = (uint32_t)sdc__json_int(result, "output_period", 0);
 	s->device_in = s->device_out = -1;
 	{
 		json_object *dev = NULL;
@@ -197,7 +199,9 @@ int sdc_stream_status(const sdc_stream *s, sdc_status *ret)
 	ret->frames_played = atomic_load(&s->hdr->frames_out);
 	ret->underflow_frames = atomic_load(&s->hdr->silence_out);
 	ret->frames_recorded = atomic_load(&s->hdr->frames_in);
-	ret->overflow_frames = atomic_load(&s->hdr->dropped_in);
+	ret->overflow_frames = atomic_load(&s->hdr->dropped_in) + s->dropped_in;
+	if (s->dropped_in)
+		ret->flags |= SDC_INPUT_OVERFLOW;
 	/* A stream cut short by the daemon's going away failed, whatever its memory says. */
 	if (ret->state != SDC_STATE_FINISHED && (why = sdc__conn_lost(s->client))) {
 		ret->state = SDC_STATE_FAILED;

@@ -53,6 +53,8 @@ static const struct catalogue_entry catalogue[] = {
 	{ SDCTL_OPT_OUTPUT, "output", NULL, "check output settings (the default)" },
 	{ SDCTL_OPT_INTERVAL, "interval", "SECONDS", "time between refreshes" },
 	{ SDCTL_OPT_ONCE, "once", NULL, "print one view and exit" },
+	{ 'v', "verbose", NULL, "say what is set for the program" },
+	{ 'L', "library-dir", "DIR", "where sddaemon's libportaudio.so.2 is" },
 	{ 'j', "json", NULL, "print the results as JSON (see sdctl(1))" },
 	{ 'q', "quiet", NULL, "no live status line and no notes" },
 	{ 's', "socket", "PATH", "the daemon's socket" },
@@ -321,6 +323,12 @@ static int take_option(struct sdctl *ctl, int key, const char *arg)
 		return 0;
 	case SDCTL_OPT_ONCE:
 		o->once = true;
+		return 0;
+	case 'v':
+		o->verbose = true;
+		return 0;
+	case 'L':
+		o->library_dir = arg;
 		return 0;
 	case 'j':
 		ctl->json = true;

@@ -174,6 +174,21 @@ const struct sdctl_command sdctl_commands[] = {
 		.help = "Show the versions of sdctl, the daemon, the protocol and PortAudio.",
 	},
 	{
+		.name = "run",
+		.fn = sdctl_cmd_run,
+		.operands = "[OPTIONS] [--] COMMAND [ARG]...",
+		.summary = "run a PortAudio program on sddaemon",
+		.help = "Run a PortAudio program (python-sounddevice, PyAudio, ...) unchanged with\n"
+			"sddaemon's PortAudio library: it lists the daemon's devices, and its streams\n"
+			"are the daemon's, shared with every other client.  The library's folder goes\n"
+			"first in LD_LIBRARY_PATH, the socket sdctl found into SDDAEMON_SOCKET; then\n"
+			"sdctl becomes COMMAND, whose exit status is its own (127: not found, 126:\n"
+			"not runnable).  Nothing runs when no daemon answers.",
+		.options = OPTIONS({ SDCTL_OPT_EXCLUSIVE, "dedicated, bit-exact streams, not shared ones" },
+				   { 'v', NULL }, { 'L', NULL }),
+		.options_first = true,
+	},
+	{
 		.name = "help",
 		.fn = sdctl_cmd_help,
 		.operands = "[COMMAND]",

@@ -60,6 +60,8 @@ struct sdctl_opts {
 	bool input;	  /* check --input (else output) */
 	double interval;  /* --interval, seconds; 0 unset */
 	bool once;	  /* top --once */
+	bool verbose;	  /* run -v */
+	const char *library_dir; /* run -L: where libportaudio.so.2 is */
 };
 
 struct sdctl_command;
@@ -192,3 +194,4 @@ int sdctl_cmd_status(struct sdctl *ctl, int argc, char **argv);
 int sdctl_cmd_top(struct sdctl *ctl, int argc, char **argv);
 int sdctl_cmd_version(struct sdctl *ctl, int argc, char **argv);
 int sdctl_cmd_help(struct sdctl *ctl, int argc, char **argv);
+int sdctl_cmd_run(struct sdctl *ctl, int argc, char **argv);
