@@ -53,6 +53,8 @@ static const struct catalogue_entry catalogue[] = {
 	{ SDCTL_OPT_OUTPUT, "output", NULL, "check output settings (the default)" },
 	{ SDCTL_OPT_INTERVAL, "interval", "SECONDS", "time between refreshes" },
 	{ SDCTL_OPT_ONCE, "once", NULL, "print one view and exit" },
+	{ SDCTL_OPT_MUTE, "mute", NULL, "mute (the volume is kept for --unmute)" },
+	{ SDCTL_OPT_UNMUTE, "unmute", NULL, "unmute" },
 	{ 'v', "verbose", NULL, "say what is set for the program" },
 	{ 'L', "library-dir", "DIR", "where sddaemon's libportaudio.so.2 is" },
 	{ 'j', "json", NULL, "print the results as JSON (see sdctl(1))" },
@@ -323,6 +325,10 @@ static int take_option(struct sdctl *ctl, int key, const char *arg)
 		return 0;
 	case SDCTL_OPT_ONCE:
 		o->once = true;
+		return 0;
+	case SDCTL_OPT_MUTE:
+	case SDCTL_OPT_UNMUTE:
+		o->mute = key == SDCTL_OPT_MUTE ? SDC_YES : SDC_NO;
 		return 0;
 	case 'v':
 		o->verbose = true;
