@@ -250,7 +250,7 @@ int client_reply_ok(struct client *c, json_object *id, json_object *result, cons
 		    int nfds)
 {
 	size_t len;
-	char *line = proto_format_ok(id, result, &len);
+	char *line = proto_format_reply(id, result, c->daemon->devices.generation, &len);
 
 	return client_send(c, line, len, fds, nfds);
 }
@@ -619,6 +619,7 @@ void client_accept(struct daemon *d, int fd)
 	c->daemon = d;
 	c->fd = fd;
 	list_init(&c->streams);
+	list_init(&c->rescans);
 	c->tokens = d->settings.max_requests_per_second;
 	c->tokens_at = uv_now(d->loop);
 	c->id = ++d->next_client_id;

@@ -47,6 +47,9 @@ struct client {
 	uint64_t tokens_at;    /* uv_now() of the last refill */
 	bool throttled;	       /* reading paused until the budget refills */
 	bool lines_pending;    /* complete lines wait in "in" until the queue drains */
+	/* Kept by cmd-devices.c. */
+	unsigned subscriptions; /* the events the client asked for (CMD_EVENT_* bits) */
+	struct list rescans;	/* its rescan requests waiting for their probe */
 };
 
 /* Takes a freshly accepted connection. */
@@ -63,7 +66,7 @@ void client_refuse(int fd, enum proto_errcode code, const char *message);
  */
 int client_send(struct client *c, char *line, size_t len, const int *fds, int nfds);
 
-/* Sends a success reply; takes ownership of result. */
+/* Sends a success reply (with the device list's generation); takes ownership of result. */
 int client_reply_ok(struct client *c, json_object *id, json_object *result, const int *fds,
 		    int nfds);
 
