@@ -107,9 +107,11 @@ int devices_install(struct devices *devs, struct backend_devlist *new)
 
 	defaults_changed = devices_check_defaults(devs);
 	if (change.changed || defaults_changed) {
+		/* The first list (generation 0 before it) is no news. */
+		if (devs->generation > 0)
+			log_change(devs, &change);
 		devs->generation++;
 		change.changed = true;
-		log_change(devs, &change);
 		log_info("The device list is now generation %u: %d devices, %d host APIs",
 			 devs->generation, devs->count, devs->api_count);
 		if (devs->hooks.changed)
