@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <alsa/asoundlib.h>
 #include <pa_jack.h>
 #include <pa_linux_alsa.h>
 
@@ -51,6 +52,7 @@ struct pa_backend {
 	struct backend base;
 	char exe[4096]; /* this program, for the probe */
 	bool initialized;
+	unsigned starts; /* Pa_Initialize calls so far */
 	struct pa_known *known; /* PortAudio's devices as we list them, since Pa_Initialize */
 	int known_count;
 	struct pa_slot *slots; /* the daemon's list, as bound */
@@ -133,7 +135,9 @@ static int unbound_error(struct backend_error *be, const struct pa_slot *slot, i
 	default:
 		be->busy = false;
 		be->code = paInvalidDevice;
-		snprintf(be->text, sizeof(be->text), "there is no device %d", device);
+		snprintf(be->text, sizeof(be->text), "%s %d",
+			 slot ? "PortAudio cannot open a device that went away:" : "there is no device",
+			 device);
 		return -EINVAL;
 	}
 	snprintf(be->text, sizeof(be->text), "%s", why);
@@ -151,6 +155,13 @@ static int pa_direction(struct pa_backend *pb, int device, int channels, int for
 {
 	const struct pa_slot *slot = device >= 0 && device < pb->slot_count ? &pb->slots[device]
 									     : NULL;
+
+	if (!pb->initialized) {
+		*be = (struct backend_error){ .code = paNotInitialized, .host_api = -1 };
+		snprintf(be->text, sizeof(be->text),
+			 "PortAudio is not running: it failed to start again (see the daemon's log)");
+		return -EINVAL;
+	}
 
 	*ret = (PaStreamParameters){
 		.channelCount = channels,
@@ -210,10 +221,39 @@ static void slots_free(struct pa_backend *pb)
 	pb->slot_count = 0;
 }
 
+/*
+ * Returns whether alsa-lib's configuration defines pcm.default or
+ * pcm.dmix.  PortAudio 19.6 lists ALSA's PCMs in two passes, the second
+ * for those two, and asserts that the first left room for it
+ * (pa_linux_alsa.c:1454, "devIdx < numDeviceNames"): without either, and
+ * every other PCM usable, it aborts the process.  A configuration read
+ * while someone rewrites it can be that.
+ */
+static bool alsa_config_sane(void)
+{
+	snd_config_t *top, *node;
+	bool sane;
+
+	if (snd_config_update_ref(&top) < 0)
+		return false;
+	sane = snd_config_search(top, "pcm.default", &node) >= 0 ||
+	       snd_config_search(top, "pcm.dmix", &node) >= 0;
+	snd_config_unref(top);
+	return sane;
+}
+
 static int pa_init(struct backend *b, struct backend_error *err)
 {
 	struct pa_backend *pb = of(b);
 	PaError pa;
+
+	/* The first start is PortAudio's as ever; starting again must not abort a running daemon. */
+	if (pb->starts++ > 0 && !alsa_config_sane()) {
+		*err = (struct backend_error){ .code = paInternalError, .host_api = -1 };
+		snprintf(err->text, sizeof(err->text),
+			 "the ALSA configuration defines neither pcm.default nor pcm.dmix now, without which PortAudio aborts");
+		return -EINVAL;
+	}
 
 	/* A new PortAudio makes a new JACK client: whatever happened to the old one is past. */
 	pa_jack_reset();
@@ -320,6 +360,19 @@ static int pa_bind(struct backend *b, const struct device_info *dev, int count,
 	slots_free(pb);
 	pb->slots = slots;
 	pb->slot_count = count;
+	/*
+	 * A PCM opened by name may be new to alsa-lib's configuration, which
+	 * this process read earlier and rereads only when a file's mtime (in
+	 * whole seconds) changed: a PCM added within the same second would stay
+	 * unknown.  Dropping the global configuration makes the next open read
+	 * it afresh; open PCMs hold no reference to it, and alsa-lib counts
+	 * those of the plugins it loaded.
+	 */
+	for (int i = 0; i < count; i++)
+		if (slots[i].binding == BACKEND_BY_NAME) {
+			snd_config_update_free_global();
+			break;
+		}
 	return 0;
 }
 

@@ -173,9 +173,9 @@ static int reinit(struct devices *devs, bool *changed)
 		b->ops->fini(b);
 	devs->initialized = false;
 	if (b->ops->init(b, &be) < 0) {
-		log_error("Failed to initialise %s again: %s; no device can be opened until the next rescan",
+		/* The next probe finds every device unbound and asks for another try. */
+		log_error("Failed to initialise %s again: %s; no device can be opened until a rescan starts it",
 			  b->ops->name, be.text);
-		devs->reinit_pending = true;
 		return -EIO;
 	}
 	devs->initialized = true;
@@ -198,11 +198,11 @@ static bool idle_work(struct devices *devs)
 {
 	bool changed = false;
 
-	if (open_streams(devs) > 0 || !devs->initialized)
+	if (open_streams(devs) > 0)
 		return false;
 	if (devs->reinit_pending) {
 		reinit(devs, &changed);
-	} else if (devs->compact_pending) {
+	} else if (devs->compact_pending && devs->initialized) {
 		struct backend_devlist cur = {
 			.dev = devs->dev,
 			.count = devs->count,

@@ -346,7 +346,8 @@ int devices_resolve(struct devices *devs, const struct proto_device *want, enum 
 		return proto_error_set(err, PROTO_E_DEVICE_NOT_FOUND,
 				       "No device with id %d (there are %d devices)", index,
 				       devs->count);
-	if (devs->dev[index].gone)
+	/* A gone device can still be looked at (query_devices), not used. */
+	if (devs->dev[index].gone && kind != DEVMATCH_ANY)
 		return proto_error_set(err, PROTO_E_DEVICE_NOT_FOUND,
 				       "Device [%d] '%s' is no longer present (it went away; the device list is generation %u)",
 				       index, devs->dev[index].name, devs->generation);

@@ -154,8 +154,9 @@ int devices_default(struct devices *devs, enum devmatch_kind kind);
  * Resolves the device a request named, for the given kind (DEVMATCH_ANY
  * only for plain queries): an index, a query string or a device's stable
  * id; a default device resolves to the configured default or the
- * backend's, or to a fallback while that is gone.  A gone device is not
- * found.  Returns the index, or -EINVAL with err set.
+ * backend's, or to a fallback while that is gone.  A gone device is found
+ * only by its index and for DEVMATCH_ANY (to look at it).  Returns the
+ * index, or -EINVAL with err set.
  */
 int devices_resolve(struct devices *devs, const struct proto_device *want, enum devmatch_kind kind,
 		    struct proto_error *err);

@@ -18,10 +18,15 @@
 typedef struct _jack_client jack_client_t;
 typedef void (*JackShutdownCallback)(void *arg);
 
-/* The program's own definitions, which the dynamic linker prefers to libjack's. */
-int jack_deactivate(jack_client_t *client);
-int jack_client_close(jack_client_t *client);
-void jack_on_shutdown(jack_client_t *client, JackShutdownCallback function, void *arg);
+/*
+ * The program's own definitions, which the dynamic linker prefers to
+ * libjack's: visible (the build hides symbols by default), so that the
+ * program exports them to libportaudio.
+ */
+#define INTERPOSE __attribute__((visibility("default")))
+INTERPOSE int jack_deactivate(jack_client_t *client);
+INTERPOSE int jack_client_close(jack_client_t *client);
+INTERPOSE void jack_on_shutdown(jack_client_t *client, JackShutdownCallback function, void *arg);
 
 static atomic_bool lost;
 static atomic_uint close_failures;

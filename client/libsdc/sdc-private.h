@@ -47,6 +47,10 @@ struct sdc_client {
 	int pending_count;
 	sdc_event_fn event_fn;
 	void *event_userdata;
+	sdc_devices_changed_fn devices_fn;
+	void *devices_userdata;
+	unsigned generation;	     /* of the device list, as the latest reply or event said */
+	unsigned request_generation; /* sent with every request; 0: none */
 
 	sdc_defaults defaults;
 	char *default_query[2]; /* owned copies of the default devices' query strings */
@@ -100,6 +104,9 @@ json_object *sdc__json_device(sdc_device device);
 
 /* Adds a device parameter (id, query or nothing for the default) to params. */
 void sdc__json_add_device(json_object *params, const char *name, sdc_device device);
+
+/* Fills info from the daemon's device object; returns 0 or -ENOMEM (info is then zeroed). */
+int sdc__json_device_info(json_object *o, sdc_device_info *info);
 
 /* ---- dtype.c -------------------------------------------------------------- */
 

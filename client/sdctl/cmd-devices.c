@@ -1,5 +1,10 @@
-/* sdctl devices and sdctl hostapis: what PortAudio offers through the daemon. */
+/*
+ * sdctl devices and sdctl hostapis: what PortAudio offers through the
+ * daemon; sdctl devices --watch follows the list as devices come and go.
+ */
+#include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +62,70 @@ static int print_list(sdc_client *c)
 	return 0;
 }
 
+/* What --watch prints for each change. */
+struct watch {
+	struct sdctl *ctl;
+	bool failed;
+};
+
+/* Prints one device of a change: "+ [3] name (2 in, 0 out)" or "- [3] name". */
+static void print_changed_device(char sign, const sdc_device_info *d)
+{
+	if (sign == '+')
+		printf("+ [%d] %s (%d in, %d out) %s\n", d->index, d->name, d->max_input_channels,
+		       d->max_output_channels, d->stable_id);
+	else
+		printf("- [%d] %s %s\n", d->index, d->name, d->stable_id);
+}
+
+/* A devices_changed event: its JSON with --json, else a few lines. */
+static void on_devices_changed(void *userdata, const sdc_devices_change *ch)
+{
+	struct watch *w = userdata;
+
+	if (w->ctl->json) {
+		printf("%s\n", ch->json);
+	} else {
+		printf("generation %u: %d devices%s, default input %d, default output %d\n",
+		       ch->generation, ch->device_count,
+		       ch->renumbered ? " (ids changed: list them again)" : "", ch->default_input,
+		       ch->default_output);
+		for (size_t i = 0; i < ch->added_count; i++)
+			print_changed_device('+', &ch->added[i]);
+		for (size_t i = 0; i < ch->removed_count; i++)
+			print_changed_device('-', &ch->removed[i]);
+	}
+	fflush(stdout);
+}
+
+/*
+ * Prints the list (as JSON with --json), then every change until
+ * interrupted.  Returns the exit status: 0 when interrupted, 1 when the
+ * daemon went away.
+ */
+static int watch_devices(struct sdctl *ctl)
+{
+	struct watch w = { .ctl = ctl };
+	sdc_client *c = sdctl_client(ctl);
+	int r;
+
+	if (!c)
+		return 1;
+	sdctl_catch_signals();
+	if (sdc_set_devices_changed_callback(c, on_devices_changed, &w) < 0)
+		return sdctl_interrupted ? 0 : sdctl_fail_json(ctl, NULL);
+	r = ctl->json ? print_json_call(ctl, "query_devices", NULL) : print_list(c);
+	if (r != 0)
+		return r;
+	fflush(stdout);
+	while (!sdctl_interrupted) {
+		r = sdc_dispatch(c, 500);
+		if (r < 0 && r != -EINTR)
+			return sdctl_interrupted ? 0 : sdctl_fail_json(ctl, NULL);
+	}
+	return 0;
+}
+
 /* Prints one device as "key: value" lines with sounddevice's keys. */
 static int print_device(sdc_client *c, sdc_device dev, sdc_kind kind)
 {
@@ -75,10 +144,12 @@ static int print_device(sdc_client *c, sdc_device dev, sdc_kind kind)
 	       "default_low_output_latency: %g\n"
 	       "default_high_input_latency: %g\n"
 	       "default_high_output_latency: %g\n"
-	       "default_samplerate: %g\n",
+	       "default_samplerate: %g\n"
+	       "stable_id: %s\n",
 	       d.index, d.name, d.hostapi, api.name ? api.name : "?", d.max_input_channels,
 	       d.max_output_channels, d.default_low_input_latency, d.default_low_output_latency,
-	       d.default_high_input_latency, d.default_high_output_latency, d.default_samplerate);
+	       d.default_high_input_latency, d.default_high_output_latency, d.default_samplerate,
+	       d.stable_id);
 	sdc_hostapi_info_clear(&api);
 	sdc_device_info_clear(&d);
 	return 0;
@@ -89,15 +160,20 @@ int sdctl_cmd_devices(struct sdctl *ctl, int argc, char **argv)
 	static const struct option options[] = {
 		{ "kind", required_argument, NULL, 'k' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "watch", no_argument, NULL, 'w' },
 		{ 0 },
 	};
 	sdc_kind kind = SDC_KIND_ANY;
 	sdc_device dev = SDC_DEVICE_DEFAULT;
 	sdc_client *c;
+	bool watch = false;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "k:j", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "k:jw", options, NULL)) != -1) {
 		switch (opt) {
+		case 'w':
+			watch = true;
+			break;
 		case 'k':
 			if (strcmp(optarg, "input") == 0)
 				kind = SDC_KIND_INPUT;
@@ -118,6 +194,10 @@ int sdctl_cmd_devices(struct sdctl *ctl, int argc, char **argv)
 		return sdctl_usage_error("devices", "at most one DEVICE may be given");
 	if (optind < argc)
 		dev = sdc_device_parse(argv[optind]);
+	if (watch && (dev.by != SDC_DEVICE_BY_DEFAULT || kind != SDC_KIND_ANY))
+		return sdctl_usage_error("devices", "--watch follows the whole list: no DEVICE or --kind");
+	if (watch)
+		return watch_devices(ctl);
 
 	if (ctl->json) {
 		json_object *params = NULL;

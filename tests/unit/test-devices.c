@@ -36,6 +36,10 @@ static struct backend_devlist make(const char *const *names, int n)
 					  .default_output_device = -1 };
 	for (int a = 0; a < 2; a++)
 		l.api[a].devices = calloc((size_t)n + 1, sizeof(int));
+	if (!other) {
+		free(l.api[1].name);
+		free(l.api[1].devices);
+	}
 	l.dev = calloc((size_t)n + 1, sizeof(*l.dev));
 	for (int i = 0; i < n; i++) {
 		char uid[64];
@@ -49,8 +53,6 @@ static struct backend_devlist make(const char *const *names, int n)
 	}
 	l.count = n;
 	l.default_output = n > 0 ? 0 : -1;
-	if (!other)
-		l.api_count = 1;
 	return l;
 }
 
