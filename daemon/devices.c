@@ -227,29 +227,42 @@ int devices_default(struct devices *devs, enum devmatch_kind kind)
 	return effective_default(devs, kind, &fallback);
 }
 
+/* Resolves a query string: a stable id, else sounddevice's substring match. */
+static int resolve_query(struct devices *devs, const char *query, enum devmatch_kind kind,
+			 struct proto_error *err);
+
 bool devices_check_defaults(struct devices *devs)
 {
 	static const enum devmatch_kind kinds[2] = { DEVMATCH_INPUT, DEVMATCH_OUTPUT };
 	static const char *const keys[2] = { "default_input_device", "default_output_device" };
 	bool changed = false;
 
+	/* Each state is logged once, when it begins (rescans repeat them). */
 	for (int k = 0; k < 2; k++) {
 		const char *query = k == 0 ? devs->default_input_query : devs->default_output_query;
-		bool fallback;
+		bool fallback, ambiguous;
 		int index = effective_default(devs, kinds[k], &fallback);
 
-		if (query && *query && index < 0 && !fallback)
-			log_warning("%s '%s' names several devices; clients must name one", keys[k],
-				    query);
-		else if (fallback && (!devs->default_fallback[k] || index != devs->announced_default[k]))
+		ambiguous = query && *query && index < 0 && !fallback;
+		if (ambiguous && !devs->default_ambiguous[k]) {
+			struct proto_error err = { 0 };
+
+			resolve_query(devs, query, kinds[k], &err);
+			log_warning("%s '%s' does not name one device now: %s", keys[k], query,
+				    err.message);
+			proto_error_clear(&err);
+		} else if (fallback &&
+			   (!devs->default_fallback[k] || index != devs->announced_default[k])) {
 			log_warning("%s '%s' matches no device now; the default %s device is %s%d%s%s%s until it returns",
 				    keys[k], query, devmatch_kind_name(kinds[k]),
 				    index >= 0 ? "[" : "(none: ", index, index >= 0 ? "] '" : ")",
 				    index >= 0 ? devs->dev[index].name : "", index >= 0 ? "'" : "");
-		else if (!fallback && devs->default_fallback[k] && index >= 0)
+		} else if (!fallback && devs->default_fallback[k] && index >= 0) {
 			log_notice("%s '%s' is back: [%d] '%s'", keys[k], query, index,
 				   devs->dev[index].name);
+		}
 		devs->default_fallback[k] = fallback;
+		devs->default_ambiguous[k] = ambiguous;
 		if (index != devs->announced_default[k])
 			changed = true;
 		devs->announced_default[k] = index;

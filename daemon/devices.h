@@ -70,6 +70,7 @@ struct devices {
 	/* The defaults in effect as last announced, and whether each is a fallback. */
 	int announced_default[2]; /* [input, output]; -1: none */
 	bool default_fallback[2];
+	bool default_ambiguous[2]; /* the configured query matches several devices */
 	uint32_t generation; /* 1 at start, one more at each change */
 	char *list_text;     /* query_devices' list as JSON text, made on first use */
 
