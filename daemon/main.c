@@ -1,8 +1,10 @@
 /*
  * sddaemon's entry point: the command line and the configuration file,
- * logging, PortAudio, the socket (passed by systemd or our own) and the
- * event loop; readiness for systemd; a clean stop on SIGINT or SIGTERM and
- * a reload (configuration and devices) on SIGHUP.  Loop thread.
+ * logging, PortAudio, the watch for devices, the socket (passed by systemd
+ * or our own) and the event loop; readiness for systemd; a clean stop on
+ * SIGINT or SIGTERM and a reload (configuration and devices) on SIGHUP.
+ * Run as "sddaemon --probe-devices" it is the daemon's device probe
+ * (backend-pa-probe.c) instead.  Loop thread.
  */
 #include <errno.h>
 #include <getopt.h>
