@@ -76,6 +76,26 @@ static void mark_gone(struct device_info *d)
 	d->max_input_channels = d->max_output_channels = 0;
 }
 
+/*
+ * Keeps the latencies the list had for a device that is otherwise
+ * unchanged.  PortAudio 19.6's figures for the same device differ by a
+ * frame or so from one start to the next (it computes them from values
+ * alsa-lib leaves partly unset: see pa-defined.h), and a list that changed
+ * at every rescan would make its generations meaningless.
+ */
+static void keep_latencies(struct device_info *d, const struct device_info *was)
+{
+	if (was->gone || strcmp(d->name, was->name) != 0 ||
+	    d->max_input_channels != was->max_input_channels ||
+	    d->max_output_channels != was->max_output_channels ||
+	    d->default_samplerate != was->default_samplerate)
+		return;
+	d->default_low_input_latency = was->default_low_input_latency;
+	d->default_low_output_latency = was->default_low_output_latency;
+	d->default_high_input_latency = was->default_high_input_latency;
+	d->default_high_output_latency = was->default_high_output_latency;
+}
+
 /* Fills each host API's device list from ret's present devices. */
 static int list_api_devices(struct backend_devlist *ret)
 {
@@ -131,6 +151,7 @@ int devlist_merge(const struct backend_devlist *cur, const struct backend_devlis
 					     ? api_map[fresh->dev[j].hostapi]
 					     : -1;
 			d->gone = false;
+			keep_latencies(d, &cur->dev[i]);
 			new_index[j] = ret->count;
 			fresh_at[ret->count++] = j;
 		} else if (!cur->dev[i].gone && keep && keep(data, i)) {

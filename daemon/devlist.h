@@ -22,7 +22,8 @@ typedef bool (*devlist_keep_fn)(void *data, int index);
  * Merges fresh (a backend's list, numbered its own way) into cur (the
  * daemon's list) and stores the result in ret:
  * - a device of fresh whose uid is in cur keeps its index in cur (gone or
- *   not) and takes fresh's description;
+ *   not) and takes fresh's description (but cur's latencies, while its
+ *   name, channels and rate are the same: PortAudio's figures jitter);
  * - devices new to cur come after cur's, in fresh's order;
  * - a device of cur that fresh lacks is kept as it is when keep says so
  *   (keep may be NULL); else, unless compact, it stays marked gone and

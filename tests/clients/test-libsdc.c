@@ -276,7 +276,10 @@ static void test_device_changes(sdc_client *c)
 		      strcmp(sdc_last_error()->code, "stale_generation") == 0,
 	      "a request pinned to the old generation is -ESTALE");
 	sdc_set_request_generation(c, g + 1);
-	CHECK(sdc_query_devices(c, &devs, &n) == 0, "pinned to the current one it works");
+	devs = NULL;
+	n = 0;
+	CHECK(sdc_query_devices(c, &devs, &n) == 0, "pinned to the current one it works: %s",
+	      sdc_last_error()->message);
 	sdc_device_list_free(devs, n);
 	sdc_set_request_generation(c, 0);
 

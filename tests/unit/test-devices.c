@@ -181,6 +181,14 @@ static void test_merge(void)
 	backend_devlist_free(&ret);
 	backend_devlist_free(&fresh);
 
+	/* The same device measured again: its latencies stay as they were. */
+	fresh = make(abc, 3);
+	fresh.dev[1].default_high_output_latency = 0.0349;
+	devlist_merge(&cur, &fresh, false, NULL, NULL, &ret, NULL);
+	CHECK(devlist_equal(&cur, &ret), "merge: jittering latencies of an unchanged device are kept");
+	backend_devlist_free(&ret);
+	backend_devlist_free(&fresh);
+
 	/* Same uid, another name (a card plugged in again under another number). */
 	fresh = make(abc, 3);
 	free(fresh.dev[1].name);
