@@ -286,9 +286,11 @@ static void test_device_changes(sdc_client *c)
 	CHECK(edit_alsa_config(0) == 0 && sdc_rescan_devices(c, &changed) == 0 && changed == 1 &&
 		      seen.calls == 2 && strcmp(seen.removed_id, "alsa:t_lib") == 0,
 	      "its removal is heard too");
+	g = sdc_devices_generation(c);
 	CHECK(sdc_set_devices_changed_callback(c, NULL, NULL) == 0 && edit_alsa_config(1) == 0 &&
-		      sdc_rescan_devices(c, &changed) == 0 && changed == 1 && seen.calls == 2,
-	      "after unsubscribing, no more calls");
+		      sdc_rescan_devices(c, &changed) == 0 && sdc_devices_generation(c) > g &&
+		      seen.calls == 2,
+	      "after unsubscribing, no more calls (%d)", seen.calls);
 	edit_alsa_config(0);
 	sdc_rescan_devices(c, NULL);
 }
