@@ -7,6 +7,13 @@
  *       query_devices) back to back, each waiting for its reply, for S
  *       seconds: prints requests per second over all connections and the
  *       round trip's p50/p99 in microseconds.
+ *   sdd-bench-ctl flood --socket PATH [--conns N] [--seconds S] [--interval MS]
+ *       N connections (one thread each) flood the daemon with pipelined
+ *       pings (a window of FLOOD_WINDOW outstanding, replies read as they
+ *       come) while one more, the bystander, sends a ping every MS
+ *       milliseconds (default 1) and waits for its reply: prints the
+ *       bystander's round trip (p50, p99, max in microseconds) and the
+ *       flood's requests per second.
  *   sdd-bench-ctl idle --socket PATH --conns N
  *       opens N connections, pings on each, prints "ready" and holds them
  *       until its standard input closes.
@@ -20,6 +27,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <spawn.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,6 +203,143 @@ static int run_rtt(const char *socket_path, int conns, double seconds, const cha
 	return failed;
 }
 
+/*
+ * Pings a flooder keeps outstanding: their replies (33 bytes each) stay
+ * well below the 256 KiB at which the daemon stops reading a client, so
+ * the flood is one the daemon serves at full speed.
+ */
+#define FLOOD_WINDOW 2048
+
+/* Pings sent per write. */
+#define FLOOD_BATCH 256
+
+struct flooder {
+	pthread_t thread;
+	const char *socket_path;
+	const atomic_int *stop;
+	long long replies;
+	int failed;
+	char error[256];
+};
+
+/* One flooding connection: keeps FLOOD_WINDOW pings outstanding until *stop. */
+static void *flooder_main(void *arg)
+{
+	struct flooder *f = arg;
+	static __thread char req[FLOOD_BATCH * 40], buf[65536];
+	long long sent = 0, id = 0;
+	int fd = connect_socket(f->socket_path);
+
+	if (fd < 0) {
+		f->failed = 1;
+		snprintf(f->error, sizeof(f->error), "connect: %s", strerror(-fd));
+		return NULL;
+	}
+	while (!atomic_load(f->stop)) {
+		ssize_t n;
+		int r;
+
+		while (sent - f->replies < FLOOD_WINDOW - FLOOD_BATCH) {
+			size_t len = 0;
+
+			for (int i = 0; i < FLOOD_BATCH; i++)
+				len += (size_t)snprintf(req + len, sizeof(req) - len,
+							"{\"id\":%lld,\"cmd\":\"ping\"}\n", ++id);
+			r = send_all(fd, req, len);
+			if (r < 0) {
+				f->failed = 1;
+				snprintf(f->error, sizeof(f->error), "send: %s", strerror(-r));
+				goto out;
+			}
+			sent += FLOOD_BATCH;
+		}
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			f->failed = 1;
+			snprintf(f->error, sizeof(f->error), "recv: %s", n ? strerror(errno) : "closed");
+			break;
+		}
+		for (ssize_t i = 0; i < n; i++)
+			f->replies += buf[i] == '\n';
+	}
+out:
+	close(fd);
+	return NULL;
+}
+
+static int run_flood(const char *socket_path, int conns, double seconds, double interval_ms)
+{
+	struct flooder *f = calloc((size_t)conns, sizeof(*f));
+	struct bench_rtts rtts = { 0 };
+	atomic_int stop = 0;
+	char req[64], head[128];
+	long long replies = 0, id = 0;
+	double t0, t1, deadline;
+	int failed = 0, fd;
+
+	if (!f)
+		bench_die("out of memory");
+	fd = connect_socket(socket_path);
+	if (fd < 0)
+		bench_die("bystander: connect: %s", strerror(-fd));
+	for (int i = 0; i < conns; i++) {
+		f[i].socket_path = socket_path;
+		f[i].stop = &stop;
+		if (pthread_create(&f[i].thread, NULL, flooder_main, &f[i]) != 0)
+			bench_die("cannot create a thread");
+	}
+	/* Let the flood start before measuring. */
+	usleep(200000);
+	t0 = bench_now();
+	deadline = t0 + seconds;
+	while (bench_now() < deadline) {
+		int len = snprintf(req, sizeof(req), "{\"id\":%lld,\"cmd\":\"ping\"}\n", ++id);
+		double a = bench_now(), b;
+		int r = send_all(fd, req, (size_t)len);
+
+		if (r == 0)
+			r = read_line(fd, head, sizeof(head));
+		b = bench_now();
+		if (r < 0 || !strstr(head, "\"ok\":true")) {
+			fprintf(stderr, "sdd-bench-ctl: bystander: %s\n", r < 0 ? strerror(-r) : head);
+			failed = 1;
+			break;
+		}
+		if (!bench_rtts_add(&rtts, b - a))
+			bench_die("out of memory");
+		if (interval_ms > 0)
+			usleep((useconds_t)(interval_ms * 1000));
+	}
+	t1 = bench_now();
+	atomic_store(&stop, 1);
+	/* The flooders block in recv() until replies come: closing the bystander wakes nobody. */
+	for (int i = 0; i < conns; i++) {
+		pthread_join(f[i].thread, NULL);
+		replies += f[i].replies;
+		if (f[i].failed && !failed) {
+			failed = 1;
+			fprintf(stderr, "sdd-bench-ctl: flooder %d: %s\n", i, f[i].error);
+		}
+	}
+	close(fd);
+	bench_json_begin();
+	bench_json_int("flooders", conns);
+	bench_json_num("wall", t1 - t0);
+	bench_json_int("flood_replies", replies);
+	bench_json_num("flood_requests_per_second", replies / (t1 - t0));
+	bench_json_int("bystander_requests", (long long)rtts.count);
+	bench_json_num("bystander_p50_us", bench_percentile(rtts.us, rtts.count, 50));
+	bench_json_num("bystander_p99_us", bench_percentile(rtts.us, rtts.count, 99));
+	bench_json_num("bystander_max_us", bench_percentile(rtts.us, rtts.count, 100));
+	bench_json_int("failed", failed);
+	bench_json_end();
+	free(rtts.us);
+	free(f);
+	return failed;
+}
+
 static int run_idle(const char *socket_path, int conns)
 {
 	int *fds = calloc((size_t)conns, sizeof(int));
@@ -273,6 +418,7 @@ static int run_exec(int runs, char **argv)
 static void usage(void)
 {
 	fputs("usage: sdd-bench-ctl rtt --socket PATH [--conns N] [--seconds S] [--cmd NAME]\n"
+	      "       sdd-bench-ctl flood --socket PATH [--conns N] [--seconds S] [--interval MS]\n"
 	      "       sdd-bench-ctl idle --socket PATH --conns N\n"
 	      "       sdd-bench-ctl exec [--runs N] -- PROGRAM [ARG]...\n",
 	      stderr);
@@ -282,7 +428,7 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	const char *socket_path = NULL, *cmd = "query_devices", *mode;
-	double seconds = 2;
+	double seconds = 2, interval_ms = 1;
 	int conns = 1, runs = 20, i;
 	struct rlimit rl;
 
@@ -305,6 +451,8 @@ int main(int argc, char **argv)
 			seconds = bench_arg_num(argv[i], v);
 		else if (!strcmp(argv[i], "--cmd"))
 			cmd = v;
+		else if (!strcmp(argv[i], "--interval"))
+			interval_ms = bench_arg_num(argv[i], v);
 		else if (!strcmp(argv[i], "--runs"))
 			runs = (int)bench_arg_num(argv[i], v);
 		else
@@ -326,5 +474,7 @@ int main(int argc, char **argv)
 		return run_rtt(socket_path, conns, seconds, cmd);
 	if (!strcmp(mode, "idle"))
 		return run_idle(socket_path, conns);
+	if (!strcmp(mode, "flood"))
+		return run_flood(socket_path, conns, seconds, interval_ms);
 	usage();
 }

@@ -5,8 +5,12 @@
  * whole chunk fits instead of waking every period.
  *
  *   sdd-bench-play --socket PATH --device QUERY [--chunk N] [--buffer N]
- *                  [--blocksize N] [--latency SEC] [--exclusive]
+ *                  [--blocksize N] [--latency SEC] [--exclusive] [--direct]
  *                  [--seconds S] [--measure PID [--warmup S]]
+ *
+ * --direct copies the signal straight into the ring (sdc_stream_begin_write()
+ * and sdc_stream_commit_write(), as sdctl play decodes into it) instead of
+ * handing it to sdc_stream_write().
  *
  * It prints "ready" once the stream runs (its ring was filled), then plays
  * until --seconds have passed (0: until SIGTERM or SIGINT), stops the
@@ -36,7 +40,8 @@ static void on_signal(int sig)
 static void usage(void)
 {
 	fputs("usage: sdd-bench-play --socket PATH --device QUERY [--chunk N] [--buffer N] [--blocksize N]\n"
-	      "                      [--latency SEC] [--exclusive] [--seconds S] [--measure PID [--warmup S]]\n",
+	      "                      [--latency SEC] [--exclusive] [--direct] [--seconds S]\n"
+	      "                      [--measure PID [--warmup S]]\n",
 	      stderr);
 	exit(2);
 }
@@ -67,12 +72,30 @@ static void take_sample(sdc_stream *st, int pid, struct sample *s)
 	s->silence = status.underflow_frames;
 }
 
+/* Copies frames of signal straight into the ring, waiting for room; returns the frames written. */
+static long long write_direct(sdc_stream *st, const float *signal, size_t frames)
+{
+	size_t done = 0;
+
+	while (done < frames) {
+		void *room;
+		long long n = sdc_stream_begin_write(st, &room, frames - done, -1);
+
+		if (n <= 0)
+			return n < 0 ? n : (long long)done;
+		memcpy(room, signal + 2 * done, (size_t)n * 2 * sizeof(float));
+		sdc_stream_commit_write(st, (size_t)n);
+		done += (size_t)n;
+	}
+	return (long long)done;
+}
+
 int main(int argc, char **argv)
 {
 	const char *socket_path = NULL, *query = NULL;
 	double seconds = 0, warmup = 0.5, latency = 0;
 	long chunk = 16384, buffer = 65536, blocksize = 0;
-	int exclusive = 0, measure_pid = 0, measuring = 0, measured = 0, ready = 0;
+	int exclusive = 0, direct = 0, measure_pid = 0, measuring = 0, measured = 0, ready = 0;
 	sdc_play_params p = { 0 };
 	struct sample s0 = { 0 }, s1 = { 0 };
 	struct sigaction sa = { 0 };
@@ -89,6 +112,10 @@ int main(int argc, char **argv)
 
 		if (!strcmp(argv[i], "--exclusive")) {
 			exclusive = 1;
+			continue;
+		}
+		if (!strcmp(argv[i], "--direct")) {
+			direct = 1;
 			continue;
 		}
 		if (!strcmp(argv[i], "--socket"))
@@ -141,7 +168,8 @@ int main(int argc, char **argv)
 		bench_die("cannot open a playback: %s", sdc_last_error()->message);
 
 	while (!stop_requested) {
-		long long n = sdc_stream_write(st, signal, (size_t)chunk);
+		long long n = direct ? write_direct(st, signal, (size_t)chunk)
+				     : sdc_stream_write(st, signal, (size_t)chunk);
 
 		if (n < 0) {
 			if (stop_requested)
@@ -184,6 +212,7 @@ int main(int argc, char **argv)
 	bench_json_begin();
 	bench_json_str("program", "sdd-bench-play");
 	bench_json_int("exclusive", exclusive);
+	bench_json_int("direct", direct);
 	bench_json_num("wall", ready ? bench_now() - t_start : 0);
 	bench_json_num("cpu", ready ? bench_self_cpu() - cpu_ready : 0);
 	bench_json_int("ctxsw", ready ? self_ctxsw() - csw_ready : 0);

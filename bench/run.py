@@ -280,8 +280,9 @@ class Bench:
         if self.jack.poll() is not None:
             raise RuntimeError("jackd did not start; see %s/jackd.log" % self.tmp)
 
-    def start_daemon(self, tag, extra=(), jack=True):
-        """Starts sddaemon; returns (process, socket path, seconds to READY=1, to first reply)."""
+    def start_daemon(self, tag, extra=(), jack=True, exe=None, conf=None):
+        """Starts sddaemon (this build's, or exe; with the configuration file conf, or an
+        empty one); returns (process, socket path, seconds to READY=1, to first reply)."""
         sock = os.path.join(self.tmp, tag + ".sock")
         notify_path = os.path.join(self.tmp, tag + ".notify")
         notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -291,7 +292,7 @@ class Bench:
         if not jack:
             env["JACK_DEFAULT_SERVER"] = "sddbench-no-such-server"
         t0 = time.monotonic()
-        p = self.spawn([self.exe("sddaemon"), "--socket", sock, "--config", self.empty_conf,
+        p = self.spawn([exe or self.exe("sddaemon"), "--socket", sock, "--config", conf or self.empty_conf,
                         "--device-idle-time", "0.2"] + list(extra), env=env, log=tag + ".log")
         ready = answered = None
         while time.monotonic() - t0 < 30 and (ready is None or answered is None):
@@ -339,17 +340,19 @@ class Bench:
         reps = 1 if self.quick else 3
         block, ring, chunk = 1024, 262144, 65536
         daemon, sock, _, _ = self.start_daemon("throughput")
-        runs = {"portaudio": [], "shared": [], "exclusive": []}
+        runs = {"portaudio": [], "shared": [], "exclusive": [], "shared, direct": []}
         failed_runs = []
         for _ in range(reps):
             runs["portaudio"].append(self.run(
                 [self.exe("sdd-bench-pa"), "throughput", "--device", "bench_null",
                  "--seconds", str(secs), "--blocksize", str(block)]))
-            for mode in ("shared", "exclusive"):
+            for mode in ("shared", "exclusive", "shared, direct"):
                 argv = [self.exe("sdd-bench-play"), "--socket", sock, "--device", "bench_null",
                         "--buffer", str(ring), "--chunk", str(chunk), "--blocksize", str(block),
                         "--measure", str(daemon.pid), "--seconds", str(secs)]
                 argv += ["--exclusive"] if mode == "exclusive" else []
+                # The signal copied straight into the ring (sdc_stream_begin_write()).
+                argv += ["--direct"] if mode == "shared, direct" else []
                 # A client descheduled for a few ms falls behind the unpaced device; the
                 # daemon then sends an xrun event per period and drops a client that lets
                 # 4 MiB of them pile up.  Such a run is counted and tried again.
@@ -374,12 +377,17 @@ class Bench:
                "repetitions": reps, "statistic": "best of the repetitions",
                "portaudio": {"frames_per_cpu_second": pa, "ns_per_frame": 1e9 / pa}, "runs": runs,
                "failed_runs": failed_runs}
-        for mode in ("shared", "exclusive"):
+        for mode in ("shared", "exclusive", "shared, direct"):
             r = best(runs[mode])
             if r is None:
                 raise RuntimeError("no %s run succeeded" % mode)
             device_frames = max(1, r["window_frames"] + r["window_silence_frames"])
+            behind = [x for x in runs[mode]
+                      if x["window_silence_frames"] > 0.05 * max(1, x["window_frames"] + x["window_silence_frames"])]
             res[mode] = {"frames_per_cpu_second": r["frames_per_cpu_second"],
+                         # Repetitions whose client fell behind the unpaced device (more than 5 %
+                         # silence): they measure the scheduler (see RESULTS.md, issue 15).
+                         "repetitions_behind": len(behind),
                          "frames_per_daemon_cpu_second": r["frames_per_daemon_cpu_second"],
                          "ratio": r["frames_per_cpu_second"] / pa,
                          "ratio_daemon_only": r["frames_per_daemon_cpu_second"] / pa,
@@ -642,6 +650,58 @@ class Bench:
             res[mode + "_added_periods"] = added / period
         self.results["latency"] = res
 
+    # -- 6. PortAudio programs through sddaemon's PortAudio library --
+
+    def run_pa(self, mode, device, secs, block, sock=None, daemon=None, exclusive=False):
+        """Runs sdd-bench-pa on PortAudio (sock None) or through sddaemon's
+        PortAudio library with sdctl run.  Through the library, adds the
+        daemon's CPU over the program's whole run and its share of the
+        program's measuring window (pro rata)."""
+        argv = [self.exe("sdd-bench-pa"), mode, "--device", device, "--seconds", str(secs),
+                "--blocksize", str(block)]
+        if sock:
+            argv = [self.exe("sdctl"), "--socket", sock, "run", "--library-dir",
+                    os.path.join(self.build, "client", "portaudio")] + \
+                (["--exclusive"] if exclusive else []) + ["--"] + argv
+        s0 = Snapshot([daemon.pid]) if daemon else None
+        r = self.run(argv)
+        if daemon:
+            s1 = Snapshot([daemon.pid])
+            r["daemon_cpu_run"] = s1.cpu - s0.cpu
+            r["run_seconds"] = s1.t - s0.t
+            r["daemon_cpu"] = r["daemon_cpu_run"] * r["wall"] / max(1e-9, r["run_seconds"])
+            self.wait_idle(sock)
+        r["total_cpu"] = r["cpu"] + r.get("daemon_cpu", 0)
+        r["total_cpu_percent"] = 100 * r["total_cpu"] / max(1e-9, r["wall"])
+        return r
+
+    def w_portaudio(self):
+        secs = 2 if self.quick else 6
+        self.start_jack()
+        daemon, sock, _, _ = self.start_daemon("portaudio")
+        res = {"period_seconds": PERIOD / RATE}
+        # Paced: the latency a callback sees, and the CPU of the program (and daemon).
+        res["direct"] = self.run_pa("latency", "system jack", secs, PERIOD)
+        res["shared"] = self.run_pa("latency", "system jack", secs, PERIOD, sock, daemon)
+        res["exclusive"] = self.run_pa("latency", "system jack", secs, PERIOD, sock, daemon, True)
+        for mode in ("shared", "exclusive"):
+            r = res[mode]
+            added = r["latency_mean"] - res["direct"]["latency_mean"]
+            r["added_seconds"] = added
+            r["added_periods"] = added / (PERIOD / RATE)
+            r["reported_added_periods"] = (r["output_latency"] - res["direct"]["output_latency"]) / (PERIOD / RATE)
+            r["cpu_ratio"] = r["total_cpu"] / max(1e-9, res["direct"]["total_cpu"])
+        # Unpaced: frames per CPU-second on ALSA's null device, 1024-frame blocks.
+        tput = {"direct": self.run_pa("throughput", "bench_null", secs / 2, 1024)}
+        tput["shared"] = self.run_pa("throughput", "bench_null", secs / 2, 1024, sock, daemon)
+        for r in tput.values():
+            r["frames_per_total_cpu_second"] = r["frames"] / max(1e-9, r["total_cpu"])
+        tput["ratio"] = tput["shared"]["frames_per_total_cpu_second"] / \
+            max(1e-9, tput["direct"]["frames_per_total_cpu_second"])
+        res["throughput"] = tput
+        self.stop(daemon)
+        self.results["portaudio"] = res
+
     # -- 4. control plane --
 
     def run_rtt(self, argv, server_pid, env=None):
@@ -747,6 +807,60 @@ class Bench:
             res["rss_%s_streams_with_jack_shmem_kib" % n] = m.get("server_rss_shmem_kib")
         self.results["footprint"] = res
 
+    # -- 6. fairness under a flood --
+
+    def baseline_daemon(self):
+        """The sddaemon to compare with: --baseline-daemon, or one built from --baseline REV
+        (git archive of this repository into the temporary folder); None without either."""
+        if self.args.baseline_daemon:
+            return os.path.abspath(self.args.baseline_daemon), self.args.baseline_daemon
+        if not self.args.baseline:
+            return None, None
+        src = os.path.join(self.tmp, "baseline-src")
+        os.makedirs(src)
+        self.log("building sddaemon at %s for the comparison" % self.args.baseline)
+        archive = subprocess.run(["git", "-C", ROOT, "archive", self.args.baseline], capture_output=True, check=True)
+        subprocess.run(["tar", "-x", "-C", src], input=archive.stdout, check=True)
+        build = os.path.join(src, "build")
+        for argv in (["meson", "setup", build, src, "-Dtests=false", "-Dman=disabled", "-Dsystemd=disabled"],
+                     ["ninja", "-C", build, "daemon/sddaemon"]):
+            p = subprocess.run(argv, capture_output=True)
+            if p.returncode != 0:
+                raise RuntimeError("building the baseline: %s" % p.stdout.decode(errors="replace")[-800:])
+        rev = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", self.args.baseline],
+                             capture_output=True).stdout.decode().strip()
+        return os.path.join(build, "daemon", "sddaemon"), rev or self.args.baseline
+
+    def w_fairness(self):
+        secs = 2 if self.quick else 5
+        reps = 1 if self.quick else 3
+        flooders = (1, 4)
+        base_exe, base_name = self.baseline_daemon()
+        daemons = [("sddaemon", None)] + ([("baseline", base_exe)] if base_exe else [])
+        samples = {(name, n): [] for name, _ in daemons for n in flooders}
+        # No request rate limit: the flood is as hard as one client can make it.
+        conf = os.path.join(self.tmp, "fairness.conf")
+        with open(conf, "w") as f:
+            f.write("max_requests_per_second = 0\n")
+        # Interleaved: the machine's load moves both alike.
+        for rep in range(reps):
+            for n in flooders:
+                for name, exe in daemons:
+                    d, sock, _, _ = self.start_daemon("fair-%s-%d-%d" % (name, n, rep), jack=False, exe=exe,
+                                                      conf=conf)
+                    try:
+                        samples[(name, n)].append(self.run([self.exe("sdd-bench-ctl"), "flood", "--socket", sock,
+                                                            "--conns", str(n), "--seconds", str(secs)]))
+                    finally:
+                        self.stop(d)
+        res = {"seconds": secs, "repetitions": reps, "baseline_rev": base_name,
+               "load_average": os.getloadavg()[0]}
+        for (name, n), runs_ in samples.items():
+            runs_.sort(key=lambda r: r["bystander_p99_us"])
+            res.setdefault(name, {})[str(n)] = dict(runs_[len(runs_) // 2],
+                                                   all_p99_us=[r["bystander_p99_us"] for r in runs_])
+        self.results["fairness"] = res
+
     # -- the report --
 
     def report(self):
@@ -771,13 +885,18 @@ class Bench:
             row("direct PortAudio", "%.3e (%.2f ns/frame)" % (t["portaudio"]["frames_per_cpu_second"], t["portaudio"]["ns_per_frame"]))
             if t["failed_runs"]:
                 row("client runs dropped by the daemon and redone", "%d" % len(t["failed_runs"]))
-            for mode in ("shared", "exclusive"):
-                m = t[mode]
+            for mode in ("shared", "exclusive", "shared, direct"):
+                m = t.get(mode)
+                if m is None:
+                    continue
                 row("sddaemon %s (daemon + client)" % mode, f(m["frames_per_cpu_second"], "%.3e"))
                 row("  ratio to direct PortAudio", f(m["ratio"], "%.2fx"), ">= 0.8x", m["ratio"] is not None and m["ratio"] >= 0.8)
                 row("  ratio, daemon's CPU only", f(m["ratio_daemon_only"], "%.2fx"))
                 row("  ns per frame: client / daemon", "%.2f / %.2f" % (m["client_ns_per_frame"], m["daemon_ns_per_device_frame"]))
                 row("  silence played (client behind)", f(100 * m["silence_fraction"], "%.1f %%"))
+                if "repetitions_behind" in m:
+                    row("  repetitions with the client behind (> 5 % silence)",
+                        "%d of %d" % (m["repetitions_behind"], t["repetitions"]))
         if "paced" in r:
             p = r["paced"]
             section("2. Paced mixing cost (%d-frame periods at 48 kHz, %g s window; %% of one CPU)" % (p["period_frames"], p["window_seconds"]))
@@ -873,6 +992,45 @@ class Bench:
                 row("RSS with %s playing stream%s on JACK" % (n, "s" if n != "1" else ""),
                     kib(fp["rss_%s_streams_with_jack_kib" % n], fp["rss_%s_streams_with_jack_anon_kib" % n]))
                 row("  of which jackd's shared memory", f(fp["rss_%s_streams_with_jack_shmem_kib" % n], "%d KiB"))
+        if "fairness" in r:
+            fa = r["fairness"]
+            section("6. Fairness: a bystander's ping (one a millisecond) under a flood of pipelined pings")
+            for n in sorted(fa["sddaemon"], key=int):
+                m = fa["sddaemon"][n]
+                row("%s flooder%s: flood requests/s" % (n, "s" if n != "1" else ""), f(m["flood_requests_per_second"], "%.0f"))
+                row("  bystander p50 / p99 / max", "%.0f / %.0f / %.0f us" % (
+                    m["bystander_p50_us"], m["bystander_p99_us"], m["bystander_max_us"]),
+                    "p99 <= 5 ms", m["bystander_p99_us"] <= 5000)
+                b = fa.get("baseline", {}).get(n)
+                if b:
+                    row("  baseline %s: p50 / p99 / max" % fa["baseline_rev"], "%.0f / %.0f / %.0f us" % (
+                        b["bystander_p50_us"], b["bystander_p99_us"], b["bystander_max_us"]))
+                    row("  p99 relative to the baseline", "%.2fx" % (m["bystander_p99_us"] / b["bystander_p99_us"]))
+            lines.append("  median of %d interleaved runs of %g s by p99; load average %.2f during the runs" % (
+                fa["repetitions"], fa["seconds"], fa["load_average"]))
+        if "portaudio" in r:
+            pa = r["portaudio"]
+            section("7. A PortAudio program through sddaemon's library (sdd-bench-pa, directly and with sdctl run)")
+            d = pa["direct"]
+            row("jackd, 256-frame blocks: direct, dac - current (mean)", f(1000 * d["latency_mean"], "%.2f ms"))
+            row("  reported output latency (Pa_GetStreamInfo)", f(1000 * d["output_latency"], "%.2f ms"))
+            for mode in ("shared", "exclusive"):
+                m = pa[mode]
+                row("through the library, %s (mean)" % mode, f(1000 * m["latency_mean"], "%.2f ms"))
+                row("  added", "%.2f ms = %.2f periods" % (1000 * m["added_seconds"], m["added_periods"]),
+                    "<= 1 period", m["added_periods"] <= 1.0)
+                row("  reported output latency", "%.2f ms (+%.2f periods)" % (
+                    1000 * m["output_latency"], m["reported_added_periods"]))
+                row("  CPU: program + daemon (% of one CPU)", "%.2f + %.2f %%" % (
+                    100 * m["cpu"] / m["wall"], 100 * m["daemon_cpu"] / m["wall"]))
+                row("  CPU ratio to direct PortAudio (%.2f %%)" % d["total_cpu_percent"], "%.2fx" % m["cpu_ratio"])
+                row("  xrun callbacks while measuring (direct %d)" % d["xrun_callbacks"], "%d" % m["xrun_callbacks"])
+            t = pa["throughput"]
+            row("unpaced null device, 1024-frame blocks: direct", f(t["direct"]["frames_per_total_cpu_second"], "%.3e frames/CPU-s"))
+            row("  through the library, shared (program + daemon)", f(t["shared"]["frames_per_total_cpu_second"], "%.3e frames/CPU-s"))
+            row("  ratio to direct PortAudio", "%.2fx" % t["ratio"])
+            lines.append("  The daemon's CPU is its CPU over the program's whole run, scaled to the program's")
+            lines.append("  measuring window; jackd's (the 'device') is in neither.")
         return "\n".join(lines)
 
 
@@ -912,12 +1070,14 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default=os.path.join(ROOT, "build-bench"), help="build folder with -Dbench=true")
     ap.add_argument("--quick", action="store_true", help="short windows, one repetition (for development)")
-    ap.add_argument("--only", default="", help="comma-separated: throughput,paced,latency,control,footprint")
+    ap.add_argument("--only", default="", help="comma-separated: throughput,paced,latency,control,footprint,fairness,portaudio")
     ap.add_argument("--json", help="where to write the results (default bench/results.json, quick: bench/results-quick.json)")
     ap.add_argument("--no-compare", action="store_true", help="skip PulseAudio and PipeWire")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")
+    ap.add_argument("--baseline", metavar="REV", help="fairness: also measure sddaemon built from this git revision")
+    ap.add_argument("--baseline-daemon", metavar="PATH", help="fairness: also measure this sddaemon binary")
     args = ap.parse_args()
-    order = ["throughput", "paced", "latency", "control", "footprint"]
+    order = ["throughput", "paced", "latency", "control", "footprint", "fairness", "portaudio"]
     only = [w for w in args.only.split(",") if w] or order
     for w in only:
         if w not in order:

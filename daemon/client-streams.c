@@ -7,10 +7,12 @@
 #include "client-streams.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "client.h"
 #include "daemon.h"
+#include "devstream.h"
 #include "log.h"
 #include "stream.h"
 
@@ -215,6 +217,86 @@ json_object *client_streams_status(struct client *c)
 			json_object_array_add(mine, stream_status_json(s));
 	}
 	return mine;
+}
+
+/* How full a ring is: the fraction of its capacity that holds frames not yet moved. */
+static double ring_fill(const struct stream_dir *d)
+{
+	uint32_t w = atomic_load_explicit(&d->ctl->write_index, memory_order_relaxed);
+	uint32_t r = atomic_load_explicit(&d->ctl->read_index, memory_order_relaxed);
+	uint32_t fill = w - r;
+
+	/* The client may write anything there: an impossible fill reads as full. */
+	return fill > d->capacity ? 1.0 : (double)fill / d->capacity;
+}
+
+/* One stream as client_list shows it. */
+static json_object *stream_entry(const struct client_stream *cs)
+{
+	static const char *const kinds[] = { "play", "rec", "playrec", "stream" };
+	const struct stream *s = cs->stream;
+	const struct stream_dir *main_dir = s->out.used ? &s->out : &s->in;
+	json_object *o = json_object_new_object(), *dev, *status, *v = NULL;
+	int in = s->in.used && s->in.dev ? devstream_device(s->in.dev) : -1;
+	int out = s->out.used && s->out.dev ? devstream_device(s->out.dev) : -1;
+
+	if (s->in.used && s->out.used && in != out) {
+		dev = json_object_new_array();
+		json_object_array_add(dev, json_object_new_int(in));
+		json_object_array_add(dev, json_object_new_int(out));
+	} else {
+		dev = json_object_new_int(s->out.used ? out : in);
+	}
+	json_object_object_add(o, "handle", json_object_new_int64(s->handle));
+	json_object_object_add(o, "kind", json_object_new_string(kinds[s->kind]));
+	json_object_object_add(o, "device", dev);
+	json_object_object_add(o, "samplerate", json_object_new_double(s->samplerate));
+	json_object_object_add(o, "channels", json_object_new_int(main_dir->channels));
+	/* The state and xruns as get_status reports them. */
+	status = stream_status_json(cs->stream);
+	json_object_object_get_ex(status, "state", &v);
+	json_object_object_add(o, "state", json_object_get(v));
+	json_object_object_get_ex(status, "xruns", &v);
+	json_object_object_add(o, "xruns", json_object_get(v));
+	json_object_put(status);
+	json_object_object_add(o, "fill", json_object_new_double(ring_fill(main_dir)));
+	json_object_object_add(o, "detached", json_object_new_boolean(cs->detached));
+	return o;
+}
+
+/* A client entry of client_list (c NULL: the detached playbacks without a client). */
+static json_object *client_entry(struct client *c, struct list *streams)
+{
+	json_object *o = json_object_new_object(), *list = json_object_new_array();
+
+	json_object_object_add(o, "id", json_object_new_int64(c ? c->id : 0));
+	json_object_object_add(o, "pid", json_object_new_int64(c ? c->cred.pid : 0));
+	json_object_object_add(o, "uid", json_object_new_int64(c ? c->cred.uid : 0));
+	json_object_object_add(o, "program",
+			       json_object_new_string(!c ? "(detached)" : c->name[0] ? c->name : ""));
+	for (struct list *p = streams->next; p != streams; p = p->next) {
+		struct client_stream *cs = list_entry(p, struct client_stream, link);
+
+		if (!stream_is_over(cs->stream))
+			json_object_array_add(list, stream_entry(cs));
+	}
+	json_object_object_add(o, "streams", list);
+	return o;
+}
+
+json_object *client_streams_list(struct daemon *d)
+{
+	json_object *list = json_object_new_array();
+
+	for (struct list *p = d->clients.next; p != &d->clients; p = p->next) {
+		struct client *c = list_entry(p, struct client, link);
+
+		if (!c->closing && !c->closed)
+			json_object_array_add(list, client_entry(c, &c->streams));
+	}
+	if (d->orphans.next != &d->orphans)
+		json_object_array_add(list, client_entry(NULL, &d->orphans));
+	return list;
 }
 
 void client_streams_client_gone(struct client *c)

@@ -83,5 +83,13 @@ void client_streams_trim(struct client *c);
 /* Returns the status of every running stream c may control (daemon_status's my_streams). */
 json_object *client_streams_status(struct client *c);
 
+/*
+ * Returns every client with its streams, and the detached playbacks whose
+ * clients have gone (as a client of id 0), for daemon_status's client_list:
+ * id, pid, uid, program, and per stream its handle, kind, device(s), rate,
+ * channels, state, xruns, ring fill and whether it is detached.
+ */
+json_object *client_streams_list(struct daemon *d);
+
 /* Ends c's streams, or lets its detached playbacks play on; c is going away. */
 void client_streams_client_gone(struct client *c);

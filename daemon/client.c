@@ -1,9 +1,14 @@
 /*
  * Client connections.  Reading is bounded (a line may not exceed
- * PROTO_MAX_LINE bytes) and fair (a few reads per wake-up); writing never
+ * PROTO_MAX_LINE bytes) and fair: clients take turns, each handling at most
+ * LINES_PER_TURN lines per loop iteration, and one with lines left waits in
+ * the ready list for its next turn, so that a flood of requests from one
+ * client delays another's by a few dozen lines at most.  Writing never
  * blocks: what the socket does not take is queued, and a client that lets
  * its queue grow past the limit is dropped, so that no client can make the
- * daemon stall or grow without bound.  Loop thread.
+ * daemon stall or grow without bound.  Descriptors that clients send, and
+ * client sockets, are closed through the closer (closer.h), so that no
+ * close made slow on purpose runs here.  Loop thread.
  */
 #include "client.h"
 
@@ -18,12 +23,22 @@
 #include <unistd.h>
 
 #include "access.h"
+#include "closer.h"
 #include "commands.h"
 #include "daemon.h"
 #include "log.h"
 
-/* Reads per wake-up before other clients get their turn. */
-#define READS_PER_WAKEUP 8
+/*
+ * Lines one client handles per turn (one turn per loop iteration) before
+ * the others get theirs.
+ */
+#define LINES_PER_TURN 32
+
+/* Reads per turn, for lines that come in pieces. */
+#define READS_PER_TURN 4
+
+/* Descriptors a client may send (each closed unused) before it is disconnected. */
+#define CLIENT_MAX_RECEIVED_FDS 8
 
 /* Bytes queued to one client before it is dropped for not reading. */
 #define CLIENT_MAX_OUTPUT_QUEUE (4 * 1024 * 1024)
@@ -73,7 +88,7 @@ static void on_client_closed(uv_handle_t *handle)
 		c->out_head = m->next;
 		outmsg_free(m);
 	}
-	close(c->fd);
+	closer_release_socket(c->fd);
 	linebuf_free(&c->in);
 	free(c);
 	if (storm_over)
@@ -99,6 +114,10 @@ void client_close(struct client *c)
 		return;
 	c->closed = true;
 	list_remove(&c->link);
+	if (c->ready) {
+		list_remove(&c->ready_link);
+		c->ready = false;
+	}
 	d->client_count--;
 	commands_client_gone(c);
 	log_info("Client %u (pid %d) disconnected", c->id, (int)c->cred.pid);
@@ -107,6 +126,8 @@ void client_close(struct client *c)
 
 /* Updates the events the poll handle waits for. */
 static void update_poll(struct client *c);
+
+static void run_turns(uv_idle_t *idle);
 
 /* Closes every doomed client; run from the loop's idle handle. */
 static void on_reaper(uv_idle_t *idle)
@@ -337,22 +358,6 @@ static void handle_line(struct client *c, const char *line, size_t len)
 	proto_error_clear(&err);
 }
 
-/* Closes any descriptors a client sent us: clients have no reason to. */
-static void drop_fds(struct msghdr *msg)
-{
-	for (struct cmsghdr *cmsg = CMSG_FIRSTHDR(msg); cmsg; cmsg = CMSG_NXTHDR(msg, cmsg)) {
-		if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS) {
-			size_t n = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			int fd;
-
-			for (size_t i = 0; i < n; i++) {
-				memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
-				close(fd);
-			}
-		}
-	}
-}
-
 /* Answers a line that outgrew PROTO_MAX_LINE and closes the connection once that is sent. */
 static void line_too_long(struct client *c)
 {
@@ -366,15 +371,36 @@ static void line_too_long(struct client *c)
 	client_close_after_flush(c);
 }
 
+/* Disconnects a client that keeps sending descriptors, after telling it why. */
+static void too_many_fds(struct client *c)
+{
+	struct proto_error err = { 0 };
+
+	log_warning("Client %u (pid %d) sent %u file descriptors; disconnecting it", c->id,
+		    (int)c->cred.pid, c->fds_received);
+	proto_error_set(&err, PROTO_E_INVALID_REQUEST,
+			"clients must not send file descriptors (%u received, each closed unused); closing the connection",
+			c->fds_received);
+	client_reply_error(c, NULL, &err);
+	client_close_after_flush(c);
+}
+
+/* How a client's turn at its buffered lines ended. */
+enum turn_end {
+	TURN_READ,  /* no complete line is left: the socket may be read */
+	TURN_SPENT, /* the turn's budget of lines is spent */
+	TURN_STOP,  /* reading stops for now (queue full, throttled, closing) */
+};
+
 /*
  * Handles the complete lines already read, one by one, while the client
- * keeps up with its replies: one read may hold thousands of short requests
- * whose replies are large, so the queue is checked before every line, not
- * only before every read.  Lines left over wait in the buffer
- * (lines_pending) until the queue has drained.  Returns true when more may
- * be read from the socket.
+ * keeps up with its replies and *budget lasts: one read may hold thousands
+ * of short requests whose replies are large, so the queue is checked before
+ * every line, not only before every read.  Lines left over wait in the
+ * buffer: until the queue has drained (lines_pending), or until the
+ * client's next turn.
  */
-static bool handle_lines(struct client *c)
+static enum turn_end handle_lines(struct client *c, unsigned *budget)
 {
 	bool handled = false;
 	char *line;
@@ -386,15 +412,18 @@ static bool handle_lines(struct client *c)
 			c->lines_pending = true;
 			/* Not the client's fault: it is not the one holding a line back. */
 			c->line_started = 0;
-			return false;
+			return TURN_STOP;
 		}
+		if (*budget == 0)
+			return TURN_SPENT;
 		r = linebuf_next(&c->in, &line, &len);
 		if (r != 1)
 			break;
 		handle_line(c, line, len);
+		(*budget)--;
 		handled = true;
 		if (c->closed || c->closing || c->doomed)
-			return false;
+			return TURN_STOP;
 	}
 	c->lines_pending = false;
 	/*
@@ -408,13 +437,31 @@ static bool handle_lines(struct client *c)
 		c->line_started = uv_now(c->daemon->loop);
 	if (r == -EMSGSIZE) {
 		line_too_long(c);
-		return false;
+		return TURN_STOP;
 	}
-	return !c->throttled;
+	return c->throttled ? TURN_STOP : TURN_READ;
 }
 
-/* Handles the lines already read, then reads what is available and handles complete lines. */
-static void read_requests(struct client *c)
+/* Puts the client at the end of the ready list, for its next turn. */
+static void make_ready(struct client *c)
+{
+	struct daemon *d = c->daemon;
+
+	if (c->ready)
+		return;
+	c->ready = true;
+	list_insert_tail(&d->ready, &c->ready_link);
+	if (!uv_is_active((uv_handle_t *)&d->turns))
+		uv_idle_start(&d->turns, run_turns);
+}
+
+/*
+ * Gives the client its turn: handles up to LINES_PER_TURN lines from the
+ * buffer, reading when it holds no complete line.  A client whose budget
+ * ran out waits in the ready list; one whose socket holds more than
+ * READS_PER_TURN reads is called again by its poll handle.
+ */
+static void take_turn(struct client *c)
 {
 	/*
 	 * A read that filled less than the space offered took everything there
@@ -422,32 +469,50 @@ static void read_requests(struct client *c)
 	 * anything that arrives later (a system call saved per request).
 	 */
 	bool drained = false;
+	unsigned budget = LINES_PER_TURN;
 
-	for (int round = 0; handle_lines(c) && !drained && round < READS_PER_WAKEUP; round++) {
-		union {
-			char buf[CMSG_SPACE(sizeof(int) * CLIENT_MAX_FDS)];
-			struct cmsghdr align;
-		} control;
+	for (int reads = 0;; reads++) {
+		union closer_control control;
 		struct iovec iov;
 		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+		enum turn_end end = handle_lines(c, &budget);
 		size_t avail;
 		ssize_t n;
+		int fds;
 
+		if (end == TURN_SPENT)
+			make_ready(c);
+		if (end != TURN_READ || drained || reads == READS_PER_TURN)
+			return;
 		iov.iov_base = linebuf_space(&c->in, &avail);
 		iov.iov_len = avail;
 		msg.msg_control = control.buf;
 		msg.msg_controllen = sizeof(control.buf);
-		n = recvmsg(c->fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN)
+		n = closer_recv(c->fd, &msg, &fds);
+		if (fds > 0) {
+			if (c->fds_received == 0)
+				log_info("Client %u (pid %d) sent file descriptors; closing them unused",
+					 c->id, (int)c->cred.pid);
+			c->fds_received += (unsigned)fds;
+			if (c->fds_received > CLIENT_MAX_RECEIVED_FDS) {
+				too_many_fds(c);
 				return;
-			log_debug("Client %u: read failed: %s", c->id, strerror(errno));
+			}
+		}
+		if (n == -EAGAIN)
+			return;
+		if (n == -EBUSY) {
+			/* Its descriptors wait in the socket until the closer has room (see on_sweep). */
+			log_info("Client %u sent file descriptors while many wait to be closed; not reading it for now",
+				 c->id);
+			c->fds_waiting = true;
+			return;
+		}
+		if (n < 0) {
+			log_debug("Client %u: read failed: %s", c->id, strerror((int)-n));
 			client_close(c);
 			return;
 		}
-		drop_fds(&msg);
 		if (n == 0) {
 			if (linebuf_pending(&c->in) > 0)
 				log_info("Client %u disconnected in the middle of a line (%zu bytes dropped)",
@@ -458,6 +523,36 @@ static void read_requests(struct client *c)
 		linebuf_commit(&c->in, (size_t)n);
 		drained = (size_t)n < avail;
 	}
+}
+
+/* Gives each client in the ready list its next turn; the turns idle handle's callback. */
+static void run_turns(uv_idle_t *idle)
+{
+	struct daemon *d = idle->data;
+	struct list now;
+
+	/* Clients that become ready during these turns wait for the next iteration. */
+	list_init(&now);
+	if (!list_empty(&d->ready)) {
+		now.next = d->ready.next;
+		now.prev = d->ready.prev;
+		now.next->prev = &now;
+		now.prev->next = &now;
+		list_init(&d->ready);
+	}
+	while (!list_empty(&now)) {
+		struct client *c = list_entry(now.next, struct client, ready_link);
+
+		list_remove(&c->ready_link);
+		c->ready = false;
+		take_turn(c);
+		if (!c->closed && !c->doomed && c->closing && !c->out_head)
+			client_close(c);
+		else
+			update_poll(c);
+	}
+	if (list_empty(&d->ready))
+		uv_idle_stop(idle);
 }
 
 static void on_client_ready(uv_poll_t *handle, int status, int events)
@@ -477,8 +572,10 @@ static void on_client_ready(uv_poll_t *handle, int status, int events)
 			return;
 		}
 	}
-	if (((events & (UV_READABLE | UV_DISCONNECT)) || c->lines_pending) && !c->closing)
-		read_requests(c);
+	/* A client in the ready list has its turn from there. */
+	if (((events & (UV_READABLE | UV_DISCONNECT)) || c->lines_pending) && !c->closing &&
+	    !c->ready)
+		take_turn(c);
 	if (c->closed || c->doomed)
 		return;
 	if (c->closing && !c->out_head) {
@@ -494,7 +591,7 @@ static void update_poll(struct client *c)
 
 	if (c->closed || c->doomed)
 		return;
-	if (!c->closing && !c->throttled && c->out_bytes <= BACKPRESSURE_BYTES) {
+	if (!c->closing && !c->throttled && !c->fds_waiting && c->out_bytes <= BACKPRESSURE_BYTES) {
 		events |= UV_READABLE | UV_DISCONNECT;
 		/*
 		 * Lines read before the queue filled up are still buffered: the
@@ -526,10 +623,13 @@ void client_refuse(int fd, enum proto_errcode code, const char *message)
 	if (line && send(fd, line, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		log_debug("Could not tell a refused client why: %s", strerror(errno));
 	free(line);
-	close(fd);
+	closer_release_socket(fd);
 }
 
-/* Once a second: drops clients holding a half-sent line too long, resumes throttled ones. */
+/*
+ * Once a second: drops clients holding a half-sent line too long, resumes
+ * throttled ones, and those whose descriptors waited for room in the closer.
+ */
 static void on_sweep(uv_timer_t *timer)
 {
 	struct daemon *d = timer->data;
@@ -545,6 +645,10 @@ static void on_sweep(uv_timer_t *timer)
 			continue;
 		if (c->throttled) {
 			c->throttled = false;
+			update_poll(c);
+		}
+		if (c->fds_waiting && closer_room() >= CLOSER_BATCH) {
+			c->fds_waiting = false;
 			update_poll(c);
 		}
 		if (limit && c->line_started && now - c->line_started >= limit) {
@@ -568,6 +672,9 @@ void client_start_sweeper(struct daemon *d)
 	uv_timer_start(&d->sweeper, on_sweep, 1000, 1000);
 	/* The sweeper alone must not keep the loop running at shutdown. */
 	uv_unref((uv_handle_t *)&d->sweeper);
+	list_init(&d->ready);
+	uv_idle_init(d->loop, &d->turns);
+	d->turns.data = d;
 }
 
 void client_recheck_access(struct daemon *d)
@@ -605,7 +712,8 @@ void client_accept(struct daemon *d, int fd)
 		client_refuse(fd, PROTO_E_SHUTTING_DOWN, "sddaemon is shutting down");
 		return;
 	}
-	if (d->client_count >= (unsigned)d->settings.max_clients) {
+	/* Sockets still waiting to be closed count as clients: they hold descriptors. */
+	if (d->client_count + closer_sockets() >= (size_t)d->settings.max_clients) {
 		log_warning("Refusing a client: the limit of %d clients is reached", d->settings.max_clients);
 		client_refuse(fd, PROTO_E_LIMIT, "too many clients connected");
 		return;
@@ -619,6 +727,7 @@ void client_accept(struct daemon *d, int fd)
 	c->daemon = d;
 	c->fd = fd;
 	list_init(&c->streams);
+	list_init(&c->ready_link);
 	list_init(&c->rescans);
 	c->tokens = d->settings.max_requests_per_second;
 	c->tokens_at = uv_now(d->loop);
@@ -638,12 +747,14 @@ void client_accept(struct daemon *d, int fd)
 		client_refuse(fd, PROTO_E_ACCESS_DENIED, msg);
 		return;
 	}
+	/* It inherits this from the listening socket where the kernel has it; to be sure. */
+	closer_refuse_rights(fd);
 	r = uv_poll_init(d->loop, &c->poll, fd);
 	if (r < 0) {
 		log_warning("Cannot watch client socket: %s", uv_strerror(r));
 		linebuf_free(&c->in);
 		free(c);
-		close(fd);
+		closer_release_socket(fd);
 		return;
 	}
 	c->poll.data = c;

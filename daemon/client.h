@@ -38,6 +38,7 @@ struct client {
 	bool doomed;  /* the connection failed: it is closed from the loop, not from the caller */
 	bool closed;  /* uv_close() was called */
 	int protocol; /* version agreed by "hello" */
+	char name[64]; /* the program's name, as "hello" gave it ("" when it did not) */
 	/* The client's streams, kept by client-streams.c. */
 	struct list streams; /* struct client_stream, by link, oldest first */
 	size_t shm_bytes;    /* shared memory of the client's live streams */
@@ -47,6 +48,10 @@ struct client {
 	uint64_t tokens_at;    /* uv_now() of the last refill */
 	bool throttled;	       /* reading paused until the budget refills */
 	bool lines_pending;    /* complete lines wait in "in" until the queue drains */
+	bool ready;	       /* complete lines wait in "in" for the client's next turn */
+	struct list ready_link; /* in the daemon's ready list while ready */
+	bool fds_waiting;	/* its next message holds descriptors the closer has no room for */
+	unsigned fds_received;	/* descriptors the client sent (all closed unused) */
 	/* Kept by cmd-devices.c. */
 	unsigned subscriptions; /* the events the client asked for (CMD_EVENT_* bits) */
 	struct list rescans;	/* its rescan requests waiting for their probe */
@@ -92,5 +97,9 @@ void client_close(struct client *c);
  */
 void client_recheck_access(struct daemon *d);
 
-/* Starts the once-a-second check for half-sent lines and throttled clients. */
+/*
+ * Starts the once-a-second check for half-sent lines and throttled clients,
+ * and readies the idle handle that gives clients with lines left their
+ * next turn.
+ */
 void client_start_sweeper(struct daemon *d);

@@ -145,11 +145,15 @@ static void reply_started(struct client *c, const struct proto_request *req, str
 		json_object_object_add(o, "out", ring_json(&s->out));
 		json_object_object_add(o, "output_latency",
 				       json_object_new_double(s->out.dev ? s->out.dev->actual_latency_out : 0));
+		json_object_object_add(o, "output_period",
+				       json_object_new_int64(s->out.dev ? devstream_period(s->out.dev) : 0));
 	}
 	if (s->in.used) {
 		json_object_object_add(o, "in", ring_json(&s->in));
 		json_object_object_add(o, "input_latency",
 				       json_object_new_double(s->in.dev ? s->in.dev->actual_latency_in : 0));
+		json_object_object_add(o, "input_period",
+				       json_object_new_int64(s->in.dev ? devstream_period(s->in.dev) : 0));
 	}
 	log_debug("Client %u: stream %u (%s%s) on device %d, %g Hz", c->id, s->handle,
 		  s->out.used ? "out" : "", s->in.used ? "in" : "",

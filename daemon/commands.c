@@ -51,6 +51,23 @@ static json_object *portaudio_version_json(struct backend *b)
 	return a;
 }
 
+/* Drops a character that a cut of text (whole_len bytes long before) split in two. */
+static void cut_utf8(char *text, size_t whole_len)
+{
+	size_t n = strlen(text), i = n;
+	unsigned char lead;
+
+	if (n == whole_len)
+		return;
+	while (i > 0 && ((unsigned char)text[i - 1] & 0xC0) == 0x80)
+		i--;
+	if (i == 0 || !((unsigned char)text[i - 1] & 0x80))
+		return;
+	lead = (unsigned char)text[i - 1];
+	if (n - (i - 1) < (lead >= 0xF0 ? 4u : lead >= 0xE0 ? 3u : 2u))
+		text[i - 1] = '\0';
+}
+
 static int cmd_hello(struct client *c, const struct proto_request *req, json_object **ret,
 		     struct proto_error *err)
 {
@@ -66,8 +83,12 @@ static int cmd_hello(struct client *c, const struct proto_request *req, json_obj
 				       "protocol version %lld is not supported (this daemon speaks 1 to %d)",
 				       (long long)version, PROTO_VERSION);
 	c->protocol = version < PROTO_VERSION ? (int)version : PROTO_VERSION;
-	if (name)
+	if (name) {
 		log_info("Client %u is '%s'", c->id, name);
+		/* Kept for daemon_status's client list, cut to fit between two characters. */
+		snprintf(c->name, sizeof(c->name), "%s", name);
+		cut_utf8(c->name, strlen(name));
+	}
 	o = json_object_new_object();
 	json_object_object_add(o, "protocol", json_object_new_int(c->protocol));
 	json_object_object_add(o, "daemon", json_object_new_string("sddaemon"));
@@ -99,8 +120,9 @@ static int cmd_query_devices(struct client *c, const struct proto_request *req, 
 	struct proto_device dev;
 	int kind = -1, index;
 
-	if (proto_get_device(req, "device", 0, &dev, err) < 0 ||
-	    proto_get_enum(req, "kind", kind_names, -1, &kind, err) < 0)
+	/* A pair [input, output] names one device per kind; without a kind it must name one. */
+	if (proto_get_enum(req, "kind", kind_names, -1, &kind, err) < 0 ||
+	    proto_get_device(req, "device", kind, &dev, err) < 0)
 		return -EINVAL;
 	if (kind < 0 && dev.index < 0 && !dev.query) {
 		/* The whole list is the common request: its text is kept until the next rescan. */
@@ -121,9 +143,6 @@ static int cmd_query_devices(struct client *c, const struct proto_request *req, 
 		client_send(c, line, len, NULL, 0);
 		return COMMAND_REPLIED;
 	}
-	/* A pair [input, output] names one device per kind; pick the one asked for. */
-	if (kind == 1 && proto_get_device(req, "device", 1, &dev, err) < 0)
-		return -EINVAL;
 	index = devices_resolve(devs, &dev,
 				kind == 0   ? DEVMATCH_INPUT
 				: kind == 1 ? DEVMATCH_OUTPUT
@@ -257,6 +276,7 @@ static int cmd_daemon_status(struct client *c, const struct proto_request *req, 
 	json_object_object_add(o, "devices", json_object_new_int(d->devices.count));
 	json_object_object_add(o, "device_streams", devs);
 	json_object_object_add(o, "my_streams", client_streams_status(c));
+	json_object_object_add(o, "client_list", client_streams_list(d));
 	*ret = o;
 	return 0;
 }

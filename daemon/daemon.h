@@ -39,6 +39,8 @@ struct daemon {
 	unsigned next_client_id;
 	struct notify notify;	   /* readiness, status and watchdog for systemd */
 	uv_idle_t reaper; /* closes doomed clients outside of any callback chain */
+	struct list ready; /* clients with complete lines left, by ready_link, in turn order */
+	uv_idle_t turns;   /* gives each ready client its next turn, once per loop iteration */
 	uv_timer_t sweeper; /* drops clients whose half-sent line timed out */
 	/*
 	 * SIGINT, SIGTERM, SIGHUP (and SIGUSR1 in test builds, which toggles a

@@ -46,14 +46,18 @@ static void rt_notify(struct devstream *ds)
 }
 
 /*
- * Counts the callback in, loads the current list and acknowledges its
- * generation.
+ * Counts the callback in (and its frames, for devstream_period()), loads
+ * the current list and acknowledges its generation.
  */
-static struct attach_list *rt_enter(struct devstream *ds, uint32_t status, bool *notify)
+static struct attach_list *rt_enter(struct devstream *ds, unsigned long frames, uint32_t status,
+				    bool *notify)
 {
 	struct attach_list *list;
 
 	atomic_fetch_add_explicit(&ds->callbacks, 1, memory_order_relaxed);
+	/* Only this thread writes it: a plain load and store keep the maximum. */
+	if (frames > atomic_load_explicit(&ds->max_frames, memory_order_relaxed) && frames <= UINT32_MAX)
+		atomic_store_explicit(&ds->max_frames, (uint32_t)frames, memory_order_relaxed);
 	rt_test_stall();
 	list = atomic_load_explicit(&ds->list, memory_order_acquire);
 	if (list->generation != ds->rt_seen) {
@@ -139,7 +143,7 @@ enum backend_result devstream_rt_shared(void *data, const void *input, void *out
 {
 	struct devstream *ds = data;
 	bool notify = false;
-	struct attach_list *list = rt_enter(ds, status, &notify);
+	struct attach_list *list = rt_enter(ds, frames, status, &notify);
 
 	if (ds->cfg.mode == DEVSTREAM_SHARED_OUT)
 		rt_mix(ds, list, output, (uint32_t)frames, times, status, &notify);
@@ -155,7 +159,7 @@ enum backend_result devstream_rt_exclusive(void *data, const void *input, void *
 {
 	struct devstream *ds = data;
 	bool notify = false, complete = true, flagged = false;
-	struct attach_list *list = rt_enter(ds, status, &notify);
+	struct attach_list *list = rt_enter(ds, frames, status, &notify);
 	double rate = ds->actual_rate;
 
 	if (output)

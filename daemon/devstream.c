@@ -212,6 +212,13 @@ double devstream_cpu_load(const struct devstream *ds)
 	return ds->bs ? ds->cfg.backend->ops->cpu_load(ds->bs) : 0;
 }
 
+uint32_t devstream_period(const struct devstream *ds)
+{
+	if (ds->cfg.blocksize > 0)
+		return (uint32_t)ds->cfg.blocksize;
+	return atomic_load_explicit(&ds->max_frames, memory_order_relaxed);
+}
+
 static void on_idle(uv_timer_t *timer)
 {
 	struct devstream *ds = timer->data;

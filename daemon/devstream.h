@@ -106,6 +106,7 @@ struct devstream {
 	_Atomic uint64_t returns;
 	_Atomic uint32_t device_xruns;
 	_Atomic int finished; /* the backend stream became inactive */
+	_Atomic uint32_t max_frames; /* the most frames a callback moved: the device's period */
 
 	/* Audio thread only. */
 	uint32_t rt_seen;
@@ -175,6 +176,13 @@ double devstream_time(const struct devstream *ds);
 
 /* Returns the backend's estimate of the callback's load (fraction of the period). */
 double devstream_cpu_load(const struct devstream *ds);
+
+/*
+ * Returns the frames the stream moves at once, its period: the block size
+ * it was opened with, else the most a callback has moved so far (0 before
+ * the first callback).  Clients size what they keep queued by it.
+ */
+uint32_t devstream_period(const struct devstream *ds);
 
 /* ---- Audio thread (devstream-rt.c) -------------------------------------- */
 

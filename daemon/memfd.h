@@ -15,7 +15,10 @@ struct memfd {
 /*
  * Creates a memfd of size bytes named name, seals it with F_SEAL_SHRINK,
  * F_SEAL_GROW and F_SEAL_SEAL, maps it and touches every page so that the
- * audio thread never faults on it.  Returns 0 or a negative errno.
+ * audio thread does not fault on it.  (A client may still free pages with
+ * fallocate(FALLOC_FL_PUNCH_HOLE): the audio thread then faults on those it
+ * touches, at most the pages of one period's frames each period;
+ * bench/RESULTS.md has the figures.)  Returns 0 or a negative errno.
  */
 int memfd_create_sealed(struct memfd *m, const char *name, size_t size);
 

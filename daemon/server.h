@@ -6,6 +6,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include <sys/un.h>
 #include <uv.h>
 
@@ -22,6 +23,10 @@ struct server {
 	bool owns_path; /* we created the socket file and remove it at exit */
 	bool activated; /* systemd passed the socket (socket activation) */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int dir_fd;	  /* the checked folder holding the socket (O_PATH), or -1 */
+	char name[sizeof(((struct sockaddr_un *)0)->sun_path)]; /* the socket's name in it */
+	dev_t sock_dev;	  /* the socket file we made, so that only it is removed */
+	ino_t sock_ino;
 };
 
 /*

@@ -27,8 +27,8 @@
 struct devstream;
 
 /* The most channels a client's data may have, and routes a stream may use. */
-#define STREAM_MAX_CHANNELS 64
-#define STREAM_MAX_ROUTES 128
+#define STREAM_MAX_CHANNELS 256
+#define STREAM_MAX_ROUTES 512
 
 /* Xruns remembered per direction until the loop thread reports them. */
 #define STREAM_XRUN_QUEUE 256

@@ -99,6 +99,136 @@ static const struct command commands[] = {
 };
 /* clang-format on */
 
+/*
+ * A reference for what proto_parse_request() must refuse in a text that is
+ * valid JSON: a key twice in one object, or an integer beyond 64 bits.  It
+ * is written apart from proto.c's scan: a recursive descent that decodes
+ * every key into code units itself and compares it with the earlier keys
+ * of its object, and strtoll() for integers.
+ */
+struct ref {
+	const char *p, *end;
+	bool twice, big;
+};
+
+#define REF_MAX_KEY 256
+
+/* Decodes the string at r->p into units (at most REF_MAX_KEY; the rest is cut); returns the count. */
+static size_t ref_string(struct ref *r, uint32_t *units)
+{
+	size_t n = 0;
+
+	r->p++; /* the opening quote */
+	while (r->p < r->end && *r->p != '"') {
+		uint32_t u = (unsigned char)*r->p++;
+
+		if (u == '\\' && r->p < r->end) {
+			char e = *r->p++;
+
+			if (e == 'u' && r->end - r->p >= 4) {
+				char hex[5] = { r->p[0], r->p[1], r->p[2], r->p[3], 0 };
+
+				u = 0x10000 | (uint32_t)strtoul(hex, NULL, 16);
+				r->p += 4;
+			} else {
+				u = 0x20000 | (unsigned char)e;
+			}
+		}
+		if (n < REF_MAX_KEY)
+			units[n] = u;
+		n++;
+	}
+	r->p++; /* the closing quote */
+	return n;
+}
+
+static void ref_space(struct ref *r)
+{
+	while (r->p < r->end && strchr(" \t\n\r", *r->p) && *r->p)
+		r->p++;
+}
+
+static void ref_value(struct ref *r)
+{
+	ref_space(r);
+	if (r->p >= r->end)
+		return;
+	if (*r->p == '{') {
+		/* The first 64 keys of each object are compared; the reference may miss later ones. */
+		const char *starts[64];
+		size_t count = 0;
+
+		r->p++;
+		ref_space(r);
+		while (r->p < r->end && *r->p != '}') {
+			uint32_t key[REF_MAX_KEY], other[REF_MAX_KEY];
+			const char *start = r->p;
+			size_t n = ref_string(r, key);
+
+			for (size_t i = 0; i < count && n <= REF_MAX_KEY; i++) {
+				struct ref again = { .p = starts[i], .end = r->end };
+
+				if (ref_string(&again, other) == n &&
+				    memcmp(other, key, n * sizeof(*key)) == 0)
+					r->twice = true;
+			}
+			if (count < 64)
+				starts[count++] = start;
+			ref_space(r);
+			r->p++; /* ':' */
+			ref_value(r);
+			ref_space(r);
+			if (r->p < r->end && *r->p == ',') {
+				r->p++;
+				ref_space(r);
+			}
+		}
+		r->p++;
+	} else if (*r->p == '[') {
+		r->p++;
+		ref_space(r);
+		while (r->p < r->end && *r->p != ']') {
+			ref_value(r);
+			ref_space(r);
+			if (r->p < r->end && *r->p == ',')
+				r->p++;
+			ref_space(r);
+		}
+		r->p++;
+	} else if (*r->p == '"') {
+		uint32_t unused[REF_MAX_KEY];
+
+		ref_string(r, unused);
+	} else if (*r->p == '-' || (*r->p >= '0' && *r->p <= '9')) {
+		const char *start = r->p;
+		bool integral = true;
+
+		while (r->p < r->end && strchr("0123456789.eE+-", *r->p) && *r->p) {
+			if (strchr(".eE", *r->p))
+				integral = false;
+			r->p++;
+		}
+		if (integral) {
+			char text[48];
+			size_t n = (size_t)(r->p - start);
+
+			if (n >= sizeof(text)) {
+				r->big = true;
+			} else {
+				memcpy(text, start, n);
+				text[n] = '\0';
+				errno = 0;
+				(void)strtoll(text, NULL, 10);
+				if (errno == ERANGE)
+					r->big = true;
+			}
+		}
+	} else {
+		while (r->p < r->end && *r->p >= 'a' && *r->p <= 'z')
+			r->p++;
+	}
+}
+
 /* Checks that line[0..len) is one formatted message and that it echoes id. */
 static void check_message(const char *line, size_t len, json_object *id)
 {
@@ -227,10 +357,25 @@ static void handle_line(const char *line, size_t len)
 	json_object *result;
 	size_t n = 0, reply_len = 0;
 	char *reply;
+	int r;
 
 	if (len == 0)
 		return; /* blank lines are ignored */
-	if (proto_parse_request(line, len, &req, &err) < 0) {
+	r = proto_parse_request(line, len, &req, &err);
+	if (err.code != PROTO_E_PARSE && err.code != PROTO_E_LINE_TOO_LONG &&
+	    json_object_is_type(req.root, json_type_object)) {
+		/* Valid JSON: a key twice or an integer beyond 64 bits is refused. */
+		struct ref ref = { .p = line, .end = line + len };
+
+		ref_value(&ref);
+		if (ref.twice || ref.big)
+			FUZZ_CHECK(r < 0 && (err.code == PROTO_E_INVALID_REQUEST ||
+					     err.code == PROTO_E_INVALID_PARAM));
+		/* An id that is an integer is one of 64 bits. */
+		if (r == 0 && json_object_is_type(req.id, json_type_int))
+			FUZZ_CHECK(json_object_get_uint64(req.id) <= INT64_MAX);
+	}
+	if (r < 0) {
 		FUZZ_CHECK(err.code != PROTO_E_NONE);
 		reply_error(req.id, &err);
 		goto out;

@@ -14,7 +14,7 @@
  * channels the stream opens, for a recording) and write only the
  * stream's channels.
  *
- * The first byte is the data's channel count (1 to 64) and the most
+ * The first byte gives the data's channel count (1 to STREAM_MAX_CHANNELS) and the most
  * mapping entries allowed; the second the device's output channels
  * (0 to 127) and whether the stream is shared (its top bit).
  */

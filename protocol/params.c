@@ -212,11 +212,17 @@ int proto_get_device(const struct proto_request *req, const char *name, int whic
 					       name);
 		/* Validate both halves so that a bad one is reported whichever is used. */
 		struct proto_device other;
-		int r = device_value(json_object_array_get_idx(v, (size_t)!which), name, &other, err);
+		int r = device_value(json_object_array_get_idx(v, which == 0), name, &other, err);
 
 		if (r < 0)
 			return r;
-		v = json_object_array_get_idx(v, (size_t)which);
+		/* Without a kind the pair must name one device, as sounddevice's _get_device_id() says. */
+		if (which < 0 && !json_object_equal(json_object_array_get_idx(v, 0),
+						    json_object_array_get_idx(v, 1)))
+			return proto_error_set(err, PROTO_E_INVALID_PARAM,
+					       "Input and output device are different: %.200s",
+					       json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+		v = json_object_array_get_idx(v, which > 0);
 	}
 	return device_value(v, name, ret, err);
 }

@@ -49,7 +49,9 @@ struct proto_device {
 /*
  * Reads a device parameter.  As in sounddevice, the value may be a single
  * id or query string, or an [input, output] pair of them (either may be
- * null); which selects the half of a pair (0 = input, 1 = output).
+ * null); which selects the half of a pair (0 = input, 1 = output).  With
+ * which < 0 (no kind) a pair must name the same device twice, else it is
+ * invalid_param "Input and output device are different", as in sounddevice.
  */
 int proto_get_device(const struct proto_request *req, const char *name, int which,
 		     struct proto_device *ret, struct proto_error *err);

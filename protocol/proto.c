@@ -77,12 +77,25 @@ int proto_error_set(struct proto_error *err, enum proto_errcode code, const char
 	return -EINVAL;
 }
 
-/* Returns true when id is an acceptable request id: an integer or a short string. */
+/*
+ * Returns true when an integer json-c holds may have come from a literal
+ * beyond the signed 64-bit range: json-c saturates such literals (at
+ * INT64_MIN, or at UINT64_MAX above it) and keeps those from INT64_MAX + 1
+ * to UINT64_MAX as unsigned.  INT64_MIN may also be genuine; called only
+ * when the text holds an integer out of range, taking it for saturated
+ * costs at most the id's echo in the error reply.
+ */
+static bool int_saturated(json_object *o)
+{
+	return json_object_get_int64(o) == INT64_MIN || json_object_get_uint64(o) > INT64_MAX;
+}
+
+/* Returns true when id is an acceptable request id: a 64-bit integer or a short string. */
 static bool id_is_valid(json_object *id)
 {
 	switch (json_object_get_type(id)) {
 	case json_type_int:
-		return true;
+		return json_object_get_uint64(id) <= INT64_MAX;
 	case json_type_string:
 		return json_object_get_string_len(id) <= PROTO_MAX_ID;
 	default:
@@ -108,6 +121,202 @@ static bool has_escaped_nul(const char *line, size_t len)
 		i++;
 	}
 	return false;
+}
+
+/* Returns the index just past the string literal that starts at line[i] (a '"'). */
+static size_t string_end(const char *line, size_t len, size_t i)
+{
+	for (i++; i < len && line[i] != '"'; i++)
+		if (line[i] == '\\')
+			i++;
+	return i < len ? i + 1 : len;
+}
+
+/* Returns the index of the first character at or after i that is not JSON whitespace. */
+static size_t skip_space(const char *line, size_t len, size_t i)
+{
+	while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\n' || line[i] == '\r'))
+		i++;
+	return i;
+}
+
+/* Whether the integer literal s[0..n) (an optional '-', then digits) fits in an int64_t. */
+static bool int_literal_fits(const char *s, size_t n)
+{
+	static const char max_digits[] = "9223372036854775807";
+	bool negative = n > 0 && s[0] == '-';
+	size_t digits = n - negative;
+	int c;
+
+	if (digits != sizeof(max_digits) - 1)
+		return digits < sizeof(max_digits) - 1;
+	c = memcmp(s + negative, max_digits, digits);
+	/* INT64_MIN's digits end in 8, one past INT64_MAX's. */
+	return c <= 0 || (negative && memcmp(s + 1, "9223372036854775808", digits) == 0);
+}
+
+/*
+ * What json-c lets pass in a text it accepted: a key given twice in one
+ * object (it keeps the last value) and integers beyond 64 bits (it
+ * saturates them).  The scan counts the keys of every object, to be set
+ * against the members json-c kept, and finds the first integer literal out
+ * of range.  It relies on the text being valid JSON.
+ */
+struct text_scan {
+	size_t keys;
+	const char *bad_int; /* the first integer literal beyond 64 bits, or NULL */
+	size_t bad_int_len;
+};
+
+static void scan_text(const char *line, size_t len, struct text_scan *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	for (size_t i = 0; i < len;) {
+		char c = line[i];
+
+		if (c == '"') {
+			i = string_end(line, len, i);
+			if (skip_space(line, len, i) < len && line[skip_space(line, len, i)] == ':')
+				ret->keys++;
+		} else if (c == '-' || (c >= '0' && c <= '9')) {
+			size_t start = i;
+			bool integral = true;
+
+			for (i++; i < len && strchr("0123456789.eE+-", line[i]); i++)
+				if (line[i] == '.' || line[i] == 'e' || line[i] == 'E')
+					integral = false;
+			if (integral && !ret->bad_int && !int_literal_fits(line + start, i - start)) {
+				ret->bad_int = line + start;
+				ret->bad_int_len = i - start;
+			}
+		} else {
+			i++;
+		}
+	}
+}
+
+/* Counts the members of every object in o, o included. */
+static size_t count_members(json_object *o)
+{
+	size_t n = 0;
+
+	switch (json_object_get_type(o)) {
+	case json_type_object: {
+		json_object_object_foreach(o, key, val)
+		{
+			(void)key;
+			n += 1 + count_members(val);
+		}
+		break;
+	}
+	case json_type_array:
+		for (size_t i = 0; i < json_object_array_length(o); i++)
+			n += count_members(json_object_array_get_idx(o, i));
+		break;
+	default:
+		break;
+	}
+	return n;
+}
+
+/*
+ * Finds the first key that an object of the text holds twice, once the
+ * counts have shown there is one.  Keys are compared as json-c decodes
+ * them (escapes resolved), with a set per open object.  Copies the key into
+ * name (cut to size) and returns the depth of its object (1 for the
+ * request itself), or 0 when none is found.
+ */
+static int find_duplicate(const char *line, size_t len, char *name, size_t size)
+{
+	json_object *sets[PROTO_MAX_DEPTH + 1] = { 0 };
+	struct json_tokener *tok = json_tokener_new();
+	int depth = 0, found = 0;
+
+	if (!tok)
+		return 0;
+
+	for (size_t i = 0; i < len && !found;) {
+		char c = line[i];
+
+		if (c == '{' || c == '[') {
+			if (depth <= PROTO_MAX_DEPTH)
+				sets[depth] = c == '{' ? json_object_new_object() : NULL;
+			depth++;
+			i++;
+		} else if (c == '}' || c == ']') {
+			depth--;
+			if (depth >= 0 && depth <= PROTO_MAX_DEPTH) {
+				json_object_put(sets[depth]);
+				sets[depth] = NULL;
+			}
+			i++;
+		} else if (c == '"') {
+			size_t end = string_end(line, len, i), after = skip_space(line, len, end);
+			json_object *set = depth >= 1 && depth <= PROTO_MAX_DEPTH + 1 ? sets[depth - 1] : NULL;
+
+			if (after < len && line[after] == ':' && set) {
+				json_object *key;
+				const char *k;
+
+				json_tokener_reset(tok);
+				key = json_tokener_parse_ex(tok, line + i, (int)(end - i));
+				k = key ? json_object_get_string(key) : NULL;
+
+				if (k && json_object_object_get_ex(set, k, NULL)) {
+					snprintf(name, size, "%s", k);
+					found = depth;
+				} else if (k) {
+					json_object_object_add(set, k, NULL);
+				}
+				json_object_put(key);
+			}
+			i = end;
+		} else {
+			i++;
+		}
+	}
+	for (int d = 0; d <= PROTO_MAX_DEPTH; d++)
+		json_object_put(sets[d]);
+	json_tokener_free(tok);
+	return found;
+}
+
+/*
+ * Refuses what json-c would let pass silently (see scan_text).  Clears
+ * req->id when the fault lies in the id, so that no reply echoes a
+ * changed id.  Returns 0 or -EINVAL with err set.
+ */
+static int check_text(const char *line, size_t len, struct proto_request *req,
+		      struct proto_error *err)
+{
+	struct text_scan scan;
+	char key[80];
+	int depth;
+
+	scan_text(line, len, &scan);
+	if (scan.bad_int) {
+		bool in_id = json_object_is_type(req->id, json_type_int) && int_saturated(req->id);
+
+		if (in_id)
+			req->id = NULL;
+		return proto_error_set(err, in_id ? PROTO_E_INVALID_REQUEST : PROTO_E_INVALID_PARAM,
+				       "integer %.*s%s is out of range: integers must lie between %lld and %lld",
+				       (int)(scan.bad_int_len > 40 ? 40 : scan.bad_int_len), scan.bad_int,
+				       scan.bad_int_len > 40 ? "..." : "", (long long)INT64_MIN,
+				       (long long)INT64_MAX);
+	}
+	if (scan.keys == count_members(req->root))
+		return 0;
+	depth = find_duplicate(line, len, key, sizeof(key));
+	if (depth == 1 && strcmp(key, "id") == 0)
+		req->id = NULL;
+	if (depth == 1)
+		return proto_error_set(err, PROTO_E_INVALID_REQUEST,
+				       "the request has the key \"%.64s\" twice", key);
+	if (depth > 1)
+		return proto_error_set(err, PROTO_E_INVALID_REQUEST,
+				       "an object in the request has the key \"%.64s\" twice", key);
+	return proto_error_set(err, PROTO_E_INVALID_REQUEST, "the request has a key twice");
 }
 
 int proto_parse_request(const char *line, size_t len, struct proto_request *req,
@@ -167,10 +376,18 @@ int proto_parse_request(const char *line, size_t len, struct proto_request *req,
 				       "a request must be a JSON object, not %s",
 				       json_type_to_name(json_object_get_type(req->root)));
 
-	if (!json_object_object_get_ex(req->root, "id", &req->id) || !req->id) {
-		req->id = NULL;
-		return proto_error_set(err, PROTO_E_INVALID_REQUEST, "request has no \"id\"");
+	/*
+	 * The id is looked at first, so that an error reply can echo it, but
+	 * kept only when it is usable.
+	 */
+	json_object_object_get_ex(req->root, "id", &req->id);
+	if (check_text(line, len, req, err) < 0) {
+		if (req->id && !id_is_valid(req->id))
+			req->id = NULL;
+		return -EINVAL;
 	}
+	if (!req->id)
+		return proto_error_set(err, PROTO_E_INVALID_REQUEST, "request has no \"id\"");
 	if (!id_is_valid(req->id)) {
 		req->id = NULL;
 		return proto_error_set(err, PROTO_E_INVALID_REQUEST,

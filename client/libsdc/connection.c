@@ -348,13 +348,36 @@ int sdc__conn_open(sdc_client *c, const char *socket_path)
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (c->fd < 0)
 		return sdc__error_set(-errno, "cannot create a socket: %s", strerror(errno));
-	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return sdc__error_set(-errno,
-				      "cannot connect to sddaemon at %s: %s; is it running?",
-				      c->path, strerror(errno));
+	r = connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
+	/*
+	 * Found by the search rather than named, a per-user socket that is not
+	 * there (or not answered) gives way to the system-wide one.
+	 */
+	if ((r == -ENOENT || r == -ECONNREFUSED) && !(socket_path && *socket_path) &&
+	    !(getenv("SDDAEMON_SOCKET") && *getenv("SDDAEMON_SOCKET")) &&
+	    strcmp(c->path, SOCKPATH_SYSTEM) != 0) {
+		struct sockaddr_un sys = { .sun_family = AF_UNIX };
+
+		memcpy(sys.sun_path, SOCKPATH_SYSTEM, sizeof(SOCKPATH_SYSTEM));
+		/* A socket whose connect failed is not used again: a fresh one tries. */
+		close(c->fd);
+		c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (c->fd < 0)
+			return sdc__error_set(-errno, "cannot create a socket: %s", strerror(errno));
+		if (connect(c->fd, (struct sockaddr *)&sys, sizeof(sys)) == 0) {
+			snprintf(c->path, sizeof(c->path), "%s", SOCKPATH_SYSTEM);
+			r = 0;
+		}
+	}
+	if (r < 0)
+		return sdc__error_set(r, "cannot connect to sddaemon at %s: %s%s", c->path, strerror(-r),
+				      r == -ENOENT || r == -ECONNREFUSED ? "; is it running?"
+				      : r == -EACCES ? "; only the socket's owner and group may connect"
+						     : "");
 	params = json_object_new_object();
 	json_object_object_add(params, "protocol", json_object_new_int(PROTO_VERSION));
-	json_object_object_add(params, "client", json_object_new_string("libsdc"));
+	/* The program's name, which sdctl top and daemon_status show. */
+	json_object_object_add(params, "client", json_object_new_string(program_invocation_short_name));
 	r = sdc__conn_request(c, "hello", params, &result, NULL, 0, NULL);
 	if (r < 0)
 		return r;

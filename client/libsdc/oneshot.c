@@ -265,10 +265,31 @@ void sdc__oneshot_shutdown(sdc_client *c)
 	}
 }
 
+/* True when handle is 0 and this client never played or recorded: nothing to wait for or stop. */
+static int nothing_started(sdc_client *c, unsigned handle)
+{
+	unsigned last;
+
+	if (handle)
+		return 0;
+	pthread_mutex_lock(&c->xfer_lock);
+	last = c->last_handle;
+	pthread_mutex_unlock(&c->xfer_lock);
+	return last == 0;
+}
+
 int sdc_wait(sdc_client *c, unsigned handle, sdc_status *ret)
 {
 	if (!c)
 		return sdc__error_set(-EINVAL, "invalid arguments");
+	/* As sounddevice's wait(): before any play/rec/playrec there is nothing to wait for. */
+	if (nothing_started(c, handle)) {
+		if (ret) {
+			memset(ret, 0, sizeof(*ret));
+			ret->state = SDC_STATE_FINISHED;
+		}
+		return 0;
+	}
 	finish_transfer(c, handle);
 	return sdc__status_request(c, "wait", handle, ret);
 }
@@ -279,6 +300,9 @@ int sdc_stop(sdc_client *c, unsigned handle)
 
 	if (!c)
 		return sdc__error_set(-EINVAL, "invalid arguments");
+	/* As sounddevice's stop(): before any play/rec/playrec it does nothing. */
+	if (nothing_started(c, handle))
+		return 0;
 	r = sdc__status_request(c, "stop", handle, NULL);
 	finish_transfer(c, handle);
 	return r;

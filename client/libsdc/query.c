@@ -240,14 +240,17 @@ static int check_settings(sdc_client *c, const char *cmd, const sdc_settings *s,
 		return sdc__error_set(-EINVAL, "invalid arguments");
 	if ((unsigned)s->dtype > SDC_FLOAT64 || s->channels < 0 || s->samplerate < 0)
 		return sdc__error_set(-EINVAL, "invalid settings");
+	/* As sounddevice: float64 is converted for data, but a device has no such format. */
+	if (s->dtype == SDC_FLOAT64)
+		return sdc__error_set(-EINVAL, "Invalid %s sample format",
+				      strcmp(cmd, "check_input_settings") == 0 ? "input" : "output");
 	params = json_object_new_object();
 	sdc__json_add_device(params, "device", s->device);
 	if (s->channels > 0)
 		json_object_object_add(params, "channels", json_object_new_int(s->channels));
 	if (s->dtype != SDC_DTYPE_DEFAULT)
-		/* float64 is converted to float32 by the library, as sounddevice does. */
 		json_object_object_add(params, "dtype",
-				       json_object_new_string(sdc__dtype_wire_name(s->dtype)));
+				       json_object_new_string(sdc_dtype_name(s->dtype)));
 	if (s->samplerate > 0)
 		json_object_object_add(params, "samplerate", json_object_new_double(s->samplerate));
 	r = sdc__conn_request(c, cmd, params, &result, NULL, 0, NULL);
@@ -256,9 +259,7 @@ static int check_settings(sdc_client *c, const char *cmd, const sdc_settings *s,
 	if (ret_resolved) {
 		ret_resolved->device = SDC_DEVICE_INDEX(sdc__json_int(result, "device", -1));
 		ret_resolved->channels = sdc__json_int(result, "channels", 0);
-		ret_resolved->dtype = s->dtype == SDC_FLOAT64
-					      ? SDC_FLOAT64
-					      : sdc_dtype_from_name(sdc__json_str(result, "dtype"));
+		ret_resolved->dtype = sdc_dtype_from_name(sdc__json_str(result, "dtype"));
 		ret_resolved->samplerate = sdc__json_double(result, "samplerate", 0);
 	}
 	json_object_put(result);

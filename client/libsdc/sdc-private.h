@@ -11,6 +11,7 @@
  *   query.c       device selectors and the device, host-API and settings queries
  *   status.c      a stream's status as the daemon reports it
  *   shm-stream.c  an sdc_stream's shared memory: mapping it, moving frames
+ *   ring-direct.c direct access to the rings (begin/commit write and read)
  *   stream-api.c  the stream classes (sdc_stream_open() …) and sdc_stream_close()
  *   oneshot.c     play, rec and playrec with their transfer threads, wait, stop
  *   client.c      connecting and closing a client
@@ -88,6 +89,8 @@ struct sdc_stream {
 	struct shm_header *hdr;
 	double samplerate;
 	double latency_in, latency_out; /* seconds, of the device stream */
+	uint32_t period_in, period_out; /* frames the device stream moves at once; 0: not known */
+	uint64_t dropped_in; /* captured frames the library dropped (an input buffer overflowed) */
 	int device_in, device_out;
 	struct sdc_dir out, in;
 };

@@ -314,7 +314,8 @@ typedef struct sdc_settings {
  * Asks whether the settings are supported for input or output.  Returns 0
  * when they are (and, when ret_resolved is not NULL, the settings with the
  * defaults filled in; its device is by index), -ENOTSUP with the daemon's
- * explanation in sdc_last_error() when not.
+ * explanation in sdc_last_error() when not.  SDC_FLOAT64 is no device
+ * format: -EINVAL ("Invalid output sample format"), as in sounddevice.
  */
 SDC_EXPORT int sdc_check_input_settings(sdc_client *client, const sdc_settings *settings,
 					sdc_settings *ret_resolved);
@@ -491,10 +492,16 @@ SDC_EXPORT int sdc_playrec(sdc_client *client, const void *data, void *buffer, s
  * Waits until the stream (0: the latest play/rec/playrec) has finished and
  * stores its status (ret_status may be NULL).  Returns 0; the status says
  * whether an xrun happened, as sounddevice's wait() returns CallbackFlags.
+ * With handle 0 before this client played or recorded anything, it returns
+ * 0 at once with a zero status (state SDC_STATE_FINISHED), as sounddevice's
+ * wait() does nothing then.
  */
 SDC_EXPORT int sdc_wait(sdc_client *client, unsigned handle, sdc_status *ret_status);
 
-/* Stops the stream (0: the latest) at once, discarding what was not played. */
+/*
+ * Stops the stream (0: the latest) at once, discarding what was not played.
+ * With handle 0 before anything was played or recorded, it does nothing.
+ */
 SDC_EXPORT int sdc_stop(sdc_client *client, unsigned handle);
 
 /* Stores the stream's status now (0: the latest). */
@@ -548,6 +555,34 @@ SDC_EXPORT long long sdc_stream_read_some(sdc_stream *stream, void *buffer, size
 /* Marks the end of the output: playback finishes once it is played. */
 SDC_EXPORT int sdc_stream_end(sdc_stream *stream);
 
+/*
+ * Direct access to the rings, for callers that make or use frames in
+ * place (a decoder writing straight into the shared memory, an encoder
+ * reading straight from it): no copy through the caller's memory.
+ *
+ * sdc_stream_begin_write() waits (up to timeout_ms; -1: no limit, 0: not
+ * at all) until the playback ring has room for min(max_frames, half the
+ * ring) frames, then stores in *ret_data where the free room starts and
+ * returns how many frames fit there contiguously (at most max_frames;
+ * fewer at the ring's end, where the room continues at its start).  Write
+ * frames of the stream's wire format there, then publish the first frames
+ * of them with sdc_stream_commit_write() (frames may be less than what was
+ * offered, and 0).  sdc_stream_begin_read() and sdc_stream_commit_read()
+ * are the same for recorded frames: begin_read waits for
+ * min(max_frames, half the ring) frames (or the stream's end), and commit
+ * releases what was used.  Both begin functions return 0 when the stream
+ * has ended (or nothing came within timeout_ms), else a negative errno:
+ * -EINVAL for a stream whose dtype the library converts (float64) and for
+ * streams of sdc_stream_open(), whose rings the library moves itself.
+ * The pointer is valid until the commit.
+ */
+SDC_EXPORT long long sdc_stream_begin_write(sdc_stream *stream, void **ret_data, size_t max_frames,
+					    int timeout_ms);
+SDC_EXPORT int sdc_stream_commit_write(sdc_stream *stream, size_t frames);
+SDC_EXPORT long long sdc_stream_begin_read(sdc_stream *stream, const void **ret_data,
+					   size_t max_frames, int timeout_ms);
+SDC_EXPORT int sdc_stream_commit_read(sdc_stream *stream, size_t frames);
+
 /* The stream's handle, for sdc_wait(), sdc_stop() and sdc_get_status(). */
 SDC_EXPORT unsigned sdc_stream_handle(const sdc_stream *stream);
 
@@ -591,6 +626,18 @@ SDC_EXPORT void sdc_stream_close(sdc_stream *stream);
  * status); other clients and the daemon are not affected.  The finished
  * callback runs once when the stream becomes inactive, on the callback
  * thread (or, in blocking mode, on the thread that stops the stream).
+ *
+ * Latency: output waits in the stream's ring before the device stream
+ * takes it, and the device stream's own latency counts toward what was
+ * asked: the ring keeps the latency asked for less the device's, but at
+ * least one device period (so that every period finds its frames) and
+ * half the latency asked for (slack for a callback thread late to wake).
+ * SDC_LATENCY_HIGH (the default) is the device stream's own latency,
+ * SDC_LATENCY_LOW nothing more than the device period.
+ * sdc_stream_latency() reports the sum.  sdc_stream_start() returns once
+ * the stream's clock runs (callback and input streams).  A blocking output
+ * stream starts playing once a device period is queued, as PortAudio's
+ * do; write faster than it plays or it underflows.
  */
 typedef enum sdc_stream_kind {
 	SDC_STREAM_INPUT = 1,
@@ -608,6 +655,9 @@ typedef struct sdc_time_info {
 #define SDC_COMPLETE 1
 #define SDC_ABORT 2
 
+/* The most frames a callback of variable block size (blocksize 0) gets at once. */
+#define SDC_MAX_VARIABLE_BLOCK 1024
+
 typedef int (*sdc_stream_callback)(const void *input, void *output, unsigned long frames,
 				   const sdc_time_info *time, unsigned status, void *userdata);
 typedef void (*sdc_finished_callback)(void *userdata);
@@ -619,7 +669,7 @@ typedef struct sdc_stream_params {
 	sdc_device device[2]; /* [input, output] */
 	int channels[2];      /* 0: default (else the device's channels) */
 	sdc_dtype dtype[2];   /* int24 allowed (raw); float64 converted */
-	double latency[2];    /* seconds, SDC_LATENCY_LOW/HIGH; 0: default */
+	double latency[2];    /* seconds, SDC_LATENCY_LOW/HIGH; 0: default (see below) */
 	sdc_stream_callback callback; /* NULL: blocking mode */
 	sdc_finished_callback finished_callback;
 	void *userdata;
@@ -628,6 +678,14 @@ typedef struct sdc_stream_params {
 	int never_drop_input;
 	int prime_output_buffers_using_stream_callback;
 	int exclusive; /* SDC_YES: a dedicated PortAudio stream (bit-exact) */
+	/*
+	 * Capture kept waiting for the application, in frames: when more has
+	 * arrived, the oldest frames are dropped and the next read or callback
+	 * reports an input overflow, as a device buffer of that size would
+	 * (and a duplex callback that fell behind does not delay its input for
+	 * good).  0: the whole ring, nothing is dropped before it is full.
+	 */
+	unsigned input_buffer_frames;
 } sdc_stream_params;
 
 /* Opens a stream (stopped); returns 0 or a negative errno (sdc_last_error() says why). */

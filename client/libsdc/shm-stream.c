@@ -71,6 +71,8 @@ int sdc__stream_open(sdc_client *c, const char *cmd, json_object *params, sdc_dt
 	s->size = (size_t)sdc__json_int(result, "shm_size", 0);
 	s->latency_in = sdc__json_double(result, "input_latency", 0);
 	s->latency_out = sdc__json_double(result, "output_latency", 0);
+	s->period_in = (uint32_t)sdc__json_int(result, "input_period", 0);
+	s->period_out = (uint32_t)sdc__json_int(result, "output_period", 0);
 	s->device_in = s->device_out = -1;
 	{
 		json_object *dev = NULL;
@@ -194,7 +196,9 @@ int sdc_stream_status(const sdc_stream *s, sdc_status *ret)
 	ret->frames_played = atomic_load(&s->hdr->frames_out);
 	ret->underflow_frames = atomic_load(&s->hdr->silence_out);
 	ret->frames_recorded = atomic_load(&s->hdr->frames_in);
-	ret->overflow_frames = atomic_load(&s->hdr->dropped_in);
+	ret->overflow_frames = atomic_load(&s->hdr->dropped_in) + s->dropped_in;
+	if (s->dropped_in)
+		ret->flags |= SDC_INPUT_OVERFLOW;
 	return 0;
 }
 

@@ -9,6 +9,7 @@
  * or blocked application thread cannot stall it.
  */
 #include <errno.h>
+#include <math.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -22,8 +23,6 @@
 #include "ring.h"
 #include "sdc-private.h"
 
-/* Blocks of a variable-size callback are at most this long. */
-#define MAX_VARIABLE_BLOCK 1024
 /* The granule for latency targets when the block size is variable. */
 #define DEFAULT_GRANULE 256
 
@@ -35,6 +34,8 @@ struct api_stream {
 	char *open_json; /* the open_stream parameters, to reopen after a stop */
 	int blocksize;
 	uint32_t target; /* output frames kept queued */
+	uint32_t start_frames; /* blocking output: frames queued before playback starts */
+	uint32_t in_limit;     /* input frames kept; older ones are dropped */
 	int started;
 	int thread_running;
 	pthread_t thread;
@@ -44,8 +45,28 @@ struct api_stream {
 	_Atomic uint64_t cpu_load_bits;
 	unsigned char *inbuf, *outbuf;
 	uint32_t maxblock;
-	double clock_offset; /* stream clock minus CLOCK_MONOTONIC, as best seen */
-	int have_offset;
+	/*
+	 * The stream clock as the application sees it, from each direction's
+	 * ring clock ([out, in]; double bits, 0: not seen yet): the clock's
+	 * value at the latest publication seen, and that value minus
+	 * CLOCK_MONOTONIC when it was first seen.  The two directions of a
+	 * shared duplex stream run on two device streams, whose clocks may
+	 * have different origins (PortAudio's JACK host API starts each
+	 * stream's at 0), and a device's clock may run slower or faster than
+	 * CLOCK_MONOTONIC (jackd's dummy backend does): so each is followed
+	 * period by period.  last_now_bits keeps the stream clock from going
+	 * back.  Updated by the callback thread and the application's.
+	 */
+	_Atomic uint64_t seen_bits[2];
+	_Atomic uint64_t offset_bits[2];
+	_Atomic uint64_t last_now_bits;
+	/*
+	 * The input clock's time on the output clock's, less: smoothed, since
+	 * each offset is late by its own reading's delay, while the two clocks
+	 * of one device differ by a constant.  Callback thread only.
+	 */
+	double in_to_out;
+	int have_in_to_out;
 };
 
 static double monotonic(void)
@@ -56,39 +77,99 @@ static double monotonic(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static double from_bits(uint64_t bits)
+{
+	double v;
+
+	memcpy(&v, &bits, sizeof(v));
+	return v;
+}
+
+static uint64_t to_bits(double v)
+{
+	uint64_t bits;
+
+	memcpy(&bits, &v, sizeof(bits));
+	return bits;
+}
+
 /*
- * Returns the stream clock now.  The daemon publishes the clock's value with
- * every period; the latest publication was made before we read it, so
- * clock - monotonic only ever underestimates the offset: keep the largest.
+ * Follows direction i's clock (0 out, 1 in): a publication not seen
+ * before sets the direction's offset to its value minus CLOCK_MONOTONIC
+ * now, which underestimates the offset by no more than the time since it
+ * was published.  Returns whether the direction has an offset.
+ */
+static int update_offset(sdc_stream *s, int i, double mono, double *ret_offset)
+{
+	struct api_stream *a = s->api;
+	struct sdc_dir *d = i ? &s->in : &s->out;
+	uint64_t frame, seen;
+	double t, now, rate;
+
+	if (d->used && ring_clock_read(&d->ctl->clock, &frame, &t, &now, &rate)) {
+		seen = to_bits(now) | 1; /* never 0, whatever the clock says */
+		if (atomic_exchange(&a->seen_bits[i], seen) != seen)
+			atomic_store(&a->offset_bits[i], to_bits(now - mono) | 1);
+	}
+	if (atomic_load(&a->offset_bits[i]) == 0)
+		return 0;
+	*ret_offset = from_bits(atomic_load(&a->offset_bits[i]));
+	return 1;
+}
+
+/*
+ * The stream clock now: the output's (the input's for an input stream),
+ * on which every time the stream reports is given; it never goes back.
+ * Before the daemon published any, CLOCK_MONOTONIC.
  */
 static double stream_now(sdc_stream *s)
 {
-	struct api_stream *a = s->api;
-	double mono = monotonic();
+	double mono = monotonic(), off[2], now;
+	int have[2], ref = s->out.used ? 0 : 1;
+	uint64_t last;
 
-	for (int i = 0; i < 2; i++) {
-		struct sdc_dir *d = i ? &s->in : &s->out;
-		uint64_t frame;
-		double t, now, rate;
-
-		if (d->used && ring_clock_read(&d->ctl->clock, &frame, &t, &now, &rate) &&
-		    (!a->have_offset || now - mono > a->clock_offset)) {
-			a->clock_offset = now - mono;
-			a->have_offset = 1;
-		}
-	}
-	return a->have_offset ? mono + a->clock_offset : mono;
+	have[0] = update_offset(s, 0, mono, &off[0]);
+	have[1] = update_offset(s, 1, mono, &off[1]);
+	now = have[ref] ? mono + off[ref] : mono;
+	last = atomic_load(&s->api->last_now_bits);
+	do {
+		/*
+		 * Never back: a publication seen late answers earlier than an
+		 * answer already given.  A jump back of a second or more is a new
+		 * clock altogether (the first publication after CLOCK_MONOTONIC):
+		 * follow it.
+		 */
+		if (last && from_bits(last) > now && from_bits(last) - now < 1.0)
+			return from_bits(last);
+	} while (!atomic_compare_exchange_weak(&s->api->last_now_bits, &last, to_bits(now)));
+	return now;
 }
 
-/* The converter time of ring position pos, from the ring's clock. */
-static double time_of(struct sdc_dir *d, uint64_t pos, double fallback)
+/*
+ * The converter time of ring position pos of direction d, from its ring's
+ * clock, on the stream clock of stream_now().
+ */
+static double time_of(sdc_stream *s, struct sdc_dir *d, uint64_t pos, double fallback)
 {
+	int i = d == &s->in, ref = s->out.used ? 0 : 1;
+	double t, now, rate, off_d, off_ref, mono = monotonic();
 	uint64_t frame;
-	double t, now, rate;
 
 	if (!d->used || !ring_clock_read(&d->ctl->clock, &frame, &t, &now, &rate) || rate <= 0)
 		return fallback;
-	return t + (double)(int64_t)(pos - frame) / rate;
+	t += (double)(int64_t)(pos - frame) / rate;
+	/* The input's clock may have another origin than the output's: convert. */
+	if (i != ref && update_offset(s, i, mono, &off_d) && update_offset(s, ref, mono, &off_ref)) {
+		struct api_stream *a = s->api;
+
+		if (!a->have_in_to_out || fabs(off_ref - off_d - a->in_to_out) > 1.0)
+			a->in_to_out = off_ref - off_d;
+		else
+			a->in_to_out += (off_ref - off_d - a->in_to_out) / 16;
+		a->have_in_to_out = 1;
+		t += a->in_to_out;
+	}
+	return t;
 }
 
 /* True once the stream has reached a final state (or one beyond them). */
@@ -114,6 +195,27 @@ static uint32_t in_fill(struct sdc_dir *d)
 	if (ring_readable(d->ctl, d->capacity, d->index, &fill) < 0)
 		return 0;
 	return fill;
+}
+
+/*
+ * Drops the oldest captured frames beyond the stream's input buffer, as a
+ * device buffer of that size would have lost them, and flags an input
+ * overflow for the next read or callback.  Returns the frames left.
+ */
+static uint32_t in_trim(sdc_stream *s)
+{
+	struct sdc_dir *d = &s->in;
+	uint32_t fill = in_fill(d), drop;
+
+	if (fill <= s->api->in_limit)
+		return fill;
+	drop = fill - s->api->in_limit;
+	d->index += drop;
+	d->position += drop;
+	ring_consumed(d->ctl, d->index);
+	s->dropped_in += drop;
+	atomic_fetch_or_explicit(&s->hdr->pending_flags, SDC_INPUT_OVERFLOW, memory_order_relaxed);
+	return s->api->in_limit;
 }
 
 /* Waits until the daemon has ended the stream (or gone away). */
@@ -158,6 +260,24 @@ static void try_realtime(void)
 	pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
 }
 
+/* Waits at most timeout_ms until the daemon has published a clock of the stream. */
+static void wait_clock(sdc_stream *s, int timeout_ms)
+{
+	struct timespec ms = { 0, 1000000 };
+
+	for (int i = 0; i < timeout_ms && !over(s); i++) {
+		for (int j = 0; j < 2; j++) {
+			struct sdc_dir *d = j ? &s->in : &s->out;
+			uint64_t frame;
+			double t, now, rate;
+
+			if (d->used && ring_clock_read(&d->ctl->clock, &frame, &t, &now, &rate))
+				return;
+		}
+		nanosleep(&ms, NULL);
+	}
+}
+
 /* Calls the callback for n frames and queues what it produced. */
 static int run_block(sdc_stream *s, uint32_t n, unsigned status)
 {
@@ -168,8 +288,8 @@ static int run_block(sdc_stream *s, uint32_t n, unsigned status)
 	int r;
 
 	ti.current_time = stream_now(s);
-	ti.input_buffer_adc_time = time_of(&s->in, s->in.position, ti.current_time);
-	ti.output_buffer_dac_time = time_of(&s->out, s->out.position, ti.current_time);
+	ti.input_buffer_adc_time = time_of(s, &s->in, s->in.position, ti.current_time);
+	ti.output_buffer_dac_time = time_of(s, &s->out, s->out.position, ti.current_time);
 	if (s->in.used)
 		sdc__stream_pull(&s->in, a->inbuf, n);
 	if (s->out.used)
@@ -197,6 +317,12 @@ static void *callback_main(void *arg)
 	int result = a->primed_result;
 
 	try_realtime();
+	/*
+	 * The first block waits for the stream's clock (within a device period:
+	 * what was primed plays meanwhile), so that every time the callback is
+	 * given is on it.
+	 */
+	wait_clock(s, 500);
 	/* A callback that ended the stream while priming is not called again. */
 	while (result == SDC_CONTINUE && atomic_load(&a->request) == REQ_RUN && !over(s)) {
 		uint32_t allow = UINT32_MAX, avail = UINT32_MAX, n;
@@ -208,7 +334,7 @@ static void *callback_main(void *arg)
 			allow = fill < a->target ? a->target - fill : 0;
 		}
 		if (s->in.used)
-			avail = in_fill(&s->in);
+			avail = in_trim(s);
 		n = allow < avail ? allow : avail;
 		if (n < need) {
 			/* Ask to be woken when a block is possible, then check once more. */
@@ -250,10 +376,10 @@ static void *callback_main(void *arg)
 }
 
 /*
- * The ring capacity to ask for: eight blocks, at least 16384 frames, and for
- * output twice the latency asked for, since output_target() keeps at most
- * half the ring queued.  The rate is not known before the daemon replies:
- * the one asked for, else 48 kHz is assumed.
+ * The ring capacity to ask for: eight blocks, at least 16384 frames, and
+ * twice the latency asked for (output_target() keeps at most half the ring
+ * queued) or the input buffer asked for.  The rate is not known before the
+ * daemon replies: the one asked for, else 48 kHz is assumed.
  */
 static unsigned ring_frames(const sdc_client *c, const sdc_stream_params *p)
 {
@@ -266,29 +392,87 @@ static unsigned ring_frames(const sdc_client *c, const sdc_stream_params *p)
 		frames = 16384;
 	if (p->kind != SDC_STREAM_INPUT && latency > 0 && 2 * latency * rate > frames)
 		frames = 2 * latency * rate;
+	if (p->kind != SDC_STREAM_OUTPUT && 2.0 * p->input_buffer_frames > frames)
+		frames = 2.0 * p->input_buffer_frames;
 	return frames < (1u << 22) ? (unsigned)frames : 1u << 22;
 }
 
-/* Resolves the latency for output: the frames kept queued ahead of the device. */
+/*
+ * The frames the device stream of d takes or gives at once: the period the
+ * daemon reported, else its latency, which in PortAudio's ALSA and JACK
+ * host APIs spans at least one period.
+ */
+static uint32_t device_period(const sdc_stream *s, const struct sdc_dir *d)
+{
+	uint32_t period = d == &s->out ? s->period_out : s->period_in;
+	double latency = d == &s->out ? s->latency_out : s->latency_in;
+
+	if (period == 0 && latency > 0 && latency < 10)
+		period = (uint32_t)(latency * s->samplerate + 0.5);
+	if (period == 0)
+		period = DEFAULT_GRANULE;
+	return period < d->capacity / 4 ? period : d->capacity / 4;
+}
+
+/*
+ * The fewest output frames to keep queued so that every device period
+ * finds a whole period in the ring.  Blocks are queued while one fits
+ * below the target, so before the device takes its period the fill is
+ * more than the target less one block: with blocks that divide the period
+ * the period itself is enough, else a period and a block.  Blocks of
+ * variable size fill up to the target exactly.
+ */
+static uint32_t min_queue(const sdc_stream *s)
+{
+	uint32_t period = device_period(s, &s->out), block = (uint32_t)s->api->blocksize;
+
+	if (block == 0 || (block <= period && period % block == 0))
+		return period;
+	return period + block;
+}
+
+/*
+ * Resolves the latency for output: the frames kept queued ahead of the
+ * device stream.  The device stream's own latency counts toward the
+ * latency asked for ("high" is the device stream's, "low" nothing more),
+ * so only the rest waits in the ring; but never less than min_queue(),
+ * nor less than half the latency asked for: a callback has only what the
+ * ring holds to be late by, where PortAudio's own has the whole latency.
+ */
 static uint32_t output_target(sdc_stream *s)
 {
 	struct api_stream *a = s->api;
 	double req = a->p.latency[1] != 0 ? a->p.latency[1] : s->client->defaults.latency[1];
-	uint32_t granule = a->blocksize ? (uint32_t)a->blocksize : DEFAULT_GRANULE;
-	double seconds = req > 0 ? req : req == SDC_LATENCY_LOW ? 0 : 0.05;
-	uint32_t target = (uint32_t)(seconds * s->samplerate);
-	/*
-	 * "low" keeps a single block queued: the daemon takes it at a period and
-	 * wakes the callback thread, which has one period to queue the next (one
-	 * period of latency on top of the device's).  Anything else keeps two.
-	 */
-	uint32_t floor = req == SDC_LATENCY_LOW ? granule : 2 * granule;
+	double latency = req > 0 ? req : req == SDC_LATENCY_HIGH ? s->latency_out : 0;
+	double rest = (latency - s->latency_out) * s->samplerate, half = latency / 2 * s->samplerate;
+	uint32_t target = min_queue(s);
 
-	if (target < floor)
-		target = floor;
+	if (rest > target)
+		target = (uint32_t)(rest + 0.5);
+	if (half > target)
+		target = (uint32_t)(half + 0.5);
 	if (target > s->out.capacity / 2)
 		target = s->out.capacity / 2;
 	return target;
+}
+
+/*
+ * The input frames a stream keeps waiting (see input_buffer_frames).  A
+ * duplex callback stream keeps at least what a callback that keeps up may
+ * find there: input waits while the output target is queued, and arrives
+ * a device period at a time.
+ */
+static uint32_t input_limit(sdc_stream *s)
+{
+	struct api_stream *a = s->api;
+	uint32_t need = a->blocksize ? (uint32_t)a->blocksize : a->maxblock;
+	uint32_t limit = a->p.input_buffer_frames > 0 ? a->p.input_buffer_frames : s->in.capacity;
+
+	if (a->p.callback && s->out.used)
+		need = a->target + device_period(s, &s->in) + 2 * need;
+	if (limit < need)
+		limit = need;
+	return limit < s->in.capacity ? limit : s->in.capacity;
 }
 
 int sdc_stream_open(sdc_client *c, const sdc_stream_params *p, sdc_stream **ret)
@@ -357,7 +541,7 @@ int sdc_stream_open(sdc_client *c, const sdc_stream_params *p, sdc_stream **ret)
 	}
 	s->api = a;
 	a->blocksize = p->blocksize;
-	a->maxblock = p->blocksize ? (uint32_t)p->blocksize : MAX_VARIABLE_BLOCK;
+	a->maxblock = p->blocksize ? (uint32_t)p->blocksize : SDC_MAX_VARIABLE_BLOCK;
 	if (s->in.used)
 		a->inbuf = malloc(a->maxblock * sdc__stream_frame_bytes(&s->in));
 	if (s->out.used)
@@ -368,8 +552,11 @@ int sdc_stream_open(sdc_client *c, const sdc_stream_params *p, sdc_stream **ret)
 	}
 	if (s->out.used) {
 		a->target = output_target(s);
+		a->start_frames = min_queue(s) < a->target ? min_queue(s) : a->target;
 		s->out.fill_limit = a->target;
 	}
+	if (s->in.used)
+		a->in_limit = input_limit(s);
 	*ret = s;
 	return 0;
 }
@@ -397,7 +584,12 @@ static int reopen(sdc_stream *s)
 	if (s->out.used)
 		s->out.fill_limit = a->target;
 	a->finished_called = 0;
-	a->have_offset = 0;
+	for (int i = 0; i < 2; i++) {
+		atomic_store(&a->seen_bits[i], 0);
+		atomic_store(&a->offset_bits[i], 0);
+	}
+	atomic_store(&a->last_now_bits, 0);
+	a->have_in_to_out = 0;
 	return 0;
 }
 
@@ -457,11 +649,13 @@ int sdc_stream_start(sdc_stream *s)
 	a->primed_result = SDC_CONTINUE;
 	/*
 	 * Output starts once what was primed or (blocking output streams) a
-	 * latency's worth is queued.  A blocking duplex stream is primed with
-	 * silence and starts at once, as PortAudio's does: its application may
-	 * read before it writes, and its input must flow meanwhile.
+	 * device period is queued, as PortAudio's ALSA host API starts a
+	 * blocking stream once a period is written.  A blocking duplex stream
+	 * is primed with silence and starts at once, as PortAudio's does: its
+	 * application may read before it writes, and its input must flow
+	 * meanwhile.
 	 */
-	start_frames = s->out.used ? a->target : 1;
+	start_frames = s->out.used ? a->start_frames : 1;
 	if (s->out.used && (a->p.callback || s->in.used)) {
 		start_frames = prime(s);
 		if (start_frames == 0)
@@ -484,6 +678,14 @@ int sdc_stream_start(sdc_stream *s)
 		}
 		a->thread_running = 1;
 	}
+	/*
+	 * As PortAudio's Pa_StartStream() (whose JACK host API waits for its
+	 * first period), return once the stream's clock runs, so that its times
+	 * are on the device's clock from the first.  A blocking output stream
+	 * starts with the application's first write: no wait.
+	 */
+	if (a->p.callback || s->in.used)
+		wait_clock(s, 500);
 	return 0;
 }
 
@@ -628,7 +830,10 @@ double sdc_stream_cpu_load(const sdc_stream *s)
 
 long long sdc_stream_read_available(const sdc_stream *s)
 {
-	return s && s->in.used ? (long long)in_fill((struct sdc_dir *)&s->in) : 0;
+	if (!s || !s->in.used)
+		return 0;
+	/* Frames beyond the input buffer are as good as lost: drop them now. */
+	return s->api ? (long long)in_trim((sdc_stream *)s) : (long long)in_fill((struct sdc_dir *)&s->in);
 }
 
 long long sdc_stream_write_available(const sdc_stream *s)
@@ -648,6 +853,8 @@ long long sdc_stream_read_checked(sdc_stream *s, void *buffer, size_t frames, in
 
 	if (!s || !s->in.used)
 		return sdc__error_set(-EINVAL, "the stream has no input");
+	if (s->api)
+		in_trim(s);
 	flags = atomic_fetch_and(&s->hdr->pending_flags,
 				 ~(unsigned)(SDC_INPUT_OVERFLOW | SDC_INPUT_UNDERFLOW));
 	n = sdc_stream_read(s, buffer, frames);

@@ -1,100 +1,112 @@
 /*
- * sdctl rec: records into a file until -t SECONDS have been captured or
- * SIGINT/SIGTERM arrives, then writes every frame that was captured and
- * reports any xrun.  On a terminal it shows the elapsed time and a meter.
+ * sdctl rec: records into a file (or standard output) until -t SECONDS
+ * have been captured or SIGINT/SIGTERM arrives, encoding straight from
+ * the capture ring, then reports any xrun.  Every frame captured is in the
+ * file.  On a terminal a status line shows the time, levels and xruns.
+ * Main thread.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "audiofile.h"
 #include "meter.h"
 #include "sdctl.h"
+#include "statusline.h"
 
-#define CHUNK_FRAMES 4096
+#define CHUNK_FRAMES 8192
 
-/* The ring is this long, so that a slow disk never costs a frame. */
+/* The ring is this long, so that a slow disk (or reader of the pipe) never costs a frame. */
 #define REC_BUFFER_SECONDS 4
 
-/* The default sample format for a file name: what its container holds well. */
-static sdc_dtype default_dtype(const char *path)
+static void print_result(const char *path, const sdc_status *st, double rate, int channels,
+			 sdc_dtype dtype, unsigned long long frames)
 {
-	const char *dot = strrchr(path, '.');
+	json_object *o = json_object_new_object();
 
-	if (dot && (strcasecmp(dot, ".ogg") == 0 || strcasecmp(dot, ".oga") == 0 ||
-		    strcasecmp(dot, ".raw") == 0 || strcasecmp(dot, ".pcm") == 0))
-		return SDC_FLOAT32;
-	return SDC_INT24;
+	json_object_object_add(o, "file", json_object_new_string(path));
+	json_object_object_add(o, "samplerate", json_object_new_double(rate));
+	json_object_object_add(o, "channels", json_object_new_int(channels));
+	json_object_object_add(o, "dtype", json_object_new_string(sdc_dtype_name(dtype)));
+	json_object_object_add(o, "frames", json_object_new_int64((int64_t)frames));
+	sdctl_json_add_status(o, st, false, true);
+	sdctl_json_print(o);
 }
 
-static double now_seconds(void)
+/* Draws the status line: time, the levels since the last draw, xruns. */
+static void draw(struct statusline *line, sdc_stream *s, struct meter *levels,
+		 unsigned long long got, unsigned long long wanted, double rate)
 {
-	struct timespec ts;
+	char head[96], tail[32], now[32], all[32];
+	sdc_status st = { 0 };
+	int n;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	sdc_stream_status(s, &st);
+	statusline_time(now, sizeof(now), (double)got / rate);
+	n = snprintf(head, sizeof(head), "REC %s", now);
+	if (wanted && n > 0) {
+		statusline_time(all, sizeof(all), (double)wanted / rate);
+		snprintf(head + n, sizeof(head) - (size_t)n, " / %s %3llu%%", all,
+			 got * 100 / wanted);
+	}
+	snprintf(tail, sizeof(tail), "  xruns %u", st.xruns);
+	statusline_draw(line, head, levels, false, tail);
+	meter_reset(levels);
 }
 
 int sdctl_cmd_rec(struct sdctl *ctl, int argc, char **argv)
 {
-	static const struct option options[] = { SDCTL_AUDIO_LONG_OPTIONS, { 0 } };
-	struct audio_opts a = { 0 };
-	char in_buf[256], out_buf[256], flags[128];
+	const struct sdctl_opts *o = &ctl->o;
+	struct audiofile_spec spec = { o->type, o->raw, 0, 0, 0 };
+	char in_buf[256], out_buf[256];
 	sdc_rec_params p = { 0 };
+	struct statusline line;
 	struct audiofile out;
-	struct meter meter;
-	unsigned char *buf;
+	struct meter levels;
 	unsigned long long wanted = 0, got = 0;
+	sdc_dtype file_dtype;
 	sdc_stream *s;
 	unsigned handle;
-	sdc_status st;
-	int opt, status = 0, tty = isatty(2), stopped = 0;
-	double last_draw = 0, rate;
-	size_t frame_bytes;
+	sdc_status st = { 0 };
+	int status = 0, stopped = 0, channels;
+	double rate;
 	sdc_client *c;
 
-	while ((opt = getopt_long(argc, argv, SDCTL_AUDIO_SHORT_OPTIONS, options, NULL)) != -1) {
-		int r = sdctl_audio_option(ctl, "rec", opt, optarg, &a);
-
-		if (r > 1)
-			return r;
-		if (r == 0)
-			return sdctl_usage_error("rec", "unknown option");
-	}
-	if (argc - optind != 1)
-		return sdctl_usage_error("rec", "give exactly one FILE to record into");
+	if (argc != 1)
+		return sdctl_usage_error(
+			ctl, "give exactly one FILE to record into (- for standard output)");
 	c = sdctl_client(ctl);
 	if (!c)
 		return 1;
-	sdctl_stream_options(&a, &p.opt, in_buf, out_buf, sizeof(in_buf));
-	p.channels = a.channels ? a.channels : 2;
-	p.dtype = a.dtype ? a.dtype : default_dtype(argv[optind]);
-	p.mapping = a.mapping_count ? a.mapping : NULL;
-	p.mapping_count = a.mapping_count;
-	p.opt.buffer_frames = (unsigned)((a.rate ? a.rate : 48000) * REC_BUFFER_SECONDS);
-	p.duration = a.seconds;
+	sdctl_stream_options(o, &p.opt, in_buf, out_buf, sizeof(in_buf));
+	file_dtype = o->dtype ? o->dtype : audiofile_default_dtype(argv[0], &spec);
+	/* float64 recordings travel as float32; libsndfile widens them into the file. */
+	p.dtype = file_dtype == SDC_FLOAT64 ? SDC_FLOAT32 : file_dtype;
+	p.channels = o->channels ? o->channels : 2;
+	p.mapping = o->mapping_count ? o->mapping : NULL;
+	p.mapping_count = o->mapping_count;
+	p.opt.buffer_frames = (unsigned)((o->rate ? o->rate : 48000) * REC_BUFFER_SECONDS);
+	p.duration = o->seconds;
 	sdctl_catch_signals();
 	if (sdc_rec_open(c, &p, -1, &s) < 0)
-		return sdctl_fail(NULL);
+		return sdctl_interrupted ? 0 : sdctl_fail(ctl, NULL);
 	handle = sdc_stream_handle(s);
-	if (audiofile_open_write(&out, argv[optind], p.dtype, sdc_stream_channels(s, SDC_KIND_INPUT),
-				 sdc_stream_samplerate(s)) < 0) {
+	rate = sdc_stream_samplerate(s);
+	channels = sdc_stream_channels(s, SDC_KIND_INPUT);
+	if (audiofile_open_write(&out, argv[0], &spec, file_dtype, channels, rate) < 0) {
+		status = sdctl_error(ctl, "file_error", "%s", audiofile_error());
 		sdc_stop(c, handle);
 		sdc_stream_close(s);
-		return 1;
+		return status;
 	}
-	rate = sdc_stream_samplerate(s);
-	if (a.seconds > 0)
-		wanted = (unsigned long long)(a.seconds * rate + 0.5);
-	frame_bytes = sdc_dtype_size(p.dtype) * (size_t)sdc_stream_channels(s, SDC_KIND_INPUT);
-	buf = malloc(CHUNK_FRAMES * frame_bytes);
-	meter_init(&meter, sdc_stream_channels(s, SDC_KIND_INPUT));
-	while (buf) {
+	out.dtype = p.dtype;
+	if (o->seconds > 0)
+		wanted = (unsigned long long)(o->seconds * rate + 0.5);
+	statusline_init(&line, stderr, !ctl->quiet && !ctl->json);
+	meter_init(&levels, channels);
+	for (;;) {
 		size_t want = CHUNK_FRAMES;
+		const void *frames;
 		long long n;
 
 		if (sdctl_interrupted && !stopped) {
@@ -106,58 +118,46 @@ int sdctl_cmd_rec(struct sdctl *ctl, int argc, char **argv)
 			want = (size_t)(wanted - got);
 		if (want == 0)
 			break;
-		n = sdc_stream_read_some(s, buf, want, stopped ? 0 : 200);
+		n = sdc_stream_begin_read(s, &frames, want, stopped ? 0 : 200);
 		if (n < 0 && !sdctl_interrupted) {
-			status = sdctl_fail(NULL);
+			status = sdctl_fail(ctl, NULL);
 			break;
 		}
 		if (n <= 0) {
 			sdc_status now;
 
-			/* Reads return what is left before they return nothing for an ended stream. */
-			if (stopped || (sdc_stream_status(s, &now) == 0 && now.state >= SDC_STATE_FINISHED))
+			/* An ended stream gives what is left before it gives nothing. */
+			if (stopped ||
+			    (sdc_stream_status(s, &now) == 0 && now.state >= SDC_STATE_FINISHED))
 				break;
+			if (statusline_due(&line, 0.1))
+				draw(&line, s, &levels, got, wanted, rate);
 			continue;
 		}
-		if (audiofile_write(&out, buf, (size_t)n) < 0) {
-			status = 1;
+		if (statusline_on(&line))
+			meter_add(&levels, frames, (size_t)n, p.dtype, channels);
+		if (audiofile_write(&out, frames, (size_t)n) < 0) {
+			status = sdctl_error(ctl, "file_error", "%s", audiofile_error());
 			break;
 		}
+		sdc_stream_commit_read(s, (size_t)n);
 		got += (unsigned long long)n;
-		if (tty && !ctl->json) {
-			meter_add(&meter, buf, (size_t)n, p.dtype, sdc_stream_channels(s, SDC_KIND_INPUT));
-			if (now_seconds() - last_draw > 0.1) {
-				char prefix[64];
-				double t = (double)got / rate;
-
-				snprintf(prefix, sizeof(prefix), "\rREC %02d:%04.1f", (int)(t / 60),
-					 t - 60 * (int)(t / 60));
-				meter_print(&meter, stderr, prefix, 16);
-				fputs("\033[K", stderr);
-				fflush(stderr);
-				meter_reset(&meter);
-				last_draw = now_seconds();
-			}
-		}
+		if (statusline_due(&line, 0.1))
+			draw(&line, s, &levels, got, wanted, rate);
 	}
-	free(buf);
+	if (statusline_on(&line))
+		draw(&line, s, &levels, got, wanted, rate);
+	statusline_end(&line);
 	if (!stopped)
 		sdc_stop(c, handle);
-	if (tty && !ctl->json)
-		fputc('\n', stderr);
 	sdc_get_status(c, handle, &st);
 	sdc_stream_close(s);
-	if (audiofile_close(&out) < 0) {
-		fprintf(stderr, "sdctl: cannot finish '%s'\n", argv[optind]);
-		status = 1;
-	}
+	if (audiofile_close(&out) < 0 && !status)
+		status = sdctl_error(ctl, "file_error", "%s", audiofile_error());
 	if (ctl->json)
-		printf("{\"file\":\"%s\",\"handle\":%u,\"frames\":%llu,\"samplerate\":%g,\"xruns\":%u,"
-		       "\"flags\":\"%s\",\"overflow_frames\":%llu}\n",
-		       argv[optind], handle, got, rate, st.xruns,
-		       sdc_flags_text(st.flags, flags, sizeof(flags)), st.overflow_frames);
-	sdctl_report_xruns("rec", &st);
-	if (st.state == SDC_STATE_FAILED)
+		print_result(argv[0], &st, rate, channels, file_dtype, got);
+	sdctl_report_xruns(ctl, "rec", &st);
+	if (st.state == SDC_STATE_FAILED && !status)
 		status = 1;
 	return status;
 }

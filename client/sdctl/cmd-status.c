@@ -1,17 +1,16 @@
 /*
  * sdctl status and sdctl stop: what the daemon is doing, and stopping the
- * playbacks this user handed over with sdctl play --detach.
+ * playbacks this user handed over with sdctl play --detach.  Main thread.
  */
-#include <getopt.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sdctl.h"
+#include "daemon-status.h"
 
-/* Fetches daemon_status; returns the parsed result or NULL after printing the error. */
-static json_object *daemon_status(struct sdctl *ctl)
+json_object *sdctl_daemon_status(struct sdctl *ctl, bool print)
 {
 	sdc_client *c = sdctl_client(ctl);
 	json_object *o;
@@ -20,69 +19,90 @@ static json_object *daemon_status(struct sdctl *ctl)
 	if (!c)
 		return NULL;
 	if (sdc_call(c, "daemon_status", NULL, &text) < 0) {
-		sdctl_fail_json(ctl, NULL);
+		sdctl_fail(ctl, NULL);
 		return NULL;
 	}
 	o = json_tokener_parse(text);
-	if (ctl->json)
+	if (print)
 		printf("%s\n", text);
 	free(text);
+	if (!o)
+		sdctl_error(ctl, "internal_error", "sddaemon's status is not JSON");
 	return o;
 }
 
-static int get_int(json_object *o, const char *key)
+long long sdctl_json_get_int(json_object *o, const char *key)
 {
 	json_object *v;
 
-	return json_object_object_get_ex(o, key, &v) ? json_object_get_int(v) : 0;
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
 }
 
-static const char *get_str(json_object *o, const char *key)
+double sdctl_json_get_double(json_object *o, const char *key)
 {
 	json_object *v;
 
-	return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "";
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_double(v) : 0;
+}
+
+const char *sdctl_json_get_str(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
+		       ? json_object_get_string(v)
+		       : "";
+}
+
+json_object *sdctl_json_get_array(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_array)
+		       ? v
+		       : NULL;
 }
 
 int sdctl_cmd_status(struct sdctl *ctl, int argc, char **argv)
 {
-	static const struct option options[] = { { "json", no_argument, NULL, 'j' }, { 0 } };
 	json_object *o, *list;
-	int opt;
+	long long clients, streams;
 
-	while ((opt = getopt_long(argc, argv, "j", options, NULL)) != -1) {
-		if (opt != 'j')
-			return sdctl_usage_error("status", "unknown option");
-		ctl->json = true;
-	}
-	o = daemon_status(ctl);
+	if (argc > 0)
+		return sdctl_usage_error(ctl, "unexpected argument '%s'", argv[0]);
+	o = sdctl_daemon_status(ctl, ctl->json);
 	if (!o)
 		return 1;
 	if (ctl->json) {
 		json_object_put(o);
 		return 0;
 	}
-	printf("sddaemon %s at %s: %d client%s, %d stream%s (%d detached), %d devices\n",
-	       sdc_daemon_version(ctl->client), sdc_socket_path(ctl->client), get_int(o, "clients"),
-	       get_int(o, "clients") == 1 ? "" : "s", get_int(o, "streams"),
-	       get_int(o, "streams") == 1 ? "" : "s", get_int(o, "detached"), get_int(o, "devices"));
-	json_object_object_get_ex(o, "device_streams", &list);
+	clients = sdctl_json_get_int(o, "clients");
+	streams = sdctl_json_get_int(o, "streams");
+	printf("sddaemon %s at %s: %lld client%s, %lld stream%s (%lld detached), %lld devices\n",
+	       sdc_daemon_version(ctl->client), sdc_socket_path(ctl->client), clients,
+	       clients == 1 ? "" : "s", streams, streams == 1 ? "" : "s",
+	       sdctl_json_get_int(o, "detached"), sdctl_json_get_int(o, "devices"));
+	list = sdctl_json_get_array(o, "device_streams");
 	for (size_t i = 0; list && i < json_object_array_length(list); i++) {
-		json_object *d = json_object_array_get_idx(list, i), *v;
-		double load = json_object_object_get_ex(d, "cpu_load", &v) ? json_object_get_double(v) : 0;
-		double rate = json_object_object_get_ex(d, "samplerate", &v) ? json_object_get_double(v) : 0;
+		json_object *d = json_object_array_get_idx(list, i);
+		long long n = sdctl_json_get_int(d, "streams");
 
-		printf("  device %d '%s' (%s): %g Hz, %d channels, %d stream%s, load %.1f %%, %d xruns\n",
-		       get_int(d, "device"), get_str(d, "name"), get_str(d, "mode"), rate,
-		       get_int(d, "channels"), get_int(d, "streams"),
-		       get_int(d, "streams") == 1 ? "" : "s", 100 * load, get_int(d, "device_xruns"));
+		printf("  device %lld '%s' (%s): %g Hz, %lld channels, %lld stream%s, load %.1f "
+		       "%%, %lld xruns\n",
+		       sdctl_json_get_int(d, "device"), sdctl_json_get_str(d, "name"),
+		       sdctl_json_get_str(d, "mode"), sdctl_json_get_double(d, "samplerate"),
+		       sdctl_json_get_int(d, "channels"), n, n == 1 ? "" : "s",
+		       100 * sdctl_json_get_double(d, "cpu_load"),
+		       sdctl_json_get_int(d, "device_xruns"));
 	}
-	json_object_object_get_ex(o, "my_streams", &list);
+	list = sdctl_json_get_array(o, "my_streams");
 	for (size_t i = 0; list && i < json_object_array_length(list); i++) {
 		json_object *s = json_object_array_get_idx(list, i);
 
-		printf("  your stream %d: %s, %d frames played\n", get_int(s, "handle"),
-		       get_str(s, "state"), get_int(s, "frames_played"));
+		printf("  your stream %lld: %s, %lld frames played\n",
+		       sdctl_json_get_int(s, "handle"), sdctl_json_get_str(s, "state"),
+		       sdctl_json_get_int(s, "frames_played"));
 	}
 	json_object_put(o);
 	return 0;
@@ -90,51 +110,73 @@ int sdctl_cmd_status(struct sdctl *ctl, int argc, char **argv)
 
 int sdctl_cmd_stop(struct sdctl *ctl, int argc, char **argv)
 {
-	static const struct option options[] = { { "json", no_argument, NULL, 'j' }, { 0 } };
+	json_object *stopped = json_object_new_array();
 	sdc_client *c;
-	int opt, status = 0, stopped = 0;
+	int status = 0;
 
-	while ((opt = getopt_long(argc, argv, "j", options, NULL)) != -1) {
-		if (opt != 'j')
-			return sdctl_usage_error("stop", "unknown option");
-		ctl->json = true;
+	for (int i = 0; i < argc; i++) {
+		int handle;
+
+		if (sdctl_parse_int(argv[i], 1, 2147483647, &handle) < 0) {
+			json_object_put(stopped);
+			return sdctl_usage_error(ctl, "HANDLE must be a number, not '%s'", argv[i]);
+		}
 	}
 	c = sdctl_client(ctl);
-	if (!c)
+	if (!c) {
+		json_object_put(stopped);
 		return 1;
-	if (optind < argc) {
-		for (int i = optind; i < argc; i++) {
-			int handle;
+	}
+	if (argc > 0) {
+		for (int i = 0; i < argc && !status; i++) {
+			unsigned handle = (unsigned)atoi(argv[i]);
 
-			if (sdctl_parse_int(argv[i], 1, 2147483647, &handle) < 0)
-				return sdctl_usage_error("stop", "HANDLE must be a number, not '%s'", argv[i]);
-			if (sdc_stop(c, (unsigned)handle) < 0)
-				status = sdctl_fail(argv[i]);
+			if (sdc_stop(c, handle) < 0)
+				status = sdctl_fail(ctl, argv[i]);
 			else
-				stopped++;
+				json_object_array_add(stopped, json_object_new_int64(handle));
 		}
 	} else {
 		/* Without handles: every playback this user left playing. */
-		json_object *o, *list;
-		int was_json = ctl->json;
+		json_object *o = sdctl_daemon_status(ctl, false), *list;
 
-		ctl->json = false;
-		o = daemon_status(ctl);
-		ctl->json = was_json;
-		if (!o)
+		if (!o) {
+			json_object_put(stopped);
 			return 1;
-		json_object_object_get_ex(o, "my_streams", &list);
-		for (size_t i = 0; list && i < json_object_array_length(list); i++) {
-			int handle = get_int(json_object_array_get_idx(list, i), "handle");
+		}
+		list = sdctl_json_get_array(o, "my_streams");
+		for (size_t i = 0; list && i < json_object_array_length(list) && !status; i++) {
+			long long handle =
+				sdctl_json_get_int(json_object_array_get_idx(list, i), "handle");
 
 			if (sdc_stop(c, (unsigned)handle) < 0)
-				status = sdctl_fail(NULL);
+				status = sdctl_fail(ctl, NULL);
 			else
-				stopped++;
+				json_object_array_add(stopped, json_object_new_int64(handle));
 		}
 		json_object_put(o);
 	}
-	if (ctl->json)
-		printf("{\"stopped\":%d}\n", stopped);
-	return status;
+	if (status) {
+		json_object_put(stopped);
+		return status;
+	}
+	if (ctl->json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "stopped", stopped);
+		sdctl_json_print(o);
+		return 0;
+	}
+	if (json_object_array_length(stopped) == 0) {
+		if (!ctl->quiet)
+			printf("nothing to stop\n");
+	} else {
+		printf("stopped");
+		for (size_t i = 0; i < json_object_array_length(stopped); i++)
+			printf(" %lld", (long long)json_object_get_int64(
+						json_object_array_get_idx(stopped, i)));
+		printf("\n");
+	}
+	json_object_put(stopped);
+	return 0;
 }

@@ -7,7 +7,6 @@
  * main thread waits.  With --exclusive the daemon opens one PortAudio
  * duplex stream in the client's format, so the copy is bit-exact.
  */
-#include <getopt.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,13 +17,13 @@
 
 /* What the callback thread and the main thread share. */
 struct wire {
-	size_t frame_bytes;	   /* bytes per frame, the same both ways */
-	int silence;		   /* the byte value of a silent sample (0x80 for uint8) */
-	unsigned long long limit;  /* frames to pass through; 0: no limit */
-	unsigned long long frames; /* frames passed through so far (callback thread only) */
+	size_t frame_bytes;		   /* bytes per frame, the same both ways */
+	int silence;			   /* the byte value of a silent sample (0x80 for uint8) */
+	unsigned long long limit;	   /* frames to pass through; 0: no limit */
+	unsigned long long frames;	   /* frames passed through so far (callback thread only) */
 	_Atomic unsigned long long copied; /* frames, published for the main thread */
-	_Atomic unsigned flags;	   /* SDC_* callback flags seen */
-	_Atomic int finished;	   /* the stream became inactive */
+	_Atomic unsigned flags;		   /* SDC_* callback flags seen */
+	_Atomic int finished;		   /* the stream became inactive */
 };
 
 /* Callback thread: copies a block of input to the output. */
@@ -65,67 +64,56 @@ static void wire_sleep_ms(int ms)
 
 int sdctl_cmd_wire(struct sdctl *ctl, int argc, char **argv)
 {
-	static const struct option options[] = { SDCTL_AUDIO_LONG_OPTIONS, { 0 } };
-	struct audio_opts a = { 0 };
-	char in_buf[256], out_buf[256], flags[128];
+	const struct sdctl_opts *o = &ctl->o;
+	char in_buf[256], out_buf[256];
 	sdc_stream_params p = { 0 };
 	struct wire w = { 0 };
 	sdc_status st;
 	sdc_stream *s;
 	sdc_client *c;
 	double rate;
-	int opt, status = 0;
+	int status = 0;
 
-	while ((opt = getopt_long(argc, argv, SDCTL_AUDIO_SHORT_OPTIONS, options, NULL)) != -1) {
-		int r = sdctl_audio_option(ctl, "wire", opt, optarg, &a);
-
-		if (r > 1)
-			return r;
-		if (r == 0)
-			return sdctl_usage_error("wire", "unknown option");
-	}
-	if (optind != argc)
-		return sdctl_usage_error("wire", "no arguments expected, only options");
-	if (a.mapping_count || a.raw)
-		return sdctl_usage_error("wire", "-m and --raw are for files, not for wire");
+	if (argc > 0)
+		return sdctl_usage_error(ctl, "no arguments expected, only options");
 	sdctl_catch_signals();
 	c = sdctl_client(ctl);
 	if (!c)
 		return sdctl_interrupted ? 0 : 1;
 	p.kind = SDC_STREAM_DUPLEX;
-	p.samplerate = a.rate;
-	p.blocksize = a.blocksize;
-	p.device[0] = sdctl_audio_device(&a, SDC_KIND_INPUT, in_buf, sizeof(in_buf));
-	p.device[1] = sdctl_audio_device(&a, SDC_KIND_OUTPUT, out_buf, sizeof(out_buf));
+	p.samplerate = o->rate;
+	p.blocksize = o->blocksize;
+	p.device[0] = sdctl_audio_device(o, SDC_KIND_INPUT, in_buf, sizeof(in_buf));
+	p.device[1] = sdctl_audio_device(o, SDC_KIND_OUTPUT, out_buf, sizeof(out_buf));
 	/* As wire.py: two channels unless told otherwise, the same both ways. */
-	p.channels[0] = p.channels[1] = a.channels ? a.channels : 2;
-	p.dtype[0] = p.dtype[1] = a.dtype ? a.dtype : SDC_FLOAT32;
-	p.latency[0] = p.latency[1] = a.latency;
-	p.exclusive = a.exclusive ? SDC_YES : 0;
+	p.channels[0] = p.channels[1] = o->channels ? o->channels : 2;
+	p.dtype[0] = p.dtype[1] = o->dtype ? o->dtype : SDC_FLOAT32;
+	p.latency[0] = p.latency[1] = o->latency;
+	p.exclusive = o->exclusive ? SDC_YES : 0;
 	p.callback = wire_callback;
 	p.finished_callback = wire_finished;
 	p.userdata = &w;
 	/* Ctrl-C is how wire ends: one during the set-up is no failure. */
 	if (sdc_stream_open(c, &p, &s) < 0)
-		return sdctl_interrupted ? 0 : sdctl_fail_json(ctl, NULL);
+		return sdctl_interrupted ? 0 : sdctl_fail(ctl, NULL);
 	rate = sdc_stream_samplerate(s);
 	w.frame_bytes = sdc_stream_samplesize(s, SDC_KIND_OUTPUT) *
 			(size_t)sdc_stream_channels(s, SDC_KIND_OUTPUT);
 	w.silence = sdc_stream_dtype(s, SDC_KIND_OUTPUT) == SDC_UINT8 ? 0x80 : 0;
-	if (a.seconds > 0)
-		w.limit = (unsigned long long)(a.seconds * rate + 0.5);
+	if (o->seconds > 0)
+		w.limit = (unsigned long long)(o->seconds * rate + 0.5);
 	if (sdc_stream_samplesize(s, SDC_KIND_INPUT) != sdc_stream_samplesize(s, SDC_KIND_OUTPUT) ||
 	    sdc_stream_channels(s, SDC_KIND_INPUT) != sdc_stream_channels(s, SDC_KIND_OUTPUT)) {
-		fprintf(stderr, "sdctl: wire: the daemon gave input and output different formats\n");
 		sdc_stream_close(s);
-		return 1;
+		return sdctl_error(ctl, "internal_error",
+				   "the daemon gave input and output different formats");
 	}
 	if (sdc_stream_start(s) < 0) {
-		status = sdctl_interrupted ? 0 : sdctl_fail_json(ctl, NULL);
+		status = sdctl_interrupted ? 0 : sdctl_fail(ctl, NULL);
 		sdc_stream_close(s);
 		return status;
 	}
-	if (!ctl->json && isatty(2) && !a.seconds)
+	if (!ctl->json && !ctl->quiet && isatty(2) && !o->seconds)
 		fprintf(stderr, "sdctl: wiring input to output at %g Hz; Ctrl-C ends it\n", rate);
 	while (!atomic_load(&w.finished) && !sdctl_interrupted)
 		wire_sleep_ms(20);
@@ -135,14 +123,16 @@ int sdctl_cmd_wire(struct sdctl *ctl, int argc, char **argv)
 		sdc_stream_status(s, &st);
 	st.flags |= atomic_load(&w.flags);
 	sdc_stream_close(s);
-	if (ctl->json)
-		printf("{\"frames\":%llu,\"samplerate\":%g,\"state\":\"%s\",\"xruns\":%u,\"flags\":\"%s\","
-		       "\"frames_played\":%llu,\"frames_recorded\":%llu,\"underflow_frames\":%llu,"
-		       "\"overflow_frames\":%llu}\n",
-		       atomic_load(&w.copied), rate, st.state == SDC_STATE_FAILED ? "failed" : "finished",
-		       st.xruns, sdc_flags_text(st.flags, flags, sizeof(flags)), st.frames_played,
-		       st.frames_recorded, st.underflow_frames, st.overflow_frames);
-	sdctl_report_xruns("wire", &st);
+	if (ctl->json) {
+		json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "frames",
+				       json_object_new_int64((int64_t)atomic_load(&w.copied)));
+		json_object_object_add(j, "samplerate", json_object_new_double(rate));
+		sdctl_json_add_status(j, &st, true, true);
+		sdctl_json_print(j);
+	}
+	sdctl_report_xruns(ctl, "wire", &st);
 	if (st.state == SDC_STATE_FAILED)
 		status = 1;
 	return status;

@@ -1,4 +1,4 @@
-/* Level metering for sdctl rec and sdctl meter. */
+/* Level metering for sdctl play, rec, playrec and meter; see meter.h.  Main thread. */
 #include "meter.h"
 
 #include <math.h>
@@ -42,7 +42,9 @@ static double sample_at(const void *buf, size_t i, sdc_dtype dtype)
 		return ((const int32_t *)buf)[i] / 2147483648.0;
 	case SDC_INT24:
 		return (double)((int32_t)((uint32_t)b[3 * i] << 8 | (uint32_t)b[3 * i + 1] << 16 |
-					  (uint32_t)b[3 * i + 2] << 24) >> 8) / 8388608.0;
+					  (uint32_t)b[3 * i + 2] << 24) >>
+				8) /
+		       8388608.0;
 	case SDC_INT16:
 		return ((const int16_t *)buf)[i] / 32768.0;
 	case SDC_INT8:
@@ -66,8 +68,8 @@ void meter_add(struct meter *m, const void *frames, size_t count, sdc_dtype dtyp
 			a = fabs(v);
 			if (a > m->peak[c])
 				m->peak[c] = a;
-			if (a >= 1.0 - 1e-9 || (dtype != SDC_FLOAT32 && dtype != SDC_FLOAT64 &&
-						 (v <= -1.0 + 1e-9)))
+			if (a >= 1.0 - 1e-9 ||
+			    (dtype != SDC_FLOAT32 && dtype != SDC_FLOAT64 && (v <= -1.0 + 1e-9)))
 				m->clipped[c] = 1;
 			m->sumsq[c] += v * v;
 		}
@@ -98,22 +100,6 @@ double meter_rms_db(const struct meter *m, int c)
 	return round_db(meter_db(m->count ? sqrt(m->sumsq[c] / (double)m->count) : 0));
 }
 
-void meter_print(const struct meter *m, FILE *f, const char *prefix, int width)
-{
-	fputs(prefix, f);
-	for (int c = 0; c < m->channels; c++) {
-		double peak = meter_db(m->peak[c]);
-		double rms = meter_db(m->count ? sqrt(m->sumsq[c] / (double)m->count) : 0);
-		/* The bar spans -60 dBFS to 0 dBFS. */
-		int fill = peak <= -60 ? 0 : (int)((peak + 60) / 60 * width + 0.5);
-
-		fprintf(f, " %d [", m->source[c] + 1);
-		for (int i = 0; i < width; i++)
-			fputc(i < fill ? '#' : (i == width - 1 && m->clipped[c] ? '!' : '.'), f);
-		fprintf(f, "] %6.1f pk %6.1f rms dBFS%s", peak, rms, m->clipped[c] ? " CLIP" : "");
-	}
-}
-
 void meter_print_plain(const struct meter *m, FILE *f, double time)
 {
 	fprintf(f, "time=%.3f", time);
@@ -124,4 +110,48 @@ void meter_print_plain(const struct meter *m, FILE *f, double time)
 			meter_rms_db(m, c), n, m->clipped[c]);
 	}
 	fputc('\n', f);
+}
+
+void meter_history_init(struct meter_history *h, int channels)
+{
+	h->count = 0;
+	h->channels = channels < METER_MAX_CHANNELS ? channels : METER_MAX_CHANNELS;
+}
+
+void meter_history_add(struct meter_history *h, const struct meter *m, unsigned long long end)
+{
+	unsigned i = h->count % METER_HISTORY_BLOCKS;
+
+	h->block[i].end = end;
+	for (int c = 0; c < h->channels; c++) {
+		h->block[i].peak[c] = (float)m->peak[c];
+		h->block[i].meansq[c] = m->count ? (float)(m->sumsq[c] / (double)m->count) : 0;
+		h->block[i].clipped[c] = (unsigned char)m->clipped[c];
+	}
+	h->count++;
+}
+
+int meter_history_get(const struct meter_history *h, unsigned long long from, unsigned long long to,
+		      struct meter *m)
+{
+	unsigned first = h->count > METER_HISTORY_BLOCKS ? h->count - METER_HISTORY_BLOCKS : 0;
+	int found = 0;
+
+	meter_init(m, h->channels);
+	for (unsigned n = first; n < h->count; n++) {
+		unsigned i = n % METER_HISTORY_BLOCKS;
+
+		if (h->block[i].end <= from || h->block[i].end > to)
+			continue;
+		for (int c = 0; c < h->channels; c++) {
+			if (h->block[i].peak[c] > m->peak[c])
+				m->peak[c] = h->block[i].peak[c];
+			m->sumsq[c] += h->block[i].meansq[c];
+			m->clipped[c] |= h->block[i].clipped[c];
+		}
+		found++;
+	}
+	/* Each block adds its mean square: the count is the number of blocks. */
+	m->count = (unsigned long long)found;
+	return found;
 }

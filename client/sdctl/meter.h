@@ -1,6 +1,8 @@
 /*
  * Per-channel peak and RMS levels of interleaved frames in any sdctl
- * format, and their display: an in-place line on a terminal.
+ * format, a history of them by stream position (so that a player shows
+ * the levels of what is heard, not of what it decodes ahead), and the
+ * plain-text form for programs.  statusline.h draws them on a terminal.
  */
 #pragma once
 
@@ -13,11 +15,11 @@
 
 struct meter {
 	int channels;
-	double peak[METER_MAX_CHANNELS];   /* linear, since the last reset */
-	double sumsq[METER_MAX_CHANNELS];  /* sum of squares since the last reset */
-	unsigned long long count;	   /* frames since the last reset */
-	int clipped[METER_MAX_CHANNELS];   /* a sample reached full scale */
-	int source[METER_MAX_CHANNELS];	   /* the frame's channel (from 0) each level reads */
+	double peak[METER_MAX_CHANNELS];  /* linear, since the last reset */
+	double sumsq[METER_MAX_CHANNELS]; /* sum of squares since the last reset */
+	unsigned long long count;	  /* frames since the last reset */
+	int clipped[METER_MAX_CHANNELS];  /* a sample reached full scale */
+	int source[METER_MAX_CHANNELS];	  /* the frame's channel (from 0) each level reads */
 };
 
 /* Meters the first channels channels of each frame. */
@@ -40,14 +42,35 @@ double meter_peak_db(const struct meter *m, int c);
 double meter_rms_db(const struct meter *m, int c);
 
 /*
- * Prints one line of the levels to f: a bar per channel with peak and RMS
- * in dBFS and "CLIP" where full scale was reached.  prefix starts the line.
- */
-void meter_print(const struct meter *m, FILE *f, const char *prefix, int width);
-
-/*
  * Prints the levels as one plain line for programs to read:
  * "time=SECONDS peakN=DB rmsN=DB clipN=0|1 ..." for each metered channel N
  * (numbered from 1, as selected), then a newline.
  */
 void meter_print_plain(const struct meter *m, FILE *f, double time);
+
+/* Levels of short blocks of a stream, by the position where each ends. */
+#define METER_HISTORY_BLOCKS 512
+
+struct meter_history {
+	struct {
+		unsigned long long end; /* the stream position (frames) after the block */
+		float peak[METER_MAX_CHANNELS];
+		float meansq[METER_MAX_CHANNELS];
+		unsigned char clipped[METER_MAX_CHANNELS];
+	} block[METER_HISTORY_BLOCKS];
+	unsigned count; /* blocks added so far (the oldest are overwritten) */
+	int channels;
+};
+
+/* Empties the history. */
+void meter_history_init(struct meter_history *h, int channels);
+
+/* Adds the levels m measured of the block that ends at position end. */
+void meter_history_add(struct meter_history *h, const struct meter *m, unsigned long long end);
+
+/*
+ * Fills m with the levels of the blocks that end in (from, to]: what was
+ * heard between those positions.  Returns the blocks found.
+ */
+int meter_history_get(const struct meter_history *h, unsigned long long from, unsigned long long to,
+		      struct meter *m);

@@ -1,43 +1,44 @@
 /*
- * sdctl, the command-line client: what its subcommands share.  Each
- * subcommand lives in a cmd-*.c file and has the signature of sdctl_cmd_fn.
+ * sdctl, the command-line client: what its commands share.  The command
+ * table (sdctl.c) names each command, its operands, its help and the
+ * options it takes; options.c parses them into struct sdctl_opts before
+ * the command runs; output.c prints results and errors (text or --json,
+ * with hints).  Each command lives in a cmd-*.c file.  sdctl is
+ * single-threaded, except for the callback thread of wire (cmd-wire.c).
  */
 #pragma once
 
+#include <json-c/json.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
 
 #include "sdc.h"
 
-struct sdctl {
-	const char *socket_path; /* --socket, or NULL for the search order */
-	bool json;		 /* --json: print results as JSON */
-	sdc_client *client;	 /* connected on first use */
+/*
+ * Keys of the options beyond the short ones (whose key is their letter):
+ * long-only options get a key from 256 up.
+ */
+enum sdctl_key {
+	SDCTL_OPT_INPUT_DEVICE = 256,
+	SDCTL_OPT_OUTPUT_DEVICE,
+	SDCTL_OPT_LATENCY,
+	SDCTL_OPT_BLOCKSIZE,
+	SDCTL_OPT_EXCLUSIVE,
+	SDCTL_OPT_RAW,
+	SDCTL_OPT_LOOP,
+	SDCTL_OPT_DETACH,
+	SDCTL_OPT_INPUT_MAPPING,
+	SDCTL_OPT_KIND,
+	SDCTL_OPT_INPUT,
+	SDCTL_OPT_OUTPUT,
+	SDCTL_OPT_INTERVAL,
+	SDCTL_OPT_ONCE,
+	SDCTL_OPT_WATCH,
 };
 
-/* Runs a subcommand with its own argv (argv[0] is the subcommand's name); returns the exit status. */
-typedef int (*sdctl_cmd_fn)(struct sdctl *ctl, int argc, char **argv);
-
-/* Connects on first use; prints the error and returns NULL on failure. */
-sdc_client *sdctl_client(struct sdctl *ctl);
-
-/* Prints "sdctl: " and the thread's last libsdc error on stderr; returns exit status 1. */
-int sdctl_fail(const char *what);
-
-/* With --json, prints the last error as a JSON object on stdout too. */
-int sdctl_fail_json(struct sdctl *ctl, const char *what);
-
-/* Prints a usage error for a subcommand and returns exit status 2. */
-__attribute__((format(printf, 2, 3))) int sdctl_usage_error(const char *cmd, const char *fmt, ...);
-
-/* Parses a positive number argument; returns 0 or -EINVAL. */
-int sdctl_parse_int(const char *text, int min, int max, int *ret);
-int sdctl_parse_double(const char *text, double min, double max, double *ret);
-
-/*
- * The audio options play, rec, playrec (and wire) share, in the style of
- * aucat and pacat.  Zero members mean "not given".
- */
-struct audio_opts {
+/* Every option a command may take; zero members mean "not given". */
+struct sdctl_opts {
 	const char *device;	   /* -d: id, query, or IN,OUT for two-way commands */
 	const char *input_device;  /* --input-device */
 	const char *output_device; /* --output-device */
@@ -46,47 +47,146 @@ struct audio_opts {
 	sdc_dtype dtype;	   /* -f */
 	int mapping[64];	   /* -m */
 	int mapping_count;
-	double latency;		   /* --latency: seconds or SDC_LATENCY_LOW/HIGH; 0 unset */
-	int blocksize;		   /* --blocksize */
-	int exclusive;		   /* --exclusive */
-	double seconds;		   /* -t */
-	int raw;		   /* --raw */
+	int input_mapping[64]; /* --input-mapping */
+	int input_mapping_count;
+	double latency;	  /* --latency: seconds or SDC_LATENCY_LOW/HIGH; 0 unset */
+	int blocksize;	  /* --blocksize */
+	bool exclusive;	  /* --exclusive */
+	double seconds;	  /* -t */
+	bool raw;	  /* --raw */
+	const char *type; /* --type: a container name (wav, flac, raw, ...) */
+	bool loop;	  /* --loop */
+	bool detach;	  /* --detach */
+	sdc_kind kind;	  /* devices --kind */
+	bool input;	  /* check --input (else output) */
+	double interval;  /* --interval, seconds; 0 unset */
+	bool once;	  /* top --once */
+	bool watch;	  /* devices --watch */
+	bool verbose;	  /* run -v */
+	const char *library_dir; /* run -L: where libportaudio.so.2 is */
 };
 
-/* Long options for struct audio_opts, to be appended to a command's own. */
-#define SDCTL_AUDIO_LONG_OPTIONS                                                                   	{ "device", required_argument, NULL, 'd' }, { "rate", required_argument, NULL, 'r' },     		{ "channels", required_argument, NULL, 'c' },                                      		{ "format", required_argument, NULL, 'f' },                                        		{ "mapping", required_argument, NULL, 'm' },                                       		{ "latency", required_argument, NULL, 'L' },                                       		{ "blocksize", required_argument, NULL, 'B' },                                     		{ "exclusive", no_argument, NULL, 'x' }, { "time", required_argument, NULL, 't' }, 		{ "raw", no_argument, NULL, 'R' },                                                 		{ "input-device", required_argument, NULL, 'I' },                                  		{ "output-device", required_argument, NULL, 'O' },                                 		{ "json", no_argument, NULL, 'j' }
-#define SDCTL_AUDIO_SHORT_OPTIONS "d:r:c:f:m:t:j"
+struct sdctl_command;
+
+struct sdctl {
+	const char *socket_path;	 /* --socket, or NULL for the search order */
+	bool json;			 /* --json: print results as JSON */
+	bool quiet;			 /* -q: no live status line, no notes */
+	sdc_client *client;		 /* connected on first use */
+	const struct sdctl_command *cmd; /* the command running */
+	struct sdctl_opts o;		 /* its options */
+};
 
 /*
- * Handles one option of struct audio_opts.  Returns 1 when opt was one of
- * them, 0 when it is not, or exit status 2 (after a message) when its
- * argument is bad.
+ * Runs a command with its operands (what is left of its arguments once
+ * the options are parsed into ctl->o); returns the exit status.
  */
-int sdctl_audio_option(struct sdctl *ctl, const char *cmd, int opt, const char *arg,
-		       struct audio_opts *a);
+typedef int (*sdctl_cmd_fn)(struct sdctl *ctl, int argc, char **argv);
+
+/* An option a command takes, with the command's own help for it (NULL: the general one). */
+struct sdctl_cmd_option {
+	int key;
+	const char *help;
+};
+
+struct sdctl_command {
+	const char *name;
+	sdctl_cmd_fn fn;
+	const char *operands; /* for the usage line: "[OPTIONS] FILE..." */
+	const char *summary;  /* one line, for sdctl --help */
+	const char *help;     /* what it does, for sdctl CMD --help (lines of at most 78 columns) */
+	const struct sdctl_cmd_option *options; /* ended by a zero key */
+	bool options_first; /* options end at the first operand (for commands that run programs) */
+};
+
+/* The commands, ended by a NULL name (sdctl.c). */
+extern const struct sdctl_command sdctl_commands[];
+
+/* ---- options.c ---------------------------------------------------------- */
+
+/*
+ * Parses the options of ctl->cmd from argv (argv[0] is the command's
+ * name) into ctl->o, ctl->json, ctl->quiet and ctl->socket_path.  Returns
+ * the index of the first operand, -1 when --help was given (and printed),
+ * or -2 after a usage error was reported.
+ */
+int sdctl_parse_options(struct sdctl *ctl, int argc, char **argv);
+
+/* Prints a command's help: usage, what it does, its options. */
+void sdctl_command_help(const struct sdctl_command *cmd, FILE *f);
+
+/* Parses a number argument within bounds; returns 0 or -EINVAL. */
+int sdctl_parse_int(const char *text, int min, int max, int *ret);
+int sdctl_parse_double(const char *text, double min, double max, double *ret);
+
+/* The closest of count names to word, or NULL when none is close (for "did you mean"). */
+const char *sdctl_closest(const char *word, const char *const *names, size_t count);
 
 /* Splits the devices for one direction: "IN,OUT" pairs, --input-device / --output-device. */
-sdc_device sdctl_audio_device(const struct audio_opts *a, sdc_kind kind, char *buf, size_t size);
+sdc_device sdctl_audio_device(const struct sdctl_opts *o, sdc_kind kind, char *buf, size_t size);
 
 /* Fills stream options from the audio options. */
-void sdctl_stream_options(const struct audio_opts *a, sdc_stream_options *o, char *in_buf,
+void sdctl_stream_options(const struct sdctl_opts *o, sdc_stream_options *so, char *in_buf,
 			  char *out_buf, size_t size);
 
 /* Installs SIGINT/SIGTERM handlers that set sdctl_interrupted (and interrupt waits). */
 void sdctl_catch_signals(void);
 extern volatile int sdctl_interrupted;
 
-/* Prints the xruns and lost frames a status reports, if any; returns their count. */
-unsigned sdctl_report_xruns(const char *what, const sdc_status *st);
+/* ---- output.c ----------------------------------------------------------- */
+
+/* Connects on first use; reports the error and returns NULL on failure. */
+sdc_client *sdctl_client(struct sdctl *ctl);
+
+/*
+ * Reports the thread's last libsdc error: "sdctl: WHAT: message" on
+ * stderr (what may be NULL) with a hint where one helps, and with --json
+ * the error object on stdout.  Returns exit status 1.
+ */
+int sdctl_fail(struct sdctl *ctl, const char *what);
+
+/*
+ * Reports an error of sdctl's own (code as the protocol's error codes, or
+ * "file_error", "usage"), the same way.  Returns exit status 1.
+ */
+__attribute__((format(printf, 3, 4))) int sdctl_error(struct sdctl *ctl, const char *code,
+						      const char *fmt, ...);
+
+/* Adds a hint (a second line, in the JSON as "hint") to the next error reported. */
+__attribute__((format(printf, 1, 2))) void sdctl_hint(const char *fmt, ...);
+
+/* Reports a mistake on the command line and returns exit status 2. */
+__attribute__((format(printf, 2, 3))) int sdctl_usage_error(struct sdctl *ctl, const char *fmt,
+							    ...);
+
+/* Prints a JSON value as one line on stdout and releases it. */
+void sdctl_json_print(json_object *o);
+
+/* A stream's status as sdctl's JSON results carry it: handle, state, flags, xruns, counters. */
+void sdctl_json_add_status(json_object *o, const sdc_status *st, bool out, bool in);
+
+/* The callback flags as an object of booleans, as the daemon's status has them. */
+json_object *sdctl_json_flags(unsigned flags);
+
+/* The name of a stream state ("running", ...). */
+const char *sdctl_state_name(sdc_state state);
+
+/* Prints the xruns and lost frames a status reports, if any, on stderr; returns their count. */
+unsigned sdctl_report_xruns(struct sdctl *ctl, const char *what, const sdc_status *st);
+
+/* ---- the commands -------------------------------------------------------- */
 
 int sdctl_cmd_devices(struct sdctl *ctl, int argc, char **argv);
+int sdctl_cmd_hostapis(struct sdctl *ctl, int argc, char **argv);
+int sdctl_cmd_check(struct sdctl *ctl, int argc, char **argv);
 int sdctl_cmd_play(struct sdctl *ctl, int argc, char **argv);
 int sdctl_cmd_rec(struct sdctl *ctl, int argc, char **argv);
 int sdctl_cmd_playrec(struct sdctl *ctl, int argc, char **argv);
-int sdctl_cmd_stop(struct sdctl *ctl, int argc, char **argv);
 int sdctl_cmd_wire(struct sdctl *ctl, int argc, char **argv);
 int sdctl_cmd_meter(struct sdctl *ctl, int argc, char **argv);
+int sdctl_cmd_stop(struct sdctl *ctl, int argc, char **argv);
 int sdctl_cmd_status(struct sdctl *ctl, int argc, char **argv);
-int sdctl_cmd_hostapis(struct sdctl *ctl, int argc, char **argv);
+int sdctl_cmd_top(struct sdctl *ctl, int argc, char **argv);
 int sdctl_cmd_version(struct sdctl *ctl, int argc, char **argv);
-int sdctl_cmd_check(struct sdctl *ctl, int argc, char **argv);
+int sdctl_cmd_help(struct sdctl *ctl, int argc, char **argv);
+int sdctl_cmd_run(struct sdctl *ctl, int argc, char **argv);

@@ -9,14 +9,20 @@
 
 static struct sndfile_api api;
 static int state; /* 0: not tried, 1: loaded, -1: failed */
+static char load_error[512];
 
-/* Looks one symbol up; returns 0, or -1 after printing which one is missing. */
+const char *sndfile_api_error(void)
+{
+	return load_error;
+}
+
+/* Looks one symbol up; returns 0, or -1 after noting which one is missing. */
 static int sym(void *lib, const char *name, void *ret)
 {
 	void *p = dlsym(lib, name);
 
 	if (!p) {
-		fprintf(stderr, "sdctl: %s lacks %s\n", SNDFILE_SONAME, name);
+		snprintf(load_error, sizeof(load_error), "%s lacks %s", SNDFILE_SONAME, name);
 		return -1;
 	}
 	/* POSIX guarantees that a data pointer from dlsym converts to a function pointer. */
@@ -33,11 +39,13 @@ const struct sndfile_api *sndfile_api(void)
 	state = -1;
 	lib = dlopen(SNDFILE_SONAME, RTLD_NOW | RTLD_LOCAL);
 	if (!lib) {
-		fprintf(stderr, "sdctl: cannot load %s, which sound files need: %s\n", SNDFILE_SONAME,
-			dlerror());
+		snprintf(load_error, sizeof(load_error),
+			 "cannot load %s, which sound files need: %s", SNDFILE_SONAME, dlerror());
 		return NULL;
 	}
-	if (sym(lib, "sf_open", &api.open) < 0 || sym(lib, "sf_strerror", &api.strerror) < 0 ||
+	if (sym(lib, "sf_open_fd", &api.open_fd) < 0 ||
+	    sym(lib, "sf_open_virtual", &api.open_virtual) < 0 ||
+	    sym(lib, "sf_strerror", &api.strerror) < 0 || sym(lib, "sf_error", &api.error) < 0 ||
 	    sym(lib, "sf_format_check", &api.format_check) < 0 ||
 	    sym(lib, "sf_command", &api.command) < 0 ||
 	    sym(lib, "sf_readf_float", &api.readf_float) < 0 ||

@@ -10,8 +10,10 @@
 #include <sndfile.h>
 
 struct sndfile_api {
-	SNDFILE *(*open)(const char *path, int mode, SF_INFO *info);
+	SNDFILE *(*open_fd)(int fd, int mode, SF_INFO *info, int close_desc);
+	SNDFILE *(*open_virtual)(SF_VIRTUAL_IO *io, int mode, SF_INFO *info, void *user_data);
 	const char *(*strerror)(SNDFILE *sf);
+	int (*error)(SNDFILE *sf);
 	int (*format_check)(const SF_INFO *info);
 	int (*command)(SNDFILE *sf, int cmd, void *data, int datasize);
 	sf_count_t (*readf_float)(SNDFILE *sf, float *ptr, sf_count_t frames);
@@ -27,6 +29,9 @@ struct sndfile_api {
 
 /*
  * Returns libsndfile's functions, loading the library on the first call;
- * NULL (after printing why) when it cannot be loaded.
+ * NULL when it cannot be loaded (sndfile_api_error() says why).
  */
 const struct sndfile_api *sndfile_api(void);
+
+/* Why libsndfile could not be loaded. */
+const char *sndfile_api_error(void);

@@ -43,6 +43,25 @@ static void test_connect_errors(void)
 	CHECK(sdc_connect(NULL, NULL) == -EINVAL, "NULL out-parameter is -EINVAL, not a crash");
 }
 
+/* sounddevice's wait() and stop() do nothing before any play(), rec() or playrec(). */
+static void test_wait_stop_before_play(void)
+{
+	sdc_client *c;
+	sdc_status st = { .state = SDC_STATE_FAILED, .xruns = 7 };
+
+	if (sdc_connect(NULL, &c) < 0) {
+		CHECK(0, "connect: %s", sdc_last_error()->message);
+		return;
+	}
+	CHECK(sdc_wait(c, 0, &st) == 0 && st.state == SDC_STATE_FINISHED && st.xruns == 0 &&
+		      st.handle == 0,
+	      "wait before any play returns at once with a clean status");
+	CHECK(sdc_stop(c, 0) == 0, "stop before any play does nothing");
+	CHECK(sdc_wait(c, 0, NULL) == 0, "wait without a status pointer too");
+	CHECK(sdc_stop(c, 4242) == -ENOENT, "a named handle that does not exist is still an error");
+	sdc_close(c);
+}
+
 static void test_queries(sdc_client *c)
 {
 	sdc_device_info *devs, info;
@@ -63,11 +82,20 @@ static void test_queries(sdc_client *c)
 	CHECK(sdc_default_device(c, &in, &out) == 0 && in >= 0 && out >= 0, "default devices");
 	{
 		sdc_settings s = { .device = SDC_DEVICE_QUERY("t_out"), .channels = 2,
-				   .dtype = SDC_FLOAT64, .samplerate = 3 };
+				   .dtype = SDC_INT16, .samplerate = 3 };
 
 		CHECK(sdc_check_output_settings(c, &s, NULL) == -ENOTSUP &&
 			      sdc_last_error()->pa_error == -9997,
 		      "unsupported settings carry PortAudio's error");
+		/* sounddevice: check_output_settings(dtype='float64') raises "Invalid output sample format". */
+		s.dtype = SDC_FLOAT64;
+		s.samplerate = 48000;
+		CHECK(sdc_check_output_settings(c, &s, NULL) == -EINVAL &&
+			      strcmp(sdc_last_error()->message, "Invalid output sample format") == 0,
+		      "float64 is no device format for check_output_settings");
+		CHECK(sdc_check_input_settings(c, &s, NULL) == -EINVAL &&
+			      strcmp(sdc_last_error()->message, "Invalid input sample format") == 0,
+		      "nor for check_input_settings");
 	}
 }
 
@@ -300,6 +328,7 @@ int main(void)
 	sdc_client *c;
 
 	test_connect_errors();
+	test_wait_stop_before_play();
 	if (sdc_connect(NULL, &c) < 0) {
 		CHECK(0, "connect: %s", sdc_last_error()->message);
 		return tap_done();

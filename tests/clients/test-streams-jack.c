@@ -437,6 +437,176 @@ static void test_read_overflow(sdc_client *c)
 	free(buf);
 }
 
+/*
+ * With input_buffer_frames, a reader that slept finds that many frames at
+ * most, the newest, and its next read reports the overflow, as PortAudio's
+ * buffer of that size would (the default ring of test_read_overflow keeps
+ * 16384).
+ */
+static void test_input_buffer_frames(sdc_client *c)
+{
+	sdc_stream_params p = {
+		.kind = SDC_STREAM_INPUT,
+		.samplerate = RATE,
+		.device = { SDC_DEVICE_QUERY(JACK_DEVICE) },
+		.channels = { 2 },
+		.dtype = { SDC_FLOAT32 },
+		.input_buffer_frames = 1024,
+	};
+	float buf[2 * 480];
+	int overflowed = -1;
+	long long avail;
+	sdc_status st;
+	sdc_stream *s;
+
+	CHECK(sdc_stream_open(c, &p, &s) == 0 && sdc_stream_start(s) == 0,
+	      "a blocking input stream with a 1024-frame input buffer starts");
+	sdc_stream_read_checked(s, buf, 480, &overflowed);
+	sleep_seconds(0.5);
+	avail = sdc_stream_read_available(s);
+	CHECK(avail == 1024, "after sleeping 0.5 s, 1024 frames are available (%lld)", avail);
+	CHECK(sdc_stream_read_checked(s, buf, 480, &overflowed) == 480 && overflowed == 1,
+	      "the next read reports the overflow (%d)", overflowed);
+	sdc_stream_status(s, &st);
+	CHECK(st.overflow_frames >= 10000 && (st.flags & SDC_INPUT_OVERFLOW),
+	      "the status counts the frames dropped (%llu)", st.overflow_frames);
+	sdc_stream_abort(s);
+	sdc_stream_close(s);
+}
+
+struct stall {
+	int calls;
+	unsigned after; /* status flags of the callbacks after the slow one */
+	atomic_int finished;
+};
+
+static int stall_cb(const void *in, void *out, unsigned long frames, const sdc_time_info *t,
+		    unsigned status, void *userdata)
+{
+	struct stall *st = userdata;
+
+	(void)t;
+	memcpy(out, in, frames * 2 * sizeof(float));
+	/* calls counts the calls before this one: the 20th sleeps. */
+	if (st->calls >= 20)
+		st->after |= status;
+	if (++st->calls == 20)
+		sleep_seconds(0.1);
+	return st->calls < 200 ? SDC_CONTINUE : SDC_COMPLETE;
+}
+
+static void stall_finished(void *userdata)
+{
+	atomic_store(&((struct stall *)userdata)->finished, 1);
+}
+
+/*
+ * A duplex callback stream with a 1024-frame input buffer whose callback
+ * takes 0.1 s once: the input that came meanwhile beyond the buffer is
+ * dropped and the next callbacks see input_overflow (and output_underflow),
+ * as PortAudio's would, instead of running that much behind for good.
+ */
+static void test_slow_duplex_callback_drops_input(sdc_client *c)
+{
+	struct stall st = { 0 };
+	sdc_stream_params p = {
+		.kind = SDC_STREAM_DUPLEX,
+		.samplerate = RATE,
+		.blocksize = 256,
+		.device = { SDC_DEVICE_QUERY(JACK_DEVICE), SDC_DEVICE_QUERY(JACK_DEVICE) },
+		.channels = { 2, 2 },
+		.dtype = { SDC_FLOAT32, SDC_FLOAT32 },
+		.latency = { SDC_LATENCY_LOW, SDC_LATENCY_LOW },
+		.callback = stall_cb,
+		.finished_callback = stall_finished,
+		.userdata = &st,
+		.input_buffer_frames = 1024,
+	};
+	sdc_status status;
+	sdc_stream *s;
+
+	CHECK(sdc_stream_open(c, &p, &s) == 0 && sdc_stream_start(s) == 0,
+	      "a duplex callback stream with a 1024-frame input buffer starts");
+	CHECK(tap_wait_flag(&st.finished, 30), "it runs its 200 callbacks");
+	sdc_stream_status(s, &status);
+	CHECK((st.after & SDC_INPUT_OVERFLOW) && (st.after & SDC_OUTPUT_UNDERFLOW),
+	      "the callbacks after the slow one see input_overflow and output_underflow (%#x)",
+	      st.after);
+	CHECK(status.overflow_frames >= 2000,
+	      "the status counts the input dropped (%llu frames)", status.overflow_frames);
+	sdc_stream_stop(s);
+	sdc_stream_close(s);
+}
+
+/*
+ * A blocking output stream plays as soon as a device period is queued, as
+ * PortAudio's do, not once its latency's worth is (here 0.5 s): 1024
+ * frames start it, and a pause then underflows it, which the write after
+ * the pause reports.
+ */
+static void test_blocking_write_starts_at_once(sdc_client *c)
+{
+	sdc_stream_params p = {
+		.kind = SDC_STREAM_OUTPUT,
+		.samplerate = RATE,
+		.device = { SDC_DEVICE_DEFAULT, SDC_DEVICE_QUERY(JACK_DEVICE) },
+		.channels = { 0, 2 },
+		.dtype = { 0, SDC_FLOAT32 },
+		.latency = { 0, 0.5 },
+	};
+	static float buf[2 * 1024];
+	int running = 0, underflowed = -1;
+	sdc_status st;
+	sdc_stream *s;
+
+	for (int i = 0; i < 2 * 1024; i++)
+		buf[i] = 0.1f;
+	CHECK(sdc_stream_open(c, &p, &s) == 0 && sdc_stream_start(s) == 0,
+	      "a blocking output stream with a 0.5 s latency starts");
+	CHECK(sdc_stream_write_checked(s, buf, 1024, &underflowed) == 1024 && underflowed == 0,
+	      "1024 frames are written");
+	for (int i = 0; i < 100 && !running; i++) {
+		sdc_stream_status(s, &st);
+		running = st.state == SDC_STATE_RUNNING && st.frames_played > 0;
+		sleep_seconds(0.01);
+	}
+	CHECK(running, "they play without waiting for 0.5 s to be queued");
+	sleep_seconds(0.3);
+	CHECK(sdc_stream_write_checked(s, buf, 1024, &underflowed) == 1024 && underflowed == 1,
+	      "the write after a 0.3 s pause reports the underflow (%d)", underflowed);
+	sdc_stream_abort(s);
+	sdc_stream_close(s);
+}
+
+/*
+ * The latency a stream reports is the device stream's and what waits in
+ * the ring: with the default ("high"), a device period and a block, not
+ * 50 ms more than the device.
+ */
+static void test_latency_reported(sdc_client *c)
+{
+	sdc_stream_params p = {
+		.kind = SDC_STREAM_OUTPUT,
+		.samplerate = RATE,
+		.blocksize = 256,
+		.device = { SDC_DEVICE_DEFAULT, SDC_DEVICE_QUERY(JACK_DEVICE) },
+		.channels = { 0, 2 },
+		.dtype = { 0, SDC_FLOAT32 },
+		.callback = timing_cb,
+	};
+	struct timing tm = { .blocksize = 256 };
+	double latency;
+	sdc_stream *s;
+
+	p.userdata = &tm;
+	CHECK(sdc_stream_open(c, &p, &s) == 0, "open a callback stream of 256-frame blocks");
+	latency = sdc_stream_latency(s, SDC_KIND_OUTPUT);
+	/* JACK's latency here is a period or two (256 frames each). */
+	CHECK(latency > 0 && latency <= 4 * 256.0 / RATE + 1e-6,
+	      "its latency is at most four periods of 256 frames (%.4f s)", latency);
+	sdc_stream_close(s);
+}
+
 /* ---- A slow callback underflows its own stream only ------------------------------ */
 
 struct sleepy {
@@ -465,6 +635,18 @@ static int sleepy_cb(const void *in, void *out, unsigned long frames, const sdc_
 static void sleepy_finished(void *userdata)
 {
 	atomic_store(&((struct sleepy *)userdata)->finished, 1);
+}
+
+/* Plays silence: it keeps the shared device stream (and its xrun count) open. */
+static int silence_cb(const void *in, void *out, unsigned long frames, const sdc_time_info *t,
+		      unsigned status, void *userdata)
+{
+	(void)in;
+	(void)t;
+	(void)status;
+	(void)userdata;
+	memset(out, 0, frames * 2 * sizeof(float));
+	return SDC_CONTINUE;
 }
 
 /* Reads a number member of sdctl's JSON status line; -1 when absent. */
@@ -502,10 +684,11 @@ static void test_slow_callback_underflows_alone(sdc_client *c)
 		.finished_callback = sleepy_finished,
 		.userdata = &sl,
 	};
+	sdc_stream_params kp = p;
 	char cmd[1024], out[4096] = "";
 	size_t len = 0;
 	sdc_status st;
-	sdc_stream *s;
+	sdc_stream *s, *keeper = NULL;
 	FILE *player;
 
 	if (!sdctl || !wav) {
@@ -514,6 +697,16 @@ static void test_slow_callback_underflows_alone(sdc_client *c)
 	}
 	CHECK(sdc_stream_open(c, &p, &s) == 0, "open a callback stream on JACK: %s",
 	      sdc_last_error()->message);
+	/*
+	 * The device's xrun count lives as long as its device stream, which
+	 * closes soon after its last client: a stream playing silence keeps
+	 * it open until the count has been read at the end.
+	 */
+	kp.callback = silence_cb;
+	kp.finished_callback = NULL;
+	kp.userdata = NULL;
+	CHECK(sdc_stream_open(c, &kp, &keeper) == 0 && sdc_stream_start(keeper) == 0,
+	      "a stream playing silence keeps the device stream open");
 	xruns_before = device_xruns(c);
 	snprintf(cmd, sizeof(cmd), "'%s' --json play -d '%s' '%s' 2>&1", sdctl, JACK_DEVICE, wav);
 	player = popen(cmd, "r");
@@ -547,6 +740,10 @@ static void test_slow_callback_underflows_alone(sdc_client *c)
 	      "the other client played all %lld frames without inserted silence", wav_frames);
 	CHECK(json_number(out, "xruns") == 0 || device_xruns(c) != xruns_before,
 	      "and had no xrun (unless the JACK device had one)");
+	if (keeper) {
+		sdc_stream_stop(keeper);
+		sdc_stream_close(keeper);
+	}
 }
 
 /* ---- Priming with the callback --------------------------------------------------- */
@@ -581,7 +778,7 @@ static void primer_finished(void *userdata)
  * with a 0.5 s latency, whose callback completes after 10 blocks of 480
  * frames, all of them while priming: it is not called again, and the 4800
  * frames play to the end without an underflow.  The latency asked for is
- * what the stream reports and keeps queued.
+ * what the stream reports, the device stream's latency included.
  */
 static void test_complete_while_priming(sdc_client *c)
 {
@@ -603,9 +800,11 @@ static void test_complete_while_priming(sdc_client *c)
 	sdc_stream *s;
 
 	CHECK(sdc_stream_open(c, &p, &s) == 0, "open a stream primed by its callback");
-	CHECK(sdc_stream_latency(s, SDC_KIND_OUTPUT) >= 0.5 &&
-		      sdc_stream_write_available(s) >= RATE / 2,
-	      "a 0.5 s latency is kept queued (latency %.3f s, %lld frames writable)",
+	/* The device's own latency (a few periods) counts toward the 0.5 s. */
+	CHECK(fabs(sdc_stream_latency(s, SDC_KIND_OUTPUT) - 0.5) < 0.001 &&
+		      sdc_stream_write_available(s) >= RATE * 0.4,
+	      "a 0.5 s latency is reported and, less the device's, kept queued "
+	      "(latency %.4f s, %lld frames writable)",
 	      sdc_stream_latency(s, SDC_KIND_OUTPUT), sdc_stream_write_available(s));
 	CHECK(sdc_stream_start(s) == 0, "start");
 	CHECK(tap_wait_flag(&pr.finished, 20), "the finished callback runs");
@@ -646,6 +845,10 @@ int main(void)
 	test_blocksize_and_time(c);
 	test_blocking_round_trip(c);
 	test_read_overflow(c);
+	test_input_buffer_frames(c);
+	test_slow_duplex_callback_drops_input(c);
+	test_blocking_write_starts_at_once(c);
+	test_latency_reported(c);
 	test_slow_callback_underflows_alone(c);
 	test_complete_while_priming(c);
 	sdc_close(c);

@@ -195,8 +195,9 @@ static void test_output_callback(sdc_client *client)
 	struct producer pr = { .frames = 24000 };
 	/*
 	 * t_out is not paced: it would drain a short queue faster than any callback
-	 * refills it.  With a latency longer than the sound and priming by the
-	 * callback, the whole sound is queued before the device starts.
+	 * refills it.  With a latency of twice the sound (the ring keeps at least
+	 * half the latency) and priming by the callback, the whole sound is
+	 * queued before the device starts.
 	 */
 	sdc_stream_params p = {
 		.kind = SDC_STREAM_OUTPUT,
@@ -205,7 +206,7 @@ static void test_output_callback(sdc_client *client)
 		.device = { SDC_DEVICE_DEFAULT, SDC_DEVICE_QUERY("t_out") },
 		.channels = { 0, 2 },
 		.dtype = { 0, SDC_INT16 },
-		.latency = { 0, 1.0 },
+		.latency = { 0, 2.0 },
 		.callback = produce_cb,
 		.finished_callback = produce_finished,
 		.userdata = &pr,

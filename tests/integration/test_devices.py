@@ -115,6 +115,19 @@ def test_kind_filter_and_defaults():
     check_eq(conn.call("query_devices", device="t_in", kind="input")["index"], i, "kind input")
     _, out, _ = D.sdctl("devices", "--kind", "input", "--json", check_status=0)
     check_eq(json.loads(out)["index"], idev, "sdctl --kind input")
+    # A pair [input, output]: the half of the kind asked for; without a kind it
+    # must name one device, as sounddevice's "Input and output device are different".
+    o = index_of(conn, "t_out")
+    check_eq(conn.call("query_devices", device=["t_in", "t_out"], kind="output")["index"], o,
+             "the output half of a pair")
+    check_eq(conn.call("query_devices", device=["t_in", "t_out"], kind="input")["index"], i,
+             "the input half of a pair")
+    check_eq(conn.call("query_devices", device=["t_out", "t_out"])["index"], o,
+             "a pair of one device without a kind")
+    err = conn.error("query_devices", device=["t_in", "t_out"])
+    check_eq((err["code"], err["message"]),
+             ("invalid_param", 'Input and output device are different: ["t_in","t_out"]'),
+             "a pair of two devices without a kind")
     conn.close()
 
 
@@ -148,7 +161,7 @@ def test_check_settings():
     check_eq(out, "supported: output device %d, 2 channels, int24, 48000 Hz\n" % o, "sdctl check")
     status, out, err_text = D.sdctl("check", "-d", "t_out", "-r", "3", "--json")
     check_eq(status, 1, "unsupported exit status")
-    check_eq(json.loads(out)["code"], "not_supported", "JSON error")
+    check_eq(json.loads(out)["error"]["code"], "not_supported", "JSON error")
     check("Invalid sample rate" in err_text, "sdctl prints PortAudio's reason")
     status, _, _ = D.sdctl("check", "-c", "zero")
     check_eq(status, 2, "usage error exit status")
@@ -168,7 +181,8 @@ def test_version():
     check(("sddaemon %s (protocol 1)" % hello["version"]) in out, out)
     check(version[1] in out, "PortAudio text in sdctl version")
     _, out, _ = D.sdctl("version", "--json", check_status=0)
-    check_eq(json.loads(out)["portaudio"], version, "sdctl version --json")
+    check_eq(json.loads(out)["portaudio"], {"version": version[0], "text": version[1]},
+             "sdctl version --json")
     conn.close()
 
 
@@ -215,9 +229,15 @@ def test_no_daemon_error():
     path = os.path.join(D.dir, "nothing-here")
     status, out, err = D.sdctl("--socket", path, "devices")
     check_eq(status, 1, "exit status without a daemon")
-    check_eq(err, "sdctl: cannot connect to sddaemon at %s: No such file or directory; is it running?\n"
-             % path, "message")
+    lines = err.splitlines()
+    check_eq(lines[0], "sdctl: cannot connect to sddaemon at %s: No such file or directory; "
+             "is it running?" % path, "message")
+    check(len(lines) == 2 and "sddaemon &" in lines[1] and "systemctl --user" in lines[1],
+          "a hint how to start it: %r" % err)
     check_eq(out, "", "nothing on stdout")
+    status, out, err = D.sdctl("--socket", path, "--json", "devices")
+    check_eq(status, 1, "exit status without a daemon, --json")
+    check_eq(json.loads(out)["error"]["code"], "cannot_connect", "--json: the error object")
 
 
 if __name__ == "__main__":

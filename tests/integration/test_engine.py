@@ -763,12 +763,50 @@ def test_stream_limits():
     conn.close()
 
 
+def test_stream_reply_reports_the_device_period():
+    """A stream's reply says how many frames its device stream moves at once
+    (clients keep at least that much queued): the block size the device
+    stream was opened with, for a later client of the running shared stream
+    too; without one, what its periods have moved once it ran."""
+    conn = fresh()
+    r = conn.call("open_stream", kind="output", device="t_out", channels=2, blocksize=300)
+    a = Stream(conn, r)
+    check_eq(r["output_period"], 300, "the block size the device stream was opened with")
+    r = conn.call("open_stream", kind="output", device="t_out", channels=2, blocksize=100)
+    b = Stream(conn, r)
+    check_eq(r["output_period"], 300, "a later client of the same device stream")
+    r = conn.call("open_stream", kind="input", device="t_in", channels=2)
+    c = Stream(conn, r)
+    conn.call("start_stream", handle=c.handle)
+    c.read_frames(4096)
+    r = conn.call("open_stream", kind="input", device="t_in", channels=2)
+    d = Stream(conn, r)
+    check(r["input_period"] > 0, "the period of a device stream that ran: %r" % r)
+    for s in (a, b, c, d):
+        conn.call("close", handle=s.handle)
+        s.close()
+    conn.close()
+
+
+def test_open_stream_without_channels_takes_all_the_device_has():
+    """As in sounddevice, an open_stream without a channel count gets all the
+    device's channels: the 128 of t_out (PortAudio's count for ALSA
+    plugins), not 64."""
+    conn = fresh()
+    r = conn.call("open_stream", kind="duplex", device="t_duplex", buffer_frames=16384)
+    s = Stream(conn, r)
+    check_eq((r["out"]["channels"], r["in"]["channels"]), (128, 128), "channels")
+    conn.call("close", handle=s.handle)
+    s.close()
+    conn.close()
+
+
 def test_parameter_validation():
     conn = connect()
     bad = [
         ("play", {"device": "t_out"}),                                   # no channels
         ("play", {"device": "t_out", "channels": 0}),
-        ("play", {"device": "t_out", "channels": 65}),
+        ("play", {"device": "t_out", "channels": 257}),                 # STREAM_MAX_CHANNELS + 1
         ("play", {"device": "t_out", "channels": 2, "loop": True}),      # loop without frames
         ("play", {"device": "t_out", "channels": 2, "frames": 1 << 26, "loop": True}),
         ("play", {"device": "t_out", "channels": 2, "frames": 0}),
@@ -950,6 +988,8 @@ if __name__ == "__main__":
             test_sealed_memfd_cannot_be_resized,
             test_other_clients_handles_are_no_such_stream,
             test_stream_limits,
+            test_stream_reply_reports_the_device_period,
+            test_open_stream_without_channels_takes_all_the_device_has,
             test_parameter_validation,
             test_detached_play_outlives_its_client,
             test_detached_play_stopped_by_its_client,

@@ -7,6 +7,7 @@ to their baseline afterwards (see faults_harness.py)."""
 import json
 import os
 import random
+import signal
 import socket
 import struct
 import sys
@@ -365,6 +366,44 @@ def test_half_sent_line_times_out():
 
 # ---- Configured limits ---------------------------------------------------------------------
 
+def test_flood_does_not_hold_up_others():
+    """A client's flood of requests does not make others wait for all of it:
+    with the daemon stopped, one client queues 1400 daemon_status requests
+    and then another disconnects; once the daemon goes on, the flood's
+    replies show ("clients") that the disconnection was handled after a few
+    dozen of them (the daemon reads clients in turns), not after all (before,
+    a wake-up handled up to 8 reads of 64 KiB of lines from one client)."""
+    count = 1400  # some 49 KB: what a socket queues here while its reader is stopped
+    flooder = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    flooder.connect(D.socket)
+    flooder.sendall(b'{"id":0,"cmd":"ping"}\n')
+    flooder.settimeout(30)
+    check(flooder.recv(100).startswith(b'{"id":0,"ok":true'), "the flooder is served")
+    bystander = D.connect()
+    check_eq(bystander.call("ping"), {}, "the bystander is served")
+    clients = CONN.call("daemon_status")["clients"]
+    flood = b"".join(b'{"id":%d,"cmd":"daemon_status"}\n' % i for i in range(1, count + 1))
+    os.kill(D.proc.pid, signal.SIGSTOP)
+    try:
+        flooder.sendall(flood)
+        bystander.close()
+    finally:
+        os.kill(D.proc.pid, signal.SIGCONT)
+    buf = b""
+    while buf.count(b"\n") < count:
+        data = flooder.recv(1 << 16)
+        check(data, "the flooder's replies end early")
+        buf += data
+    seen = [json.loads(line)["result"]["clients"] for line in buf.split(b"\n") if line]
+    before = sum(1 for n in seen if n == clients)
+    print("# %d of the %d flood requests were handled before the bystander's disconnection"
+          % (before, count))
+    check(before <= 200, "%d of the %d flood requests were handled before another client's "
+          "disconnection" % (before, count))
+    check_eq(seen[-1], clients - 1, "the bystander's leaving was seen")
+    flooder.close()
+
+
 def test_request_rate_limit():
     """With --max-requests-per-second 5, requests beyond the budget get
     limit_exceeded (each request exactly one reply, in order), another
@@ -561,6 +600,7 @@ def main():
             test_thousand_clients_at_once,
             test_garbage_from_several_clients_at_once,
             test_half_sent_line_times_out,
+            test_flood_does_not_hold_up_others,
             test_request_rate_limit,
             test_max_clients_refusal,
             test_out_of_descriptors,

@@ -73,7 +73,7 @@ def test_play_raw_file_needs_its_description():
     with open(D.path("c.raw"), "wb") as f:
         f.write(data)
     _, err = sdctl("play", "-d", "t_out", D.path("c.raw"), status=1)
-    check("raw file" in err and "-r" in err, "says what a raw file needs: %r" % err)
+    check("headerless" in err and "-r" in err, "says what a raw file needs: %r" % err)
     sdctl("play", "-d", "t_out", "--exclusive", "-r", "48000", "-c", "2", "-f", "int16",
           D.path("c.raw"))
     locate(tap(), data, 4, SILENCE16, "the raw frames")
@@ -172,7 +172,9 @@ def test_detach_and_stop():
     want = struct.pack("<%df" % len(samples), *[v / 32768.0 for v in samples])
     locate(tap(), want, 8, bytes(8), "the detached sound in the tap")
     out, _ = sdctl("--json", "stop")
-    check_eq(out.strip(), '{"stopped":0}', "nothing left to stop")
+    check_eq(out.strip(), '{"stopped":[]}', "nothing left to stop")
+    out, _ = sdctl("stop")
+    check_eq(out, "nothing to stop\n", "stop says so")
     out, _ = sdctl("status")
     check(out.startswith("sddaemon "), out)
 
@@ -183,7 +185,8 @@ def test_usage_errors():
     _, err = sdctl("rec", D.path("x.mp3"), status=1)
     check("cannot tell the file type" in err, err)
     _, err = sdctl("play", "-d", "t_out", D.path("missing.wav"), status=1)
-    check("cannot read" in err, err)
+    check_eq(err, "sdctl: cannot open '%s': No such file or directory\n" % D.path("missing.wav"),
+             "a missing file, in our words")
     _, err = sdctl("rec", "-f", "float32", D.path("y.flac"), status=1)
     check("FLAC" in err, err)
 

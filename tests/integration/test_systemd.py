@@ -359,7 +359,8 @@ def test_units_keep_what_the_daemon_needs():
     want = {
         "Type": ["notify"], "User": ["sddaemon"], "SupplementaryGroups": ["audio"],
         "DeviceAllow": ["char-alsa rw"], "RestrictAddressFamilies": ["AF_UNIX"],
-        "RestrictRealtime": ["no"], "LimitRTPRIO": ["95"], "ExecReload": ["/bin/kill -HUP $MAINPID"],
+        "RestrictRealtime": ["no"], "LimitRTPRIO": ["95"],
+        "ExecReload": ["/bin/sh -c 'kill -HUP \"$$MAINPID\"'"],
     }
     for key, value in want.items():
         check_eq(service.get(key), value, "sddaemon.service %s=" % key)
@@ -378,10 +379,46 @@ def test_units_keep_what_the_daemon_needs():
     check(["m", "sddaemon", "audio"] in lines, "sysusers.d puts sddaemon in audio")
 
 
-def pkgconfig_dir(var):
-    p = subprocess.run(["pkg-config", "--define-variable=prefix=" + meson_prefix(),
+def pkgconfig_dir(var, define="prefix"):
+    p = subprocess.run(["pkg-config", "--define-variable=%s=%s" % (define, meson_prefix()),
                         "--variable=" + var, "systemd"], capture_output=True, text=True)
     return p.stdout.strip()
+
+
+def unit_programs():
+    """The programs the units' Exec*= lines run, but the daemon itself."""
+    programs = set()
+    for folder in ("systemd", os.path.join("systemd", "user")):
+        for name in ("sddaemon.service", "sddaemon.socket"):
+            for key, values in unit_settings(built(folder, name)).items():
+                if key.startswith("Exec"):
+                    for v in values:
+                        program = v.lstrip("-@:+!").split()[0]
+                        if not program.endswith("/sddaemon"):
+                            programs.add(program)
+    return programs
+
+
+def test_units_need_only_listed_packages():
+    """What the units run comes with every Debian system (an Essential
+    package) or with tools/debian-packages.txt: a minimal root has no
+    procps, so ExecReload=/bin/kill failed systemd-analyze verify there."""
+    skip_unless(shutil.which("dpkg-query"), "dpkg-query")
+    with open(os.path.join(SOURCE_ROOT, "tools", "debian-packages.txt")) as f:
+        listed = {l.strip() for l in f if l.strip() and not l.startswith("#")}
+    programs = unit_programs()
+    check(programs, "the units run some program besides sddaemon (ExecReload=)")
+    for program in programs:
+        check(program.startswith("/"), "%s is an absolute path" % program)
+        p = subprocess.run(["dpkg-query", "-S", program], capture_output=True, text=True)
+        owners = [l.split(":")[0] for l in p.stdout.splitlines() if not l.startswith("diversion")]
+        check(owners, "%s belongs to a package" % program)
+        for pkg in owners:
+            essential = subprocess.run(["dpkg-query", "-W", "-f=${Essential}", pkg],
+                                       capture_output=True, text=True).stdout.strip()
+            check(essential == "yes" or pkg in listed,
+                  "%s comes from %s, which is neither Essential nor in debian-packages.txt"
+                  % (program, pkg))
 
 
 def meson_prefix():
@@ -393,8 +430,13 @@ def test_units_and_pages_install_where_systemd_says():
     with open(built("meson-info", "intro-installed.json")) as f:
         installed = json.load(f)  # built path -> installed path
     dest = {os.path.relpath(k, BUILD_ROOT): v for k, v in installed.items()}
-    system_dir = pkgconfig_dir("systemdsystemunitdir")
+    # Both pairs of units under the prefix (systemd.pc's system folder follows its root prefix).
+    system_dir = pkgconfig_dir("systemdsystemunitdir", "rootprefix")
+    if not system_dir.startswith(meson_prefix()):
+        system_dir = pkgconfig_dir("systemdsystemunitdir")
     user_dir = pkgconfig_dir("systemduserunitdir")
+    check(system_dir.startswith(meson_prefix()) and user_dir.startswith(meson_prefix()),
+          "both unit folders are under the prefix: %s, %s" % (system_dir, user_dir))
     sysusers_dir = pkgconfig_dir("sysusersdir")
     check(system_dir and user_dir and sysusers_dir, "systemd.pc names the unit folders")
     for name in ("sddaemon.service", "sddaemon.socket"):
@@ -449,6 +491,7 @@ TESTS = [
     test_user_units_verify_cleanly,
     test_system_service_exposure,
     test_units_keep_what_the_daemon_needs,
+    test_units_need_only_listed_packages,
     test_units_and_pages_install_where_systemd_says,
     test_man_pages_are_built_and_complete,
 ]

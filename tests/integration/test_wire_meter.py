@@ -27,6 +27,7 @@ import subprocess
 import time
 
 from harness import SDCTL, Daemon, check, check_eq, locate, run_tests
+from terminal import check_fits, redraws, run_on_pty
 
 D = None
 RATE = 48000
@@ -109,7 +110,8 @@ def test_wire_reports_xruns():
         m = re.search(r"^sdctl: wire: (\d+) xruns? \(([a-z ,]+)\)", err, re.M)
         check(m, "the xruns are reported on stderr: %r" % err)
         check_eq(int(m.group(1)), st["xruns"], "the xruns reported")
-        check_eq(m.group(2), st["flags"], "the flags reported")
+        named = ", ".join(k.replace("_", " ") for k, v in st["flags"].items() if v)
+        check_eq(m.group(2), named, "the flags reported")
         if st["underflow_frames"]:
             check("%d frames of silence inserted" % st["underflow_frames"] in err,
                   "the silence inserted is reported: %r" % err)
@@ -125,7 +127,8 @@ def test_wire_usage_errors():
     status, _, err = D.sdctl("wire", "-d", "no such device", "-t", "0.1")
     check(status == 1 and "no such device" in err, "a missing device (%d, %r)" % (status, err))
     status, out, _ = D.sdctl("--json", "wire", "-d", "no such device", "-t", "0.1")
-    check(status == 1 and json.loads(out)["code"] == "device_not_found", "--json error: %r" % out)
+    check(status == 1 and json.loads(out)["error"]["code"] == "device_not_found",
+          "--json error: %r" % out)
     _, out, _ = D.sdctl("--help", check_status=0)
     check(re.search(r"^  wire ", out, re.M) and re.search(r"^  meter ", out, re.M),
           "--help lists wire and meter")
@@ -214,63 +217,57 @@ def test_meter_exclusive_int16():
 
 
 def test_meter_json():
-    """--json: one object per refresh, then one with the totals."""
+    """--json: one object per refresh, then one of the same shape with
+    "final": true and the levels of the whole measurement."""
     fresh_devices(meter_input())
     _, out, _ = D.sdctl("--json", "meter", "-d", "t_in", "-r", str(RATE), "-t", "0.3",
                         check_status=0)
     objs = [json.loads(line) for line in out.splitlines()]
     check_eq(len(objs), 4, "three refreshes and the totals")
-    for i, o in enumerate(objs[:3]):
-        check_eq(o["time"], round(0.1 * (i + 1), 3), "refresh time")
-        levels = {c["channel"]: (c["peak_dbfs"], c["rms_dbfs"], c["clip"]) for c in o["channels"]}
+    for i, o in enumerate(objs):
+        check_eq(sorted(o), sorted(objs[0]), "every object has the same members")
+        check_eq(o["final"], i == 3, "only the last is final")
+        levels = {c["channel"]: (c["peak_dbfs"], c["rms_dbfs"], c["clip"]) for c in o["levels"]}
         check_known_levels(levels)
+        check(isinstance(o["xruns"], int) and isinstance(o["overflow_frames"], int), "xrun counts")
+        check(isinstance(o["samplerate"], float) and isinstance(o["time"], float), "numbers: %r" % o)
+    for i, o in enumerate(objs[:3]):
+        check_eq((o["time"], o["frames"]), (round(0.1 * (i + 1), 3), RATE * (i + 1) // 10),
+                 "refresh time")
     total = objs[3]
     check_eq((total["frames"], total["samplerate"], total["state"]), (RATE * 3 // 10, RATE, "finished"),
              "totals")
-    check(isinstance(total["xruns"], int) and isinstance(total["overflow_frames"], int), "xrun counts")
 
 
 def test_meter_on_a_terminal():
     """On a terminal the levels are one line redrawn in place: a carriage
-    return and an erase to the end of the line per refresh, bars, CLIP."""
+    return and an erase to the end of the line per refresh, bars, CLIP; the
+    line fits the terminal at any width, stereo or eight channels."""
     fresh_devices(meter_input())
-    master, slave = pty.openpty()
     env = dict(D.env, SDDAEMON_SOCKET=D.socket)
-    p = subprocess.Popen([SDCTL, "meter", "-d", "t_in", "-r", str(RATE), "-t", "1"], env=env,
-                         stdin=subprocess.DEVNULL, stdout=slave, stderr=subprocess.PIPE)
-    os.close(slave)
-    data = b""
-    try:
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            r, _, _ = select.select([master], [], [], 1)
-            if not r:
-                if p.poll() is not None:
-                    break
-                continue
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:  # EIO: the other side closed
-                break
-            if not chunk:
-                break
-            data += chunk
-        p.wait(20)
-    finally:
-        os.close(master)
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-    check_eq(p.returncode, 0, "exit status")
-    text = data.decode(errors="replace")
+    status, text, _ = run_on_pty([SDCTL, "meter", "-d", "t_in", "-r", str(RATE), "-t", "1"], env,
+                                 cols=80)
+    check_eq(status, 0, "exit status")
     check_eq(text.count("\r\n"), 1, "one newline, at the end (%r)" % text[-80:])
-    redraws = [r for r in text.replace("\r\n", "\n").split("\r") if r.strip()]
-    check_eq(len(redraws), 10, "redraws")
-    for r in redraws:
-        check(r.rstrip("\n").endswith("\x1b[K"), "each redraw erases the rest of the line: %r" % r)
-        check(re.search(r" 1 \[#+\]\s+0\.0 pk\s+0\.0 rms dBFS CLIP", r), "channel 1 with CLIP: %r" % r)
-        check(re.search(r" 2 \[#+\.*\]\s+-6\.0 pk\s+-9\.\d rms dBFS(?! CLIP)", r),
+    lines = redraws(text)
+    check_eq(len(lines), 10, "redraws")
+    check_fits(lines, 80, "meter, stereo")
+    for r in lines:
+        check(re.search(r"  1 \[#+\]\s+0\.0 pk\s+0\.0 rms CLIP", r), "channel 1 with CLIP: %r" % r)
+        check(re.search(r"  2 \[#+\.*\]\s+-6\.0 pk\s+-9\.\d rms(?! CLIP)", r),
               "channel 2 without CLIP: %r" % r)
+    for cols in (40, 60, 100, 132):
+        for channels in ("2", "8"):
+            fresh_devices()
+            status, text, _ = run_on_pty([SDCTL, "meter", "-d", "t_in", "-r", str(RATE), "-c",
+                                          channels, "-t", "0.3"], env, cols=cols)
+            check_eq(status, 0, "exit status at %d columns" % cols)
+            check_fits(redraws(text), cols, "meter, %s channels, %d columns" % (channels, cols))
+    # On a pipe, and on a terminal with -q: the plain lines, no redraws.
+    status, text, _ = run_on_pty([SDCTL, "meter", "-q", "-d", "t_in", "-r", str(RATE), "-t", "0.2"],
+                                 env, cols=80)
+    check_eq(redraws(text), [], "-q: no status line")
+    check_eq(len(parse_plain(text.replace("\r\n", "\n"))), 2, "-q: the plain lines")
 
 
 def test_meter_usage_errors():
@@ -278,7 +275,8 @@ def test_meter_usage_errors():
         status, _, err = D.sdctl("meter", "-d", "t_in", *args)
         check(status == 2 and "sdctl meter" in err, "%r is a usage error (%d, %r)" % (args, status, err))
     status, out, err = D.sdctl("--json", "meter", "-d", "no such device", "-t", "0.1")
-    check(status == 1 and json.loads(out)["code"] == "device_not_found", "a missing device: %r" % out)
+    check(status == 1 and json.loads(out)["error"]["code"] == "device_not_found",
+          "a missing device: %r" % out)
 
 
 def test_wire_and_meter_end_on_sigint():

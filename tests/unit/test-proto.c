@@ -47,6 +47,33 @@ static void test_bad_requests(void)
 		{ "invalid UTF-8", "{\"id\":1,\"cmd\":\"p\xff\xfeng\"}", 0, PROTO_E_PARSE, 0 },
 		{ "overlong UTF-8", "{\"id\":1,\"cmd\":\"\xc0\xafping\"}", 0, PROTO_E_PARSE, 0 },
 		{ "deep nesting", deep, 0, PROTO_E_PARSE, 0 },
+		{ "id of 2^64 - 1", "{\"id\":18446744073709551615,\"cmd\":\"ping\"}", 0,
+		  PROTO_E_INVALID_REQUEST, 0 },
+		{ "id of 2^63", "{\"id\":9223372036854775808,\"cmd\":\"ping\"}", 0,
+		  PROTO_E_INVALID_REQUEST, 0 },
+		{ "id beyond 2^64", "{\"id\":123456789012345678901234567890,\"cmd\":\"ping\"}", 0,
+		  PROTO_E_INVALID_REQUEST, 0 },
+		{ "id below -2^63", "{\"id\":-9223372036854775809,\"cmd\":\"ping\"}", 0,
+		  PROTO_E_INVALID_REQUEST, 0 },
+		{ "integer parameter beyond 2^64",
+		  "{\"id\":5,\"cmd\":\"play\",\"frames\":99999999999999999999}", 0,
+		  PROTO_E_INVALID_PARAM, 1 },
+		{ "integer beyond 2^63 deep inside",
+		  "{\"id\":5,\"cmd\":\"ping\",\"x\":[{\"y\":[9223372036854775808]}]}", 0,
+		  PROTO_E_INVALID_PARAM, 1 },
+		{ "cmd twice", "{\"id\":1,\"cmd\":\"ping\",\"cmd\":\"daemon_status\"}", 0,
+		  PROTO_E_INVALID_REQUEST, 1 },
+		{ "id twice", "{\"id\":1,\"cmd\":\"ping\",\"id\":2}", 0, PROTO_E_INVALID_REQUEST,
+		  0 },
+		{ "a key twice, once escaped",
+		  "{\"id\":1,\"cmd\":\"play\",\"device\":1,\"d\\u0065vice\":2}", 0,
+		  PROTO_E_INVALID_REQUEST, 1 },
+		{ "a key twice in a nested object",
+		  "{\"id\":1,\"cmd\":\"ping\",\"x\":[1,{\"a\":{},\"b\":2,\"a\":[]}]}", 0,
+		  PROTO_E_INVALID_REQUEST, 1 },
+		{ "a key twice, the first value holding objects",
+		  "{\"id\":\"s\",\"cmd\":\"ping\",\"x\":{\"y\":{\"z\":1}},\"x\":1}", 0,
+		  PROTO_E_INVALID_REQUEST, 1 },
 	};
 
 	/* {"id":1,"cmd":"ping","x":[[[[…]]]]} nested well past the limit. */
@@ -113,6 +140,19 @@ static void test_good_request(void)
 	CHECK(parse_ok("{\"id\":1,\"cmd\":\"x\",\"device\":\"a\\\\u0000\"}", &req) == 0,
 	      "an escaped backslash before u0000 is not a NUL");
 	proto_request_clear(&req);
+	CHECK(parse_ok("{\"id\":9223372036854775807,\"cmd\":\"x\"}", &req) == 0 &&
+		      json_object_get_int64(req.id) == INT64_MAX,
+	      "an id of 2^63 - 1 is accepted");
+	proto_request_clear(&req);
+	CHECK(parse_ok("{\"id\":-9223372036854775808,\"cmd\":\"x\"}", &req) == 0 &&
+		      json_object_get_int64(req.id) == INT64_MIN,
+	      "an id of -2^63 is accepted");
+	proto_request_clear(&req);
+	CHECK(parse_ok("{\"id\":1,\"cmd\":\"x\",\"a\":[{\"k\":1},{\"k\":2}],\"b\":{\"k\":1},"
+		       "\"s\":\"\\\"k\\\":\",\"f\":1e400,\"g\":-0.5E-3}",
+		       &req) == 0,
+	      "the same key in different objects, a quoted colon and floats are accepted");
+	proto_request_clear(&req);
 }
 
 static void test_params(void)
@@ -143,6 +183,10 @@ static void test_params(void)
 	      "input half of a device pair");
 	CHECK(proto_get_device(&req, "device", 1, &dev, &err) == 1 && dev.index == 5 && !dev.query,
 	      "output half of a device pair");
+	CHECK(proto_get_device(&req, "device", -1, &dev, &err) == -EINVAL &&
+		      err.code == PROTO_E_INVALID_PARAM &&
+		      strcmp(err.message, "Input and output device are different: [\"in q\",5]") == 0,
+	      "without a kind a pair of two devices is refused, as in sounddevice");
 	CHECK(proto_get_dtype(&req, "dtype", SAMPLE_FLOAT32, &e, &err) == 1 && e == SAMPLE_INT24,
 	      "dtype read");
 	CHECK(proto_get_bool(&req, "flag", false, &b, &err) == 1 && b, "bool read");
@@ -157,6 +201,14 @@ static void test_params(void)
 	CHECK(proto_get_enum(&req, "name", kinds, -1, &e, &err) == -EINVAL &&
 		      err.code == PROTO_E_INVALID_PARAM,
 	      "an unknown enum value is invalid_param");
+	proto_request_clear(&req);
+
+	parse_ok("{\"id\":1,\"cmd\":\"c\",\"device\":[\"usb\",\"usb\"],\"other\":[3,3]}", &req);
+	CHECK(proto_get_device(&req, "device", -1, &dev, &err) == 1 && dev.query &&
+		      strcmp(dev.query, "usb") == 0,
+	      "without a kind a pair of the same device is that device");
+	CHECK(proto_get_device(&req, "other", -1, &dev, &err) == 1 && dev.index == 3,
+	      "the same id twice, too");
 	proto_request_clear(&req);
 
 	parse_ok("{\"id\":1,\"cmd\":\"c\",\"bogus\":1}", &req);

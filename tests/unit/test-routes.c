@@ -31,7 +31,7 @@ static struct proto_request request(const char *line)
 /* Reads "mapping" from params (a JSON fragment); returns the count or -EINVAL with msg set. */
 static int mapping(const char *params, int *map, char *msg, size_t size)
 {
-	char line[512];
+	char line[4096];
 	struct proto_request req;
 	struct proto_error err = { 0 };
 	int n;
@@ -103,12 +103,18 @@ static void test_mapping_parameter(void)
 	CHECK(mapping("\"mapping\":[]", map, msg, sizeof(msg)) < 0 &&
 		      mapping("\"mapping\":\"1\"", map, msg, sizeof(msg)) < 0,
 	      "an empty list and a string are refused");
-	CHECK(mapping("\"mapping\":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,"
-		      "25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48,49,"
-		      "50,51,52,53,54,55,56,57,58,59,60,61,62,63,64,65]",
-		      map, msg, sizeof(msg)) < 0 &&
-		      strstr(msg, "more than 64"),
-	      "more than 64 entries are refused: %s", msg);
+	{
+		char many[3000] = "\"mapping\":[1", want[64];
+		size_t len = strlen(many);
+
+		for (int i = 2; i <= STREAM_MAX_CHANNELS + 1; i++)
+			len += (size_t)snprintf(many + len, sizeof(many) - len, ",%d", i);
+		snprintf(many + len, sizeof(many) - len, "]");
+		snprintf(want, sizeof(want), "more than %d", STREAM_MAX_CHANNELS);
+		CHECK(mapping(many, map, msg, sizeof(msg)) < 0 && strstr(msg, want),
+		      "more than STREAM_MAX_CHANNELS (%d) entries are refused: %s",
+		      STREAM_MAX_CHANNELS, msg);
+	}
 }
 
 static void test_output_routes(void)
