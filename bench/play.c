@@ -5,7 +5,7 @@
  * whole chunk fits instead of waking every period.
  *
  *   sdd-bench-play --socket PATH --device QUERY [--chunk N] [--buffer N]
- *                  [--blocksize N] [--latency SEC] [--exclusive] [--direct]
+ *                  [--blocksize N] [--latency SEC] [--exclusive] [--direct] [--rate HZ]
  *                  [--seconds S] [--measure PID [--warmup S]]
  *
  * --direct copies the signal straight into the ring (sdc_stream_begin_write()
@@ -40,8 +40,8 @@ static void on_signal(int sig)
 static void usage(void)
 {
 	fputs("usage: sdd-bench-play --socket PATH --device QUERY [--chunk N] [--buffer N] [--blocksize N]\n"
-	      "                      [--latency SEC] [--exclusive] [--direct] [--seconds S]\n"
-	      "                      [--measure PID [--warmup S]]\n",
+	      "                      [--latency SEC] [--exclusive] [--direct] [--rate HZ]\n"
+	      "                      [--seconds S] [--measure PID [--warmup S]]\n",
 	      stderr);
 	exit(2);
 }
@@ -93,7 +93,7 @@ static long long write_direct(sdc_stream *st, const float *signal, size_t frames
 int main(int argc, char **argv)
 {
 	const char *socket_path = NULL, *query = NULL;
-	double seconds = 0, warmup = 0.5, latency = 0;
+	double seconds = 0, warmup = 0.5, latency = 0, rate = 48000;
 	long chunk = 16384, buffer = 65536, blocksize = 0;
 	int exclusive = 0, direct = 0, measure_pid = 0, measuring = 0, measured = 0, ready = 0;
 	sdc_play_params p = { 0 };
@@ -130,6 +130,8 @@ int main(int argc, char **argv)
 			blocksize = (long)bench_arg_num(argv[i], v);
 		else if (!strcmp(argv[i], "--latency"))
 			latency = bench_arg_num(argv[i], v);
+		else if (!strcmp(argv[i], "--rate"))
+			rate = bench_arg_num(argv[i], v);
 		else if (!strcmp(argv[i], "--seconds"))
 			seconds = bench_arg_num(argv[i], v);
 		else if (!strcmp(argv[i], "--measure"))
@@ -151,14 +153,14 @@ int main(int argc, char **argv)
 	if (!signal)
 		bench_die("out of memory");
 	/* A whole number of 440 Hz cycles would be nicer; a click per chunk does not matter here. */
-	bench_sine(signal, (size_t)chunk, 48000);
+	bench_sine(signal, (size_t)chunk, rate);
 
 	if ((r = sdc_connect(socket_path, &client)) < 0)
 		bench_die("cannot connect to sddaemon: %s", sdc_last_error()->message);
 	p.channels = 2;
 	p.dtype = SDC_FLOAT32;
 	p.opt.output_device = SDC_DEVICE_QUERY(query);
-	p.opt.samplerate = 48000;
+	p.opt.samplerate = rate;
 	p.opt.buffer_frames = (unsigned)buffer;
 	p.opt.blocksize = (int)blocksize;
 	p.opt.exclusive = exclusive ? SDC_YES : SDC_NO;

@@ -398,29 +398,31 @@ class Bench:
 
     # -- 2. paced mixing cost --
 
-    def tone_files(self):
-        raw = os.path.join(self.tmp, "tone.raw")
-        wav = os.path.join(self.tmp, "tone.wav")
+    def tone_files(self, rate=RATE):
+        """A 60 s quiet 440 Hz stereo tone at rate: (raw float32 path, float32 WAV path)."""
+        raw = os.path.join(self.tmp, "tone-%d.raw" % rate)
+        wav = os.path.join(self.tmp, "tone-%d.wav" % rate)
         if not os.path.exists(raw):
             import array
             import math
             seconds = 60
-            # 12000 frames hold exactly 110 cycles of 440 Hz: the tone loops without a click.
-            one = array.array("f", [0.1 * math.sin(2 * math.pi * 440 * i / RATE) for i in range(12000)])
+            # A quarter of a second holds exactly 110 cycles of 440 Hz: the tone loops without a click.
+            frames = rate // 4
+            one = array.array("f", [0.1 * math.sin(2 * math.pi * 440 * i / rate) for i in range(frames)])
             stereo = array.array("f")
             for v in one:
                 stereo.append(v)
                 stereo.append(v)
             data = stereo.tobytes()
             with open(raw, "wb") as f:
-                for _ in range(seconds * RATE // 12000):
+                for _ in range(seconds * 4):
                     f.write(data)
             # A float32 WAV header for pw-cat (libsndfile reads it).
             n = os.path.getsize(raw)
             import struct
             with open(wav, "wb") as f:
                 f.write(b"RIFF" + struct.pack("<I", 36 + n) + b"WAVEfmt ")
-                f.write(struct.pack("<IHHIIHH", 16, 3, 2, RATE, RATE * 8, 8, 32))
+                f.write(struct.pack("<IHHIIHH", 16, 3, 2, rate, rate * 8, 8, 32))
                 f.write(b"data" + struct.pack("<I", n))
                 with open(raw, "rb") as src:
                     shutil.copyfileobj(src, f)
@@ -479,18 +481,24 @@ class Bench:
                 if line.decode().strip().startswith(word):
                     break
 
-    def paced_sddaemon(self, sock, daemon, n, window, every_period=False):
+    def paced_sddaemon(self, sock, daemon, n, window, every_period=False, rates=(RATE,)):
         # every_period: a ring of 1024 frames written 256 at a time, so that each client is
         # woken every period as pacat and pw-cat are (the default is a file player's 16384
-        # frames at a time into 65536, about three wake-ups a second).
+        # frames at a time into 65536, about three wake-ups a second).  Client i plays at
+        # rates[i % len(rates)].
         shape = ["--buffer", "1024", "--chunk", str(PERIOD)] if every_period else []
         procs = [self.spawn([self.exe("sdd-bench-play"), "--socket", sock, "--device", "system jack",
-                             "--seconds", "0"] + shape, stdout=subprocess.PIPE, log="play.log")
-                 for _ in range(n)]
+                             "--seconds", "0", "--rate", str(rates[i % len(rates)])] + shape,
+                            stdout=subprocess.PIPE, log="play.log")
+                 for i in range(n)]
         self.wait_lines(procs, "ready")
         time.sleep(1.0)
+        c = Conn(sock)
+        groups = [g for ds in c.call("daemon_status")["device_streams"] for g in ds["rate_groups"]]
+        c.close()
         out = self.measure_window(daemon.pid, [p.pid for p in procs], window, status_sock=sock,
                                   extra_pids=[self.jack.pid])
+        out["rate_groups"] = [(g["samplerate"], g["streams"]) for g in groups]
         underflow = 0
         for p in procs:
             self.stop(p)
@@ -503,7 +511,7 @@ class Bench:
         self.wait_idle(sock)
         return out
 
-    def start_pulse(self):
+    def start_pulse(self, resample_method=None, no_cpu_limit=False):
         sock = os.path.join(self.tmp, "pulse.sock")
         script = os.path.join(self.tmp, "pulse.pa")
         with open(script, "w") as f:
@@ -513,7 +521,9 @@ class Bench:
         env = dict(self.env, HOME=home, PULSE_RUNTIME_PATH=home, PULSE_STATE_PATH=home,
                    XDG_RUNTIME_DIR=home, XDG_CONFIG_HOME=home)
         p = self.spawn(["pulseaudio", "-n", "-F", script, "--daemonize=no", "--exit-idle-time=-1",
-                        "--use-pid-file=no", "--disable-shm=no", "--log-target=stderr"],
+                        "--use-pid-file=no", "--disable-shm=no", "--log-target=stderr"]
+                       + (["--resample-method=" + resample_method] if resample_method else [])
+                       + (["--no-cpu-limit", "--realtime=no"] if no_cpu_limit else []),
                        env=env, log="pulseaudio.log")
         env["PULSE_SERVER"] = "unix:" + sock
         deadline = time.monotonic() + 10
@@ -525,19 +535,35 @@ class Bench:
             time.sleep(0.1)
         raise RuntimeError("pulseaudio did not answer")
 
-    def paced_pulse(self, server, env, n, window, raw):
-        procs = [self.spawn(["pacat", "--playback", "--raw", "--format=float32le", "--rate=48000",
-                             "--channels=2", "--device=bench", "--latency-msec=%g" % (1000.0 * PERIOD / RATE)],
-                            env=env, stdin=open(raw, "rb"), log="pacat.log") for _ in range(n)]
+    def paced_pulse(self, server, env, n, window, raw, rates=(RATE,)):
+        raws = {r: raw if r == RATE else self.tone_files(r)[0] for r in rates}
+        procs = []
+        for i in range(n):
+            procs.append(self.spawn(["pacat", "--playback", "--raw", "--format=float32le",
+                                     "--rate=%d" % rates[i % len(rates)], "--channels=2",
+                                     "--device=bench", "--latency-msec=%g" % (1000.0 * PERIOD / RATE)],
+                                    env=env, stdin=open(raws[rates[i % len(rates)]], "rb"),
+                                    log="pacat.log"))
+            # PulseAudio's listening socket refuses a burst of connections: one at a time.
+            time.sleep(0.02)
         deadline = time.monotonic() + 20
+        playing = 0
         while time.monotonic() < deadline:
-            out = subprocess.run(["pactl", "list", "short", "sink-inputs"], env=env,
-                                 capture_output=True).stdout.decode()
-            if len(out.splitlines()) >= n:
+            p = subprocess.run(["pactl", "list", "short", "sink-inputs"], env=env,
+                               capture_output=True)
+            playing = max(playing, len(p.stdout.decode().splitlines()))
+            if playing >= n:
+                break
+            # It serves at most 64 connections: with 64 clients pactl is the one refused.
+            if p.returncode != 0 and n >= 64:
+                playing = sum(1 for c in procs if c.poll() is None)
                 break
             time.sleep(0.1)
         time.sleep(1.0)
         res = self.measure_window(server.pid, [p.pid for p in procs], window)
+        res["clients_playing"] = playing
+        res["clients_alive_after"] = sum(1 for c in procs if c.poll() is None)
+        res["server_alive_after"] = server.poll() is None
         for p in procs:
             self.stop(p)
         return res
@@ -568,12 +594,14 @@ class Bench:
         time.sleep(1.5)
         return p, env
 
-    def paced_pipewire(self, server, env, n, window, wav):
+    def paced_pipewire(self, server, env, n, window, wav, rates=(RATE,)):
+        wavs = {r: wav if r == RATE else self.tone_files(r)[1] for r in rates}
         procs = []
         for i in range(n):
-            procs.append(self.spawn(["pw-cat", "--playback", "--rate", "48000", "--channels", "2",
+            rate = rates[i % len(rates)]
+            procs.append(self.spawn(["pw-cat", "--playback", "--rate", str(rate), "--channels", "2",
                                      "--format", "f32", "--latency", str(PERIOD), "-P",
-                                     "{ node.name = bench-%d }" % i, wav], env=env, log="pw-cat.log"))
+                                     "{ node.name = bench-%d }" % i, wavs[rate]], env=env, log="pw-cat.log"))
         # WirePlumber links each stream to the sink: wait until all are linked.
         deadline = time.monotonic() + 30
         linked = 0
@@ -627,6 +655,53 @@ class Bench:
             except (RuntimeError, OSError, subprocess.SubprocessError) as e:
                 res[name] = {"status": "failed: %s" % e}
         self.results["paced"] = res
+
+    # -- 2b. clients of three rates, resampled --
+
+    def w_rates(self):
+        """64 clients at 22050, 44100 and 48000 Hz (round robin) on the 48 kHz jackd device:
+        sddaemon mixes each rate and resamples it once; PulseAudio (speexdsp at quality 7,
+        as ours, and at its default) and PipeWire resample each stream."""
+        window = 3 if self.quick else 10
+        rates = (22050, 44100, 48000)
+        n = 64
+        res = {"window_seconds": window, "period_frames": PERIOD, "clients": n, "rates": list(rates)}
+        self.log("rates: the daemon's rate groups, ns per device frame")
+        res["rategroup"] = self.run([self.exe("sdd-bench-rategroup")], timeout=600)
+        self.start_jack()
+        daemon, sock, _, _ = self.start_daemon("rates")
+        self.log("rates: sddaemon with %d clients at three rates" % n)
+        res["sddaemon"] = self.paced_sddaemon(sock, daemon, n, window, rates=rates)
+        self.log("rates: sddaemon with %d clients at three rates, woken every period" % n)
+        res["sddaemon/period"] = self.paced_sddaemon(sock, daemon, n, window, every_period=True,
+                                                     rates=rates)
+        self.stop(daemon)
+        raw, wav = self.tone_files()
+        for name, start, paced, needs in (
+                # Resampling 42 streams takes PulseAudio past its own CPU limit and its
+                # realtime thread past RLIMIT_RTTIME, either of which ends it in the middle
+                # of the window: both lifted (it runs without realtime scheduling, as jackd
+                # and sddaemon do here).
+                ("pulseaudio/speex-7", lambda: self.start_pulse("speex-float-7", no_cpu_limit=True),
+                 lambda s, e: self.paced_pulse(s, e, n, window, raw, rates), ["pulseaudio", "pacat", "pactl"]),
+                ("pulseaudio", lambda: self.start_pulse(no_cpu_limit=True),
+                 lambda s, e: self.paced_pulse(s, e, n, window, raw, rates), ["pulseaudio", "pacat", "pactl"]),
+                ("pipewire", self.start_pipewire,
+                 lambda s, e: self.paced_pipewire(s, e, n, window, wav, rates),
+                 ["pipewire", "pw-cat", "pw-link", "wireplumber", "dbus-daemon"])):
+            missing = [t for t in needs if not shutil.which(t)]
+            if missing or self.args.no_compare:
+                res[name] = {"status": "not installed" if missing else "skipped"}
+                continue
+            try:
+                self.log("rates: %s with %d clients at three rates" % (name, n))
+                server, env = start()
+                res[name] = paced(server, env)
+                res[name]["status"] = "ok"
+                self.stop(server)
+            except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+                res[name] = {"status": "failed: %s" % e}
+        self.results["rates"] = res
 
     # -- 3. added latency --
 
@@ -936,6 +1011,52 @@ class Bench:
             lines.append("  frames of client underflow.  sddaemon: 16384-frame writes into a 65536-frame ring;")
             lines.append("  sddaemon/period: 256-frame writes into 1024, a wake-up every period, as")
             lines.append("  pacat --latency-msec=5.33 (PulseAudio) and pw-cat --latency 256 (PipeWire)")
+        if "rates" in r:
+            p = r["rates"]
+            section("2b. %d clients at %s Hz on the 48 kHz device (%d-frame periods, %g s window; %% of one CPU)"
+                    % (p["clients"], ", ".join(str(x) for x in p["rates"]), p["period_frames"], p["window_seconds"]))
+            lines.append("  %-19s %9s %9s %11s %9s %9s %7s" % (
+                "server", "server%", "clients%", "server cs/s", "busy avg", "busy max", "xruns"))
+            for name in ("sddaemon", "sddaemon/period", "pulseaudio/speex-7", "pulseaudio", "pipewire"):
+                m = p.get(name, {})
+                if m.get("status", "ok") != "ok":
+                    lines.append("  %-19s %s" % (name, m["status"]))
+                    continue
+                if not m:
+                    continue
+                busy_avg = f(100 * m["engine_busy_mean"], "%.2f %%") if m.get("engine_busy_mean") is not None else "-"
+                busy_max = f(100 * m["engine_busy_max"], "%.2f %%") if m.get("engine_busy_max") is not None else "-"
+                xr = "-" if "device_xruns" not in m else "%d/%d" % (m["device_xruns"], m.get("client_underflow_frames", 0))
+                lines.append("  %-19s %9.2f %9.2f %11.0f %9s %9s %7s" % (
+                    name, m["server_cpu_percent"], m["clients_cpu_percent"], m["server_ctxsw_per_second"],
+                    busy_avg, busy_max, xr))
+            for name in ("pulseaudio/speex-7", "pulseaudio"):
+                m = p.get(name, {})
+                if "clients_playing" in m:
+                    row("%s: clients playing / alive after" % name,
+                        "%d / %d%s" % (m["clients_playing"], m["clients_alive_after"],
+                                       "" if m["server_alive_after"] else ", server gone"))
+            m = p.get("sddaemon")
+            if m:
+                row("sddaemon: rate groups (rate, streams)", " ".join("%d:%d" % g for g in m.get("rate_groups", [])))
+                row("sddaemon: daemon CPU", f(m["server_cpu_percent"], "%.2f %%"), "<= 5 %", m["server_cpu_percent"] <= 5)
+                # As in 2: a device xrun while the callback used a small part of its period
+                # is a late wake-up of the (not realtime) audio thread.
+                late = m["device_xruns"] and m["client_underflow_frames"] == 0 and (m["engine_busy_max"] or 0) < 0.5
+                row("sddaemon: device xruns / client underflow", "%d / %d" % (m["device_xruns"], m["client_underflow_frames"]),
+                    "0 caused by the daemon",
+                    "  ok? (busy max %.1f %%: late wake-ups)" % (100 * m["engine_busy_max"]) if late else
+                    m["device_xruns"] == 0 and m["client_underflow_frames"] == 0)
+            for g in p.get("rategroup", {}).get("groups", []):
+                row("one stereo %s group %d -> %d Hz" % (g["direction"], g["rate"], g["device_rate"]) if g["direction"] == "output"
+                    else "one stereo %s group %d -> %d Hz" % (g["direction"], g["device_rate"], g["rate"]),
+                    "%.1f ns/frame = %.2f %%" % (g["ns_per_device_frame"], g["core_percent"]))
+            lines.append("  PulseAudio and PipeWire resample each stream on its own; sddaemon mixes the streams of")
+            lines.append("  a rate and resamples the sum once (speexdsp, quality 7).  pulseaudio/speex-7 runs")
+            lines.append("  --resample-method=speex-float-7 (our library and quality), pulseaudio its default")
+            lines.append("  (speex-float-1), both with --no-cpu-limit --realtime=no; PipeWire runs its own")
+            lines.append("  resampler at its default quality.  ns/frame: per device frame of one group, and % of")
+            lines.append("  one core at the device's rate (sdd-bench-rategroup)")
         if "latency" in r:
             l = r["latency"]
             section("3. Added latency (jackd dummy, %d-frame periods; write -> DAC)" % PERIOD)
@@ -1070,14 +1191,14 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default=os.path.join(ROOT, "build-bench"), help="build folder with -Dbench=true")
     ap.add_argument("--quick", action="store_true", help="short windows, one repetition (for development)")
-    ap.add_argument("--only", default="", help="comma-separated: throughput,paced,latency,control,footprint,fairness,portaudio")
+    ap.add_argument("--only", default="", help="comma-separated: throughput,paced,rates,latency,control,footprint,fairness,portaudio")
     ap.add_argument("--json", help="where to write the results (default bench/results.json, quick: bench/results-quick.json)")
     ap.add_argument("--no-compare", action="store_true", help="skip PulseAudio and PipeWire")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")
     ap.add_argument("--baseline", metavar="REV", help="fairness: also measure sddaemon built from this git revision")
     ap.add_argument("--baseline-daemon", metavar="PATH", help="fairness: also measure this sddaemon binary")
     args = ap.parse_args()
-    order = ["throughput", "paced", "latency", "control", "footprint", "fairness", "portaudio"]
+    order = ["throughput", "paced", "rates", "latency", "control", "footprint", "fairness", "portaudio"]
     only = [w for w in args.only.split(",") if w] or order
     for w in only:
         if w not in order:

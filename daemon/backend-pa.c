@@ -245,8 +245,20 @@ static bool alsa_config_sane(void)
 static int pa_init(struct backend *b, struct backend_error *err)
 {
 	struct pa_backend *pb = of(b);
+	const char *text = Pa_GetVersionText();
 	PaError pa;
 
+	/*
+	 * Our PortAudio-compatible library (client/portaudio) has PortAudio's
+	 * name and symbols, and an LD_LIBRARY_PATH pointing at it (sdctl run,
+	 * a test tree) would make the daemon its own client: refuse it.
+	 */
+	if (text && strstr(text, "sddaemon")) {
+		*err = (struct backend_error){ .code = paInternalError, .host_api = -1 };
+		snprintf(err->text, sizeof(err->text),
+			 "sddaemon's own compatibility library was loaded as PortAudio; check LD_LIBRARY_PATH");
+		return -ELIBBAD;
+	}
 	/* The first start is PortAudio's as ever; starting again must not abort a running daemon. */
 	if (pb->starts++ > 0 && !alsa_config_sane()) {
 		*err = (struct backend_error){ .code = paInternalError, .host_api = -1 };

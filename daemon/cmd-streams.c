@@ -1,6 +1,6 @@
 /*
  * play, rec, playrec, open_stream and start_stream, wait, stop,
- * get_status and close.  Parameters are sounddevice's; the data itself
+ * get_status, set_volume and close.  Parameters are sounddevice's; the data itself
  * never comes through here: each stream gets a sealed memfd with its rings
  * and an eventfd, passed with the reply.  Every stream is made by one
  * path, create_stream().  Loop thread.
@@ -8,6 +8,7 @@
 #include "cmd-streams.h"
 
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 
 #include "backend.h"
@@ -39,6 +40,11 @@ const char *const cmd_playrec_params[] = { COMMON_PARAMS,   "channels",	    "dty
 const char *const cmd_handle_params[] = { "handle", NULL };
 const char *const cmd_open_stream_params[] = { COMMON_PARAMS, "kind", "channels", "dtype", NULL };
 const char *const cmd_start_stream_params[] = { "handle", "start_frames", NULL };
+const char *const cmd_set_volume_params[] = { "handle", "volume", "db", "mute", NULL };
+
+/* The range of a volume in dB (below -200 dB nothing is left of a float's precision). */
+#define VOLUME_DB_MIN -200.0
+#define VOLUME_DB_MAX 20.0
 
 /* Everything a stream command asks for besides its directions, validated. */
 struct stream_args {
@@ -132,7 +138,16 @@ static void reply_started(struct client *c, const struct proto_request *req, str
 	json_object_object_add(o, "fds", fds);
 	json_object_object_add(o, "shm_size", json_object_new_int64((int64_t)s->shm.size));
 	json_object_object_add(o, "samplerate", json_object_new_double(s->samplerate));
+	if (s->out.dev || s->in.dev)
+		json_object_object_add(o, "device_samplerate",
+				       json_object_new_double((s->out.dev ? s->out.dev : s->in.dev)->actual_rate));
 	json_object_object_add(o, "exclusive", json_object_new_boolean(s->exclusive));
+	if (s->in.used && s->out.used) {
+		json_object_object_add(o, "aligned", json_object_new_boolean(s->aligned));
+		if (s->aligned)
+			json_object_object_add(o, "offset_frames",
+					       json_object_new_int64(s->offset_frames));
+	}
 	if (s->in.used && s->out.used) {
 		dev = json_object_new_array();
 		json_object_array_add(dev, json_object_new_int(sp->in.device));
@@ -467,5 +482,56 @@ int cmd_close(struct client *c, const struct proto_request *req, json_object **r
 		return -EINVAL;
 	*ret = stream_status_json(cs->stream);
 	client_streams_close(c, cs);
+	return 0;
+}
+
+int cmd_set_volume(struct client *c, const struct proto_request *req, json_object **ret,
+		   struct proto_error *err)
+{
+	struct client_stream *cs = find_stream(c, req, err);
+	double volume[STREAM_MAX_CHANNELS], db[STREAM_MAX_CHANNELS];
+	float gains[STREAM_MAX_CHANNELS];
+	int nvolume, ndb, n, r, mute = -1;
+	struct stream_dir *d;
+	struct stream *s;
+	bool m;
+
+	if (!cs)
+		return -EINVAL;
+	s = cs->stream;
+	nvolume = proto_get_volume(req, "volume", 0, STREAM_VOLUME_MAX, volume, STREAM_MAX_CHANNELS,
+				   err);
+	if (nvolume < 0)
+		return -EINVAL;
+	ndb = proto_get_volume(req, "db", VOLUME_DB_MIN, VOLUME_DB_MAX, db, STREAM_MAX_CHANNELS, err);
+	if (ndb < 0)
+		return -EINVAL;
+	r = proto_get_bool(req, "mute", false, &m, err);
+	if (r < 0)
+		return -EINVAL;
+	if (r == 1)
+		mute = m;
+	if (nvolume && ndb)
+		return proto_error_set(err, PROTO_E_INVALID_PARAM,
+				       "give \"volume\" (linear) or \"db\", not both");
+	if (!nvolume && !ndb && mute < 0)
+		return proto_error_set(err, PROTO_E_INVALID_PARAM,
+				       "set_volume needs \"volume\", \"db\" or \"mute\"");
+	if (s->exclusive)
+		return proto_error_set(err, PROTO_E_NOT_SUPPORTED,
+				       "stream %u is exclusive: its samples reach the device bit for bit, so it has no volume (a shared stream has one)",
+				       s->handle);
+	if (stream_is_over(s))
+		return proto_error_set(err, PROTO_E_BUSY, "stream %u has finished", s->handle);
+	d = stream_volume_dir(s);
+	n = nvolume ? nvolume : ndb;
+	if (n > 1 && n != d->channels)
+		return proto_error_set(err, PROTO_E_INVALID_PARAM,
+				       "stream %u has %d channels: give one volume for all or one per channel, not %d",
+				       s->handle, d->channels, n);
+	for (int i = 0; i < n; i++)
+		gains[i] = (float)(nvolume ? volume[i] : pow(10.0, db[i] / 20.0));
+	stream_set_volume(d, gains, n, mute);
+	*ret = stream_status_json(s);
 	return 0;
 }

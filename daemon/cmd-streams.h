@@ -1,7 +1,7 @@
 /*
  * The stream commands: play, rec, playrec, wait, stop, get_status and
- * close, with sounddevice's names and parameters, and the stream API's
- * open_stream and start_stream.  Loop thread.
+ * close, with sounddevice's names and parameters, the stream API's
+ * open_stream and start_stream, and set_volume.  Loop thread.
  */
 #pragma once
 
@@ -35,6 +35,15 @@ int cmd_open_stream(struct client *c, const struct proto_request *req, json_obje
 int cmd_start_stream(struct client *c, const struct proto_request *req, json_object **ret,
 		     struct proto_error *err);
 
+/*
+ * A shared stream's volume (linear or dB, one value or one per channel)
+ * and mute, ramped; on the client's own streams and its user's detached
+ * playbacks.
+ */
+int cmd_set_volume(struct client *c, const struct proto_request *req, json_object **ret,
+		   struct proto_error *err);
+
+extern const char *const cmd_set_volume_params[];
 extern const char *const cmd_open_stream_params[];
 extern const char *const cmd_start_stream_params[];
 extern const char *const cmd_play_params[];

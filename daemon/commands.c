@@ -21,6 +21,7 @@
 #include "devstream.h"
 #include "log.h"
 #include "params.h"
+#include "rategroup.h"
 #include "sample.h"
 
 /*
@@ -239,20 +240,22 @@ static int cmd_check_output_settings(struct client *c, const struct proto_reques
 /* One device stream as daemon_status reports it. */
 static json_object *devstream_json(struct daemon *d, struct devstream *ds)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = json_object_new_object(), *groups = json_object_new_array();
 	int dev = devstream_device(ds);
-	const char *mode = ds->cfg.mode == DEVSTREAM_SHARED_OUT  ? "shared output"
-			   : ds->cfg.mode == DEVSTREAM_SHARED_IN ? "shared input"
-								 : "exclusive";
 
 	json_object_object_add(o, "device", json_object_new_int(dev));
 	json_object_object_add(o, "name", json_object_new_string(dev < d->devices.count ? d->devices.dev[dev].name : "?"));
-	json_object_object_add(o, "mode", json_object_new_string(mode));
+	json_object_object_add(o, "mode", json_object_new_string(devstream_mode_name(ds)));
 	json_object_object_add(o, "samplerate", json_object_new_double(ds->actual_rate));
 	json_object_object_add(o, "channels",
 			       json_object_new_int(ds->cfg.device_out >= 0 ? ds->cfg.channels_out
 									   : ds->cfg.channels_in));
+	if (ds->cfg.device_out >= 0 && ds->cfg.device_in >= 0)
+		json_object_object_add(o, "input_channels", json_object_new_int(ds->cfg.channels_in));
 	json_object_object_add(o, "streams", json_object_new_int((int)devstream_attached(ds)));
+	for (struct list *p = ds->groups.next; p != &ds->groups; p = p->next)
+		json_object_array_add(groups, rategroup_json(list_entry(p, struct rategroup, link)));
+	json_object_object_add(o, "rate_groups", groups);
 	json_object_object_add(o, "cpu_load", json_object_new_double(devstream_cpu_load(ds)));
 	json_object_object_add(o, "device_xruns", json_object_new_int64(atomic_load(&ds->device_xruns)));
 	json_object_object_add(o, "callbacks", json_object_new_int64((int64_t)atomic_load(&ds->callbacks)));
@@ -306,6 +309,7 @@ static const struct command commands[] = {
 	{ "daemon_status", no_params, cmd_daemon_status },
 	{ "open_stream", cmd_open_stream_params, cmd_open_stream },
 	{ "start_stream", cmd_start_stream_params, cmd_start_stream },
+	{ "set_volume", cmd_set_volume_params, cmd_set_volume },
 	{ "rescan", no_params, cmd_rescan },
 	{ "subscribe", cmd_subscribe_params, cmd_subscribe },
 	{ "unsubscribe", cmd_subscribe_params, cmd_unsubscribe },

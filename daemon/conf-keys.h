@@ -32,6 +32,10 @@
 	  "the output device for clients that name none (empty: PortAudio's default)")	\
 	X(device_idle_time, SECONDS, "5", 0, 86400, "SECONDS",				\
 	  "how long an unused device stream stays open")				\
+	X(default_samplerate, RATE, "48000", 0, 768000, "HZ",				\
+	  "the rate shared device streams open at where the device takes it (0: the device's default)") \
+	X(resample_quality, COUNT, "7", 0, 10, "N",					\
+	  "the resampler's quality for streams at another rate than their device stream's")	\
 	X(max_clients, COUNT, "4096", 1, 1000000, "N",					\
 	  "the most connections held at once")						\
 	X(line_timeout, SECONDS, "10", 0, 3600, "SECONDS",				\

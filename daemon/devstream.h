@@ -1,9 +1,13 @@
 /*
  * A device stream: one backend stream the daemon owns.  Shared device
- * streams (one per device, direction and rate) run in float32 and carry
- * many client streams — playback is mixed, capture fanned out; an
- * exclusive device stream carries one client stream with exactly its own
- * parameters and format (bit-exact).
+ * streams run in float32 and carry many client streams — playback is
+ * mixed, capture fanned out — of any rate: streams at the device stream's
+ * rate are mixed (or fed) directly, the others through a rate group per
+ * rate, resampled once for the group (rategroup.h).  A shared device
+ * stream plays, records, or both (duplex: one backend stream for both
+ * directions of one device, so that what a playrec records is aligned
+ * with what it plays).  An exclusive device stream carries one client
+ * stream with exactly its own parameters and format (bit-exact).
  *
  * Client streams are attached and detached without locks: the loop thread
  * publishes a new attach list (release) and the audio thread picks it up at
@@ -30,21 +34,38 @@
 #include "proto.h"
 
 struct devstream;
+struct rategroup;
 struct stream;
 struct stream_dir;
 
 enum devstream_mode {
 	DEVSTREAM_SHARED_OUT,
 	DEVSTREAM_SHARED_IN,
+	DEVSTREAM_SHARED_DUPLEX,
 	DEVSTREAM_EXCLUSIVE,
 };
 
-/* What the audio thread iterates over: immutable once published. */
+/* The stream directions of one rate group in an attach list: dirs[first…first+count). */
+struct attach_group {
+	struct rategroup *group;
+	uint32_t first, count;
+};
+
+/* One direction of an attach list: the stream directions at the device's rate, then each group's. */
+struct attach_side {
+	uint32_t count;	 /* stream directions in dirs */
+	uint32_t direct; /* the first direct ones run at the device stream's rate */
+	uint32_t ngroups;
+	struct stream_dir **dirs;
+	struct attach_group *groups;
+};
+
+/* What the audio thread iterates over: immutable once published (the groups' state is their own). */
 struct attach_list {
 	uint32_t generation;
-	uint32_t count;
-	bool clip; /* clamp the mix to ±1 (unless every attached stream asked clip_off) */
-	struct stream_dir *dirs[];
+	bool clip; /* clamp the mix to ±1 (unless every attached playback asked clip_off) */
+	struct attach_side out, in;
+	/* The sides' arrays follow in the same allocation. */
 };
 
 /* How a device stream reports to its owner (the engine).  Loop thread. */
@@ -75,6 +96,7 @@ struct devstream_config {
 	double latency_in;  /* seconds (suggested) */
 	double latency_out; /* seconds (suggested) */
 	unsigned flags;	    /* BACKEND_CLIP_OFF, … (exclusive streams) */
+	const int *resample_quality; /* speexdsp's, for new rate groups; NULL: the default */
 };
 
 struct devstream {
@@ -84,9 +106,11 @@ struct devstream {
 	double actual_latency_in;  /* seconds, as the backend reports it */
 	double actual_latency_out; /* seconds */
 	double actual_rate;	   /* Hz */
+	uint32_t rate;		   /* Hz: actual_rate rounded, the rate of direct streams */
 
 	/* Loop thread. */
 	uint32_t generation;
+	struct list groups; /* struct rategroup, by link: the live ones */
 	struct list retiring; /* struct retiree: old lists waiting for the audio thread */
 	int notify_fd;
 	uv_poll_t notify_poll;
@@ -137,16 +161,35 @@ int devstream_start(struct devstream *ds, struct proto_error *err);
  */
 void devstream_close(struct devstream *ds);
 
-/* Attaches a client stream's direction; its stream holds one more audio-thread reference. */
-int devstream_attach(struct devstream *ds, struct stream_dir *d);
+/*
+ * Attaches a client stream's playback (out), recording (in) or both (a
+ * playrec on a duplex or exclusive device stream: in one attach list, so
+ * that both start in the same period), at rate (Hz).  Directions at
+ * another rate than the device stream's go through a rate group, made
+ * here when none fits; own gives them groups of their own (an aligned
+ * playrec's, which start with their stream).  Each direction's stream
+ * holds one more audio-thread reference.  Returns 0, -ENOMEM, or -EINVAL
+ * when the resampler refuses the rates.
+ */
+int devstream_attach(struct devstream *ds, struct stream_dir *out, struct stream_dir *in,
+		     uint32_t rate, bool own);
 
-/* Detaches; the stream's reference is dropped once the audio thread has let go. */
+/*
+ * Detaches; the stream's reference is dropped, and a rate group left
+ * without streams freed, once the audio thread has let go.
+ */
 int devstream_detach(struct devstream *ds, struct stream_dir *d);
+
+/* Returns "shared output", "shared input", "shared duplex" or "exclusive". */
+const char *devstream_mode_name(const struct devstream *ds);
+
+/* Returns whether ds plays (output) or records (!output) for shared clients. */
+bool devstream_serves(const struct devstream *ds, bool output);
 
 /* Starts the idle timer when nothing is attached (shared streams only). */
 void devstream_arm_idle(struct devstream *ds, double seconds);
 
-/* Returns how many client directions are attached. */
+/* Returns how many client streams are attached (a playrec's two directions count once). */
 uint32_t devstream_attached(const struct devstream *ds);
 
 /*
@@ -154,6 +197,14 @@ uint32_t devstream_attached(const struct devstream *ds);
  * caller frees (NULL with *ret_count 0 when none or out of memory).
  */
 struct stream **devstream_streams(const struct devstream *ds, uint32_t *ret_count);
+
+/*
+ * Returns the frames that a recording on ds lags behind what plays on it
+ * (frame k played is recorded as frame k + the result when the device's
+ * output loops back to its input), at the device stream's rate: its
+ * output and input latencies as the backend reports them.
+ */
+uint32_t devstream_loop_frames(const struct devstream *ds);
 
 /* Returns the device the stream plays to (or records from, without output). */
 int devstream_device(const struct devstream *ds);
@@ -186,7 +237,11 @@ uint32_t devstream_period(const struct devstream *ds);
 
 /* ---- Audio thread (devstream-rt.c) -------------------------------------- */
 
-/* The process callback of shared device streams: mixes playback, fans capture out. */
+/*
+ * The process callback of shared device streams: mixes playback, then
+ * fans capture out (in that order, so that a playrec that starts playing
+ * in a period records from the same period on).
+ */
 enum backend_result devstream_rt_shared(void *data, const void *input, void *output,
 					unsigned long frames, const struct backend_times *times,
 					uint32_t status);

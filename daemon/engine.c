@@ -16,6 +16,7 @@
 #include "devices.h"
 #include "devstream.h"
 #include "log.h"
+#include "rategroup.h"
 #include "sample.h"
 #include "stream.h"
 
@@ -107,6 +108,8 @@ struct stream *engine_stream_new(struct engine *e, int kind)
 		s->handle = ++e->next_handle;
 	s->out.stream = s;
 	s->in.stream = s;
+	stream_volume_init(&s->out);
+	stream_volume_init(&s->in);
 	list_insert_tail(&e->streams, &s->engine_link);
 	return s;
 }
@@ -171,6 +174,7 @@ static int open_devstream(struct engine *e, struct devstream_config *cfg, struct
 {
 	cfg->loop = e->cfg.loop;
 	cfg->backend = e->cfg.backend;
+	cfg->resample_quality = e->cfg.opt.resample_quality;
 	cfg->hooks = (struct devstream_hooks){
 		.notify = devstream_notify,
 		.idle = devstream_idle,
@@ -183,17 +187,26 @@ static int open_devstream(struct engine *e, struct devstream_config *cfg, struct
 	return 0;
 }
 
-/* Finds a running shared device stream for device in mode. */
-static struct devstream *find_shared(struct engine *e, enum devstream_mode mode, int device)
+/*
+ * Finds the running shared device stream that plays to (output) or
+ * records from device: a duplex one first, so that streams gather on it
+ * and a single-direction one left beside it goes idle and closes.
+ */
+static struct devstream *find_shared(struct engine *e, int device, bool output)
 {
+	struct devstream *single = NULL;
+
 	for (struct list *p = e->devstreams.next; p != &e->devstreams; p = p->next) {
 		struct devstream *ds = list_entry(p, struct devstream, link);
-		int dev = mode == DEVSTREAM_SHARED_OUT ? ds->cfg.device_out : ds->cfg.device_in;
+		int dev = output ? ds->cfg.device_out : ds->cfg.device_in;
 
-		if (ds->cfg.mode == mode && dev == device && !ds->closing)
+		if (ds->closing || dev != device || !devstream_serves(ds, output))
+			continue;
+		if (ds->cfg.mode == DEVSTREAM_SHARED_DUPLEX)
 			return ds;
+		single = ds;
 	}
-	return NULL;
+	return single;
 }
 
 /* Chooses the channel count of a new shared device stream. */
@@ -222,67 +235,210 @@ static double dir_latency(struct engine *e, const struct engine_dir_req *dr, boo
 	}
 }
 
+/*
+ * The rate a new shared device stream opens at: the configured
+ * default_samplerate where the device takes it (with cfg's channels and
+ * directions), else the device's own default rate.  Never a client's.
+ */
+static double shared_rate(struct engine *e, const struct devstream_config *cfg)
+{
+	int dev = cfg->device_out >= 0 ? cfg->device_out : cfg->device_in;
+	double def = e->cfg.devices->dev[dev].default_samplerate;
+	double want = e->cfg.opt.default_samplerate ? *e->cfg.opt.default_samplerate
+						    : ENGINE_DEFAULT_SAMPLERATE;
+	struct backend_params p = {
+		.device_in = cfg->device_in,
+		.device_out = cfg->device_out,
+		.channels_in = cfg->channels_in,
+		.channels_out = cfg->channels_out,
+		.format_in = cfg->format_in,
+		.format_out = cfg->format_out,
+		.samplerate = want,
+		.latency_in = cfg->latency_in,
+		.latency_out = cfg->latency_out,
+	};
+	struct backend_error be;
+
+	if (want <= 0 || want == def)
+		return def;
+	if (e->cfg.backend->ops->check(e->cfg.backend, &p, &be) == 0)
+		return want;
+	log_info("Device [%d] '%s' does not run at %g Hz; its shared streams run at its default, %g Hz",
+		 dev, e->cfg.devices->dev[dev].name, want, def);
+	return def;
+}
+
+/* Checks that a running device stream has the channels d needs. */
+static int check_channels(struct engine *e, struct devstream *ds, struct stream_dir *d, bool output,
+			  struct proto_error *err)
+{
+	int have = output ? ds->cfg.channels_out : ds->cfg.channels_in;
+	int device = output ? ds->cfg.device_out : ds->cfg.device_in;
+
+	if (d->stream_channels <= have)
+		return 0;
+	return proto_error_set(err, PROTO_E_NOT_SUPPORTED,
+			       "device [%d] '%s' is open with %d %s channels for other clients; the stream needs %d",
+			       device, e->cfg.devices->dev[device].name, have,
+			       output ? "output" : "input", d->stream_channels);
+}
+
+/* Checks that the device has the channels d needs at all. */
+static int check_device_channels(struct engine *e, struct stream_dir *d, int device, bool output,
+				 struct proto_error *err)
+{
+	const struct device_info *info = &e->cfg.devices->dev[device];
+	int max = output ? info->max_output_channels : info->max_input_channels;
+
+	if (d->stream_channels <= max)
+		return 0;
+	return proto_error_set(err, PROTO_E_NOT_SUPPORTED,
+			       "device [%d] '%s' has %d %s channels; the stream needs %d", device,
+			       info->name, max, output ? "output" : "input", d->stream_channels);
+}
+
+/* Sets up one direction of a new shared device stream's configuration. */
+static void shared_dir_config(struct engine *e, struct devstream_config *cfg, struct stream_dir *d,
+			      const struct engine_dir_req *dr, bool output)
+{
+	const struct device_info *info = &e->cfg.devices->dev[dr->device];
+
+	if (output) {
+		cfg->device_out = dr->device;
+		cfg->channels_out = shared_channels(info->max_output_channels, d->stream_channels);
+		cfg->latency_out = dir_latency(e, dr, true);
+	} else {
+		cfg->device_in = dr->device;
+		cfg->channels_in = shared_channels(info->max_input_channels, d->stream_channels);
+		cfg->latency_in = dir_latency(e, dr, false);
+	}
+}
+
+/* Opens a shared device stream as cfg describes (rate chosen here), and says so. */
+static int open_shared(struct engine *e, struct devstream_config *cfg, const struct engine_req *req,
+		       struct devstream **ret, struct proto_error *err)
+{
+	int dev = cfg->device_out >= 0 ? cfg->device_out : cfg->device_in;
+
+	cfg->format_in = cfg->format_out = SAMPLE_FLOAT32;
+	cfg->samplerate = shared_rate(e, cfg);
+	cfg->blocksize = req->blocksize;
+	/* It starts once the stream is attached, so that a capture misses nothing. */
+	if (open_devstream(e, cfg, ret, err) < 0)
+		return -EINVAL;
+	log_info("Opened %s stream on device [%d] '%s': %d/%d channels in/out, %g Hz, latency %.1f/%.1f ms",
+		 devstream_mode_name(*ret), dev, e->cfg.devices->dev[dev].name, cfg->channels_in,
+		 cfg->channels_out, (*ret)->actual_rate, 1000 * (*ret)->actual_latency_in,
+		 1000 * (*ret)->actual_latency_out);
+	return 0;
+}
+
 /* Finds or opens the shared device stream one direction attaches to. */
 static int shared_for(struct engine *e, struct stream_dir *d, bool output,
 		      const struct engine_req *req, struct devstream **ret, struct proto_error *err)
 {
 	const struct engine_dir_req *dr = output ? &req->out : &req->in;
-	enum devstream_mode mode = output ? DEVSTREAM_SHARED_OUT : DEVSTREAM_SHARED_IN;
-	const struct device_info *info = &e->cfg.devices->dev[dr->device];
-	int max = output ? info->max_output_channels : info->max_input_channels;
-	struct devstream *ds = find_shared(e, mode, dr->device);
-	struct devstream_config cfg = { 0 };
+	struct devstream *ds = find_shared(e, dr->device, output);
+	struct devstream_config cfg = { .device_in = -1, .device_out = -1 };
 
-	if (d->stream_channels > max)
-		return proto_error_set(err, PROTO_E_NOT_SUPPORTED,
-				       "device [%d] '%s' has %d %s channels; the stream needs %d",
-				       dr->device, info->name, max, output ? "output" : "input",
-				       d->stream_channels);
+	if (check_device_channels(e, d, dr->device, output, err) < 0)
+		return -EINVAL;
 	if (ds) {
-		int have = output ? ds->cfg.channels_out : ds->cfg.channels_in;
-
-		if (req->samplerate > 0 && fabs(req->samplerate - ds->actual_rate) > 0.5)
-			return proto_error_set(err, PROTO_E_NOT_SUPPORTED,
-					       "device [%d] '%s' is running at %g Hz for other clients; %g Hz would need resampling, which is not supported yet (use samplerate %g or wait until the device is idle)",
-					       dr->device, info->name, ds->actual_rate, req->samplerate,
-					       ds->actual_rate);
-		if (d->stream_channels > have)
-			return proto_error_set(err, PROTO_E_NOT_SUPPORTED,
-					       "device [%d] '%s' is open with %d %s channels for other clients; the stream needs %d",
-					       dr->device, info->name, have, output ? "output" : "input",
-					       d->stream_channels);
+		if (check_channels(e, ds, d, output, err) < 0)
+			return -EINVAL;
 		*ret = ds;
 		return 0;
 	}
-	cfg.mode = mode;
-	cfg.device_in = output ? -1 : dr->device;
-	cfg.device_out = output ? dr->device : -1;
-	cfg.format_in = cfg.format_out = SAMPLE_FLOAT32;
-	if (output) {
-		cfg.channels_out = shared_channels(max, d->stream_channels);
-		cfg.latency_out = dir_latency(e, dr, true);
-	} else {
-		cfg.channels_in = shared_channels(max, d->stream_channels);
-		cfg.latency_in = dir_latency(e, dr, false);
-	}
-	cfg.samplerate = req->samplerate > 0 ? req->samplerate : info->default_samplerate;
-	cfg.blocksize = req->blocksize;
-	/* It starts once the stream is attached, so that a capture misses nothing. */
-	if (open_devstream(e, &cfg, ret, err) < 0)
+	cfg.mode = output ? DEVSTREAM_SHARED_OUT : DEVSTREAM_SHARED_IN;
+	shared_dir_config(e, &cfg, d, dr, output);
+	return open_shared(e, &cfg, req, ret, err);
+}
+
+/*
+ * Finds or opens the duplex device stream a playrec on one device attaches
+ * to, so that what it records is aligned with what it plays.  Idle
+ * single-direction device streams of the device close first (on hardware
+ * they hold the device).  A device stream that carries other clients is
+ * left alone: the duplex one opens beside it when the device allows that
+ * (new streams then gather on the duplex one and the other closes once
+ * idle), and when it does not, the playrec goes unaligned on the separate
+ * streams.  Returns 1 with *ret set, 0 when the playrec must do without,
+ * or -EINVAL with err set.
+ */
+static int duplex_for(struct engine *e, struct stream *s, const struct engine_req *req,
+		      struct devstream **ret, struct proto_error *err)
+{
+	int dev = req->out.device;
+	struct devstream_config cfg = { .mode = DEVSTREAM_SHARED_DUPLEX };
+	struct proto_error why = { 0 };
+	struct list *pos, *tmp;
+
+	if (check_device_channels(e, &s->out, dev, true, err) < 0 ||
+	    check_device_channels(e, &s->in, dev, false, err) < 0)
 		return -EINVAL;
-	log_info("Opened shared %s stream on device [%d] '%s': %d channels, %g Hz, latency %.1f ms",
-		 output ? "output" : "input", dr->device, info->name,
-		 output ? cfg.channels_out : cfg.channels_in, (*ret)->actual_rate,
-		 1000 * (output ? (*ret)->actual_latency_out : (*ret)->actual_latency_in));
+	list_for_each_safe(pos, tmp, &e->devstreams)
+	{
+		struct devstream *ds = list_entry(pos, struct devstream, link);
+
+		if (ds->closing || devstream_device(ds) != dev || ds->cfg.mode == DEVSTREAM_EXCLUSIVE)
+			continue;
+		if (ds->cfg.mode == DEVSTREAM_SHARED_DUPLEX) {
+			if (check_channels(e, ds, &s->out, true, err) < 0 ||
+			    check_channels(e, ds, &s->in, false, err) < 0)
+				return -EINVAL;
+			*ret = ds;
+			return 1;
+		}
+	}
+	list_for_each_safe(pos, tmp, &e->devstreams)
+	{
+		struct devstream *ds = list_entry(pos, struct devstream, link);
+
+		if (!ds->closing && (ds->cfg.mode == DEVSTREAM_SHARED_OUT ||
+				     ds->cfg.mode == DEVSTREAM_SHARED_IN) &&
+		    devstream_device(ds) == dev && devstream_attached(ds) == 0)
+			close_devstream(e, ds);
+	}
+	shared_dir_config(e, &cfg, &s->out, &req->out, true);
+	shared_dir_config(e, &cfg, &s->in, &req->in, false);
+	if (open_shared(e, &cfg, req, ret, &why) == 0)
+		return 1;
+	log_notice("Playrec on device %d runs unaligned on separate device streams: %s", dev,
+		   why.message);
+	proto_error_clear(&why);
 	return 0;
 }
 
-/* Sets a recording's length from its duration, at the rate the stream really runs at. */
+/*
+ * Sets the stream's rate: a recording's length from its duration, and how
+ * many frames a volume change takes.
+ */
 static void set_rate(struct stream *s, double rate)
 {
+	uint32_t ramp = (uint32_t)lround(STREAM_VOLUME_RAMP_SECONDS * rate);
+
 	s->samplerate = rate;
 	if (s->limit_seconds > 0)
 		s->in.limit = (int64_t)llround(s->limit_seconds * s->samplerate);
+	s->out.ramp_frames = s->in.ramp_frames = ramp > 0 ? ramp : 1;
+}
+
+/*
+ * Says where a playrec on one device stream records what it plays: frame
+ * k played comes back as frame k + offset_frames over a loop from the
+ * device's output to its input.  The device's own part is its latencies;
+ * an own rate group adds its playback resampler's delay (a capture group
+ * starts without its own).
+ */
+static void set_aligned(struct stream *s, struct devstream *ds)
+{
+	double loop = devstream_loop_frames(ds), offset = loop;
+
+	if (s->out.group && s->in.group)
+		offset = (s->out.group->delay_out + loop) * s->samplerate / ds->rate +
+			 s->in.group->delay_out;
+	s->aligned = true;
+	s->offset_frames = (uint32_t)(offset + 0.5);
 }
 
 /* An exclusive stream: a device stream of its own, with exactly its parameters. */
@@ -303,24 +459,32 @@ static int start_exclusive(struct engine *e, struct stream *s, const struct engi
 		.latency_out = s->out.used ? dir_latency(e, &req->out, true) : 0,
 		.flags = req->flags,
 	};
+	double def = e->cfg.devices->dev[s->out.used ? req->out.device : req->in.device]
+			     .default_samplerate;
 	struct devstream *ds;
 	int r;
 
 	if (cfg.samplerate <= 0)
-		cfg.samplerate =
-			e->cfg.devices->dev[s->out.used ? req->out.device : req->in.device]
-				.default_samplerate;
+		cfg.samplerate = def;
 	s->samplerate = cfg.samplerate;
 	r = stream_create_shm(s);
 	if (r < 0)
 		return proto_error_set(err, PROTO_E_INTERNAL, "cannot create shared memory: %s",
 				       strerror(-r));
-	if (open_devstream(e, &cfg, &ds, err) < 0)
+	if (open_devstream(e, &cfg, &ds, err) < 0) {
+		size_t len = strlen(err->message);
+
+		/* Exclusive streams are never resampled: say what the device would take. */
+		if (cfg.samplerate != def && len < sizeof(err->message))
+			snprintf(err->message + len, sizeof(err->message) - len,
+				 " (the device's default rate is %g Hz; shared streams take any rate)",
+				 def);
 		return -EINVAL;
+	}
 	set_rate(s, ds->actual_rate);
 	/* Attach before the first callback can matter: the list is empty until then. */
-	if ((s->out.used && devstream_attach(ds, &s->out) < 0) ||
-	    (s->in.used && devstream_attach(ds, &s->in) < 0)) {
+	if (devstream_attach(ds, s->out.used ? &s->out : NULL, s->in.used ? &s->in : NULL, ds->rate,
+			     false) < 0) {
 		close_devstream(e, ds);
 		return proto_error_set(err, PROTO_E_INTERNAL, "out of memory");
 	}
@@ -329,6 +493,8 @@ static int start_exclusive(struct engine *e, struct stream *s, const struct engi
 		close_devstream(e, ds);
 		return -EINVAL;
 	}
+	if (s->out.used && s->in.used)
+		set_aligned(s, ds);
 	s->hdr->samplerate = (uint32_t)s->samplerate;
 	s->exclusive = true;
 	s->active = true;
@@ -340,36 +506,60 @@ int engine_stream_start(struct engine *e, struct stream *s, const struct engine_
 			struct proto_error *err)
 {
 	struct devstream *out_ds = NULL, *in_ds = NULL;
+	uint32_t rate;
 	int r;
 
 	if (req->exclusive)
 		return start_exclusive(e, s, req, err);
-	if (s->out.used && shared_for(e, &s->out, true, req, &out_ds, err) < 0)
-		goto fail;
-	if (s->in.used) {
-		struct engine_req in_req = *req;
-
-		/* A playrec's input must run at the rate its output runs at. */
-		if (out_ds)
-			in_req.samplerate = out_ds->actual_rate;
-		if (shared_for(e, &s->in, false, &in_req, &in_ds, err) < 0)
+	/* A playrec on one device: one duplex device stream carries both directions. */
+	if (s->out.used && s->in.used && req->out.device == req->in.device) {
+		r = duplex_for(e, s, req, &out_ds, err);
+		if (r < 0)
 			goto fail;
+		in_ds = out_ds;
 	}
-	set_rate(s, out_ds ? out_ds->actual_rate : in_ds->actual_rate);
+	if (s->out.used && !out_ds && shared_for(e, &s->out, true, req, &out_ds, err) < 0)
+		goto fail;
+	if (s->in.used && !in_ds && shared_for(e, &s->in, false, req, &in_ds, err) < 0)
+		goto fail;
+	/* Any rate: what differs from the device stream's is resampled. */
+	rate = req->samplerate > 0 ? (uint32_t)lround(req->samplerate)
+				   : (out_ds ? out_ds->rate : in_ds->rate);
+	for (int i = 0; i < 2; i++) {
+		struct devstream *ds = i ? in_ds : out_ds;
+
+		/* Resampling costs in proportion to the ratio down: the audio thread is everyone's. */
+		if (ds && rate > ENGINE_MAX_DOWNSAMPLING * ds->rate) {
+			proto_error_set(err, PROTO_E_NOT_SUPPORTED,
+					"%u Hz is more than %u times the %u Hz the device [%d] runs at for shared streams; ask for a lower rate or an exclusive stream",
+					rate, ENGINE_MAX_DOWNSAMPLING, ds->rate, devstream_device(ds));
+			goto fail;
+		}
+	}
+	set_rate(s, rate);
 	r = stream_create_shm(s);
 	if (r < 0) {
 		proto_error_set(err, PROTO_E_INTERNAL, "cannot create shared memory: %s", strerror(-r));
 		goto fail;
 	}
-	if ((out_ds && devstream_attach(out_ds, &s->out) < 0) ||
-	    (in_ds && devstream_attach(in_ds, &s->in) < 0)) {
-		proto_error_set(err, PROTO_E_INTERNAL, "out of memory");
+	if (out_ds == in_ds) {
+		/* Aligned: resampled, it gets resamplers of its own that start with it. */
+		r = devstream_attach(out_ds, &s->out, &s->in, rate, rate != out_ds->rate);
+	} else {
+		r = out_ds ? devstream_attach(out_ds, &s->out, NULL, rate, false) : 0;
+		if (r == 0 && in_ds)
+			r = devstream_attach(in_ds, NULL, &s->in, rate, false);
+	}
+	if (r < 0) {
+		proto_error_set(err, PROTO_E_INTERNAL, "cannot attach the stream: %s", strerror(-r));
 		goto fail;
 	}
 	/* New device streams start now, with their first client already attached. */
 	if ((out_ds && !out_ds->started && devstream_start(out_ds, err) < 0) ||
 	    (in_ds && !in_ds->started && devstream_start(in_ds, err) < 0))
 		goto fail;
+	if (out_ds && out_ds == in_ds)
+		set_aligned(s, out_ds);
 	s->active = true;
 	e->active_count++;
 	return 0;
@@ -382,7 +572,7 @@ fail:
 	for (int i = 0; i < 2; i++) {
 		struct devstream *ds = i ? in_ds : out_ds;
 
-		if (!ds)
+		if (!ds || ds->closing)
 			continue;
 		if (!ds->started && devstream_attached(ds) == 0)
 			close_devstream(e, ds);
@@ -609,9 +799,7 @@ static struct engine_device_event device_event(struct devstream *ds)
 {
 	return (struct engine_device_event){
 		.device = devstream_device(ds),
-		.mode = ds->cfg.mode == DEVSTREAM_SHARED_OUT  ? "shared output"
-			: ds->cfg.mode == DEVSTREAM_SHARED_IN ? "shared input"
-							      : "exclusive",
+		.mode = devstream_mode_name(ds),
 		.streams = devstream_attached(ds),
 	};
 }

@@ -70,6 +70,13 @@ struct engine_callbacks {
 struct engine_options {
 	/* Seconds an unused shared device stream stays open; read at each use, so reloads apply. */
 	const double *device_idle_time;
+	/*
+	 * Hz a shared device stream opens at where the device takes it (0: the
+	 * device's default rate); read at each open.  NULL: ENGINE_DEFAULT_SAMPLERATE.
+	 */
+	const double *default_samplerate;
+	/* speexdsp's resampling quality (0–10) for new rate groups; NULL: the default (7). */
+	const int *resample_quality;
 	/* Milliseconds between xrun reports (0: reported at the next loop turn). */
 	unsigned xrun_batch_ms;
 	/* Milliseconds between checks for quiet device streams (0: only engine_watch()). */
@@ -84,7 +91,11 @@ struct engine_config {
 	struct engine_callbacks cb;
 };
 
+/* A shared stream's rate is at most this many times its device stream's (resampling's cost grows with it). */
+#define ENGINE_MAX_DOWNSAMPLING 8u
+
 /* The daemon's defaults for the options above. */
+#define ENGINE_DEFAULT_SAMPLERATE 48000.0
 #define ENGINE_XRUN_BATCH_MS 100
 #define ENGINE_WATCH_MS 1000
 
@@ -107,7 +118,7 @@ struct engine_dir_req {
 
 struct engine_req {
 	struct engine_dir_req in, out;
-	double samplerate;	 /* Hz; 0: the running stream's or the device's default */
+	double samplerate;	 /* Hz (any, for shared streams: resampled); 0: the device stream's */
 	unsigned long blocksize; /* frames; 0: as the backend likes */
 	bool exclusive;
 	unsigned flags; /* exclusive streams: BACKEND_CLIP_OFF, BACKEND_DITHER_OFF, … */
@@ -123,8 +134,13 @@ struct stream *engine_stream_new(struct engine *e, int kind);
 
 /*
  * Finds or opens the device streams for s (whose directions, routes and
- * rings are described), creates its shared memory and attaches it.
- * Returns 0 or -EINVAL with err set; on failure the caller releases s.
+ * rings are described), creates its shared memory and attaches it.  A
+ * shared stream takes any rate: a new shared device stream opens at the
+ * configured default_samplerate (or the device's default rate), and
+ * streams at another rate are resampled.  A shared playrec on one device
+ * goes on a duplex device stream, sample-aligned (s->aligned,
+ * s->offset_frames).  Returns 0 or -EINVAL with err set; on failure the
+ * caller releases s.
  */
 int engine_stream_start(struct engine *e, struct stream *s, const struct engine_req *req,
 			struct proto_error *err);

@@ -399,6 +399,8 @@ int main(int argc, char **argv)
 					.backend = d.backend,
 					.devices = &d.devices,
 					.opt = { .device_idle_time = &d.settings.device_idle_time,
+						 .default_samplerate = &d.settings.default_samplerate,
+						 .resample_quality = &d.settings.resample_quality,
 						 .xrun_batch_ms = ENGINE_XRUN_BATCH_MS,
 						 .watch_ms = ENGINE_WATCH_MS },
 					.cb = client_streams_callbacks(&d),

@@ -4,7 +4,9 @@
  * allocates, locks, logs or makes a system call other than the eventfd
  * write that wakes a client, and it trusts nothing it reads from shared
  * memory — the client's ring index and end-of-stream mark are validated
- * on every read.
+ * on every read.  A float32 client's NaN and ±Inf never reach the mix
+ * (sample.c cleans them as it reads), and a shared stream's volume is
+ * applied here, ramped, to what it plays or records.
  */
 #include <math.h>
 #include <stdbool.h>
@@ -52,10 +54,13 @@ uint32_t stream_rt_device_flags(struct stream_dir *d, uint32_t flags)
 	uint32_t xrun;
 	int state;
 
-	/* Only what concerns the directions the stream has (PortAudio may flag others). */
-	if (!s->in.used)
+	/*
+	 * Only what concerns this direction (PortAudio may flag the other, and
+	 * a playrec's other direction takes its own flags).
+	 */
+	if (d == &s->out)
 		flags &= ~(SHM_INPUT_UNDERFLOW | SHM_INPUT_OVERFLOW);
-	if (!s->out.used)
+	else
 		flags &= ~(SHM_OUTPUT_UNDERFLOW | SHM_OUTPUT_OVERFLOW | SHM_PRIMING_OUTPUT);
 	if (!flags)
 		return 0;
@@ -92,6 +97,104 @@ static bool routes_identity(const struct stream_dir *d, int channels)
 	return true;
 }
 
+/* Frames of gains computed at once for a ramp (on the stack). */
+#define GAIN_BLOCK 64
+
+/*
+ * Takes a new volume the loop thread published, if any: the ramp starts
+ * again from the gains reached now.  A volume caught while it is being
+ * written is taken at the next call.
+ */
+static void rt_take_volume(struct stream_dir *d)
+{
+	uint32_t seq = atomic_load_explicit(&d->gain_seq, memory_order_acquire), bits;
+	float next[STREAM_MAX_CHANNELS];
+	bool unity = true;
+
+	if (seq == d->gain_seen || (seq & 1))
+		return;
+	for (int i = 0; i < d->channels; i++) {
+		bits = atomic_load_explicit(&d->gain_bits[i], memory_order_acquire);
+		memcpy(&next[i], &bits, sizeof(next[i]));
+	}
+	if (atomic_load_explicit(&d->gain_seq, memory_order_relaxed) != seq)
+		return;
+	d->gain_seen = seq;
+	for (int i = 0; i < d->channels; i++) {
+		uint32_t k = d->ramp_pos;
+
+		if (!d->scaled)
+			d->gain_from[i] = 1.0f;
+		else if (d->ramp_len && k < d->ramp_len)
+			d->gain_from[i] = (float)(d->gain_from[i] + ((double)d->gain_to[i] - d->gain_from[i]) *
+									  k / d->ramp_len);
+		else
+			d->gain_from[i] = d->gain_to[i];
+		d->gain_to[i] = next[i];
+		unity = unity && next[i] == 1.0f && d->gain_from[i] == 1.0f;
+	}
+	d->ramp_pos = 0;
+	d->ramp_len = unity ? 0 : d->ramp_frames;
+	d->scaled = !unity;
+}
+
+/* Moves the ramp on by n frames; once it has arrived, unity gains pass unscaled again. */
+static void rt_ramp_advance(struct stream_dir *d, uint32_t n)
+{
+	bool unity = true;
+
+	if (d->ramp_len == 0)
+		return;
+	d->ramp_pos += n;
+	if (d->ramp_pos < d->ramp_len)
+		return;
+	d->ramp_len = 0;
+	d->ramp_pos = 0;
+	for (int i = 0; i < d->channels; i++) {
+		d->gain_from[i] = d->gain_to[i];
+		unity = unity && d->gain_to[i] == 1.0f;
+	}
+	d->scaled = !unity;
+}
+
+/*
+ * The gains of channel ch for n frames from ramp frame pos on: along the
+ * ramp, computed from its start for each frame (so that a ramp rises or
+ * falls monotonically, and lands exactly on its end), then the end.
+ */
+static void rt_gains(const struct stream_dir *d, int ch, uint32_t pos, uint32_t n, float *gains)
+{
+	float from = d->gain_from[ch], to = d->gain_to[ch];
+
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t k = pos + i;
+
+		gains[i] = k < d->ramp_len ? (float)(from + ((double)to - from) * k / d->ramp_len) : to;
+	}
+}
+
+/* Shared playback with a volume: adds n client frames from ring, scaled, into mix. */
+static void span_mix_gain(struct stream_dir *d, unsigned char *ring, uint32_t n, uint32_t at,
+			  float *mix, int channels)
+{
+	size_t size = sample_format_size((enum sample_format)d->dtype);
+	float gains[GAIN_BLOCK];
+
+	for (int i = 0; i < d->nroutes; i++) {
+		int src = d->routes[i].src;
+
+		for (uint32_t f = 0; f < n; f += GAIN_BLOCK) {
+			uint32_t k = n - f < GAIN_BLOCK ? n - f : GAIN_BLOCK;
+
+			rt_gains(d, src, d->ramp_pos + at + f, k, gains);
+			sample_add_to_float_gain(d->dtype, ring + (size_t)f * d->frame_bytes + src * size,
+						 d->frame_bytes,
+						 mix + (size_t)f * (size_t)channels + d->routes[i].dst,
+						 (size_t)channels, k, gains);
+		}
+	}
+}
+
 /* Shared playback: adds a span of client frames into the float mix. */
 static void span_mix(struct stream_dir *d, unsigned char *ring, uint32_t n, uint32_t at, void *buf,
 		     int channels)
@@ -99,6 +202,10 @@ static void span_mix(struct stream_dir *d, unsigned char *ring, uint32_t n, uint
 	float *mix = (float *)buf + (size_t)at * (size_t)channels;
 	size_t size = sample_format_size((enum sample_format)d->dtype);
 
+	if (d->scaled) {
+		span_mix_gain(d, ring, n, at, mix, channels);
+		return;
+	}
 	if (d->dtype == SAMPLE_FLOAT32 && routes_identity(d, channels)) {
 		/* Interleaved frames of the same shape: one contiguous run of samples. */
 		sample_add_to_float(SAMPLE_FLOAT32, ring, 4, mix, 1, (size_t)n * (size_t)channels);
@@ -116,8 +223,8 @@ static void span_set(struct stream_dir *d, unsigned char *ring, uint32_t n, uint
 	float *mix = (float *)buf + (size_t)at * (size_t)channels;
 	size_t samples = (size_t)n * (size_t)channels;
 
-	if (d->dtype == SAMPLE_FLOAT32 && routes_identity(d, channels)) {
-		memcpy(mix, ring, samples * sizeof(float));
+	if (!d->scaled && d->dtype == SAMPLE_FLOAT32 && routes_identity(d, channels)) {
+		sample_copy_clean(mix, ring, samples);
 		return;
 	}
 	memset(mix, 0, samples * sizeof(float));
@@ -131,7 +238,8 @@ static void span_set_clip(struct stream_dir *d, unsigned char *ring, uint32_t n,
 	float *mix = (float *)buf + (size_t)at * (size_t)channels;
 	size_t samples = (size_t)n * (size_t)channels;
 
-	if (d->dtype == SAMPLE_FLOAT32 && routes_identity(d, channels)) {
+	if (!d->scaled && d->dtype == SAMPLE_FLOAT32 && routes_identity(d, channels)) {
+		/* Clipping makes ±Inf ±1 and NaN 0: the clean mix in one pass. */
 		sample_clip_to(mix, (const float *)(const void *)ring, samples);
 		return;
 	}
@@ -157,16 +265,32 @@ static void span_copy_out(struct stream_dir *d, unsigned char *ring, uint32_t n,
 			       ring + f * d->frame_bytes + d->routes[i].src * size, size);
 }
 
-/* Shared capture: converts a span of device floats into client frames. */
+/* Shared capture: converts a span of device floats into client frames, with its volume. */
 static void span_capture(struct stream_dir *d, unsigned char *ring, uint32_t n, uint32_t at,
 			 void *buf, int channels)
 {
 	const float *in = (const float *)buf + (size_t)at * (size_t)channels;
 	size_t size = sample_format_size((enum sample_format)d->dtype);
+	float gains[GAIN_BLOCK];
 
-	for (int i = 0; i < d->nroutes; i++)
-		sample_from_float(d->dtype, in + d->routes[i].src, (size_t)channels,
-				  ring + d->routes[i].dst * size, d->frame_bytes, n);
+	for (int i = 0; i < d->nroutes; i++) {
+		int src = d->routes[i].src, dst = d->routes[i].dst;
+
+		if (!d->scaled) {
+			sample_from_float(d->dtype, in + src, (size_t)channels, ring + dst * size,
+					  d->frame_bytes, n);
+			continue;
+		}
+		for (uint32_t f = 0; f < n; f += GAIN_BLOCK) {
+			uint32_t k = n - f < GAIN_BLOCK ? n - f : GAIN_BLOCK;
+
+			rt_gains(d, dst, d->ramp_pos + at + f, k, gains);
+			sample_from_float_gain(d->dtype, in + (size_t)f * (size_t)channels + src,
+					       (size_t)channels,
+					       ring + (size_t)f * d->frame_bytes + dst * size,
+					       d->frame_bytes, k, gains);
+		}
+	}
 }
 
 /* Exclusive capture: copies a span of device frames into client frames, bit-exact. */
@@ -383,7 +507,9 @@ uint32_t stream_rt_mix(struct stream_dir *d, float *mix, int channels, uint32_t 
 	};
 	uint32_t produced, events;
 
+	rt_take_volume(d);
 	events = rt_pull(d, frames, fns[how], mix, channels, dac_time, now, rate, &produced);
+	rt_ramp_advance(d, produced);
 	/* Frames are produced from the start of the buffer on: silence the rest. */
 	if (how != STREAM_MIX_ADD && produced < frames)
 		memset(mix + (size_t)produced * (size_t)channels, 0,
@@ -458,7 +584,15 @@ static uint32_t rt_push(struct stream_dir *d, uint32_t frames, span_fn fn, void 
 uint32_t stream_rt_capture(struct stream_dir *d, const float *in, int channels, uint32_t frames,
 			   double adc_time, double now, double rate)
 {
-	return rt_push(d, frames, span_capture, (void *)in, channels, adc_time, now, rate);
+	uint64_t before = atomic_load_explicit(&d->stream->hdr->frames_in, memory_order_relaxed);
+	uint32_t events;
+
+	rt_take_volume(d);
+	events = rt_push(d, frames, span_capture, (void *)in, channels, adc_time, now, rate);
+	rt_ramp_advance(d, (uint32_t)(atomic_load_explicit(&d->stream->hdr->frames_in,
+							   memory_order_relaxed) -
+				      before));
+	return events;
 }
 
 uint32_t stream_rt_copy_in(struct stream_dir *d, const unsigned char *in, int channels,

@@ -70,6 +70,47 @@ int stream_create_shm(struct stream *s)
 	return 0;
 }
 
+void stream_volume_init(struct stream_dir *d)
+{
+	/* The audio thread's side starts unscaled as it is (zeroed): nothing published yet. */
+	for (int i = 0; i < STREAM_MAX_CHANNELS; i++)
+		d->volume[i] = 1.0f;
+	d->mute = false;
+}
+
+void stream_set_volume(struct stream_dir *d, const float *gains, int count, int mute)
+{
+	uint32_t seq = atomic_load_explicit(&d->gain_seq, memory_order_relaxed);
+
+	for (int i = 0; i < count && i < d->channels; i++)
+		d->volume[i] = gains[i];
+	if (count == 1)
+		for (int i = 1; i < d->channels; i++)
+			d->volume[i] = gains[0];
+	if (mute >= 0)
+		d->mute = mute;
+	/*
+	 * The audio thread reads the sequence count, the gains, then the count
+	 * again, and takes the gains only when it saw the same even count
+	 * twice.  The odd count is stored before the gains (each a release
+	 * store, which keeps the count's store before it), the even one after.
+	 */
+	atomic_store_explicit(&d->gain_seq, seq + 1, memory_order_relaxed);
+	for (int i = 0; i < d->channels; i++) {
+		float g = d->mute ? 0.0f : d->volume[i];
+		uint32_t bits;
+
+		memcpy(&bits, &g, sizeof(bits));
+		atomic_store_explicit(&d->gain_bits[i], bits, memory_order_release);
+	}
+	atomic_store_explicit(&d->gain_seq, seq + 2, memory_order_release);
+}
+
+struct stream_dir *stream_volume_dir(struct stream *s)
+{
+	return s->out.used ? &s->out : &s->in;
+}
+
 void stream_free(struct stream *s)
 {
 	if (!s)
@@ -154,6 +195,15 @@ json_object *stream_status_json(struct stream *s)
 				       json_object_new_int64((int64_t)atomic_load(&s->hdr->frames_in)));
 		json_object_object_add(o, "overflow_frames",
 				       json_object_new_int64((int64_t)atomic_load(&s->hdr->dropped_in)));
+	}
+	if (!s->exclusive && (s->out.used || s->in.used)) {
+		struct stream_dir *d = stream_volume_dir(s);
+		json_object *v = json_object_new_array();
+
+		for (int i = 0; i < d->channels; i++)
+			json_object_array_add(v, json_object_new_double(d->volume[i]));
+		json_object_object_add(o, "volume", v);
+		json_object_object_add(o, "mute", json_object_new_boolean(d->mute));
 	}
 	if (s->error[0]) {
 		json_object *e = json_object_new_object();

@@ -25,10 +25,17 @@
 #include "shm.h"
 
 struct devstream;
+struct rategroup;
 
 /* The most channels a client's data may have, and routes a stream may use. */
 #define STREAM_MAX_CHANNELS 256
 #define STREAM_MAX_ROUTES 512
+
+/* Seconds a volume change takes: a linear ramp, so that it neither clicks nor zippers. */
+#define STREAM_VOLUME_RAMP_SECONDS 0.020
+
+/* The highest volume a stream may have (linear; +20 dB). */
+#define STREAM_VOLUME_MAX 10.0
 
 /* Xruns remembered per direction until the loop thread reports them. */
 #define STREAM_XRUN_QUEUE 256
@@ -70,6 +77,19 @@ struct stream_dir {
 	int nroutes;
 	struct stream_route routes[STREAM_MAX_ROUTES];
 	int64_t limit; /* frames to move before this direction is done; -1: until the end */
+	struct rategroup *group; /* the rate group it goes through on dev; NULL: at dev's rate */
+
+	/*
+	 * Volume, per channel of the client's data (shared streams).  The loop
+	 * thread keeps the setting and publishes the gains to ramp to under a
+	 * sequence count (odd while it writes them); the audio thread takes
+	 * them at its next period, or the one after when it met a write.
+	 */
+	float volume[STREAM_MAX_CHANNELS]; /* loop thread: linear, as set */
+	bool mute;			   /* loop thread */
+	uint32_t ramp_frames;		   /* frames a change takes, at the stream's rate */
+	_Atomic uint32_t gain_seq;
+	_Atomic uint32_t gain_bits[STREAM_MAX_CHANNELS]; /* floats: the gains to reach */
 
 	/* RT: owned by the audio thread of dev. */
 	uint32_t index;	   /* own ring index: read (out) or write (in) */
@@ -77,6 +97,11 @@ struct stream_dir {
 	bool looping;	   /* out: replaying [loop_start, loop_end) */
 	uint32_t loop_start, loop_end;
 	_Atomic bool done; /* this direction has nothing more to do */
+	uint32_t gain_seen;			/* the gain_seq taken last */
+	bool scaled;				/* a gain is not 1, or a ramp runs (else: no scaling) */
+	float gain_from[STREAM_MAX_CHANNELS];	/* where the ramp started */
+	float gain_to[STREAM_MAX_CHANNELS];	/* where it goes (and stays) */
+	uint32_t ramp_pos, ramp_len;		/* frames into the ramp, and its length (0: none) */
 
 	/* Xrun queue: the audio thread produces, the loop thread consumes. */
 	_Atomic uint32_t xrun_head, xrun_tail;
@@ -95,7 +120,9 @@ struct stream {
 	_Atomic bool autostart; /* the audio thread starts it once start_frames are buffered */
 	uint32_t start_frames;	/* out: frames buffered before playback starts (set before autostart) */
 	double limit_seconds;  /* in: record this long (at the actual rate) when > 0 */
-	double samplerate;
+	double samplerate;     /* Hz: the client's rate (shared streams are resampled to it) */
+	bool aligned;	       /* playrec on one device stream: recorded frame k + offset is played frame k */
+	uint32_t offset_frames;
 
 	struct memfd shm;
 	struct shm_header *hdr;
@@ -131,6 +158,20 @@ size_t stream_shm_size(const struct stream *s);
  * negative errno.
  */
 int stream_create_shm(struct stream *s);
+
+/* Sets a direction's volume to unity, as a new stream's is (the loop thread's record of it). */
+void stream_volume_init(struct stream_dir *d);
+
+/*
+ * Sets a shared direction's volume: gains (linear, 0 to STREAM_VOLUME_MAX)
+ * for each of its count channels, or one for all when count is 1 (count 0
+ * leaves them); mute 1 mutes, 0 unmutes, -1 leaves it.  The audio thread
+ * ramps to the result over ramp_frames.
+ */
+void stream_set_volume(struct stream_dir *d, const float *gains, int count, int mute);
+
+/* The direction a stream's volume applies to: its playback, else its recording. */
+struct stream_dir *stream_volume_dir(struct stream *s);
 
 /* Frees everything the stream owns; it must be detached from all device streams. */
 void stream_free(struct stream *s);
@@ -186,5 +227,5 @@ uint32_t stream_rt_copy_out(struct stream_dir *d, unsigned char *out, int channe
 uint32_t stream_rt_copy_in(struct stream_dir *d, const unsigned char *in, int channels,
 			   uint32_t frames, double adc_time, double now, double rate);
 
-/* Records device-level flags (PortAudio's statusFlags) for a period. */
+/* Records device-level flags (PortAudio's statusFlags) of d's direction for a period. */
 uint32_t stream_rt_device_flags(struct stream_dir *d, uint32_t flags);

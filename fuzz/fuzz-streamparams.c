@@ -3,13 +3,15 @@
  * and the routes the daemon makes of a mapping (daemon/routes.c): the
  * input's third byte on is one request line, parsed by
  * proto_parse_request(); "mapping", "latency", "channels" and "dtype" are
- * read as play, rec, playrec and open_stream read them; a mapping that
- * passes becomes the routes of a playback and of a recording.
+ * read as play, rec, playrec and open_stream read them, "volume" and "db"
+ * as set_volume reads them; a mapping that passes becomes the routes of a
+ * playback and of a recording.
  *
  * Checks: a mapping has at most the entries asked for, each from 1 to
  * PROTO_MAX_CHANNEL and none twice; a latency in seconds is within 0 to
  * 10; a pair's halves are within their bounds; every refusal is an
- * invalid_param error that formats as a reply; the routes stay within
+ * invalid_param error that formats as a reply; a volume has at most a
+ * value per channel, each within its bounds; the routes stay within
  * STREAM_MAX_ROUTES, read only the data's columns (or the device's
  * channels the stream opens, for a recording) and write only the
  * stream's channels.
@@ -112,6 +114,30 @@ static void fuzz_latency(struct proto_request *req)
 	}
 }
 
+/* set_volume's "volume" and "db": one number or one per channel, each within its bounds. */
+static void fuzz_volume(struct proto_request *req, int channels)
+{
+	struct proto_error err = { 0 };
+	double v[STREAM_MAX_CHANNELS];
+	int n = proto_get_volume(req, "volume", 0, 10, v, channels, &err);
+
+	if (n < 0) {
+		check_refusal(req, &err);
+	} else {
+		FUZZ_CHECK(n <= channels);
+		for (int i = 0; i < n; i++)
+			FUZZ_CHECK(v[i] >= 0 && v[i] <= 10);
+	}
+	n = proto_get_volume(req, "db", -200, 20, v, channels, &err);
+	if (n < 0) {
+		check_refusal(req, &err);
+	} else {
+		FUZZ_CHECK(n <= channels);
+		for (int i = 0; i < n; i++)
+			FUZZ_CHECK(v[i] >= -200 && v[i] <= 20);
+	}
+}
+
 static void fuzz_pairs(struct proto_request *req)
 {
 	struct proto_error err = { 0 };
@@ -150,6 +176,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_mapping(&req, channels, max_out, shared);
 		fuzz_latency(&req);
 		fuzz_pairs(&req);
+		fuzz_volume(&req, channels);
 	}
 	proto_request_clear(&req);
 	proto_error_clear(&err);

@@ -56,20 +56,58 @@ static inline int32_t round_clamp(double x, double lo, double hi)
 typedef float sample_v4f __attribute__((vector_size(16)));
 typedef int32_t sample_v4i __attribute__((vector_size(16)));
 
-/* Adds n contiguous float32 samples at src (any alignment) to dst. */
+/*
+ * What a client's float32 sample becomes in the mix, as integer operations on
+ * its bits: finite values stay as they are, NaN becomes 0 (silence) and ±Inf
+ * becomes ±1 (full scale, as clipping would make it).  Lanes of the vector
+ * version give exactly the scalar results.
+ */
+static inline uint32_t clean_bits(uint32_t b)
+{
+	if ((b & 0x7f800000u) != 0x7f800000u)
+		return b;
+	return (b & 0x007fffffu) ? 0 : (b & 0x80000000u) | 0x3f800000u;
+}
+
+static inline sample_v4i clean_v4i(sample_v4i b)
+{
+	const sample_v4i exp = { 0x7f800000, 0x7f800000, 0x7f800000, 0x7f800000 };
+	const sample_v4i mant = { 0x007fffff, 0x007fffff, 0x007fffff, 0x007fffff };
+	const sample_v4i sign = { INT32_MIN, INT32_MIN, INT32_MIN, INT32_MIN };
+	const sample_v4i one = { 0x3f800000, 0x3f800000, 0x3f800000, 0x3f800000 };
+	const sample_v4i zero = { 0, 0, 0, 0 };
+	sample_v4i nonfinite = (b & exp) == exp;
+	sample_v4i nan = nonfinite & ((b & mant) != zero);
+	sample_v4i repl = ((b & sign) | one) & ~nan;
+
+	return (b & ~nonfinite) | (repl & nonfinite);
+}
+
+float sample_clean(float v)
+{
+	uint32_t b;
+
+	memcpy(&b, &v, 4);
+	b = clean_bits(b);
+	memcpy(&v, &b, 4);
+	return v;
+}
+
+/* Adds n contiguous float32 samples at src (any alignment), cleaned, to dst. */
 static void add_float32_contiguous(const unsigned char *src, float *dst, size_t n)
 {
 	size_t i = 0;
 
 	for (; i + 8 <= n; i += 8) {
-		sample_v4f a, b, x, y;
+		sample_v4f a, b;
+		sample_v4i x, y;
 
 		memcpy(&a, dst + i, 16);
 		memcpy(&b, dst + i + 4, 16);
 		memcpy(&x, src + 4 * i, 16);
 		memcpy(&y, src + 4 * i + 16, 16);
-		a += x;
-		b += y;
+		a += (sample_v4f)clean_v4i(x);
+		b += (sample_v4f)clean_v4i(y);
 		memcpy(dst + i, &a, 16);
 		memcpy(dst + i + 4, &b, 16);
 	}
@@ -77,7 +115,26 @@ static void add_float32_contiguous(const unsigned char *src, float *dst, size_t 
 		float v;
 
 		memcpy(&v, src + 4 * i, 4);
-		dst[i] += v;
+		dst[i] += sample_clean(v);
+	}
+}
+
+void sample_copy_clean(float *dst, const unsigned char *src, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 4 <= n; i += 4) {
+		sample_v4i x;
+
+		memcpy(&x, src + 4 * i, 16);
+		x = clean_v4i(x);
+		memcpy(dst + i, &x, 16);
+	}
+	for (; i < n; i++) {
+		float v;
+
+		memcpy(&v, src + 4 * i, 4);
+		dst[i] = sample_clean(v);
 	}
 }
 
@@ -96,7 +153,7 @@ void sample_add_to_float(int fmt, const unsigned char *src, size_t stride, float
 			float v;
 
 			memcpy(&v, src + i * stride, 4);
-			dst[i * dst_stride] += v;
+			dst[i * dst_stride] += sample_clean(v);
 		}
 		break;
 	case SAMPLE_INT32:
@@ -205,25 +262,31 @@ void sample_clip_to(float *dst, const float *src, size_t n)
 
 #ifdef __SSE__
 	/*
-	 * minps(1, x) is 1 where x > 1 and x elsewhere (NaN too, being the second
-	 * operand); maxps(-1, x) likewise: the scalar loop's results exactly.
+	 * x & (x == x) is 0 where x is NaN and x elsewhere; minps(1, x) is 1
+	 * where x > 1 and x elsewhere, maxps(-1, x) likewise: the scalar loop's
+	 * results exactly.
 	 */
 	const __m128 hi = _mm_set1_ps(1.0f), lo = _mm_set1_ps(-1.0f);
 
-	for (; i + 4 <= n; i += 4)
-		_mm_storeu_ps(dst + i, _mm_max_ps(lo, _mm_min_ps(hi, _mm_loadu_ps(src + i))));
+	for (; i + 4 <= n; i += 4) {
+		__m128 x = _mm_loadu_ps(src + i);
+
+		x = _mm_and_ps(x, _mm_cmpord_ps(x, x));
+		_mm_storeu_ps(dst + i, _mm_max_ps(lo, _mm_min_ps(hi, x)));
+	}
 #else
 	const sample_v4f hi = { 1.0f, 1.0f, 1.0f, 1.0f }, lo = { -1.0f, -1.0f, -1.0f, -1.0f };
 
-	/* As the scalar loop: above 1 becomes 1, below -1 becomes -1, the rest (NaN too) stays. */
+	/* As the scalar loop: NaN becomes 0, above 1 becomes 1, below -1 becomes -1. */
 	for (; i + 4 <= n; i += 4) {
 		sample_v4f x;
-		sample_v4i bits, over, under;
+		sample_v4i bits, over, under, number;
 
 		memcpy(&x, src + i, 16);
+		number = x == x;
 		over = x > hi;
 		under = x < lo;
-		bits = (sample_v4i)x;
+		bits = (sample_v4i)x & number;
 		bits = (bits & ~over) | ((sample_v4i)hi & over);
 		bits = (bits & ~under) | ((sample_v4i)lo & under);
 		memcpy(dst + i, &bits, 16);
@@ -232,7 +295,9 @@ void sample_clip_to(float *dst, const float *src, size_t n)
 	for (; i < n; i++) {
 		float x = src[i];
 
-		if (x > 1.0f)
+		if (x != x)
+			x = 0.0f;
+		else if (x > 1.0f)
 			x = 1.0f;
 		else if (x < -1.0f)
 			x = -1.0f;
@@ -243,4 +308,43 @@ void sample_clip_to(float *dst, const float *src, size_t n)
 void sample_clip(float *buf, size_t n)
 {
 	sample_clip_to(buf, buf, n);
+}
+
+void sample_sanitize(float *buf, size_t n)
+{
+	sample_copy_clean(buf, (const unsigned char *)buf, n);
+}
+
+/* Samples converted at once by the gain functions (on the stack). */
+#define GAIN_BLOCK 64
+
+void sample_add_to_float_gain(int fmt, const unsigned char *src, size_t stride, float *dst,
+			      size_t dst_stride, size_t n, const float *gain)
+{
+	float tmp[GAIN_BLOCK];
+
+	for (size_t done = 0; done < n;) {
+		size_t k = n - done < GAIN_BLOCK ? n - done : GAIN_BLOCK;
+
+		memset(tmp, 0, k * sizeof(float));
+		sample_add_to_float(fmt, src + done * stride, stride, tmp, 1, k);
+		for (size_t i = 0; i < k; i++)
+			dst[(done + i) * dst_stride] += tmp[i] * gain[done + i];
+		done += k;
+	}
+}
+
+void sample_from_float_gain(int fmt, const float *src, size_t src_stride, unsigned char *dst,
+			    size_t stride, size_t n, const float *gain)
+{
+	float tmp[GAIN_BLOCK];
+
+	for (size_t done = 0; done < n;) {
+		size_t k = n - done < GAIN_BLOCK ? n - done : GAIN_BLOCK;
+
+		for (size_t i = 0; i < k; i++)
+			tmp[i] = src[(done + i) * src_stride] * gain[done + i];
+		sample_from_float(fmt, tmp, 1, dst + done * stride, stride, k);
+		done += k;
+	}
 }

@@ -33,19 +33,40 @@ int sample_format_from_name(const char *name);
  * uint8 has its zero at 128.  Strides are in bytes (src/dst) or floats.
  */
 
-/* Reads n samples of fmt at src (stride bytes apart) and adds them to dst (dst_stride floats apart). */
+/*
+ * Reads n samples of fmt at src (stride bytes apart) and adds them to dst
+ * (dst_stride floats apart).  float32 samples are cleaned as they are read
+ * (sample_clean()), so that what one client plays cannot poison a mix.
+ */
 void sample_add_to_float(int fmt, const unsigned char *src, size_t stride, float *dst,
 			 size_t dst_stride, size_t n);
+
+/* As sample_add_to_float(), sample i multiplied by gain[i]. */
+void sample_add_to_float_gain(int fmt, const unsigned char *src, size_t stride, float *dst,
+			      size_t dst_stride, size_t n, const float *gain);
+
+/* Returns v, or 0 when v is NaN, or ±1 when v is ±Inf. */
+float sample_clean(float v);
+
+/* Copies n contiguous float32 samples from src (any alignment) to dst, cleaned. */
+void sample_copy_clean(float *dst, const unsigned char *src, size_t n);
+
+/* Cleans n floats in place (sample_clean()). */
+void sample_sanitize(float *buf, size_t n);
 
 /* Writes n floats from src (src_stride apart) as fmt to dst (stride bytes apart). */
 void sample_from_float(int fmt, const float *src, size_t src_stride, unsigned char *dst,
 		       size_t stride, size_t n);
 
+/* As sample_from_float(), sample i multiplied by gain[i] first. */
+void sample_from_float_gain(int fmt, const float *src, size_t src_stride, unsigned char *dst,
+			    size_t stride, size_t n, const float *gain);
+
 /* Writes n silent samples of fmt (stride bytes apart): zero, or 128 for uint8. */
 void sample_silence(int fmt, unsigned char *dst, size_t stride, size_t n);
 
-/* Clamps n floats to [-1, 1]. */
+/* Clamps n floats to [-1, 1]; NaN becomes 0. */
 void sample_clip(float *buf, size_t n);
 
-/* Writes n floats from src to dst clamped to [-1, 1]; dst may be src. */
+/* Writes n floats from src to dst clamped to [-1, 1] (NaN: 0); dst may be src. */
 void sample_clip_to(float *dst, const float *src, size_t n);

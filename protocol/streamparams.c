@@ -154,3 +154,44 @@ int proto_get_dtype_pair(const struct proto_request *req, const char *name, int 
 		return -EINVAL;
 	return proto_value_dtype(v, name, def, ret, err);
 }
+
+/* Reads one number of a volume; returns 0 or -EINVAL. */
+static int volume_value(json_object *v, const char *name, double min, double max, double *ret,
+			struct proto_error *err)
+{
+	double x;
+
+	if (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double))
+		return proto_error_set(err, PROTO_E_INVALID_PARAM,
+				       "parameter \"%s\" takes numbers, not %s", name,
+				       json_type_to_name(json_object_get_type(v)));
+	x = json_object_get_double(v);
+	if (!isfinite(x) || x < min || x > max)
+		return proto_error_set(err, PROTO_E_INVALID_PARAM,
+				       "parameter \"%s\" must be from %g to %g", name, min, max);
+	*ret = x;
+	return 0;
+}
+
+int proto_get_volume(const struct proto_request *req, const char *name, double min, double max,
+		     double *values, int max_count, struct proto_error *err)
+{
+	json_object *v = get(req, name);
+	size_t n;
+
+	if (!v)
+		return 0;
+	if (!json_object_is_type(v, json_type_array))
+		return volume_value(v, name, min, max, &values[0], err) < 0 ? -EINVAL : 1;
+	n = json_object_array_length(v);
+	if (n == 0)
+		return proto_error_set(err, PROTO_E_INVALID_PARAM,
+				       "parameter \"%s\" must be a number or a list of numbers", name);
+	if (n > (size_t)max_count)
+		return proto_error_set(err, PROTO_E_INVALID_PARAM,
+				       "parameter \"%s\" has more than %d values", name, max_count);
+	for (size_t i = 0; i < n; i++)
+		if (volume_value(json_object_array_get_idx(v, i), name, min, max, &values[i], err) < 0)
+			return -EINVAL;
+	return (int)n;
+}

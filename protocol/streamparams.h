@@ -2,8 +2,8 @@
  * The parameters of the stream commands that are more than one typed
  * value: a latency ("low", "high" or seconds, or an [input, output] pair
  * of them), a channel mapping (1-based channel numbers, each at most
- * once), and integers and sample formats given once for both directions
- * or as an [input, output] pair.  The conventions are params.h's: a
+ * once), integers and sample formats given once for both directions or as
+ * an [input, output] pair, and a volume (one number or one per channel).  The conventions are params.h's: a
  * missing member and JSON null take the default and return 0, a present
  * one returns 1 (or a count), a bad one -EINVAL with a
  * PROTO_E_INVALID_PARAM error that names the parameter.  No state: any
@@ -55,3 +55,11 @@ int proto_get_int_pair(const struct proto_request *req, const char *name, int wh
 /* Reads a sample format given once or as an [input, output] pair. */
 int proto_get_dtype_pair(const struct proto_request *req, const char *name, int which, int def,
 			 int *ret, struct proto_error *err);
+
+/*
+ * Reads a volume: one number, or a list of at most max_count numbers (one
+ * per channel), each from min to max.  Returns the count stored in values,
+ * 0 when there is none, or -EINVAL.
+ */
+int proto_get_volume(const struct proto_request *req, const char *name, double min, double max,
+		     double *values, int max_count, struct proto_error *err);

@@ -507,6 +507,38 @@ SDC_EXPORT int sdc_stop(sdc_client *client, unsigned handle);
 /* Stores the stream's status now (0: the latest). */
 SDC_EXPORT int sdc_get_status(sdc_client *client, unsigned handle, sdc_status *ret_status);
 
+/* ---- Volume ------------------------------------------------------------ */
+
+/* The most channels a volume names one by one, and the highest gain (+20 dB). */
+#define SDC_VOLUME_MAX_CHANNELS 64
+#define SDC_VOLUME_MAX 10.0
+
+/*
+ * Sets the volume of a shared stream (0: the latest play/rec/playrec): the
+ * linear gains (0 to SDC_VOLUME_MAX; 1 leaves the samples as they are) of
+ * its count channels, or one gain for all when count is 1; count 0 leaves
+ * the gains.  mute: SDC_YES mutes, SDC_NO unmutes, 0 leaves it as it is; a
+ * muted stream keeps its gains for when it is unmuted.  The daemon moves
+ * to the new volume along a 20 ms ramp, so that a change neither clicks
+ * nor zippers.  The volume applies to what a stream plays (to what it
+ * records when it only records), on the client's own streams and on the
+ * detached playbacks its user started.  An exclusive stream, whose samples
+ * reach the device bit for bit, has none: -ENOTSUP.  Returns 0 or a
+ * negative errno (sdc_last_error() says why).  For a level in dB, pass
+ * pow(10, dB / 20).
+ */
+SDC_EXPORT int sdc_set_volume(sdc_client *client, unsigned handle, const double *gains, int count,
+			      int mute);
+
+/*
+ * Stores a shared stream's volume (0: the latest): its gains, one per
+ * channel, into ret_gains (at most max of them), their number into
+ * *ret_count and whether it is muted into *ret_mute (either may be NULL).
+ * Returns 0, -ENOTSUP for an exclusive stream, or another negative errno.
+ */
+SDC_EXPORT int sdc_get_volume(sdc_client *client, unsigned handle, double *ret_gains, int max,
+			      int *ret_count, int *ret_mute);
+
 /* ---- Streaming handles ------------------------------------------------- */
 
 /*

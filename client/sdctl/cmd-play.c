@@ -265,6 +265,17 @@ static int play_file(struct sdctl *ctl, sdc_client *c, const char *path, int ind
 	if (audiofile_open_read(&f, path, &spec, o->dtype == SDC_FLOAT64 ? SDC_FLOAT32 : o->dtype) <
 	    0)
 		return sdctl_error(ctl, "file_error", "%s", audiofile_error());
+	/*
+	 * -r describes headerless samples; for a file with a header it would
+	 * play the file at the wrong speed (shared streams are resampled, so a
+	 * file of any rate plays as it is).
+	 */
+	if (o->rate && !audiofile_is_raw(path, &spec) && o->rate != f.info.samplerate) {
+		audiofile_close(&f);
+		return sdctl_usage_error(ctl,
+					 "-r %g disagrees with %s, which is %d Hz: leave -r out (shared streams are resampled to the device's rate)",
+					 o->rate, path, f.info.samplerate);
+	}
 	sdctl_stream_options(o, &p.opt, in_buf, out_buf, sizeof(in_buf));
 	p.channels = f.info.channels;
 	p.dtype = f.dtype;

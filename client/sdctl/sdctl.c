@@ -150,6 +150,20 @@ const struct sdctl_command sdctl_commands[] = {
 			"their handles, or all of them.  Prints the handles stopped.",
 	},
 	{
+		.name = "volume",
+		.fn = sdctl_cmd_volume,
+		.operands = "[OPTIONS] HANDLE|all [LEVEL]",
+		.summary = "show or set the volume of playbacks left with play --detach",
+		.help = "Show the volume of the playbacks this user left with 'sdctl play --detach'\n"
+			"(the one named by HANDLE, or all of them), or set it to LEVEL: a gain from\n"
+			"0 to 10 (0.5), a percentage of it (50%), or decibels (-6dB); one for every\n"
+			"channel, or one per channel separated by commas (1,0.5).  The daemon moves to\n"
+			"a new volume along a 20 ms ramp.  Options come before HANDLE.",
+		.options = OPTIONS({ SDCTL_OPT_MUTE, NULL }, { SDCTL_OPT_UNMUTE, NULL }),
+		/* A level in dB may be negative: -6dB after HANDLE is no option. */
+		.options_first = true,
+	},
+	{
 		.name = "status",
 		.fn = sdctl_cmd_status,
 		.operands = "[OPTIONS]",

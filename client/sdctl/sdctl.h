@@ -34,6 +34,8 @@ enum sdctl_key {
 	SDCTL_OPT_OUTPUT,
 	SDCTL_OPT_INTERVAL,
 	SDCTL_OPT_ONCE,
+	SDCTL_OPT_MUTE,
+	SDCTL_OPT_UNMUTE,
 	SDCTL_OPT_WATCH,
 };
 
@@ -61,6 +63,7 @@ struct sdctl_opts {
 	bool input;	  /* check --input (else output) */
 	double interval;  /* --interval, seconds; 0 unset */
 	bool once;	  /* top --once */
+	int mute;	  /* volume --mute (SDC_YES) or --unmute (SDC_NO); 0 unset */
 	bool watch;	  /* devices --watch */
 	bool verbose;	  /* run -v */
 	const char *library_dir; /* run -L: where libportaudio.so.2 is */
@@ -185,6 +188,7 @@ int sdctl_cmd_playrec(struct sdctl *ctl, int argc, char **argv);
 int sdctl_cmd_wire(struct sdctl *ctl, int argc, char **argv);
 int sdctl_cmd_meter(struct sdctl *ctl, int argc, char **argv);
 int sdctl_cmd_stop(struct sdctl *ctl, int argc, char **argv);
+int sdctl_cmd_volume(struct sdctl *ctl, int argc, char **argv);
 int sdctl_cmd_status(struct sdctl *ctl, int argc, char **argv);
 int sdctl_cmd_top(struct sdctl *ctl, int argc, char **argv);
 int sdctl_cmd_version(struct sdctl *ctl, int argc, char **argv);

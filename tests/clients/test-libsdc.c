@@ -1,9 +1,10 @@
 /*
  * libsdc against a running sddaemon (started by test_libsdc.py with the
- * virtual ALSA devices): connecting, typed queries, defaults, and
- * sdc_play/sdc_rec/sdc_playrec on caller memory, and the device list as it
- * changes (a PCM added to the daemon's ALSA configuration, $ALSA_CONFIG_PATH),
- * in TAP.  The socket comes from $SDDAEMON_SOCKET and the capture source's
+ * virtual ALSA devices): connecting, typed queries, defaults,
+ * sdc_play/sdc_rec/sdc_playrec on caller memory, a stream's volume
+ * (sdc_set_volume, sdc_get_volume), and the device list as it changes (a
+ * PCM added to the daemon's ALSA configuration, $ALSA_CONFIG_PATH), in
+ * TAP.  The socket comes from $SDDAEMON_SOCKET and the capture source's
  * path from $SDD_TEST_INPUT.
  */
 #include <errno.h>
@@ -227,6 +228,47 @@ static void test_stream_handles(sdc_client *c)
 	sdc_stream_close(s);
 }
 
+static void test_volume(sdc_client *c)
+{
+	float tone[2 * 4096];
+	sdc_play_params p = { .channels = 2, .dtype = SDC_FLOAT32, .loop = 1 };
+	sdc_play_params x = { .channels = 2, .dtype = SDC_FLOAT32, .loop = 1,
+			      .opt.exclusive = SDC_YES };
+	double half = 0.5, pair[2] = { 1.0, 0.25 }, got[4] = { 0 }, bad = -1;
+	unsigned handle, excl;
+	int count = 0, mute = -1;
+
+	memset(tone, 0, sizeof(tone));
+	CHECK(sdc_play(c, tone, 4096, &p, &handle) == 0, "a shared playback for the volume");
+	CHECK(sdc_get_volume(c, handle, got, 4, &count, &mute) == 0 && count == 2 &&
+		      got[0] == 1.0 && got[1] == 1.0 && mute == 0,
+	      "a new stream's volume is 1 on each channel, unmuted");
+	CHECK(sdc_set_volume(c, handle, &half, 1, 0) == 0 &&
+		      sdc_get_volume(c, handle, got, 4, &count, &mute) == 0 && got[0] == 0.5 &&
+		      got[1] == 0.5,
+	      "sdc_set_volume with one gain sets every channel");
+	CHECK(sdc_set_volume(c, handle, pair, 2, SDC_YES) == 0 &&
+		      sdc_get_volume(c, handle, got, 1, &count, &mute) == 0 && count == 2 &&
+		      got[0] == 1.0 && got[1] == 0.5 && mute == 1,
+	      "one gain per channel and mute (max 1 stores one gain, count says 2)");
+	CHECK(sdc_set_volume(c, handle, NULL, 0, SDC_NO) == 0 &&
+		      sdc_get_volume(c, handle, got, 4, NULL, &mute) == 0 && mute == 0 &&
+		      got[1] == 0.25,
+	      "unmuted, the gains kept");
+	CHECK(sdc_set_volume(c, handle, &bad, 1, 0) == -EINVAL &&
+		      sdc_set_volume(c, handle, NULL, 0, 0) == -EINVAL &&
+		      sdc_set_volume(NULL, handle, &half, 1, 0) == -EINVAL,
+	      "a negative gain, nothing to set and no client are -EINVAL");
+	CHECK(sdc_set_volume(c, 999999, &half, 1, 0) == -ENOENT, "an unknown handle is -ENOENT");
+	sdc_stop(c, handle);
+	x.opt.keep_previous = 1;
+	CHECK(sdc_play(c, tone, 4096, &x, &excl) == 0, "an exclusive playback");
+	CHECK(sdc_set_volume(c, excl, &half, 1, 0) == -ENOTSUP &&
+		      sdc_get_volume(c, excl, got, 4, &count, &mute) == -ENOTSUP,
+	      "an exclusive stream has no volume: -ENOTSUP (%s)", sdc_last_error()->message);
+	sdc_stop(c, excl);
+}
+
 /* What the devices_changed callback saw. */
 static struct {
 	int calls;
@@ -340,6 +382,7 @@ int main(void)
 	test_rec_exact(c);
 	test_stop_and_errors(c);
 	test_stream_handles(c);
+	test_volume(c);
 	test_device_changes(c);
 	sdc_close(c);
 	return tap_done();

@@ -365,8 +365,11 @@ def test_spectrogram_shows_a_tone_in_its_column():
     fftsize = math.ceil(rate / delta_f)
     low_bin = math.floor(low / delta_f)
     freq = (low_bin + 38) * rate / fftsize
-    tone = lambda i: 0.103 * math.sin(2 * math.pi * freq * i / rate)
-    fresh_devices(float32_stereo(tone, tone, int(rate) * 30))
+    # The example records at the device's default rate; the shared device
+    # stream reads in.raw at the daemon's default_samplerate (48 kHz) and
+    # resamples.
+    tone = lambda i: 0.103 * math.sin(2 * math.pi * freq * i / RATE)
+    fresh_devices(float32_stereo(tone, tone, RATE * 30))
     out, _ = example_ok("spectrogram", "-d", "t_in", "-c", columns, "-t", "1")
     lines = out.splitlines()
     check_eq(len(lines), 20, "lines for 1 s in 50 ms blocks")

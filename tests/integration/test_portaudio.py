@@ -22,8 +22,8 @@ import subprocess
 import sys
 import time
 
-from harness import (SDCTL, Daemon, Failure, check, check_eq, command, run_tests, scaled,
-                     to_float32)
+from harness import (SDCTL, SDDAEMON, Daemon, Failure, check, check_eq, command, run_tests,
+                     scaled, to_float32)
 from portaudio_harness import (LIBDIR, SIZE, both, direct, keep_our_library_away, library_env,
                                lines_equal, ours, program, sanitizer_runtimes, signal,
                                silent_frame, through, wait_idle)
@@ -333,6 +333,22 @@ def test_no_daemon():
               "PyAudio's constructor raises (stderr %r)" % p.stderr[-500:])
 
 
+def test_daemon_refuses_our_library():
+    """A daemon that finds our library first in LD_LIBRARY_PATH (it has
+    PortAudio's name) would be its own client: it exits at once, saying
+    why, instead of hanging on its own socket."""
+    env = library_env(dict(D.env, LD_LIBRARY_PATH=LIBDIR))
+    start = time.time()
+    p = subprocess.run(command(SDDAEMON, "--socket", D.path("self.sock")), env=env,
+                       capture_output=True, timeout=scaled(30))
+    err = p.stderr.decode(errors="replace")
+    check(p.returncode != 0, "sddaemon exits with an error (status %d)" % p.returncode)
+    check("compatibility library" in err and "LD_LIBRARY_PATH" in err,
+          "it says why: %r" % err[-500:])
+    check(not os.path.exists(D.path("self.sock")), "it never listened")
+    check(time.time() - start < scaled(20), "it did not hang")
+
+
 # ---- sdctl run ------------------------------------------------------------------------------
 
 def test_sdctl_run():
@@ -377,7 +393,7 @@ def main():
         return run_tests([test_symbols, test_device_list, test_format_matrix,
                           test_stream_behaviour, test_play_shared_exact_through_float32,
                           test_play_exclusive_byte_identical, test_pyaudio_plays_through_the_library,
-                          test_no_daemon, test_sdctl_run], D)
+                          test_no_daemon, test_daemon_refuses_our_library, test_sdctl_run], D)
     finally:
         D.cleanup()
 

@@ -194,6 +194,7 @@ def test_audio_commands():
     check_output(sdctl_json("wire", "-d", "t_duplex", "-t", "0.1"), "wire", 1)
     vals = check_output(sdctl_json("meter", "-d", "t_in", "-r", "48000", "-t", "0.2"), "meter", 3)
     check_eq([v["final"] for v in vals], [False, False, True], "the last meter line is final")
+    check_output(sdctl_json("volume", "all"), "volume", 1)
     check_output(sdctl_json("stop"), "stop", 1)
 
 

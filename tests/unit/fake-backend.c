@@ -59,6 +59,7 @@ struct fake_slot {
 	bool known;   /* the running backend listed it at its last init */
 	bool lost;    /* its streams ended by themselves; it cannot be opened */
 	bool stale;   /* it came back, but the running backend opens it only after init */
+	int loopback; /* periods of its loop from output to input; 0: none */
 };
 
 /* How the daemon's device i is bound: the fake's index, or -1. */
@@ -240,11 +241,13 @@ static int fake_check(struct backend *b, const struct backend_params *p, struct 
 	if (check_dir(fb, p->device_in, p->channels_in, false, err) < 0 ||
 	    check_dir(fb, p->device_out, p->channels_out, true, err) < 0)
 		return -EINVAL;
-	/* The fake devices run at 44.1 and 48 kHz, and at their default rate. */
-	if (p->samplerate != 44100 && p->samplerate != 48000) {
+	/* The fake devices run at their default rate, and at 44.1 and 48 kHz unless fixed. */
+	{
 		int dev = openable(fb, p->device_out >= 0 ? p->device_out : p->device_in);
+		bool common = !fb->devices[dev].d.fixed_rate &&
+			      (p->samplerate == 44100 || p->samplerate == 48000);
 
-		if (p->samplerate != fb->devices[dev].d.default_samplerate)
+		if (!common && p->samplerate != fb->devices[dev].d.default_samplerate)
 			return fail(err, FAKE_E_INVALID_RATE, "Invalid sample rate");
 	}
 	return 0;
@@ -336,9 +339,13 @@ static void fake_info(struct backend_stream *bs, struct backend_stream_info *ret
 {
 	struct fake_stream *s = (struct fake_stream *)bs;
 
+	int loop = s->dev_out >= 0 ? s->fb->devices[s->dev_out].loopback : 0;
+
 	*ret = (struct backend_stream_info){ .samplerate = s->p.samplerate,
-					     .latency_in = s->p.latency_in,
-					     .latency_out = s->p.latency_out };
+					     .latency_in = loop ? 0 : s->p.latency_in,
+					     .latency_out = loop ? (double)loop * (double)s->period /
+									   s->p.samplerate
+								 : s->p.latency_out };
 }
 
 static int fake_version(struct backend *b, const char **ret_text)
@@ -559,6 +566,11 @@ void fake_set_capture(struct fake_backend *fb, int device, const float *samples,
 	c->channels = channels;
 }
 
+void fake_loopback(struct fake_backend *fb, int device, int periods)
+{
+	fb->devices[device].loopback = periods;
+}
+
 void fake_inject(struct fake_stream *s, uint64_t period, uint32_t flags)
 {
 	if (s->ninjected < FAKE_MAX_INJECTED)
@@ -576,6 +588,24 @@ void fake_lose_device(struct fake_backend *fb, int device)
 	for (struct fake_stream *s = fb->streams; s; s = s->next)
 		if (s->dev_in == device || s->dev_out == device)
 			finish(s);
+}
+
+/* Fills a period's input from what the stream played loop periods ago (float32 both ways). */
+static void fill_looped(struct fake_stream *s, unsigned char *in, int loop)
+{
+	size_t frame_in = sizeof(float) * (size_t)s->p.channels_in;
+	size_t frame_out = sizeof(float) * (size_t)s->p.channels_out;
+
+	memset(in, 0, s->period * frame_in);
+	if (s->periods < (uint64_t)loop)
+		return;
+	for (unsigned long f = 0; f < s->period; f++) {
+		size_t at = (size_t)(s->periods - (uint64_t)loop) * s->period + f;
+
+		for (int ch = 0; ch < s->p.channels_in && ch < s->p.channels_out; ch++)
+			memcpy(in + f * frame_in + (size_t)ch * sizeof(float),
+			       s->tap + at * frame_out + (size_t)ch * sizeof(float), sizeof(float));
+	}
 }
 
 /* Fills a period's input from the capture buffer, in the stream's format. */
@@ -632,7 +662,9 @@ static bool run_period(struct fake_stream *s)
 
 	if (!s->started || s->stalled)
 		goto out;
-	if (in)
+	if (in && s->dev_out >= 0 && s->fb->devices[s->dev_out].loopback)
+		fill_looped(s, in, s->fb->devices[s->dev_out].loopback);
+	else if (in)
 		fill_input(s, in);
 	/* What the callback does not write must not pass for silence. */
 	if (out)

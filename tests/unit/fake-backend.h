@@ -32,12 +32,16 @@
 struct fake_backend;
 struct fake_stream;
 
-/* A fake device: both directions at one default rate; blocksize 0 means 256 frames. */
+/*
+ * A fake device: both directions at one default rate (and at 44.1 and
+ * 48 kHz unless fixed_rate is set); blocksize 0 means 256 frames.
+ */
 struct fake_device {
 	const char *name;
 	int max_input_channels;
 	int max_output_channels;
 	double default_samplerate;
+	bool fixed_rate; /* only its default rate, as a JACK server's devices */
 	const char *uid; /* NULL: "fake:" and the name */
 	bool by_name;	 /* opens by name when the running backend does not list it */
 };
@@ -92,6 +96,15 @@ const void *fake_tap(const struct fake_stream *s, size_t *ret_frames);
  */
 void fake_set_capture(struct fake_backend *fb, int device, const float *samples, size_t frames,
 		      int channels);
+
+/*
+ * Loops device's output back to its input, periods periods later: a
+ * stream that plays and records on it records in period n what it played
+ * in period n - periods (silence before), channel i from channel i.
+ * Streams opened afterwards report that delay as their output latency
+ * (their input latency is 0).  Set it before the streams open.
+ */
+void fake_loopback(struct fake_backend *fb, int device, int periods);
 
 /* Makes the period with index period (counted from 0) of s carry status flags (SHM_*). */
 void fake_inject(struct fake_stream *s, uint64_t period, uint32_t flags);

@@ -224,9 +224,12 @@ static void test_unique_uids(void)
 enum { SPEAKERS, MIC, HEADSET };
 
 static const struct fake_device start_devices[] = {
-	[SPEAKERS] = { "speakers", 0, 2, 48000, NULL, true },
-	[MIC] = { "microphone", 2, 0, 48000, NULL, true },
-	[HEADSET] = { "headset", 2, 2, 48000, NULL, true },
+	[SPEAKERS] = { .name = "speakers", .max_output_channels = 2, .default_samplerate = 48000,
+		       .by_name = true },
+	[MIC] = { .name = "microphone", .max_input_channels = 2, .default_samplerate = 48000,
+		  .by_name = true },
+	[HEADSET] = { .name = "headset", .max_input_channels = 2, .max_output_channels = 2,
+		      .default_samplerate = 48000, .by_name = true },
 };
 
 static struct {
@@ -314,8 +317,10 @@ static int check_out(int device, char *msg, size_t size)
 
 static void test_added_while_streams_open(void)
 {
-	static const struct fake_device usb = { "usb dock", 0, 2, 48000, NULL, true };
-	static const struct fake_device net = { "network sink", 0, 2, 48000, NULL, false };
+	static const struct fake_device usb = { .name = "usb dock", .max_output_channels = 2,
+						 .default_samplerate = 48000, .by_name = true };
+	static const struct fake_device net = { .name = "network sink", .max_output_channels = 2,
+						 .default_samplerate = 48000, .by_name = false };
 	unsigned inits;
 	char msg[1024];
 
@@ -441,7 +446,8 @@ static void test_lost_and_back(void)
 
 static void test_rescan_with_nothing_open(void)
 {
-	static const struct fake_device net = { "network sink", 0, 2, 48000, NULL, false };
+	static const struct fake_device net = { .name = "network sink", .max_output_channels = 2,
+						 .default_samplerate = 48000, .by_name = false };
 	unsigned inits;
 
 	setup();
@@ -474,7 +480,8 @@ static void on_waited(struct devices_waiter *w, int status, bool changed)
 
 static void test_waiters(void)
 {
-	static const struct fake_device usb = { "usb dock", 0, 2, 48000, NULL, true };
+	static const struct fake_device usb = { .name = "usb dock", .max_output_channels = 2,
+						 .default_samplerate = 48000, .by_name = true };
 	struct waiter a = { .w.done = on_waited }, b = { .w.done = on_waited },
 		      c = { .w.done = on_waited };
 
@@ -507,7 +514,8 @@ static void test_waiters(void)
 
 static void test_default_fallback(void)
 {
-	static const struct fake_device dock = { "usb dock", 0, 2, 48000, NULL, true };
+	static const struct fake_device dock = { .name = "usb dock", .max_output_channels = 2,
+						 .default_samplerate = 48000, .by_name = true };
 	int dock_index;
 
 	setup();
