@@ -88,12 +88,19 @@ static int name_device(struct device_info *d, PaHostApiTypeId type, const char *
 	return d->uid && (d->locator || type != paALSA) ? 0 : -ENOMEM;
 }
 
-/* Returns whether a JACK device is a client of sddaemon itself (the daemon's or a probe's). */
+/*
+ * Returns whether a JACK device is a client of sddaemon itself: the
+ * daemon's ("sddaemon", or "sddaemon-01" beside another daemon), a probe's
+ * ("sddaemon-probe"), or one that ALSA's jack plugin opened in either
+ * ("sddaemon.P.PID.N", for an ALSA PCM over JACK).  They come and go with
+ * the daemon's own streams and probes, and are nobody's device.
+ */
 static bool own_jack_client(const char *name)
 {
 	size_t n = strlen(BACKEND_PA_JACK_NAME);
 
-	return strncmp(name, BACKEND_PA_JACK_NAME, n) == 0 && (name[n] == '\0' || name[n] == '-');
+	return strncmp(name, BACKEND_PA_JACK_NAME, n) == 0 &&
+	       (name[n] == '\0' || name[n] == '-' || name[n] == '.');
 }
 
 /* Fills the api_count host APIs of l, without their devices. */

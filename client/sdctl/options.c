@@ -330,6 +330,7 @@ static int take_option(struct sdctl *ctl, int key, const char *arg)
 	case SDCTL_OPT_MUTE:
 	case SDCTL_OPT_UNMUTE:
 		o->mute = key == SDCTL_OPT_MUTE ? SDC_YES : SDC_NO;
+		return 0;
 	case SDCTL_OPT_WATCH:
 		o->watch = true;
 		return 0;
