@@ -70,20 +70,42 @@ static void outmsg_free(struct outmsg *m)
  * The most clients connected since memory was last given back.  Each
  * client's line buffer is 64 KiB of heap; after a storm of connections
  * their pages stay with malloc (the heap cannot shrink past what was
- * allocated later), so they are handed back as the storm subsides.
+ * allocated later), so they are handed back as the storm subsides: each
+ * time the count has halved, and once more when few clients are left
+ * (the last halvings alone could leave a few megabytes behind).
  * Loop thread.
  */
 static unsigned clients_peak;
+static unsigned clients_allocated; /* client records not yet freed (closing ones too) */
+static bool storm; /* the peak reached TRIM_PEAK_MIN and the clients have not all gone yet */
 
 /* Below this many clients at the peak, what they leave is not worth a trim. */
 #define TRIM_PEAK_MIN 64
+/* A storm is over when no more clients than this are left. */
+#define TRIM_STORM_END (TRIM_PEAK_MIN / 8)
+
+/* Says whether the storm of connections subsided enough to give memory back now. */
+static bool storm_subsided(unsigned count)
+{
+	if (!storm)
+		return false;
+	if (count <= TRIM_STORM_END) {
+		storm = false;
+		clients_peak = count;
+		return true;
+	}
+	if (count <= clients_peak / 2) {
+		clients_peak = count;
+		return true;
+	}
+	return false;
+}
 
 static void on_client_closed(uv_handle_t *handle)
 {
 	struct client *c = handle->data;
-	struct daemon *d = c->daemon;
 	size_t unsent = c->out_bytes;
-	bool storm_over = clients_peak >= TRIM_PEAK_MIN && d->client_count <= clients_peak / 2;
+	bool storm_over;
 
 	while (c->out_head) {
 		struct outmsg *m = c->out_head;
@@ -94,8 +116,12 @@ static void on_client_closed(uv_handle_t *handle)
 	closer_release_socket(c->fd);
 	linebuf_free(&c->in);
 	free(c);
-	if (storm_over)
-		clients_peak = d->client_count;
+	/*
+	 * Counted by the records freed, not by client_count: that drops at
+	 * client_close(), and a burst of disconnections runs its close
+	 * callbacks (which free the buffers) only afterwards.
+	 */
+	storm_over = storm_subsided(--clients_allocated);
 #ifdef __GLIBC__
 	/*
 	 * A client dropped for not reading leaves megabytes of small free
@@ -366,7 +392,7 @@ int client_reply_ok(struct client *c, json_object *id, json_object *result, cons
 		    int nfds)
 {
 	size_t len;
-	char *line = proto_format_ok(id, result, &len);
+	char *line = proto_format_reply(id, result, c->daemon->devices.generation, &len);
 
 	return client_send(c, line, len, fds, nfds);
 }
@@ -800,9 +826,9 @@ void client_recheck_access(struct daemon *d)
 
 /*
  * Makes room for a new connection: closes the connection that has been
- * idle longest (no running stream, no request) of user a, or of anyone when
- * a is NULL, if it has been idle for idle_timeout at least.  Returns
- * whether one was closed.
+ * idle longest (no running stream, no request, no subscription to events)
+ * of user a, or of anyone when a is NULL, if it has been idle for
+ * idle_timeout at least.  Returns whether one was closed.
  */
 static bool make_room(struct daemon *d, struct user_account *a)
 {
@@ -815,7 +841,8 @@ static bool make_room(struct daemon *d, struct user_account *a)
 	for (struct list *p = d->clients.next; p != &d->clients; p = p->next) {
 		struct client *c = list_entry(p, struct client, link);
 
-		if (c->closed || c->doomed || (a && c->user != a) || now - c->active_at < limit ||
+		if (c->closed || c->doomed || (a && c->user != a) || c->subscriptions ||
+		    now - c->active_at < limit ||
 		    (oldest && c->active_at >= oldest->active_at) || client_streams_running(c) > 0)
 			continue;
 		oldest = c;
@@ -894,6 +921,7 @@ void client_accept(struct daemon *d, int fd)
 	c->cred = cred;
 	list_init(&c->streams);
 	list_init(&c->ready_link);
+	list_init(&c->rescans);
 	c->tokens = d->settings.max_requests_per_second;
 	c->tokens_at = uv_now(d->loop);
 	c->active_at = c->tokens_at;
@@ -914,8 +942,10 @@ void client_accept(struct daemon *d, int fd)
 	user->clients++;
 	list_insert_tail(&d->clients, &c->link);
 	d->client_count++;
-	if (d->client_count > clients_peak)
-		clients_peak = d->client_count;
+	if (++clients_allocated > clients_peak)
+		clients_peak = clients_allocated;
+	if (clients_peak >= TRIM_PEAK_MIN)
+		storm = true;
 	log_info("Client %u connected (pid %d, uid %u, gid %u)", c->id, (int)c->cred.pid,
 		 (unsigned)c->cred.uid, (unsigned)c->cred.gid);
 	update_poll(c);

@@ -79,6 +79,9 @@ struct client {
 	unsigned mark_head, mark_count;
 	uint64_t sent_alloc; /* kernel memory of what was sent since marks began (a lower bound) */
 	uint64_t active_at;  /* uv_now() of the client's latest request, or of its connection */
+	/* Kept by cmd-devices.c. */
+	unsigned subscriptions; /* the events the client asked for (CMD_EVENT_* bits) */
+	struct list rescans;	/* its rescan requests waiting for their probe */
 };
 
 /* Takes a freshly accepted connection. */
@@ -103,7 +106,7 @@ void client_refuse(int fd, enum proto_errcode code, const char *message);
  */
 int client_send(struct client *c, char *line, size_t len, const int *fds, int nfds);
 
-/* Sends a success reply; takes ownership of result. */
+/* Sends a success reply (with the device list's generation); takes ownership of result. */
 int client_reply_ok(struct client *c, json_object *id, json_object *result, const int *fds,
 		    int nfds);
 

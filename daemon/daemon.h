@@ -10,6 +10,7 @@
 #include "conf.h"
 #include "devices.h"
 #include "engine.h"
+#include "hotplug.h"
 #include "list.h"
 #include "notify.h"
 #include "server.h"
@@ -29,6 +30,7 @@ struct daemon {
 	const char *config_path;    /* --config, or NULL for the search order */
 	const struct conf *cmdline; /* settings from the command line: they win over the file */
 	struct devices devices;
+	struct hotplug hotplug; /* watches for devices that come and go */
 	struct engine engine;
 	struct server server;
 	struct list clients;

@@ -49,6 +49,10 @@ struct sdc_client {
 	int pending_count;
 	sdc_event_fn event_fn;
 	void *event_userdata;
+	sdc_devices_changed_fn devices_fn;
+	void *devices_userdata;
+	unsigned generation;	     /* of the device list, as the latest reply or event said */
+	unsigned request_generation; /* sent with every request; 0: none */
 	/*
 	 * Once the connection is found closed, lost holds the negative errno
 	 * that every later request returns, with lost_reason (written before
@@ -113,6 +117,9 @@ json_object *sdc__json_device(sdc_device device);
 
 /* Adds a device parameter (id, query or nothing for the default) to params. */
 void sdc__json_add_device(json_object *params, const char *name, sdc_device device);
+
+/* Fills info from the daemon's device object; returns 0 or -ENOMEM (info is then zeroed). */
+int sdc__json_device_info(json_object *o, sdc_device_info *info);
 
 /* ---- dtype.c -------------------------------------------------------------- */
 

@@ -36,6 +36,7 @@ enum sdctl_key {
 	SDCTL_OPT_ONCE,
 	SDCTL_OPT_MUTE,
 	SDCTL_OPT_UNMUTE,
+	SDCTL_OPT_WATCH,
 };
 
 /* Every option a command may take; zero members mean "not given". */
@@ -63,6 +64,7 @@ struct sdctl_opts {
 	double interval;  /* --interval, seconds; 0 unset */
 	bool once;	  /* top --once */
 	int mute;	  /* volume --mute (SDC_YES) or --unmute (SDC_NO); 0 unset */
+	bool watch;	  /* devices --watch */
 	bool verbose;	  /* run -v */
 	const char *library_dir; /* run -L: where libportaudio.so.2 is */
 };

@@ -304,7 +304,7 @@ def stream_long_lines(d, seconds):
             *lines, buf = buf.split(b"\n")
             for x in lines:
                 msg = json.loads(x)
-                check_eq(msg, {"id": 7, "ok": True, "result": {}},
+                check_eq(msg, {"id": 7, "ok": True, "result": {}, "generation": 1},
                          "reply %d to the streaming client" % replies)
                 replies += 1
     finally:

@@ -336,9 +336,9 @@ def closed_with(c, what):
 def test_idle_connections_give_way():
     """With max_clients_per_user 4 and idle_timeout 1, a fifth connection of
     the user takes the place of the one idle longest (no request, no running
-    stream); one with a running stream keeps its place, as does one that just
-    made a request.  The same for max_clients.  With idle_timeout 0 the
-    fifth is refused instead."""
+    stream, no subscription); one with a running stream keeps its place, as
+    do one subscribed to events and one that just came.  The same for
+    max_clients.  With idle_timeout 0 the fifth is refused instead."""
     with Daemon(args=["--max-clients-per-user", "4", "--idle-timeout", "1",
                       "--device-idle-time", "0"], name="lim-idle") as d:
         probe = d.connect()
@@ -349,8 +349,11 @@ def test_idle_connections_give_way():
         quiet = [d.connect(), d.connect()]
         for c in quiet:
             c.call("ping")
+        probe.close()
+        wait_count(busy, 3)
+        listener = d.connect()  # subscribed to events: it waits for them, it is not idle
+        listener.call("subscribe", events=["devices_changed"])
         time.sleep(1.5)
-        probe.call("ping")  # the probe is no longer idle
         fifth = d.connect()
         check_eq(fifth.call("ping"), {}, "a fifth connection is served")
         closed_with(quiet[0], "the connection idle longest")
@@ -359,8 +362,8 @@ def test_idle_connections_give_way():
         closed_with(quiet[1], "the next idle one")
         check_eq(busy.call("get_status", handle=r["handle"])["state"], "running",
                  "the connection with a running stream kept its place and its stream")
-        check_eq(probe.call("ping"), {}, "the one that made a request kept its place")
-        # Nobody is idle long enough now: the next one is refused.
+        check_eq(listener.call("ping"), {}, "the subscribed one kept its place")
+        # Nobody is idle long enough now (the newest just came): the next one is refused.
         extra = d.connect()
         msg = extra.read_message()
         check(msg["error"]["code"] == "limit_exceeded"
@@ -368,7 +371,7 @@ def test_idle_connections_give_way():
               "refused while nobody has been idle long enough: %r" % msg)
         extra.close()
         stream.close()
-        for c in (probe, busy, fifth, sixth):
+        for c in (busy, fifth, sixth, listener):
             c.close()
         check_eq(d.stop(), 0, "exit status")
     with Daemon(args=["--max-clients", "3", "--idle-timeout", "1", "--device-idle-time", "0"],
