@@ -43,9 +43,6 @@
 /* Descriptors a client may send (each closed unused) before it is disconnected. */
 #define CLIENT_MAX_RECEIVED_FDS 8
 
-/* Bytes queued to one client before it is dropped for not reading. */
-#define CLIENT_MAX_OUTPUT_QUEUE (4 * 1024 * 1024)
-
 /* Above this many queued bytes the client's requests are not read until it catches up. */
 #define BACKPRESSURE_BYTES (256 * 1024)
 
@@ -346,7 +343,7 @@ int client_send(struct client *c, char *line, size_t len, const int *fds, int nf
 		free(line);
 		return c->closed || c->doomed ? -ENOTCONN : -EINVAL;
 	}
-	if (c->out_bytes + len > CLIENT_MAX_OUTPUT_QUEUE) {
+	if (c->out_bytes + len > c->daemon->settings.max_output_queue) {
 		free(line);
 		log_warning("Client %u (pid %d) does not read its messages (%zu bytes queued); dropping it",
 			    c->id, (int)c->cred.pid, c->out_bytes);

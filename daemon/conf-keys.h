@@ -58,6 +58,8 @@
 	  "the most shared memory one user may hold")					\
 	X(max_shm_total, SIZE, "1G", 64.0 * 1024, 1024.0 * 1024 * 1024 * 1024, "SIZE",	\
 	  "the most shared memory all clients together may hold")			\
+	X(max_output_queue, SIZE, "4M", 256.0 * 1024, 1024.0 * 1024 * 1024, "SIZE",	\
+	  "the most replies and events queued to a client that does not read before it is dropped") \
 	X(log_level, LOG_LEVEL, "notice", 0, 0, "LEVEL",				\
 	  "the most detailed messages logged: error, warning, notice, info or debug")	\
 	X(allow_users, USERS, NULL, 0, 0, "LIST",					\
