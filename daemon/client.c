@@ -1,30 +1,29 @@
 /*
- * Client connections.  Reading is bounded (a line may not exceed
+ * Client connections: their life (closing, doomed connections closed from
+ * the loop, memory given back after a storm of connections) and reading
+ * their requests.  Reading is bounded (a line may not exceed
  * PROTO_MAX_LINE bytes) and fair: clients take turns, each handling at most
  * LINES_PER_TURN lines per loop iteration, and one with lines left waits in
  * the ready list for its next turn, so that a flood of requests from one
- * client delays another's by a few dozen lines at most.  Writing never
- * blocks: what the socket does not take is queued, and a client that lets
- * its queue grow past the limit is dropped, so that no client can make the
- * daemon stall or grow without bound.  Descriptors that clients send, and
- * client sockets, are closed through the closer (closer.h), so that no
- * close made slow on purpose runs here.  Loop thread.
+ * client delays another's by a few dozen lines at most.  The outgoing
+ * queue is client-send.c's, taking connections client-accept.c's.
+ * Descriptors that clients send, and client sockets, are closed through
+ * the closer (closer.h), so that no close made slow on purpose runs here.
+ * Loop thread.
  */
 #include "client.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
-#include <linux/sockios.h>
 
 #include "access.h"
+#include "client-internal.h"
 #include "client-streams.h"
 #include "closer.h"
 #include "commands.h"
@@ -42,26 +41,6 @@
 
 /* Descriptors a client may send (each closed unused) before it is disconnected. */
 #define CLIENT_MAX_RECEIVED_FDS 8
-
-/* Above this many queued bytes the client's requests are not read until it catches up. */
-#define BACKPRESSURE_BYTES (256 * 1024)
-
-struct outmsg {
-	struct outmsg *next;
-	size_t len;
-	size_t sent;
-	int nfds;
-	int fds[CLIENT_MAX_FDS];
-	char *data;
-};
-
-static void outmsg_free(struct outmsg *m)
-{
-	for (int i = 0; i < m->nfds; i++)
-		close(m->fds[i]);
-	free(m->data);
-	free(m);
-}
 
 /*
  * The most clients connected since memory was last given back.  Each
@@ -104,12 +83,7 @@ static void on_client_closed(uv_handle_t *handle)
 	size_t unsent = c->out_bytes;
 	bool storm_over;
 
-	while (c->out_head) {
-		struct outmsg *m = c->out_head;
-
-		c->out_head = m->next;
-		outmsg_free(m);
-	}
+	client_queue_free(c);
 	closer_release_socket(c->fd);
 	linebuf_free(&c->in);
 	free(c);
@@ -153,9 +127,6 @@ void client_close(struct client *c)
 	uv_close((uv_handle_t *)&c->poll, on_client_closed);
 }
 
-/* Updates the events the poll handle waits for. */
-static void update_poll(struct client *c);
-
 static void run_turns(uv_idle_t *idle);
 
 /* Closes every doomed client; run from the loop's idle handle. */
@@ -174,11 +145,7 @@ static void on_reaper(uv_idle_t *idle)
 	}
 }
 
-/*
- * Marks a failed connection to be closed from the loop: the caller may be
- * deep inside code that uses the client's streams.
- */
-static void doom(struct client *c)
+void client_doom(struct client *c)
 {
 	if (c->doomed || c->closed)
 		return;
@@ -193,223 +160,6 @@ static void doom(struct client *c)
 	}
 }
 
-/*
- * Returns the kernel memory held by what was sent to the client and not yet
- * read by it (SIOCOUTQ of a Unix socket: the buffers' allocation, not their
- * length), or -1 when the kernel does not say.
- */
-static int unread_alloc(int fd)
-{
-	int n;
-
-	return ioctl(fd, SIOCOUTQ, &n) < 0 ? -1 : n;
-}
-
-/*
- * Remembers that a message with nfds descriptors went into the socket (its
- * allocation is counted in sent_alloc already).  When every mark is taken,
- * it joins the newest one, which then counts as read only when both are.
- */
-static void add_mark(struct client *c, unsigned nfds)
-{
-	struct client_fd_mark *mk;
-
-	c->fds_unread += nfds;
-	if (c->mark_count == CLIENT_FD_MARKS) {
-		mk = &c->marks[(c->mark_head + CLIENT_FD_MARKS - 1) % CLIENT_FD_MARKS];
-		mk->nfds += nfds;
-	} else {
-		mk = &c->marks[(c->mark_head + c->mark_count) % CLIENT_FD_MARKS];
-		mk->nfds = nfds;
-		c->mark_count++;
-	}
-	mk->at = c->sent_alloc;
-}
-
-/*
- * Forgets the marks of messages the client has read.  The kernel frees a
- * Unix socket's buffers in the order they were sent, as they are read, so
- * a message has been read once what is still unread takes no more memory
- * than what was sent after it.  sent_alloc underestimates that (see
- * flush()), so a mark is never forgotten too early, only now and then
- * later than it could be.
- */
-static void forget_read_marks(struct client *c)
-{
-	int unread;
-
-	if (c->mark_count == 0)
-		return;
-	unread = unread_alloc(c->fd);
-	if (unread < 0)
-		return;
-	while (c->mark_count > 0) {
-		struct client_fd_mark *mk = &c->marks[c->mark_head];
-
-		if ((uint64_t)unread > c->sent_alloc - mk->at)
-			break;
-		c->fds_unread -= mk->nfds;
-		c->mark_head = (c->mark_head + 1) % CLIENT_FD_MARKS;
-		c->mark_count--;
-	}
-	if (c->mark_count == 0) {
-		c->mark_head = 0;
-		c->sent_alloc = 0;
-	}
-}
-
-unsigned client_fds_pending(struct client *c)
-{
-	forget_read_marks(c);
-	return c->fds_queued + c->fds_unread;
-}
-
-/*
- * Sends what the queue holds; returns 0 or a negative errno on a dead
- * connection.  While descriptors may wait unread in the socket, each send
- * adds its kernel allocation to sent_alloc: what SIOCOUTQ grew by, or its
- * length when the client read meanwhile (a buffer takes at least its
- * length), which is never more than the truth.
- */
-static int flush(struct client *c)
-{
-	while (c->out_head) {
-		struct outmsg *m = c->out_head;
-		struct iovec iov = { .iov_base = m->data + m->sent, .iov_len = m->len - m->sent };
-		union {
-			char buf[CMSG_SPACE(sizeof(int) * CLIENT_MAX_FDS)];
-			struct cmsghdr align;
-		} control;
-		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-		bool carries = m->sent == 0 && m->nfds > 0;
-		bool counted = carries || c->mark_count > 0;
-		int before = counted ? unread_alloc(c->fd) : -1, after;
-		ssize_t n;
-
-		if (carries) {
-			struct cmsghdr *cmsg;
-
-			memset(&control, 0, sizeof(control));
-			msg.msg_control = control.buf;
-			msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)m->nfds);
-			cmsg = CMSG_FIRSTHDR(&msg);
-			cmsg->cmsg_level = SOL_SOCKET;
-			cmsg->cmsg_type = SCM_RIGHTS;
-			cmsg->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)m->nfds);
-			memcpy(CMSG_DATA(cmsg), m->fds, sizeof(int) * (size_t)m->nfds);
-		}
-		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN)
-				return 0;
-			return -errno;
-		}
-		m->sent += (size_t)n;
-		c->out_bytes -= (size_t)n;
-		if (counted) {
-			after = before >= 0 ? unread_alloc(c->fd) : -1;
-			c->sent_alloc += after > before && after - before > n ? (uint64_t)(after - before)
-									       : (uint64_t)n;
-		}
-		if (carries) {
-			/* The kernel holds its own references now, until the client reads them. */
-			for (int i = 0; i < m->nfds; i++)
-				close(m->fds[i]);
-			c->fds_queued -= (unsigned)m->nfds;
-			add_mark(c, (unsigned)m->nfds);
-			m->nfds = 0;
-		}
-		if (m->sent == m->len) {
-			c->out_head = m->next;
-			if (!c->out_head)
-				c->out_tail = NULL;
-			outmsg_free(m);
-		}
-	}
-	forget_read_marks(c);
-	return 0;
-}
-
-int client_send(struct client *c, char *line, size_t len, const int *fds, int nfds)
-{
-	struct outmsg *m;
-	int r;
-
-	if (!line)
-		return -ENOMEM;
-	if (c->closed || c->doomed || nfds > CLIENT_MAX_FDS) {
-		free(line);
-		return c->closed || c->doomed ? -ENOTCONN : -EINVAL;
-	}
-	if (c->out_bytes + len > c->daemon->settings.max_output_queue) {
-		free(line);
-		log_warning("Client %u (pid %d) does not read its messages (%zu bytes queued); dropping it",
-			    c->id, (int)c->cred.pid, c->out_bytes);
-		doom(c);
-		return -ENOBUFS;
-	}
-	m = calloc(1, sizeof(*m));
-	if (!m) {
-		free(line);
-		return -ENOMEM;
-	}
-	m->data = line;
-	m->len = len;
-	for (int i = 0; i < nfds; i++) {
-		m->fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
-		if (m->fds[i] < 0) {
-			r = -errno;
-			m->nfds = i;
-			outmsg_free(m);
-			return r;
-		}
-	}
-	m->nfds = nfds;
-	c->fds_queued += (unsigned)nfds;
-	if (c->out_tail)
-		c->out_tail->next = m;
-	else
-		c->out_head = m;
-	c->out_tail = m;
-	c->out_bytes += len;
-
-	r = flush(c);
-	if (r < 0) {
-		log_debug("Client %u: send failed: %s", c->id, strerror(-r));
-		doom(c);
-		return r;
-	}
-	update_poll(c);
-	return 0;
-}
-
-int client_reply_ok(struct client *c, json_object *id, json_object *result, const int *fds,
-		    int nfds)
-{
-	size_t len;
-	char *line = proto_format_reply(id, result, c->daemon->devices.generation, &len);
-
-	return client_send(c, line, len, fds, nfds);
-}
-
-int client_reply_error(struct client *c, json_object *id, const struct proto_error *err)
-{
-	size_t len;
-	char *line = proto_format_error(id, err, &len);
-
-	return client_send(c, line, len, NULL, 0);
-}
-
-int client_event(struct client *c, const char *event, json_object *fields)
-{
-	size_t len;
-	char *line = proto_format_event(event, fields, &len);
-
-	return client_send(c, line, len, NULL, 0);
-}
-
 /* Closes the connection after the queued messages are sent. */
 static void client_close_after_flush(struct client *c)
 {
@@ -419,7 +169,7 @@ static void client_close_after_flush(struct client *c)
 	if (!c->out_head)
 		client_close(c);
 	else
-		update_poll(c);
+		client_update_poll(c);
 }
 
 /*
@@ -668,7 +418,7 @@ static void run_turns(uv_idle_t *idle)
 		if (!c->closed && !c->doomed && c->closing && !c->out_head)
 			client_close(c);
 		else
-			update_poll(c);
+			client_update_poll(c);
 	}
 	if (list_empty(&d->ready))
 		uv_idle_stop(idle);
@@ -685,7 +435,7 @@ static void on_client_ready(uv_poll_t *handle, int status, int events)
 		return;
 	}
 	if (events & UV_WRITABLE) {
-		r = flush(c);
+		r = client_flush(c);
 		if (r < 0) {
 			client_close(c);
 			return;
@@ -701,10 +451,10 @@ static void on_client_ready(uv_poll_t *handle, int status, int events)
 		client_close(c);
 		return;
 	}
-	update_poll(c);
+	client_update_poll(c);
 }
 
-static void update_poll(struct client *c)
+void client_update_poll(struct client *c)
 {
 	int events = 0;
 
@@ -730,21 +480,6 @@ static void update_poll(struct client *c)
 	}
 }
 
-/* Sends a single error line to a connection we will not serve, and closes it. */
-void client_refuse(int fd, enum proto_errcode code, const char *message)
-{
-	struct proto_error err = { 0 };
-	size_t len;
-	char *line;
-
-	proto_error_set(&err, code, "%s", message);
-	line = proto_format_error(NULL, &err, &len);
-	if (line && send(fd, line, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-		log_debug("Could not tell a refused client why: %s", strerror(errno));
-	free(line);
-	closer_release_socket(fd);
-}
-
 /*
  * Once a second: drops clients holding a half-sent line too long, resumes
  * throttled ones, and those whose descriptors waited for room in the closer.
@@ -764,11 +499,11 @@ static void on_sweep(uv_timer_t *timer)
 			continue;
 		if (c->throttled) {
 			c->throttled = false;
-			update_poll(c);
+			client_update_poll(c);
 		}
 		if (c->fds_waiting && closer_room() >= CLOSER_BATCH) {
 			c->fds_waiting = false;
-			update_poll(c);
+			client_update_poll(c);
 		}
 		if (limit && c->line_started && now - c->line_started >= limit) {
 			struct proto_error err = { 0 };
@@ -796,147 +531,10 @@ void client_start_sweeper(struct daemon *d)
 	d->turns.data = d;
 }
 
-void client_recheck_access(struct daemon *d)
+void client_track_new(struct client *c)
 {
-	struct list *pos, *tmp;
+	struct daemon *d = c->daemon;
 
-	list_for_each_safe(pos, tmp, &d->clients)
-	{
-		struct client *c = list_entry(pos, struct client, link);
-		struct proto_error err = { 0 };
-
-		if (c->closed || c->doomed ||
-		    access_check_peer(&d->settings.allow_users, &d->settings.allow_groups, c->fd,
-				      &c->cred) == 0)
-			continue;
-		log_warning("Disconnecting client %u (pid %d, uid %u, gid %u): no longer in allow_users or allow_groups",
-			    c->id, (int)c->cred.pid, (unsigned)c->cred.uid, (unsigned)c->cred.gid);
-		proto_error_set(&err, PROTO_E_ACCESS_DENIED,
-				"access denied: uid %u is no longer allowed to use this sddaemon (allow_users and allow_groups changed on reload); closing the connection",
-				(unsigned)c->cred.uid);
-		/* Sent now if the socket takes it; the connection and its streams end at once. */
-		client_reply_error(c, NULL, &err);
-		proto_error_clear(&err);
-		client_close(c);
-	}
-}
-
-/*
- * Makes room for a new connection: closes the connection that has been
- * idle longest (no running stream, no request, no subscription to events)
- * of user a, or of anyone when a is NULL, if it has been idle for
- * idle_timeout at least.  Returns whether one was closed.
- */
-static bool make_room(struct daemon *d, struct user_account *a)
-{
-	uint64_t now = uv_now(d->loop), limit = (uint64_t)(d->settings.idle_timeout * 1000.0);
-	struct client *oldest = NULL;
-	struct proto_error err = { 0 };
-
-	if (limit == 0)
-		return false;
-	for (struct list *p = d->clients.next; p != &d->clients; p = p->next) {
-		struct client *c = list_entry(p, struct client, link);
-
-		if (c->closed || c->doomed || (a && c->user != a) || c->subscriptions ||
-		    now - c->active_at < limit ||
-		    (oldest && c->active_at >= oldest->active_at) || client_streams_running(c) > 0)
-			continue;
-		oldest = c;
-	}
-	if (!oldest)
-		return false;
-	log_info("Closing client %u (pid %d, uid %u), idle for %.0f s, to make room for a new connection",
-		 oldest->id, (int)oldest->cred.pid, (unsigned)oldest->cred.uid,
-		 (double)(now - oldest->active_at) / 1000.0);
-	proto_error_set(&err, PROTO_E_TIMEOUT,
-			"closing this connection, idle for %.0f seconds: a new connection needs its place (idle_timeout)",
-			(double)(now - oldest->active_at) / 1000.0);
-	client_reply_error(oldest, NULL, &err);
-	proto_error_clear(&err);
-	client_close(oldest);
-	return true;
-}
-
-void client_accept(struct daemon *d, int fd)
-{
-	socklen_t len = sizeof(struct ucred);
-	struct ucred cred;
-	struct user_account *user;
-	struct client *c;
-	char msg[200];
-	int r;
-
-	if (d->stopping) {
-		client_refuse(fd, PROTO_E_SHUTTING_DOWN, "sddaemon is shutting down");
-		return;
-	}
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
-		cred = (struct ucred){ .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
-	if (access_check_peer(&d->settings.allow_users, &d->settings.allow_groups, fd, &cred) < 0) {
-		log_warning("Refusing a client (pid %d, uid %u, gid %u): not in allow_users or allow_groups",
-			    (int)cred.pid, (unsigned)cred.uid, (unsigned)cred.gid);
-		snprintf(msg, sizeof(msg),
-			 "access denied: uid %u is not allowed to use this sddaemon (allow_users and allow_groups in sddaemon.conf)",
-			 (unsigned)cred.uid);
-		client_refuse(fd, PROTO_E_ACCESS_DENIED, msg);
-		return;
-	}
-	user = users_get(&d->users, cred.uid);
-	if (!user) {
-		client_refuse(fd, PROTO_E_INTERNAL, "out of memory");
-		return;
-	}
-	if (user->clients >= (unsigned)d->settings.max_clients_per_user && !make_room(d, user)) {
-		log_warning("Refusing a client (pid %d, uid %u): the user has %u connections, the limit",
-			    (int)cred.pid, (unsigned)cred.uid, user->clients);
-		snprintf(msg, sizeof(msg),
-			 "too many connections of uid %u: at most %d per user (max_clients_per_user)",
-			 (unsigned)cred.uid, d->settings.max_clients_per_user);
-		client_refuse(fd, PROTO_E_LIMIT, msg);
-		users_release(&d->users, user);
-		return;
-	}
-	/* Sockets still waiting to be closed count as clients: they hold descriptors. */
-	if (d->client_count + closer_sockets() >= (size_t)d->settings.max_clients &&
-	    !(make_room(d, NULL) &&
-	      d->client_count + closer_sockets() < (size_t)d->settings.max_clients)) {
-		log_warning("Refusing a client: the limit of %d clients is reached", d->settings.max_clients);
-		client_refuse(fd, PROTO_E_LIMIT, "too many clients connected");
-		users_release(&d->users, user);
-		return;
-	}
-	c = calloc(1, sizeof(*c));
-	if (!c || linebuf_init(&c->in, PROTO_MAX_LINE) < 0) {
-		free(c);
-		client_refuse(fd, PROTO_E_INTERNAL, "out of memory");
-		users_release(&d->users, user);
-		return;
-	}
-	c->daemon = d;
-	c->fd = fd;
-	c->cred = cred;
-	list_init(&c->streams);
-	list_init(&c->ready_link);
-	list_init(&c->rescans);
-	c->tokens = d->settings.max_requests_per_second;
-	c->tokens_at = uv_now(d->loop);
-	c->active_at = c->tokens_at;
-	c->id = ++d->next_client_id;
-	/* It inherits this from the listening socket where the kernel has it; to be sure. */
-	closer_refuse_rights(fd);
-	r = uv_poll_init(d->loop, &c->poll, fd);
-	if (r < 0) {
-		log_warning("Cannot watch client socket: %s", uv_strerror(r));
-		linebuf_free(&c->in);
-		free(c);
-		closer_release_socket(fd);
-		users_release(&d->users, user);
-		return;
-	}
-	c->poll.data = c;
-	c->user = user;
-	user->clients++;
 	list_insert_tail(&d->clients, &c->link);
 	d->client_count++;
 	if (++clients_allocated > clients_peak)
@@ -945,5 +543,5 @@ void client_accept(struct daemon *d, int fd)
 		storm = true;
 	log_info("Client %u connected (pid %d, uid %u, gid %u)", c->id, (int)c->cred.pid,
 		 (unsigned)c->cred.uid, (unsigned)c->cred.gid);
-	update_poll(c);
+	client_update_poll(c);
 }
