@@ -873,7 +873,9 @@ class Bench:
         for i in range(starts):
             # Without a JACK server: PortAudio's JACK client maps jackd's shared memory,
             # which would count in the daemon's RSS (the paced workload shows that case).
-            d, sock, r, a = self.start_daemon("start%d" % i, jack=False)
+            # 1000 connections of one user: beyond max_clients_per_user's default.
+            d, sock, r, a = self.start_daemon("start%d" % i, jack=False,
+                                              extra=("--max-clients-per-user", "4096"))
             ready.append(r)
             answered.append(a)
             if i < starts - 1:

@@ -1,9 +1,20 @@
 /*
  * The device backend on PortAudio: initialisation, the device and host-API
- * lists, settings checks, and streams whose callbacks (backend-pa-rt.c)
+ * lists with their stable ids, binding the daemon's indices to PortAudio's
+ * devices, settings checks, and streams whose callbacks (backend-pa-rt.c)
  * call the device stream's.  PortAudio's query functions are not safe on
  * other threads, so everything here but start, stop, abort and close runs
  * on the loop thread (see backend.h).
+ *
+ * The daemon's list outlives PortAudio's: devices that appear after
+ * Pa_Initialize are not in PortAudio's list until it starts again, which
+ * it cannot while streams are open.  ALSA devices among them are opened
+ * by name all the same, through PortAudio's ALSA host-API-specific stream
+ * info (paUseHostApiSpecificDeviceSpecification with a PaAlsaStreamInfo
+ * naming the PCM), which PortAudio 19.6 passes straight to snd_pcm_open();
+ * JACK has no such way (pa_jack.c opens ports of the client it made at
+ * Pa_Initialize), so a JACK device that came or came back waits for the
+ * next initialisation (see devices-rescan.c and pa-jack.h).
  */
 #include "backend-pa.h"
 
@@ -12,13 +23,49 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <alsa/asoundlib.h>
+#include <pa_jack.h>
+#include <pa_linux_alsa.h>
+
 #include "pa-defined.h"
+#include "pa-jack.h"
 #include "sample.h"
 #include "utf8.h"
 
+/* A device of the running PortAudio's list. */
+struct pa_known {
+	char *uid;
+	char *name;
+	int pa_index;
+	PaHostApiTypeId type;
+};
+
+/* How the running PortAudio opens one device of the daemon's list. */
+struct pa_slot {
+	enum backend_binding binding;
+	int pa_index;  /* BACKEND_BOUND: PortAudio's index */
+	char *locator; /* BACKEND_BY_NAME: the ALSA PCM name */
+	PaHostApiTypeId type;
+};
+
 struct pa_backend {
 	struct backend base;
+	char exe[4096]; /* this program, for the probe */
+	bool initialized;
+	unsigned starts; /* Pa_Initialize calls so far */
+	struct pa_known *known; /* PortAudio's devices as we list them, since Pa_Initialize */
+	int known_count;
+	struct pa_slot *slots; /* the daemon's list, as bound */
+	int slot_count;
+	struct pa_probe *probe;
+	backend_probe_fn probe_done;
+	void *probe_data;
 };
+
+static struct pa_backend *of(struct backend *b)
+{
+	return (struct pa_backend *)b;
+}
 
 /* Describes a PortAudio error (with the host API's, when PortAudio names one). */
 static int pa_error(struct backend_error *be, PaError pa)
@@ -72,26 +119,132 @@ static PaStreamFlags pa_flags(unsigned flags)
 	return f;
 }
 
-/* Fills PortAudio's parameters for both directions of p. */
-static void pa_params(const struct backend_params *p, PaStreamParameters *in,
-		      PaStreamParameters *out)
+/* Says why the running PortAudio cannot open a device; returns -EINVAL. */
+static int unbound_error(struct backend_error *be, const struct pa_slot *slot, int device)
 {
-	*in = (PaStreamParameters){
-		.device = p->device_in,
-		.channelCount = p->channels_in,
-		.sampleFormat = pa_format(p->format_in),
-		.suggestedLatency = p->latency_in,
+	const char *why;
+
+	*be = (struct backend_error){ .code = paDeviceUnavailable, .busy = true, .host_api = -1 };
+	switch (slot ? slot->binding : BACKEND_UNBOUND) {
+	case BACKEND_NEEDS_REINIT:
+		why = "it is newer than PortAudio's device list: it opens once PortAudio restarts, when no device stream is open";
+		break;
+	case BACKEND_NEEDS_REINIT_LOST:
+		why = "its JACK server went away: it opens again once PortAudio restarts, when no device stream is open";
+		break;
+	default:
+		be->busy = false;
+		be->code = paInvalidDevice;
+		snprintf(be->text, sizeof(be->text), "%s %d",
+			 slot ? "PortAudio cannot open a device that went away:" : "there is no device",
+			 device);
+		return -EINVAL;
+	}
+	snprintf(be->text, sizeof(be->text), "%s", why);
+	return -EINVAL;
+}
+
+/*
+ * Fills PortAudio's parameters for one direction of a stream on the
+ * daemon's device, with alsa naming the PCM when PortAudio opens it by
+ * name.  Returns 0, or -EINVAL with be set when it cannot open it.
+ */
+static int pa_direction(struct pa_backend *pb, int device, int channels, int format,
+			double latency, PaStreamParameters *ret, PaAlsaStreamInfo *alsa,
+			struct backend_error *be)
+{
+	const struct pa_slot *slot = device >= 0 && device < pb->slot_count ? &pb->slots[device]
+									     : NULL;
+
+	if (!pb->initialized) {
+		*be = (struct backend_error){ .code = paNotInitialized, .host_api = -1 };
+		snprintf(be->text, sizeof(be->text),
+			 "PortAudio is not running: it failed to start again (see the daemon's log)");
+		return -EINVAL;
+	}
+
+	*ret = (PaStreamParameters){
+		.channelCount = channels,
+		.sampleFormat = pa_format(format),
+		.suggestedLatency = latency,
 	};
-	*out = (PaStreamParameters){
-		.device = p->device_out,
-		.channelCount = p->channels_out,
-		.sampleFormat = pa_format(p->format_out),
-		.suggestedLatency = p->latency_out,
-	};
+	if (slot && slot->binding == BACKEND_BOUND && slot->type == paJACK && pa_jack_lost())
+		return unbound_error(be, &(struct pa_slot){ .binding = BACKEND_NEEDS_REINIT_LOST },
+				     device);
+	if (slot && slot->binding == BACKEND_BOUND) {
+		ret->device = slot->pa_index;
+		return 0;
+	}
+	if (slot && slot->binding == BACKEND_BY_NAME) {
+		PaAlsa_InitializeStreamInfo(alsa);
+		alsa->deviceString = slot->locator;
+		ret->device = paUseHostApiSpecificDeviceSpecification;
+		ret->hostApiSpecificStreamInfo = alsa;
+		return 0;
+	}
+	return unbound_error(be, slot, device);
+}
+
+/* Fills PortAudio's parameters for the directions p has; returns 0 or -EINVAL with be set. */
+static int pa_params(struct pa_backend *pb, const struct backend_params *p,
+		     PaStreamParameters *in, PaStreamParameters *out, PaAlsaStreamInfo alsa[2],
+		     struct backend_error *be)
+{
+	if (p->device_in >= 0 && pa_direction(pb, p->device_in, p->channels_in, p->format_in,
+					      p->latency_in, in, &alsa[0], be) < 0)
+		return -EINVAL;
+	if (p->device_out >= 0 && pa_direction(pb, p->device_out, p->channels_out, p->format_out,
+					       p->latency_out, out, &alsa[1], be) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+/* Frees what the running PortAudio's list holds. */
+static void known_free(struct pa_backend *pb)
+{
+	for (int i = 0; i < pb->known_count; i++) {
+		free(pb->known[i].uid);
+		free(pb->known[i].name);
+	}
+	free(pb->known);
+	pb->known = NULL;
+	pb->known_count = 0;
+}
+
+/* Frees the bound slots. */
+static void slots_free(struct pa_backend *pb)
+{
+	for (int i = 0; i < pb->slot_count; i++)
+		free(pb->slots[i].locator);
+	free(pb->slots);
+	pb->slots = NULL;
+	pb->slot_count = 0;
+}
+
+/*
+ * Returns whether alsa-lib's configuration defines pcm.default or
+ * pcm.dmix.  PortAudio 19.6 lists ALSA's PCMs in two passes, the second
+ * for those two, and asserts that the first left room for it
+ * (pa_linux_alsa.c:1454, "devIdx < numDeviceNames"): without either, and
+ * every other PCM usable, it aborts the process.  A configuration read
+ * while someone rewrites it can be that.
+ */
+static bool alsa_config_sane(void)
+{
+	snd_config_t *top, *node;
+	bool sane;
+
+	if (snd_config_update_ref(&top) < 0)
+		return false;
+	sane = snd_config_search(top, "pcm.default", &node) >= 0 ||
+	       snd_config_search(top, "pcm.dmix", &node) >= 0;
+	snd_config_unref(top);
+	return sane;
 }
 
 static int pa_init(struct backend *b, struct backend_error *err)
 {
+	struct pa_backend *pb = of(b);
 	const char *text = Pa_GetVersionText();
 	PaError pa;
 
@@ -106,81 +259,143 @@ static int pa_init(struct backend *b, struct backend_error *err)
 			 "sddaemon's own compatibility library was loaded as PortAudio; check LD_LIBRARY_PATH");
 		return -ELIBBAD;
 	}
+	/* The first start is PortAudio's as ever; starting again must not abort a running daemon. */
+	if (pb->starts++ > 0 && !alsa_config_sane()) {
+		*err = (struct backend_error){ .code = paInternalError, .host_api = -1 };
+		snprintf(err->text, sizeof(err->text),
+			 "the ALSA configuration defines neither pcm.default nor pcm.dmix now, without which PortAudio aborts");
+		return -EINVAL;
+	}
+
+	/* A new PortAudio makes a new JACK client: whatever happened to the old one is past. */
+	pa_jack_reset();
+	PaJack_SetClientName(BACKEND_PA_JACK_NAME);
 	pa = Pa_Initialize();
-	return pa == paNoError ? 0 : pa_error(err, pa);
+	if (pa != paNoError)
+		return pa_error(err, pa);
+	pb->initialized = true;
+	return 0;
 }
 
 static void pa_fini(struct backend *b)
 {
-	Pa_Terminate();
+	struct pa_backend *pb = of(b);
+
+	if (pb->initialized)
+		Pa_Terminate();
+	pb->initialized = false;
+	known_free(pb);
+	slots_free(pb);
 }
 
 static int pa_enumerate(struct backend *b, struct backend_devlist *l)
 {
-	int count = Pa_GetDeviceCount(), api_count = Pa_GetHostApiCount();
+	struct pa_backend *pb = of(b);
+	int *pa_index, r;
 
-	*l = (struct backend_devlist){ .default_input = -1, .default_output = -1 };
-	if (count < 0 || api_count < 0)
-		return -EIO;
-	l->dev = calloc((size_t)count + 1, sizeof(*l->dev));
-	l->api = calloc((size_t)api_count + 1, sizeof(*l->api));
-	if (!l->dev || !l->api)
+	r = backend_pa_list(l, &pa_index);
+	if (r < 0)
+		return r;
+	known_free(pb);
+	pb->known = calloc((size_t)l->count + 1, sizeof(*pb->known));
+	if (!pb->known)
 		goto oom;
-	for (int i = 0; i < api_count; i++) {
-		const PaHostApiInfo *info = Pa_GetHostApiInfo(i);
-		struct hostapi_info *a = &l->api[i];
+	for (int i = 0; i < l->count; i++) {
+		struct pa_known *k = &pb->known[i];
+		const PaHostApiInfo *api = Pa_GetHostApiInfo(l->dev[i].hostapi);
 
-		l->api_count = i + 1;
-		a->name = utf8_sanitize(info ? info->name : "?");
-		if (!a->name)
+		pb->known_count = i + 1;
+		k->uid = strdup(l->dev[i].uid);
+		k->name = strdup(l->dev[i].name);
+		k->pa_index = pa_index[i];
+		k->type = api ? api->type : paInDevelopment;
+		if (!k->uid || !k->name)
 			goto oom;
-		a->type = info ? (int)info->type : -1;
-		a->default_input_device = info ? info->defaultInputDevice : -1;
-		a->default_output_device = info ? info->defaultOutputDevice : -1;
-		a->devices = calloc((size_t)(info ? info->deviceCount : 0) + 1, sizeof(int));
-		if (!a->devices)
-			goto oom;
-		a->device_count = info ? info->deviceCount : 0;
-		for (int j = 0; j < a->device_count; j++)
-			a->devices[j] = Pa_HostApiDeviceIndexToDeviceIndex(i, j);
 	}
-	for (int i = 0; i < count; i++) {
-		const PaDeviceInfo *info = Pa_GetDeviceInfo(i);
-		struct device_info *d = &l->dev[i];
-
-		if (!info) {
-			backend_devlist_free(l);
-			return -EIO;
-		}
-		/* PortAudio's probe leaves the latencies undefined to valgrind (see pa-defined.h). */
-		pa_defined(info, sizeof(*info));
-		l->count = i + 1;
-		d->name = utf8_sanitize(info->name);
-		if (!d->name)
-			goto oom;
-		d->hostapi = info->hostApi;
-		d->max_input_channels = info->maxInputChannels;
-		d->max_output_channels = info->maxOutputChannels;
-		d->default_low_input_latency = info->defaultLowInputLatency;
-		d->default_low_output_latency = info->defaultLowOutputLatency;
-		d->default_high_input_latency = info->defaultHighInputLatency;
-		d->default_high_output_latency = info->defaultHighOutputLatency;
-		d->default_samplerate = info->defaultSampleRate;
-	}
-	l->default_input = Pa_GetDefaultInputDevice();
-	l->default_output = Pa_GetDefaultOutputDevice();
+	free(pa_index);
 	return 0;
 oom:
+	free(pa_index);
+	known_free(pb);
 	backend_devlist_free(l);
 	return -ENOMEM;
+}
+
+/*
+ * Binds the daemon's devices: PortAudio's own devices by index (the same
+ * uid and the same name: an ALSA card plugged in again under another
+ * number has another name, and its old index would open the wrong card),
+ * other ALSA devices by name, the rest not until PortAudio starts again.
+ */
+static int pa_bind(struct backend *b, const struct device_info *dev, int count,
+		   enum backend_binding *ret)
+{
+	struct pa_backend *pb = of(b);
+	struct pa_slot *slots = calloc((size_t)count + 1, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	for (int i = 0; i < count; i++) {
+		struct pa_slot *s = &slots[i];
+		const struct pa_known *k = NULL;
+
+		*s = (struct pa_slot){ .binding = BACKEND_UNBOUND, .pa_index = -1,
+				       .type = paInDevelopment };
+		for (int j = 0; j < pb->known_count && !k && !dev[i].gone; j++)
+			if (strcmp(pb->known[j].uid, dev[i].uid) == 0 &&
+			    strcmp(pb->known[j].name, dev[i].name) == 0)
+				k = &pb->known[j];
+		if (dev[i].gone) {
+			s->binding = BACKEND_UNBOUND;
+		} else if (k && k->type == paJACK && pa_jack_lost()) {
+			s->binding = BACKEND_NEEDS_REINIT_LOST;
+			s->type = k->type;
+		} else if (k) {
+			s->binding = BACKEND_BOUND;
+			s->pa_index = k->pa_index;
+			s->type = k->type;
+		} else if (dev[i].locator) {
+			s->binding = BACKEND_BY_NAME;
+			s->type = paALSA;
+			s->locator = strdup(dev[i].locator);
+			if (!s->locator) {
+				for (int j = 0; j < i; j++)
+					free(slots[j].locator);
+				free(slots);
+				return -ENOMEM;
+			}
+		} else {
+			s->binding = BACKEND_NEEDS_REINIT;
+		}
+		ret[i] = s->binding;
+	}
+	slots_free(pb);
+	pb->slots = slots;
+	pb->slot_count = count;
+	/*
+	 * A PCM opened by name may be new to alsa-lib's configuration, which
+	 * this process read earlier and rereads only when a file's mtime (in
+	 * whole seconds) changed: a PCM added within the same second would stay
+	 * unknown.  Dropping the global configuration makes the next open read
+	 * it afresh; open PCMs hold no reference to it, and alsa-lib counts
+	 * those of the plugins it loaded.
+	 */
+	for (int i = 0; i < count; i++)
+		if (slots[i].binding == BACKEND_BY_NAME) {
+			snd_config_update_free_global();
+			break;
+		}
+	return 0;
 }
 
 static int pa_check(struct backend *b, const struct backend_params *p, struct backend_error *err)
 {
 	PaStreamParameters in, out;
+	PaAlsaStreamInfo alsa[2];
 	PaError pa;
 
-	pa_params(p, &in, &out);
+	if (pa_params(of(b), p, &in, &out, alsa, err) < 0)
+		return -EINVAL;
 	pa = Pa_IsFormatSupported(p->device_in >= 0 ? &in : NULL, p->device_out >= 0 ? &out : NULL,
 				  p->samplerate);
 	return pa == paFormatIsSupported ? 0 : pa_error(err, pa);
@@ -190,10 +405,14 @@ static int pa_open(struct backend *b, const struct backend_params *p,
 		   const struct backend_callbacks *cb, struct backend_stream **ret,
 		   struct backend_error *err)
 {
-	struct pa_stream *s = calloc(1, sizeof(*s));
+	struct pa_stream *s;
 	PaStreamParameters in, out;
+	PaAlsaStreamInfo alsa[2];
 	PaError pa;
 
+	if (pa_params(of(b), p, &in, &out, alsa, err) < 0)
+		return -EINVAL;
+	s = calloc(1, sizeof(*s));
 	if (!s) {
 		*err = (struct backend_error){ .code = paInsufficientMemory, .host_api = -1 };
 		snprintf(err->text, sizeof(err->text), "out of memory");
@@ -203,7 +422,6 @@ static int pa_open(struct backend *b, const struct backend_params *p,
 	s->cb = *cb;
 	if (p->device_in >= 0)
 		s->input_frame_bytes = sample_format_size(p->format_in) * (size_t)p->channels_in;
-	pa_params(p, &in, &out);
 	pa = Pa_OpenStream(&s->pa, p->device_in >= 0 ? &in : NULL, p->device_out >= 0 ? &out : NULL,
 			   p->samplerate, p->blocksize, pa_flags(p->flags), backend_pa_process, s);
 	if (pa != paNoError) {
@@ -280,6 +498,43 @@ static int pa_version(struct backend *b, const char **ret_text)
 	return Pa_GetVersion();
 }
 
+/* The probe ended (backend-pa-probe.c): it is no longer ours to cancel. */
+static void on_probe_done(void *data, int status, struct backend_devlist *list)
+{
+	struct pa_backend *pb = data;
+
+	pb->probe = NULL;
+	pb->probe_done(pb->probe_data, status, list);
+}
+
+static int pa_probe(struct backend *b, uv_loop_t *loop, unsigned timeout_ms,
+		    backend_probe_fn done, void *data)
+{
+	struct pa_backend *pb = of(b);
+
+	if (pb->probe)
+		return -EBUSY;
+	if (!pb->exe[0])
+		return -ENOENT;
+	pb->probe_done = done;
+	pb->probe_data = data;
+	return pa_probe_start(pb->exe, loop, timeout_ms, on_probe_done, pb, &pb->probe);
+}
+
+static void pa_probe_cancel_op(struct backend *b)
+{
+	struct pa_backend *pb = of(b);
+
+	if (pb->probe)
+		pa_probe_cancel(pb->probe);
+	pb->probe = NULL;
+}
+
+static void pa_set_notify(struct backend *b, void (*fn)(void *data), void *data)
+{
+	pa_jack_set_notify(fn, data);
+}
+
 static const struct backend_ops pa_ops = {
 	.name = "PortAudio",
 	.init = pa_init,
@@ -295,19 +550,35 @@ static const struct backend_ops pa_ops = {
 	.cpu_load = pa_cpu_load,
 	.info = pa_info,
 	.version = pa_version,
+	.probe = pa_probe,
+	.probe_cancel = pa_probe_cancel_op,
+	.bind = pa_bind,
+	.set_notify = pa_set_notify,
 };
 
 struct backend *backend_pa_new(void)
 {
 	struct pa_backend *b = calloc(1, sizeof(*b));
+	size_t size;
 
 	if (!b)
 		return NULL;
 	b->base.ops = &pa_ops;
+	/* The probe is this program again: where it is, as the kernel knows it. */
+	size = sizeof(b->exe);
+	if (uv_exepath(b->exe, &size) < 0)
+		b->exe[0] = '\0';
 	return &b->base;
 }
 
 void backend_pa_free(struct backend *b)
 {
-	free(b);
+	struct pa_backend *pb = of(b);
+
+	if (!b)
+		return;
+	pa_probe_cancel_op(b);
+	known_free(pb);
+	slots_free(pb);
+	free(pb);
 }

@@ -6,8 +6,15 @@
  * the daemon never links.  Nothing above this interface sees a PortAudio
  * type: devices, sample formats, flags, times and errors are our own.
  *
- * Threads: init, fini, enumerate, check, open, version and the stream
- * queries (time, cpu_load, info) run on the loop thread.  start, stop,
+ * Devices have two numberings.  A backend's own lists (enumerate, probe)
+ * number devices as the backend does; the daemon keeps its own list
+ * (devices.c), whose indices stay put while the backend's change, and tells
+ * the backend with bind() which device each of its indices is: check and
+ * open take the daemon's indices.  A device is the same in every list when
+ * its uid is, however its name or index changed.
+ *
+ * Threads: init, fini, enumerate, probe, bind, check, open, version and
+ * the stream queries (time, cpu_load, info) run on the loop thread.  start, stop,
  * abort and close touch nothing but the backend stream they are given, so
  * that they may run on a worker thread (one at a time per stream) when a
  * backend can block in them.  The process callback runs on the backend's
@@ -19,6 +26,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <uv.h>
+
 #include "proto.h"
 
 struct backend;
@@ -26,6 +35,18 @@ struct backend;
 /* One device, as the backend lists it. */
 struct device_info {
 	char *name; /* valid UTF-8 */
+	/*
+	 * The stable id: the same device has the same uid in every list, across
+	 * rescans, replugs and restarts ("alsa:hw:PCH,0", "alsa:t_out",
+	 * "jack:system"); unique within a list; valid UTF-8.
+	 */
+	char *uid;
+	/*
+	 * What the backend needs to open the device when its running
+	 * enumeration does not list it (PortAudio's ALSA: the PCM name); NULL
+	 * when it can only open it through that enumeration.
+	 */
+	char *locator;
 	int hostapi;
 	int max_input_channels;
 	int max_output_channels;
@@ -34,6 +55,12 @@ struct device_info {
 	double default_high_input_latency;  /* seconds */
 	double default_high_output_latency; /* seconds */
 	double default_samplerate;	    /* Hz */
+	/*
+	 * The daemon's list only: the device went away.  It keeps its index
+	 * (without channels) while device streams are open, so that no index
+	 * the engine holds moves; backends never set it.
+	 */
+	bool gone;
 };
 
 /* One host API (ALSA, JACK, …), as the backend lists it. */
@@ -58,6 +85,37 @@ struct backend_devlist {
 
 /* Frees what a devlist holds and zeroes it; l may be zeroed already. */
 void backend_devlist_free(struct backend_devlist *l);
+
+/* Frees what one device holds (not d itself). */
+void backend_device_clear(struct device_info *d);
+
+/* Copies src into dst (deep); returns 0 or -ENOMEM (dst then holds nothing to free). */
+int backend_device_copy(struct device_info *dst, const struct device_info *src);
+
+/*
+ * Makes the uids of l unique, appending "#2", "#3", … to repeats (two
+ * devices of the same name on one host API).  Returns 0 or -ENOMEM.
+ */
+int backend_devlist_unique_uids(struct backend_devlist *l);
+
+/*
+ * How the running backend can open one device of the daemon's list
+ * (bind()'s answer, per device).
+ */
+enum backend_binding {
+	BACKEND_BOUND = 0,	   /* through its running enumeration */
+	BACKEND_BY_NAME,	   /* by its locator: it appeared after the backend started */
+	BACKEND_NEEDS_REINIT,	   /* only after fini and init: it appeared after the start */
+	BACKEND_NEEDS_REINIT_LOST, /* only after fini and init: its host API lost its server */
+	BACKEND_UNBOUND,	   /* not at all: the device is gone */
+};
+
+/*
+ * What probe() reports, on the loop thread: status 0 and the list, which
+ * done takes over (backend_devlist_free()), or a negative errno and an
+ * empty list.
+ */
+typedef void (*backend_probe_fn)(void *data, int status, struct backend_devlist *list);
 
 /* Stream options (sounddevice's clip_off, dither_off, never_drop_input, prime_output_…). */
 #define BACKEND_CLIP_OFF 0x1u
@@ -162,6 +220,30 @@ struct backend_ops {
 	void (*info)(struct backend_stream *s, struct backend_stream_info *ret);
 	/* Returns the backend's version number and its text in *ret_text. */
 	int (*version)(struct backend *b, const char **ret_text);
+	/*
+	 * Lists the devices as a fresh start of the backend would, without
+	 * touching its running state or open streams (PortAudio: in a child
+	 * process of its own), giving up after timeout_ms.  done runs later on
+	 * loop's thread, never from within this call.  One probe at a time:
+	 * -EBUSY while one runs.
+	 */
+	int (*probe)(struct backend *b, uv_loop_t *loop, unsigned timeout_ms, backend_probe_fn done,
+		     void *data);
+	/* Abandons the running probe, if any: its done is never called. */
+	void (*probe_cancel)(struct backend *b);
+	/*
+	 * Learns the daemon's list (count devices, by uid): check and open
+	 * take its indices from now on.  Stores how each device can be opened
+	 * in ret (count entries).  Returns 0 or -ENOMEM (then nothing changed).
+	 */
+	int (*bind)(struct backend *b, const struct device_info *dev, int count,
+		    enum backend_binding *ret);
+	/*
+	 * Sets fn, which the backend calls on any thread when it notices a
+	 * change that calls for a rescan (a JACK server went away).  fn must be
+	 * safe to call from any thread (uv_async_send()).
+	 */
+	void (*set_notify)(struct backend *b, void (*fn)(void *data), void *data);
 };
 
 struct backend {

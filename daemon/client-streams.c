@@ -15,6 +15,7 @@
 #include "devstream.h"
 #include "log.h"
 #include "stream.h"
+#include "users.h"
 
 /* Counts cs as detached or not: the one place that changes the count. */
 static void set_detached(struct daemon *d, struct client_stream *cs, bool detached)
@@ -26,6 +27,15 @@ static void set_detached(struct daemon *d, struct client_stream *cs, bool detach
 		d->detached_count++;
 	else
 		d->detached_count--;
+}
+
+/* cs no longer counts as running for its user (its stream is over, or its record goes). */
+static void stop_counting(struct client_stream *cs)
+{
+	if (!cs->running)
+		return;
+	cs->running = false;
+	cs->user->streams--;
 }
 
 /* The record of s, or NULL when nobody holds it (a test's, or one being released). */
@@ -44,8 +54,23 @@ static void release(struct daemon *d, struct client_stream *cs)
 	struct stream *s = cs->stream;
 
 	set_detached(d, cs, false);
-	if (!stream_is_over(s))
+	/* Cut short by the daemon's stopping, it failed: its client must not take it for done. */
+	if (!stream_is_over(s) && d->stopping)
+		engine_stream_finish(&d->engine, s, SHM_STATE_FAILED, "shutting_down",
+				     "sddaemon stopped");
+	else if (!stream_is_over(s))
 		engine_stream_finish(&d->engine, s, SHM_STATE_FINISHED, NULL, NULL);
+	d->shm_bytes -= s->shm.size;
+	stop_counting(cs);
+	cs->user->records--;
+	cs->user->shm_bytes -= s->shm.size;
+	users_release(&d->users, cs->user);
+	/*
+	 * Its memory goes back to the system with the record, whoever still
+	 * holds its descriptor (the client, a reply not yet sent or read); at
+	 * shutdown it stays, so that clients keep what they recorded.
+	 */
+	s->shm.reclaim = !d->stopping;
 	s->owner = NULL;
 	list_remove(&cs->link);
 	json_object_put(cs->waiters);
@@ -61,22 +86,53 @@ static void unlink_from_client(struct client_stream *cs)
 	list_remove(&cs->link);
 }
 
+unsigned client_streams_running(struct client *c)
+{
+	unsigned running = 0;
+
+	for (struct list *p = c->streams.next; p != &c->streams; p = p->next)
+		running += !stream_is_over(list_entry(p, struct client_stream, link)->stream);
+	return running;
+}
+
 int client_streams_check(struct client *c, size_t shm_bytes, bool detach,
 			 struct proto_error *err)
 {
 	struct daemon *d = c->daemon;
-	int running = 0;
+	struct user_account *u = c->user;
+	unsigned unread = client_fds_pending(c);
+	int running = (int)client_streams_running(c);
 
-	for (struct list *p = c->streams.next; p != &c->streams; p = p->next)
-		running += !stream_is_over(list_entry(p, struct client_stream, link)->stream);
 	if (running >= d->settings.max_streams_per_client)
 		return proto_error_set(err, PROTO_E_LIMIT,
 				       "too many streams: at most %d may run at once per client",
 				       d->settings.max_streams_per_client);
+	/*
+	 * A stream's reply carries two descriptors; those the client has not
+	 * read yet pin files the daemon cannot count as the client's own, so
+	 * an unread reply counts as a stream.
+	 */
+	if ((unsigned)running + (unread + STREAM_REPLY_FDS - 1) / STREAM_REPLY_FDS >=
+	    (unsigned)d->settings.max_streams_per_client)
+		return proto_error_set(err, PROTO_E_LIMIT,
+				       "too many streams: %u descriptors sent with earlier replies are not read yet, and with %d running that makes the limit of %d per client; read the replies",
+				       unread, running, d->settings.max_streams_per_client);
+	if (u->streams >= (unsigned)d->settings.max_streams_per_user)
+		return proto_error_set(err, PROTO_E_LIMIT,
+				       "too many streams: uid %u has %u running, the most one user may (max_streams_per_user)",
+				       (unsigned)u->uid, u->streams);
 	if (c->shm_bytes + shm_bytes > d->settings.max_shm_per_client)
 		return proto_error_set(err, PROTO_E_LIMIT,
 				       "the stream needs %zu bytes of shared memory; the client's limit is %zu (in use: %zu)",
 				       shm_bytes, d->settings.max_shm_per_client, c->shm_bytes);
+	if (u->shm_bytes + shm_bytes > d->settings.max_shm_per_user)
+		return proto_error_set(err, PROTO_E_LIMIT,
+				       "the stream needs %zu bytes of shared memory; uid %u holds %zu of at most %zu (max_shm_per_user)",
+				       shm_bytes, (unsigned)u->uid, u->shm_bytes, d->settings.max_shm_per_user);
+	if (d->shm_bytes + shm_bytes > d->settings.max_shm_total)
+		return proto_error_set(err, PROTO_E_LIMIT,
+				       "the stream needs %zu bytes of shared memory; all clients together hold %zu of at most %zu (max_shm_total)",
+				       shm_bytes, d->shm_bytes, d->settings.max_shm_total);
 	if (detach && d->detached_count >= CLIENT_STREAMS_MAX_DETACHED)
 		return proto_error_set(err, PROTO_E_LIMIT, "too many detached playbacks (%d)",
 				       CLIENT_STREAMS_MAX_DETACHED);
@@ -94,9 +150,17 @@ int client_streams_add(struct client *c, struct stream *s, bool detach, bool lat
 	cs->stream = s;
 	cs->client = c;
 	cs->owner_uid = c->cred.uid;
+	cs->user = c->user;
+	cs->user->records++;
+	cs->user->shm_bytes += s->shm.size;
+	if (!stream_is_over(s)) {
+		cs->running = true;
+		cs->user->streams++;
+	}
 	s->owner = cs;
 	list_insert_tail(&c->streams, &cs->link);
 	c->shm_bytes += s->shm.size;
+	c->daemon->shm_bytes += s->shm.size;
 	if (latest)
 		c->last_handle = s->handle;
 	set_detached(c->daemon, cs, detach);
@@ -346,6 +410,7 @@ static void on_stream_finished(void *data, struct stream *s)
 
 	if (!cs)
 		return;
+	stop_counting(cs);
 	status = stream_status_json(s);
 	/* Waiters may be other connections (of a detached playback's user): each names its own. */
 	for (size_t i = 0; i < json_object_array_length(cs->waiters); i++) {

@@ -21,9 +21,13 @@
 struct client;
 struct daemon;
 struct stream;
+struct user_account;
 
 /* The most playbacks that may continue after their clients left. */
 #define CLIENT_STREAMS_MAX_DETACHED 64
+
+/* Descriptors that come with the reply of a new stream (its memfd and eventfd). */
+#define STREAM_REPLY_FDS 2
 
 /* Finished records a client keeps for get_status/wait before the oldest goes. */
 #define CLIENT_STREAMS_KEEP_FINISHED 16
@@ -34,6 +38,8 @@ struct client_stream {
 	struct client *client; /* NULL once the client has gone (a detached playback) */
 	struct list link;      /* in the client's streams, or the daemon's orphans */
 	uint32_t owner_uid;    /* who may control it once its client has gone */
+	struct user_account *user; /* owner_uid's account, which counts it */
+	bool running;	       /* counted in the user's running streams */
 	bool detached;	       /* plays on without its client (counted in d->detached_count) */
 	json_object *waiters;  /* array of {"client": serial, "id": …} waiting for the end */
 };
@@ -41,10 +47,15 @@ struct client_stream {
 /* The engine's callbacks, for the daemon d. */
 struct engine_callbacks client_streams_callbacks(struct daemon *d);
 
+/* Returns how many of c's streams are running (not over). */
+unsigned client_streams_running(struct client *c);
+
 /*
- * Checks the limits a new stream of c must keep: streams at once, shared
- * memory (shm_bytes more) and, for a detached playback, the detached
- * playbacks.  Returns 0, or -EINVAL with err set.
+ * Checks the limits a new stream of c must keep: streams at once (a reply
+ * with descriptors that c has not read yet counts as one) of the client
+ * and of its user, shared memory (shm_bytes more: the client's, its
+ * user's and all clients' together) and, for a detached playback, the
+ * detached playbacks.  Returns 0, or -EINVAL with err set.
  */
 int client_streams_check(struct client *c, size_t shm_bytes, bool detach,
 			 struct proto_error *err);

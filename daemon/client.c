@@ -1,19 +1,19 @@
 /*
- * Client connections.  Reading is bounded (a line may not exceed
+ * Client connections: their life (closing, doomed connections closed from
+ * the loop, memory given back after a storm of connections) and reading
+ * their requests.  Reading is bounded (a line may not exceed
  * PROTO_MAX_LINE bytes) and fair: clients take turns, each handling at most
  * LINES_PER_TURN lines per loop iteration, and one with lines left waits in
  * the ready list for its next turn, so that a flood of requests from one
- * client delays another's by a few dozen lines at most.  Writing never
- * blocks: what the socket does not take is queued, and a client that lets
- * its queue grow past the limit is dropped, so that no client can make the
- * daemon stall or grow without bound.  Descriptors that clients send, and
- * client sockets, are closed through the closer (closer.h), so that no
- * close made slow on purpose runs here.  Loop thread.
+ * client delays another's by a few dozen lines at most.  The outgoing
+ * queue is client-send.c's, taking connections client-accept.c's.
+ * Descriptors that clients send, and client sockets, are closed through
+ * the closer (closer.h), so that no close made slow on purpose runs here.
+ * Loop thread.
  */
 #include "client.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -23,6 +23,8 @@
 #include <unistd.h>
 
 #include "access.h"
+#include "client-internal.h"
+#include "client-streams.h"
 #include "closer.h"
 #include "commands.h"
 #include "daemon.h"
@@ -39,29 +41,6 @@
 
 /* Descriptors a client may send (each closed unused) before it is disconnected. */
 #define CLIENT_MAX_RECEIVED_FDS 8
-
-/* Bytes queued to one client before it is dropped for not reading. */
-#define CLIENT_MAX_OUTPUT_QUEUE (4 * 1024 * 1024)
-
-/* Above this many queued bytes the client's requests are not read until it catches up. */
-#define BACKPRESSURE_BYTES (256 * 1024)
-
-struct outmsg {
-	struct outmsg *next;
-	size_t len;
-	size_t sent;
-	int nfds;
-	int fds[CLIENT_MAX_FDS];
-	char *data;
-};
-
-static void outmsg_free(struct outmsg *m)
-{
-	for (int i = 0; i < m->nfds; i++)
-		close(m->fds[i]);
-	free(m->data);
-	free(m);
-}
 
 /*
  * The most clients connected since memory was last given back.  Each
@@ -104,12 +83,7 @@ static void on_client_closed(uv_handle_t *handle)
 	size_t unsent = c->out_bytes;
 	bool storm_over;
 
-	while (c->out_head) {
-		struct outmsg *m = c->out_head;
-
-		c->out_head = m->next;
-		outmsg_free(m);
-	}
+	client_queue_free(c);
 	closer_release_socket(c->fd);
 	linebuf_free(&c->in);
 	free(c);
@@ -146,12 +120,12 @@ void client_close(struct client *c)
 	}
 	d->client_count--;
 	commands_client_gone(c);
+	c->user->clients--;
+	users_release(&d->users, c->user);
+	c->user = NULL;
 	log_info("Client %u (pid %d) disconnected", c->id, (int)c->cred.pid);
 	uv_close((uv_handle_t *)&c->poll, on_client_closed);
 }
-
-/* Updates the events the poll handle waits for. */
-static void update_poll(struct client *c);
 
 static void run_turns(uv_idle_t *idle);
 
@@ -171,11 +145,7 @@ static void on_reaper(uv_idle_t *idle)
 	}
 }
 
-/*
- * Marks a failed connection to be closed from the loop: the caller may be
- * deep inside code that uses the client's streams.
- */
-static void doom(struct client *c)
+void client_doom(struct client *c)
 {
 	if (c->doomed || c->closed)
 		return;
@@ -190,134 +160,6 @@ static void doom(struct client *c)
 	}
 }
 
-/* Sends what the queue holds; returns 0 or a negative errno on a dead connection. */
-static int flush(struct client *c)
-{
-	while (c->out_head) {
-		struct outmsg *m = c->out_head;
-		struct iovec iov = { .iov_base = m->data + m->sent, .iov_len = m->len - m->sent };
-		union {
-			char buf[CMSG_SPACE(sizeof(int) * CLIENT_MAX_FDS)];
-			struct cmsghdr align;
-		} control;
-		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-		ssize_t n;
-
-		if (m->sent == 0 && m->nfds > 0) {
-			struct cmsghdr *cmsg;
-
-			memset(&control, 0, sizeof(control));
-			msg.msg_control = control.buf;
-			msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)m->nfds);
-			cmsg = CMSG_FIRSTHDR(&msg);
-			cmsg->cmsg_level = SOL_SOCKET;
-			cmsg->cmsg_type = SCM_RIGHTS;
-			cmsg->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)m->nfds);
-			memcpy(CMSG_DATA(cmsg), m->fds, sizeof(int) * (size_t)m->nfds);
-		}
-		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN)
-				return 0;
-			return -errno;
-		}
-		m->sent += (size_t)n;
-		c->out_bytes -= (size_t)n;
-		if (m->sent > 0 && m->nfds > 0) {
-			/* The kernel holds its own references now. */
-			for (int i = 0; i < m->nfds; i++)
-				close(m->fds[i]);
-			m->nfds = 0;
-		}
-		if (m->sent == m->len) {
-			c->out_head = m->next;
-			if (!c->out_head)
-				c->out_tail = NULL;
-			outmsg_free(m);
-		}
-	}
-	return 0;
-}
-
-int client_send(struct client *c, char *line, size_t len, const int *fds, int nfds)
-{
-	struct outmsg *m;
-	int r;
-
-	if (!line)
-		return -ENOMEM;
-	if (c->closed || c->doomed || nfds > CLIENT_MAX_FDS) {
-		free(line);
-		return c->closed || c->doomed ? -ENOTCONN : -EINVAL;
-	}
-	if (c->out_bytes + len > CLIENT_MAX_OUTPUT_QUEUE) {
-		free(line);
-		log_warning("Client %u (pid %d) does not read its messages (%zu bytes queued); dropping it",
-			    c->id, (int)c->cred.pid, c->out_bytes);
-		doom(c);
-		return -ENOBUFS;
-	}
-	m = calloc(1, sizeof(*m));
-	if (!m) {
-		free(line);
-		return -ENOMEM;
-	}
-	m->data = line;
-	m->len = len;
-	for (int i = 0; i < nfds; i++) {
-		m->fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
-		if (m->fds[i] < 0) {
-			r = -errno;
-			m->nfds = i;
-			outmsg_free(m);
-			return r;
-		}
-	}
-	m->nfds = nfds;
-	if (c->out_tail)
-		c->out_tail->next = m;
-	else
-		c->out_head = m;
-	c->out_tail = m;
-	c->out_bytes += len;
-
-	r = flush(c);
-	if (r < 0) {
-		log_debug("Client %u: send failed: %s", c->id, strerror(-r));
-		doom(c);
-		return r;
-	}
-	update_poll(c);
-	return 0;
-}
-
-int client_reply_ok(struct client *c, json_object *id, json_object *result, const int *fds,
-		    int nfds)
-{
-	size_t len;
-	char *line = proto_format_ok(id, result, &len);
-
-	return client_send(c, line, len, fds, nfds);
-}
-
-int client_reply_error(struct client *c, json_object *id, const struct proto_error *err)
-{
-	size_t len;
-	char *line = proto_format_error(id, err, &len);
-
-	return client_send(c, line, len, NULL, 0);
-}
-
-int client_event(struct client *c, const char *event, json_object *fields)
-{
-	size_t len;
-	char *line = proto_format_event(event, fields, &len);
-
-	return client_send(c, line, len, NULL, 0);
-}
-
 /* Closes the connection after the queued messages are sent. */
 static void client_close_after_flush(struct client *c)
 {
@@ -327,7 +169,7 @@ static void client_close_after_flush(struct client *c)
 	if (!c->out_head)
 		client_close(c);
 	else
-		update_poll(c);
+		client_update_poll(c);
 }
 
 /*
@@ -363,6 +205,7 @@ static void handle_line(struct client *c, const char *line, size_t len)
 
 	if (len == 0)
 		return;
+	c->active_at = uv_now(c->daemon->loop);
 	if (!take_token(c)) {
 		/* The request is answered, not carried out; reading pauses until the budget refills. */
 		proto_parse_request(line, len, &req, &err);
@@ -575,7 +418,7 @@ static void run_turns(uv_idle_t *idle)
 		if (!c->closed && !c->doomed && c->closing && !c->out_head)
 			client_close(c);
 		else
-			update_poll(c);
+			client_update_poll(c);
 	}
 	if (list_empty(&d->ready))
 		uv_idle_stop(idle);
@@ -592,7 +435,7 @@ static void on_client_ready(uv_poll_t *handle, int status, int events)
 		return;
 	}
 	if (events & UV_WRITABLE) {
-		r = flush(c);
+		r = client_flush(c);
 		if (r < 0) {
 			client_close(c);
 			return;
@@ -608,10 +451,10 @@ static void on_client_ready(uv_poll_t *handle, int status, int events)
 		client_close(c);
 		return;
 	}
-	update_poll(c);
+	client_update_poll(c);
 }
 
-static void update_poll(struct client *c)
+void client_update_poll(struct client *c)
 {
 	int events = 0;
 
@@ -637,21 +480,6 @@ static void update_poll(struct client *c)
 	}
 }
 
-/* Sends a single error line to a connection we will not serve, and closes it. */
-void client_refuse(int fd, enum proto_errcode code, const char *message)
-{
-	struct proto_error err = { 0 };
-	size_t len;
-	char *line;
-
-	proto_error_set(&err, code, "%s", message);
-	line = proto_format_error(NULL, &err, &len);
-	if (line && send(fd, line, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-		log_debug("Could not tell a refused client why: %s", strerror(errno));
-	free(line);
-	closer_release_socket(fd);
-}
-
 /*
  * Once a second: drops clients holding a half-sent line too long, resumes
  * throttled ones, and those whose descriptors waited for room in the closer.
@@ -671,11 +499,11 @@ static void on_sweep(uv_timer_t *timer)
 			continue;
 		if (c->throttled) {
 			c->throttled = false;
-			update_poll(c);
+			client_update_poll(c);
 		}
 		if (c->fds_waiting && closer_room() >= CLOSER_BATCH) {
 			c->fds_waiting = false;
-			update_poll(c);
+			client_update_poll(c);
 		}
 		if (limit && c->line_started && now - c->line_started >= limit) {
 			struct proto_error err = { 0 };
@@ -703,86 +531,10 @@ void client_start_sweeper(struct daemon *d)
 	d->turns.data = d;
 }
 
-void client_recheck_access(struct daemon *d)
+void client_track_new(struct client *c)
 {
-	struct list *pos, *tmp;
+	struct daemon *d = c->daemon;
 
-	list_for_each_safe(pos, tmp, &d->clients)
-	{
-		struct client *c = list_entry(pos, struct client, link);
-		struct proto_error err = { 0 };
-
-		if (c->closed || c->doomed ||
-		    access_check_peer(&d->settings.allow_users, &d->settings.allow_groups, c->fd,
-				      &c->cred) == 0)
-			continue;
-		log_warning("Disconnecting client %u (pid %d, uid %u, gid %u): no longer in allow_users or allow_groups",
-			    c->id, (int)c->cred.pid, (unsigned)c->cred.uid, (unsigned)c->cred.gid);
-		proto_error_set(&err, PROTO_E_ACCESS_DENIED,
-				"access denied: uid %u is no longer allowed to use this sddaemon (allow_users and allow_groups changed on reload); closing the connection",
-				(unsigned)c->cred.uid);
-		/* Sent now if the socket takes it; the connection and its streams end at once. */
-		client_reply_error(c, NULL, &err);
-		proto_error_clear(&err);
-		client_close(c);
-	}
-}
-
-void client_accept(struct daemon *d, int fd)
-{
-	socklen_t len = sizeof(struct ucred);
-	struct client *c;
-	int r;
-
-	if (d->stopping) {
-		client_refuse(fd, PROTO_E_SHUTTING_DOWN, "sddaemon is shutting down");
-		return;
-	}
-	/* Sockets still waiting to be closed count as clients: they hold descriptors. */
-	if (d->client_count + closer_sockets() >= (size_t)d->settings.max_clients) {
-		log_warning("Refusing a client: the limit of %d clients is reached", d->settings.max_clients);
-		client_refuse(fd, PROTO_E_LIMIT, "too many clients connected");
-		return;
-	}
-	c = calloc(1, sizeof(*c));
-	if (!c || linebuf_init(&c->in, PROTO_MAX_LINE) < 0) {
-		free(c);
-		client_refuse(fd, PROTO_E_INTERNAL, "out of memory");
-		return;
-	}
-	c->daemon = d;
-	c->fd = fd;
-	list_init(&c->streams);
-	list_init(&c->ready_link);
-	c->tokens = d->settings.max_requests_per_second;
-	c->tokens_at = uv_now(d->loop);
-	c->id = ++d->next_client_id;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) < 0)
-		c->cred = (struct ucred){ .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
-	if (access_check_peer(&d->settings.allow_users, &d->settings.allow_groups, fd, &c->cred) < 0) {
-		char msg[160];
-
-		log_warning("Refusing a client (pid %d, uid %u, gid %u): not in allow_users or allow_groups",
-			    (int)c->cred.pid, (unsigned)c->cred.uid, (unsigned)c->cred.gid);
-		snprintf(msg, sizeof(msg),
-			 "access denied: uid %u is not allowed to use this sddaemon (allow_users and allow_groups in sddaemon.conf)",
-			 (unsigned)c->cred.uid);
-		linebuf_free(&c->in);
-		free(c);
-		client_refuse(fd, PROTO_E_ACCESS_DENIED, msg);
-		return;
-	}
-	/* It inherits this from the listening socket where the kernel has it; to be sure. */
-	closer_refuse_rights(fd);
-	r = uv_poll_init(d->loop, &c->poll, fd);
-	if (r < 0) {
-		log_warning("Cannot watch client socket: %s", uv_strerror(r));
-		linebuf_free(&c->in);
-		free(c);
-		closer_release_socket(fd);
-		return;
-	}
-	c->poll.data = c;
 	list_insert_tail(&d->clients, &c->link);
 	d->client_count++;
 	if (++clients_allocated > clients_peak)
@@ -791,5 +543,5 @@ void client_accept(struct daemon *d, int fd)
 		storm = true;
 	log_info("Client %u connected (pid %d, uid %u, gid %u)", c->id, (int)c->cred.pid,
 		 (unsigned)c->cred.uid, (unsigned)c->cred.gid);
-	update_poll(c);
+	client_update_poll(c);
 }

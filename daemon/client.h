@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include <uv.h>
 
@@ -19,9 +20,23 @@
 
 struct daemon;
 struct outmsg;
+struct user_account;
 
 /* The most descriptors one message may carry. */
 #define CLIENT_MAX_FDS 8
+
+/* Messages with descriptors whose reading is followed one by one (more are merged). */
+#define CLIENT_FD_MARKS 16
+
+/*
+ * A message with descriptors that went into the socket: the client has
+ * received them once everything sent up to it is read.  at is the
+ * client's sent_alloc just after it was sent.
+ */
+struct client_fd_mark {
+	uint64_t at;
+	unsigned nfds;
+};
 
 struct client {
 	struct daemon *daemon;
@@ -30,6 +45,7 @@ struct client {
 	int fd;
 	unsigned id; /* serial number, for log messages */
 	struct ucred cred;
+	struct user_account *user; /* its uid's account (users.h) */
 	struct linebuf in;
 	struct outmsg *out_head, *out_tail;
 	size_t out_bytes; /* bytes queued and not yet sent */
@@ -52,10 +68,32 @@ struct client {
 	struct list ready_link; /* in the daemon's ready list while ready */
 	bool fds_waiting;	/* its next message holds descriptors the closer has no room for */
 	unsigned fds_received;	/* descriptors the client sent (all closed unused) */
+	/*
+	 * Descriptors sent to the client and not yet received by it: those in
+	 * queued messages (our duplicates) and those in the socket, which the
+	 * kernel holds for us until the client reads them.  See client_fds_pending().
+	 */
+	unsigned fds_queued;
+	unsigned fds_unread;
+	struct client_fd_mark marks[CLIENT_FD_MARKS]; /* the unread ones, oldest first */
+	unsigned mark_head, mark_count;
+	uint64_t sent_alloc; /* kernel memory of what was sent since marks began (a lower bound) */
+	uint64_t active_at;  /* uv_now() of the client's latest request, or of its connection */
+	/* Kept by cmd-devices.c. */
+	unsigned subscriptions; /* the events the client asked for (CMD_EVENT_* bits) */
+	struct list rescans;	/* its rescan requests waiting for their probe */
 };
 
 /* Takes a freshly accepted connection. */
 void client_accept(struct daemon *d, int fd);
+
+/*
+ * Returns the descriptors sent to c that it has not received yet: queued
+ * in the daemon, or waiting in the socket for the client to read them.
+ * Each pins a file (a stream's memory, an eventfd) that the client does
+ * not hold yet, so they count against its limits.
+ */
+unsigned client_fds_pending(struct client *c);
 
 /* Sends one error line to a connection that will not be served, and closes it. */
 void client_refuse(int fd, enum proto_errcode code, const char *message);
@@ -68,7 +106,7 @@ void client_refuse(int fd, enum proto_errcode code, const char *message);
  */
 int client_send(struct client *c, char *line, size_t len, const int *fds, int nfds);
 
-/* Sends a success reply; takes ownership of result. */
+/* Sends a success reply (with the device list's generation); takes ownership of result. */
 int client_reply_ok(struct client *c, json_object *id, json_object *result, const int *fds,
 		    int nfds);
 

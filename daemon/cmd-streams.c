@@ -219,6 +219,34 @@ static int set_lengths(struct stream *s, const struct stream_spec *sp, struct pr
 }
 
 /*
+ * Checks that the shared device streams a new stream could join on device
+ * (for its input or its output: a shared input, output or duplex device
+ * stream) carry fewer than max_streams_per_device streams each: every one
+ * costs the audio callback time.  Returns 0, or -EINVAL with err set.
+ */
+static int check_device_room(struct daemon *d, int device, bool input, struct proto_error *err)
+{
+	unsigned most = 0;
+
+	for (struct devstream *ds = engine_devstream_next(&d->engine, NULL); ds;
+	     ds = engine_devstream_next(&d->engine, ds)) {
+		enum devstream_mode m = ds->cfg.mode;
+		bool serves = input ? (m == DEVSTREAM_SHARED_IN || m == DEVSTREAM_SHARED_DUPLEX) &&
+					      ds->cfg.device_in == device
+				    : (m == DEVSTREAM_SHARED_OUT || m == DEVSTREAM_SHARED_DUPLEX) &&
+					      ds->cfg.device_out == device;
+
+		if (serves && devstream_attached(ds) > most)
+			most = devstream_attached(ds);
+	}
+	if (most >= (unsigned)d->settings.max_streams_per_device)
+		return proto_error_set(err, PROTO_E_LIMIT,
+				       "too many streams on device %d: its shared device stream carries %u, the most one may (max_streams_per_device)",
+				       device, most);
+	return 0;
+}
+
+/*
  * Makes, starts and replies with the stream sp describes: routes and
  * rings, the limits it must keep, the device streams it attaches to, its
  * owner.  Returns COMMAND_REPLIED, or -EINVAL with err set and nothing
@@ -266,6 +294,10 @@ static int create_stream(struct client *c, const struct proto_request *req,
 		goto fail;
 	if (a->stop_previous)
 		client_streams_stop_previous(c);
+	/* Counted once the previous stream has let go of its place. */
+	if ((!a->exclusive && sp->out.used && check_device_room(d, sp->out.device, false, err) < 0) ||
+	    (!a->exclusive && sp->in.used && check_device_room(d, sp->in.device, true, err) < 0))
+		goto fail;
 	if (engine_stream_start(&d->engine, s, &er, err) < 0)
 		goto fail;
 	if (client_streams_add(c, s, a->detach, sp->kind != STREAM_OPEN) < 0) {

@@ -13,6 +13,7 @@
 #include "backend.h"
 #include "client-streams.h"
 #include "client.h"
+#include "cmd-devices.h"
 #include "cmd-streams.h"
 #include "config.h"
 #include "daemon.h"
@@ -134,11 +135,12 @@ static int cmd_query_devices(struct client *c, const struct proto_request *req, 
 
 		if (!text || !id)
 			return proto_error_set(err, PROTO_E_INTERNAL, "out of memory");
-		len = strlen(text) + strlen(id) + 32;
+		len = strlen(text) + strlen(id) + 64;
 		line = malloc(len);
 		if (!line)
 			return proto_error_set(err, PROTO_E_INTERNAL, "out of memory");
-		len = (size_t)snprintf(line, len, "{\"id\":%s,\"ok\":true,\"result\":%s}\n", id, text);
+		len = (size_t)snprintf(line, len, "{\"id\":%s,\"ok\":true,\"result\":%s,\"generation\":%u}\n",
+				       id, text, devs->generation);
 		client_send(c, line, len, NULL, 0);
 		return COMMAND_REPLIED;
 	}
@@ -157,15 +159,10 @@ static int cmd_default_device(struct client *c, const struct proto_request *req,
 			      json_object **ret, struct proto_error *err)
 {
 	struct devices *devs = &c->daemon->devices;
-	struct proto_device none = PROTO_DEVICE_DEFAULT;
-	struct proto_error ignored = { 0 };
-	int in = devices_resolve(devs, &none, DEVMATCH_INPUT, &ignored);
-	int out = devices_resolve(devs, &none, DEVMATCH_OUTPUT, &ignored);
 	json_object *a = json_object_new_array();
 
-	proto_error_clear(&ignored);
-	json_object_array_add(a, json_object_new_int(in < 0 ? -1 : in));
-	json_object_array_add(a, json_object_new_int(out < 0 ? -1 : out));
+	json_object_array_add(a, json_object_new_int(devices_default(devs, DEVMATCH_INPUT)));
+	json_object_array_add(a, json_object_new_int(devices_default(devs, DEVMATCH_OUTPUT)));
 	*ret = a;
 	return 0;
 }
@@ -313,7 +310,37 @@ static const struct command commands[] = {
 	{ "open_stream", cmd_open_stream_params, cmd_open_stream },
 	{ "start_stream", cmd_start_stream_params, cmd_start_stream },
 	{ "set_volume", cmd_set_volume_params, cmd_set_volume },
+	{ "rescan", no_params, cmd_rescan },
+	{ "subscribe", cmd_subscribe_params, cmd_subscribe },
+	{ "unsubscribe", cmd_subscribe_params, cmd_unsubscribe },
+#ifdef SDD_TEST_HOOKS
+	{ "test_udev_event", cmd_test_udev_event_params, cmd_test_udev_event },
+#endif
 };
+
+/*
+ * Refuses a request based on another generation of the device list than
+ * the current one: the device ids it names may mean other devices now.
+ * Returns 0, or -EINVAL with err set.
+ */
+static int check_generation(struct client *c, const struct proto_request *req,
+			    struct proto_error *err)
+{
+	uint32_t now = c->daemon->devices.generation;
+	int64_t generation;
+	int r = proto_get_int(req, "generation", 1, UINT32_MAX, 0, &generation, err);
+
+	if (r <= 0)
+		return r;
+	if (generation == now)
+		return 0;
+	proto_error_set(err, PROTO_E_STALE_GENERATION,
+			"the device list changed since generation %lld (it is %u now): query the devices again",
+			(long long)generation, now);
+	err->details = json_object_new_object();
+	json_object_object_add(err->details, "generation", json_object_new_int64(now));
+	return -EINVAL;
+}
 
 void commands_dispatch(struct client *c, const struct proto_request *req)
 {
@@ -329,7 +356,7 @@ void commands_dispatch(struct client *c, const struct proto_request *req)
 		proto_error_set(&err, PROTO_E_UNKNOWN_COMMAND, "unknown command \"%.64s\"", req->cmd);
 		goto fail;
 	}
-	if (proto_check_params(req, cmd->params, &err) < 0)
+	if (proto_check_params(req, cmd->params, &err) < 0 || check_generation(c, req, &err) < 0)
 		goto fail;
 	r = cmd->fn(c, req, &result, &err);
 	if (r < 0)
@@ -346,27 +373,6 @@ fail:
 
 void commands_client_gone(struct client *c)
 {
+	cmd_devices_client_gone(c);
 	client_streams_client_gone(c);
-}
-
-unsigned commands_open_device_streams(void *data)
-{
-	struct daemon *d = data;
-
-	return engine_devstream_count(&d->engine);
-}
-
-void commands_devices_changed(void *data)
-{
-	struct daemon *d = data;
-	struct list *pos, *tmp;
-
-	list_for_each_safe(pos, tmp, &d->clients)
-	{
-		struct client *c = list_entry(pos, struct client, link);
-		json_object *fields = json_object_new_object();
-
-		json_object_object_add(fields, "devices", json_object_new_int(d->devices.count));
-		client_event(c, "devices_changed", fields);
-	}
 }

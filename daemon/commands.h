@@ -13,9 +13,3 @@ void commands_dispatch(struct client *c, const struct proto_request *req);
 
 /* Releases whatever the commands keep for a client that is going away. */
 void commands_client_gone(struct client *c);
-
-/* The device list's hooks (devices_watch()); data is the daemon. */
-unsigned commands_open_device_streams(void *data);
-
-/* Tells every client that the device list changed. */
-void commands_devices_changed(void *data);

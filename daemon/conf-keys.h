@@ -38,14 +38,28 @@
 	  "the resampler's quality for streams at another rate than their device stream's")	\
 	X(max_clients, COUNT, "4096", 1, 1000000, "N",					\
 	  "the most connections held at once")						\
+	X(max_clients_per_user, COUNT, "256", 1, 1000000, "N",				\
+	  "the most connections one user may hold at once")				\
+	X(idle_timeout, SECONDS, "60", 0, 86400, "SECONDS",				\
+	  "how long a connection must be idle before it may give its place to a new one (0: never)") \
 	X(line_timeout, SECONDS, "10", 0, 3600, "SECONDS",				\
 	  "how long a client may leave a line half-sent (0: no limit)")			\
 	X(max_requests_per_second, RATE, "100000", 0, 10000000, "N",			\
 	  "the most requests one client may make per second (0: no limit)")		\
 	X(max_streams_per_client, COUNT, "16", 1, 4096, "N",				\
 	  "the most streams one client may have running")				\
+	X(max_streams_per_user, COUNT, "64", 1, 65536, "N",				\
+	  "the most streams one user may have running")					\
+	X(max_streams_per_device, COUNT, "256", 1, 65536, "N",				\
+	  "the most client streams one shared device stream mixes or feeds")		\
 	X(max_shm_per_client, SIZE, "64M", 64.0 * 1024, 64.0 * 1024 * 1024 * 1024, "SIZE",	\
 	  "the most shared memory one client may hold")					\
+	X(max_shm_per_user, SIZE, "256M", 64.0 * 1024, 1024.0 * 1024 * 1024 * 1024, "SIZE",	\
+	  "the most shared memory one user may hold")					\
+	X(max_shm_total, SIZE, "1G", 64.0 * 1024, 1024.0 * 1024 * 1024 * 1024, "SIZE",	\
+	  "the most shared memory all clients together may hold")			\
+	X(max_output_queue, SIZE, "4M", 256.0 * 1024, 1024.0 * 1024 * 1024, "SIZE",	\
+	  "the most replies and events queued to a client that does not read before it is dropped") \
 	X(log_level, LOG_LEVEL, "notice", 0, 0, "LEVEL",				\
 	  "the most detailed messages logged: error, warning, notice, info or debug")	\
 	X(allow_users, USERS, NULL, 0, 0, "LIST",					\

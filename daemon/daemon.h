@@ -10,9 +10,11 @@
 #include "conf.h"
 #include "devices.h"
 #include "engine.h"
+#include "hotplug.h"
 #include "list.h"
 #include "notify.h"
 #include "server.h"
+#include "users.h"
 
 struct backend;
 
@@ -28,12 +30,15 @@ struct daemon {
 	const char *config_path;    /* --config, or NULL for the search order */
 	const struct conf *cmdline; /* settings from the command line: they win over the file */
 	struct devices devices;
+	struct hotplug hotplug; /* watches for devices that come and go */
 	struct engine engine;
 	struct server server;
 	struct list clients;
 	unsigned client_count;
+	struct users users; /* what each uid holds: connections, streams, shared memory */
 	struct list orphans;	 /* struct client_stream: detached playbacks whose clients left */
 	unsigned detached_count; /* detached playbacks (client-streams.c keeps the count) */
+	size_t shm_bytes;	 /* shared memory of every stream record (client-streams.c's count) */
 	unsigned next_client_id;
 	struct notify notify;	   /* readiness, status and watchdog for systemd */
 	uv_idle_t reaper; /* closes doomed clients outside of any callback chain */

@@ -1,7 +1,8 @@
 /*
- * The device and host-API snapshot taken through the backend, rescans
- * (deferred while device streams are open), device selection and
- * settings checks.  Loop thread only.
+ * The daemon's device list: installing a new one (generation, binding to
+ * the backend, change reports), the default devices and their fallback,
+ * device selection, the list as JSON and settings checks.  Keeping the
+ * list up to date is devices-rescan.c's.  Loop thread only.
  */
 #include "devices.h"
 
@@ -13,78 +14,145 @@
 #include "log.h"
 #include "sample.h"
 
-/* Frees the snapshot, leaving the backend as it is. */
-static void snapshot_free(struct devices *devs)
+/* The current list as a devlist, borrowing its arrays. */
+static struct backend_devlist current(const struct devices *devs)
 {
-	struct backend_devlist l = {
-		.dev = devs->dev, .count = devs->count, .api = devs->api, .api_count = devs->api_count,
+	return (struct backend_devlist){
+		.dev = devs->dev,
+		.count = devs->count,
+		.api = devs->api,
+		.api_count = devs->api_count,
+		.default_input = devs->default_input,
+		.default_output = devs->default_output,
 	};
+}
+
+/* Frees the list, leaving the backend as it is. */
+static void list_free(struct devices *devs)
+{
+	struct backend_devlist l = current(devs);
 
 	backend_devlist_free(&l);
 	free(devs->match);
+	free(devs->binding);
 	free(devs->list_text);
 	devs->list_text = NULL;
 	devs->dev = NULL;
 	devs->api = NULL;
 	devs->match = NULL;
+	devs->binding = NULL;
 	devs->count = devs->api_count = 0;
+	devs->default_input = devs->default_output = -1;
 }
 
-/* Takes the backend's device and host-API lists as the snapshot. */
-static int snapshot_take(struct devices *devs)
+/* Returns devmatch entries for l (pointing into it); NULL when out of memory. */
+static struct devmatch_entry *match_entries(const struct backend_devlist *l)
 {
-	struct backend_devlist l;
-	int r = devs->backend->ops->enumerate(devs->backend, &l);
+	struct devmatch_entry *m = calloc((size_t)l->count + 1, sizeof(*m));
 
-	if (r < 0)
-		return r;
-	devs->match = calloc((size_t)l.count + 1, sizeof(*devs->match));
-	if (!devs->match) {
-		backend_devlist_free(&l);
-		return -ENOMEM;
-	}
-	devs->dev = l.dev;
-	devs->count = l.count;
-	devs->api = l.api;
-	devs->api_count = l.api_count;
-	for (int i = 0; i < devs->count; i++) {
-		const struct device_info *d = &devs->dev[i];
+	for (int i = 0; m && i < l->count; i++) {
+		const struct device_info *d = &l->dev[i];
 
-		devs->match[i] = (struct devmatch_entry){
+		m[i] = (struct devmatch_entry){
 			.name = d->name,
-			.hostapi = d->hostapi >= 0 && d->hostapi < devs->api_count
-					   ? devs->api[d->hostapi].name
-					   : "",
+			.hostapi = d->hostapi >= 0 && d->hostapi < l->api_count ? l->api[d->hostapi].name
+										 : "",
 			.max_input_channels = d->max_input_channels,
 			.max_output_channels = d->max_output_channels,
+			.absent = d->gone,
 		};
 	}
-	devs->default_input = l.default_input >= 0 && l.default_input < devs->count
-				      ? l.default_input
-				      : -1;
-	devs->default_output = l.default_output >= 0 && l.default_output < devs->count
-				       ? l.default_output
-				       : -1;
+	return m;
+}
+
+/* Logs what a change brought. */
+static void log_change(const struct devices *devs, const struct devlist_change *c)
+{
+	for (int i = 0; i < c->added_count; i++)
+		log_notice("Device [%d] '%s' (%s) is here", c->added[i], devs->dev[c->added[i]].name,
+			   devs->dev[c->added[i]].uid);
+	for (int i = 0; i < c->removed_count; i++)
+		log_notice("Device [%d] '%s' (%s) went away", c->removed[i].index, c->removed[i].name,
+			   c->removed[i].uid);
+	if (c->renumbered)
+		log_notice("Device indices changed: the list has %d devices", devs->count);
+}
+
+int devices_install(struct devices *devs, struct backend_devlist *new)
+{
+	struct backend_devlist old = current(devs);
+	struct devlist_change change;
+	enum backend_binding *binding = calloc((size_t)new->count + 1, sizeof(*binding));
+	struct devmatch_entry *match = match_entries(new);
+	bool defaults_changed;
+	int r = -ENOMEM;
+
+	if (!binding || !match || devlist_diff(&old, new, &change) < 0)
+		goto fail;
+	r = devs->backend->ops->bind(devs->backend, new->dev, new->count, binding);
+	if (r < 0) {
+		devlist_change_clear(&change);
+		goto fail;
+	}
+	list_free(devs);
+	devs->dev = new->dev;
+	devs->count = new->count;
+	devs->api = new->api;
+	devs->api_count = new->api_count;
+	devs->default_input = new->default_input;
+	devs->default_output = new->default_output;
+	devs->match = match;
+	devs->binding = binding;
+	*new = (struct backend_devlist){ .default_input = -1, .default_output = -1 };
+
+	defaults_changed = devices_check_defaults(devs);
+	if (change.changed || defaults_changed) {
+		/* The first list (generation 0 before it) is no news. */
+		if (devs->generation > 0)
+			log_change(devs, &change);
+		devs->generation++;
+		change.changed = true;
+		log_info("The device list is now generation %u: %d devices, %d host APIs",
+			 devs->generation, devs->count, devs->api_count);
+		if (devs->hooks.changed)
+			devs->hooks.changed(devs->hooks.data, &change);
+	}
+	devlist_change_clear(&change);
 	return 0;
+fail:
+	free(binding);
+	free(match);
+	backend_devlist_free(new);
+	return r;
 }
 
 int devices_init(struct devices *devs, struct backend *backend)
 {
+	struct backend_devlist l;
 	struct backend_error be;
 	const char *version;
 	int r;
 
 	devs->backend = backend;
+	devs->default_input = devs->default_output = -1;
+	devs->announced_default[0] = devs->announced_default[1] = -1;
+	list_init(&devs->waiting);
+	list_init(&devs->queued);
 	if (backend->ops->init(backend, &be) < 0) {
 		log_error("Failed to initialise %s: %s", backend->ops->name, be.text);
 		return -EIO;
 	}
 	devs->initialized = true;
-	r = snapshot_take(devs);
-	if (r < 0) {
-		snapshot_free(devs);
+	r = backend->ops->enumerate(backend, &l);
+	if (r >= 0)
+		r = backend_devlist_unique_uids(&l);
+	if (r >= 0)
+		r = devices_install(devs, &l);
+	backend_devlist_free(&l);
+	if (r < 0)
 		return log_errno(LOG_LEVEL_ERROR, r, "Failed to list %s devices", backend->ops->name);
-	}
+	/* The first list is generation 1, whatever installing it counted. */
+	devs->generation = 1;
 	backend->ops->version(backend, &version);
 	log_info("%s: %s; %d devices, %d host APIs", backend->ops->name, version, devs->count,
 		 devs->api_count);
@@ -93,162 +161,126 @@ int devices_init(struct devices *devs, struct backend *backend)
 
 void devices_fini(struct devices *devs)
 {
-	snapshot_free(devs);
+	list_free(devs);
 	if (devs->initialized)
 		devs->backend->ops->fini(devs->backend);
 	devs->initialized = false;
 }
 
-/* Returns whether two strings are equal, NULL being equal only to NULL. */
-static bool same_string(const char *a, const char *b)
+/* Returns whether device i can serve kind now. */
+static bool usable(const struct devices *devs, int i, enum devmatch_kind kind)
 {
-	return a == b || (a && b && strcmp(a, b) == 0);
-}
+	const struct device_info *d;
 
-/* Returns whether two snapshots describe the same devices and host APIs. */
-static bool snapshot_equal(const struct devices *a, const struct devices *b)
-{
-	if (a->count != b->count || a->api_count != b->api_count ||
-	    a->default_input != b->default_input || a->default_output != b->default_output)
+	if (i < 0 || i >= devs->count)
 		return false;
-	for (int i = 0; i < a->count; i++) {
-		const struct device_info *x = &a->dev[i], *y = &b->dev[i];
-
-		if (!same_string(x->name, y->name) || x->hostapi != y->hostapi ||
-		    x->max_input_channels != y->max_input_channels ||
-		    x->max_output_channels != y->max_output_channels ||
-		    x->default_samplerate != y->default_samplerate)
-			return false;
-	}
-	for (int i = 0; i < a->api_count; i++)
-		if (!same_string(a->api[i].name, b->api[i].name) ||
-		    a->api[i].device_count != b->api[i].device_count ||
-		    a->api[i].default_input_device != b->api[i].default_input_device ||
-		    a->api[i].default_output_device != b->api[i].default_output_device)
-			return false;
-	return true;
+	d = &devs->dev[i];
+	return !d->gone && (kind != DEVMATCH_INPUT || d->max_input_channels > 0) &&
+	       (kind != DEVMATCH_OUTPUT || d->max_output_channels > 0);
 }
-
-int devices_rescan(struct devices *devs, bool *ret_changed)
-{
-	struct devices fresh = { .backend = devs->backend };
-	struct backend *b = devs->backend;
-	struct backend_error be;
-	int r;
-
-	if (devs->initialized)
-		b->ops->fini(b);
-	devs->initialized = false;
-	if (b->ops->init(b, &be) < 0) {
-		log_error("Failed to initialise %s again: %s; keeping the previous device list",
-			  b->ops->name, be.text);
-		return -EIO;
-	}
-	devs->initialized = true;
-	r = snapshot_take(&fresh);
-	if (r < 0) {
-		snapshot_free(&fresh);
-		return log_errno(LOG_LEVEL_ERROR, r,
-				 "Failed to list %s devices; keeping the previous list", b->ops->name);
-	}
-	*ret_changed = !snapshot_equal(devs, &fresh);
-	snapshot_free(devs);
-	devs->dev = fresh.dev;
-	devs->count = fresh.count;
-	devs->api = fresh.api;
-	devs->api_count = fresh.api_count;
-	devs->match = fresh.match;
-	devs->default_input = fresh.default_input;
-	devs->default_output = fresh.default_output;
-	log_info("Rescanned devices: %d devices, %d host APIs%s", devs->count, devs->api_count,
-		 *ret_changed ? " (changed)" : " (unchanged)");
-	return 0;
-}
-
-void devices_watch(struct devices *devs, uv_loop_t *loop, const struct devices_hooks *hooks)
-{
-	devs->hooks = *hooks;
-	uv_check_init(loop, &devs->rescan_check);
-	devs->rescan_check.data = devs;
-	devs->watching = true;
-}
-
-void devices_stop(struct devices *devs)
-{
-	devs->rescan_pending = false;
-	if (!devs->watching)
-		return;
-	devs->watching = false;
-	uv_close((uv_handle_t *)&devs->rescan_check, NULL);
-}
-
-static void on_rescan_check(uv_check_t *handle);
 
 /*
- * Rescans when no device stream is open; otherwise marks the rescan
- * pending, and the check handle runs it once they have closed
- * (re-initialising the backend would end them).
+ * The default device of kind in effect: the configured one when it
+ * matches a device, else (and when none is configured) the backend's,
+ * else the first device with channels of kind.  Sets *ret_fallback when
+ * a configured default matches no device; returns -1 when there is no
+ * device of kind, or the configured query is ambiguous.
  */
-static void rescan_when_idle(struct devices *devs)
+static int effective_default(const struct devices *devs, enum devmatch_kind kind,
+			     bool *ret_fallback)
 {
-	unsigned open = devs->hooks.open_streams(devs->hooks.data);
+	const char *query = kind == DEVMATCH_INPUT ? devs->default_input_query
+						   : devs->default_output_query;
+	int backend_default = kind == DEVMATCH_INPUT ? devs->default_input : devs->default_output;
+	int index = -1;
+
+	*ret_fallback = false;
+	if (query && *query) {
+		index = devlist_find_uid(&(struct backend_devlist){ .dev = devs->dev,
+								     .count = devs->count },
+					 query);
+		if (index >= 0 && usable(devs, index, kind))
+			return index;
+		switch (devmatch_find(devs->match, (size_t)devs->count, query, kind, &index, NULL, 0,
+				      NULL)) {
+		case DEVMATCH_FOUND:
+			return index;
+		case DEVMATCH_AMBIGUOUS:
+			return -1;
+		case DEVMATCH_NONE:
+			*ret_fallback = true;
+			break;
+		}
+	}
+	if (usable(devs, backend_default, kind))
+		return backend_default;
+	for (int i = 0; i < devs->count; i++)
+		if (usable(devs, i, kind))
+			return i;
+	return -1;
+}
+
+int devices_default(struct devices *devs, enum devmatch_kind kind)
+{
+	bool fallback;
+
+	return effective_default(devs, kind, &fallback);
+}
+
+/* Resolves a query string: a stable id, else sounddevice's substring match. */
+static int resolve_query(struct devices *devs, const char *query, enum devmatch_kind kind,
+			 struct proto_error *err);
+
+bool devices_check_defaults(struct devices *devs)
+{
+	static const enum devmatch_kind kinds[2] = { DEVMATCH_INPUT, DEVMATCH_OUTPUT };
+	static const char *const keys[2] = { "default_input_device", "default_output_device" };
 	bool changed = false;
 
-	if (open > 0) {
-		if (!devs->rescan_pending)
-			log_notice("Device rescan deferred: %u device streams are open; it runs when they have closed",
-				   open);
-		devs->rescan_pending = true;
-		uv_check_start(&devs->rescan_check, on_rescan_check);
-		return;
-	}
-	devs->rescan_pending = false;
-	uv_check_stop(&devs->rescan_check);
-	if (devices_rescan(devs, &changed) < 0)
-		return;
-	if (changed) {
-		log_notice("The device list changed: %d devices", devs->count);
-		devs->hooks.changed(devs->hooks.data);
-	}
-}
+	/* Each state is logged once, when it begins (rescans repeat them). */
+	for (int k = 0; k < 2; k++) {
+		const char *query = k == 0 ? devs->default_input_query : devs->default_output_query;
+		bool fallback, ambiguous;
+		int index = effective_default(devs, kinds[k], &fallback);
 
-/* Runs after each loop iteration while a rescan is pending. */
-static void on_rescan_check(uv_check_t *handle)
-{
-	struct devices *devs = handle->data;
+		ambiguous = query && *query && index < 0 && !fallback;
+		if (ambiguous && !devs->default_ambiguous[k]) {
+			struct proto_error err = { 0 };
 
-	if (devs->rescan_pending && devs->hooks.open_streams(devs->hooks.data) == 0) {
-		rescan_when_idle(devs);
-		devices_check_defaults(devs);
-	}
-}
-
-void devices_request_rescan(struct devices *devs)
-{
-	if (devs->watching)
-		rescan_when_idle(devs);
-	devices_check_defaults(devs);
-}
-
-void devices_check_defaults(struct devices *devs)
-{
-	static const struct {
-		enum devmatch_kind kind;
-		const char *key;
-	} kinds[] = { { DEVMATCH_INPUT, "default_input_device" },
-		      { DEVMATCH_OUTPUT, "default_output_device" } };
-
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		const char *query = kinds[i].kind == DEVMATCH_INPUT ? devs->default_input_query
-								    : devs->default_output_query;
-		struct proto_device none = PROTO_DEVICE_DEFAULT;
-		struct proto_error err = { 0 };
-
-		if (query && devices_resolve(devs, &none, kinds[i].kind, &err) < 0)
-			log_warning("%s '%s' does not name one device now: %s", kinds[i].key, query,
+			resolve_query(devs, query, kinds[k], &err);
+			log_warning("%s '%s' does not name one device now: %s", keys[k], query,
 				    err.message);
-		proto_error_clear(&err);
+			proto_error_clear(&err);
+		} else if (fallback &&
+			   (!devs->default_fallback[k] || index != devs->announced_default[k])) {
+			log_warning("%s '%s' matches no device now; the default %s device is %s%d%s%s%s until it returns",
+				    keys[k], query, devmatch_kind_name(kinds[k]),
+				    index >= 0 ? "[" : "(none: ", index, index >= 0 ? "] '" : ")",
+				    index >= 0 ? devs->dev[index].name : "", index >= 0 ? "'" : "");
+		} else if (!fallback && devs->default_fallback[k] && index >= 0) {
+			log_notice("%s '%s' is back: [%d] '%s'", keys[k], query, index,
+				   devs->dev[index].name);
+		}
+		devs->default_fallback[k] = fallback;
+		devs->default_ambiguous[k] = ambiguous;
+		if (index != devs->announced_default[k])
+			changed = true;
+		devs->announced_default[k] = index;
 	}
+	return changed;
+}
+
+void devices_settings_changed(struct devices *devs)
+{
+	struct devlist_change none = { .changed = true };
+
+	if (!devices_check_defaults(devs))
+		return;
+	devs->generation++;
+	log_info("The default devices changed: the device list is now generation %u",
+		 devs->generation);
+	if (devs->hooks.changed)
+		devs->hooks.changed(devs->hooks.data, &none);
 }
 
 /* Records the candidates of an ambiguous query in err and builds sounddevice's message. */
@@ -275,48 +307,63 @@ static int ambiguous_error(const struct devices *devs, const char *query, enum d
 	return -EINVAL;
 }
 
+/* Resolves a query string: a stable id, else sounddevice's substring match. */
+static int resolve_query(struct devices *devs, const char *query, enum devmatch_kind kind,
+			 struct proto_error *err)
+{
+	int cand[32], index = devlist_find_uid(&(struct backend_devlist){ .dev = devs->dev,
+									  .count = devs->count },
+					       query);
+	size_t count = 0;
+
+	if (index >= 0)
+		return index;
+	switch (devmatch_find(devs->match, (size_t)devs->count, query, kind, &index, cand, 32,
+			      &count)) {
+	case DEVMATCH_FOUND:
+		return index;
+	case DEVMATCH_NONE:
+		return proto_error_set(err, PROTO_E_DEVICE_NOT_FOUND, "No %s device matching '%s'",
+				       devmatch_kind_name(kind), query);
+	case DEVMATCH_AMBIGUOUS:
+		break;
+	}
+	return ambiguous_error(devs, query, kind, cand, count < 32 ? count : 32, count, err);
+}
+
 int devices_resolve(struct devices *devs, const struct proto_device *want, enum devmatch_kind kind,
 		    struct proto_error *err)
 {
-	struct proto_device dev = *want;
-	int index = dev.index;
+	int index = want->index;
 
-	if (index < 0 && !dev.query) {
-		const char *conf = kind == DEVMATCH_INPUT ? devs->default_input_query
-				   : kind == DEVMATCH_OUTPUT ? devs->default_output_query
-							     : NULL;
+	if (want->query) {
+		index = resolve_query(devs, want->query, kind, err);
+		if (index < 0)
+			return index;
+	} else if (index < 0) {
+		const char *query = kind == DEVMATCH_INPUT ? devs->default_input_query
+				    : kind == DEVMATCH_OUTPUT ? devs->default_output_query
+							      : NULL;
 
-		if (conf) {
-			dev.query = conf;
-		} else {
-			index = kind == DEVMATCH_OUTPUT ? devs->default_output : devs->default_input;
-			if (index < 0)
-				return proto_error_set(err, PROTO_E_DEVICE_NOT_FOUND,
-						       "there is no default %s device",
-						       devmatch_kind_name(kind));
-		}
-	}
-	if (dev.query) {
-		int cand[32];
-		size_t count = 0;
-
-		switch (devmatch_find(devs->match, (size_t)devs->count, dev.query, kind, &index, cand,
-				      32, &count)) {
-		case DEVMATCH_FOUND:
-			break;
-		case DEVMATCH_NONE:
+		index = kind == DEVMATCH_ANY ? -1 : devices_default(devs, kind);
+		if (index < 0) {
+			/* An ambiguous configured default: say which devices it matched. */
+			if (query && *query && resolve_query(devs, query, kind, err) < 0)
+				return -EINVAL;
 			return proto_error_set(err, PROTO_E_DEVICE_NOT_FOUND,
-					       "No %s device matching '%s'",
-					       devmatch_kind_name(kind), dev.query);
-		case DEVMATCH_AMBIGUOUS:
-			return ambiguous_error(devs, dev.query, kind, cand, count < 32 ? count : 32,
-					       count, err);
+					       "there is no default %s device",
+					       devmatch_kind_name(kind));
 		}
 	}
 	if (index >= devs->count)
 		return proto_error_set(err, PROTO_E_DEVICE_NOT_FOUND,
 				       "No device with id %d (there are %d devices)", index,
 				       devs->count);
+	/* A gone device can still be looked at (query_devices), not used. */
+	if (devs->dev[index].gone && kind != DEVMATCH_ANY)
+		return proto_error_set(err, PROTO_E_DEVICE_NOT_FOUND,
+				       "Device [%d] '%s' is no longer present (it went away; the device list is generation %u)",
+				       index, devs->dev[index].name, devs->generation);
 	if ((kind == DEVMATCH_INPUT && devs->dev[index].max_input_channels < 1) ||
 	    (kind == DEVMATCH_OUTPUT && devs->dev[index].max_output_channels < 1))
 		return proto_error_set(err, PROTO_E_DEVICE_NOT_FOUND, "Not an %s device: [%d] '%s'",
@@ -345,6 +392,8 @@ json_object *devices_device_json(const struct devices *devs, int index)
 			       json_object_new_double(d->default_high_output_latency));
 	json_object_object_add(o, "default_samplerate",
 			       json_object_new_double(d->default_samplerate));
+	json_object_object_add(o, "stable_id", json_object_new_string(d->uid ? d->uid : ""));
+	json_object_object_add(o, "present", json_object_new_boolean(!d->gone));
 	return o;
 }
 

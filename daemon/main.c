@@ -1,8 +1,10 @@
 /*
  * sddaemon's entry point: the command line and the configuration file,
- * logging, PortAudio, the socket (passed by systemd or our own) and the
- * event loop; readiness for systemd; a clean stop on SIGINT or SIGTERM and
- * a reload (configuration and devices) on SIGHUP.  Loop thread.
+ * logging, PortAudio, the watch for devices, the socket (passed by systemd
+ * or our own) and the event loop; readiness for systemd; a clean stop on
+ * SIGINT or SIGTERM and a reload (configuration and devices) on SIGHUP.
+ * Run as "sddaemon --probe-devices" it is the daemon's device probe
+ * (backend-pa-probe.c) instead.  Loop thread.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,7 +19,9 @@
 
 #include "backend.h"
 #include "client-streams.h"
+#include "backend-pa.h"
 #include "client.h"
+#include "cmd-devices.h"
 #include "commands.h"
 #include "conf.h"
 #include "config.h"
@@ -216,6 +220,7 @@ static void reload(struct daemon *d)
 		log_notice("Reloaded the configuration");
 		/* Clients the new allow lists refuse are disconnected. */
 		client_recheck_access(d);
+		devices_settings_changed(&d->devices);
 	}
 	devices_request_rescan(&d->devices);
 	notify_ready(d);
@@ -268,6 +273,7 @@ static void daemon_stop(struct daemon *d, int status)
 	engine_fini(&d->engine);
 	/* Signals that come now stay blocked and pending until the process exits. */
 	uv_close((uv_handle_t *)&d->signals, NULL);
+	hotplug_stop(&d->hotplug);
 	devices_stop(&d->devices);
 }
 
@@ -341,6 +347,9 @@ int main(int argc, char **argv)
 	uv_loop_t loop;
 	int r;
 
+	/* The device probe (backend-pa-probe.c): this program, run by the daemon. */
+	if (argc == 2 && strcmp(argv[1], "--probe-devices") == 0)
+		return backend_pa_probe_main();
 	if (conf_init(&cl.conf) < 0) {
 		fprintf(stderr, "sddaemon: out of memory\n");
 		return 1;
@@ -380,6 +389,7 @@ int main(int argc, char **argv)
 	d.signal_fd = -1;
 	list_init(&d.clients);
 	list_init(&d.orphans);
+	users_init(&d.users);
 	d.backend = backend_pa_new();
 	if (!d.backend) {
 		r = 1;
@@ -413,10 +423,15 @@ int main(int argc, char **argv)
 		goto out;
 	devices_watch(&d.devices, &loop, &(struct devices_hooks){
 						 .open_streams = commands_open_device_streams,
+						 .device_in_use = commands_device_in_use,
 						 .changed = commands_devices_changed,
 						 .data = &d,
 					 });
-	devices_check_defaults(&d.devices);
+	r = hotplug_start(&d.hotplug, &loop, &d.devices);
+	if (r < 0) {
+		log_errno(LOG_LEVEL_ERROR, r, "Cannot watch for devices");
+		goto out;
+	}
 	r = server_open(&d, path);
 	if (r < 0)
 		goto out;
@@ -438,6 +453,7 @@ out:
 		close(d.signal_fd);
 	devices_fini(&d.devices);
 	backend_pa_free(d.backend);
+	users_fini(&d.users);
 out_args:
 	conf_clear(&d.settings);
 	conf_clear(&cl.conf);

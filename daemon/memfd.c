@@ -13,6 +13,7 @@ int memfd_create_sealed(struct memfd *m, const char *name, size_t size)
 
 	m->mem = NULL;
 	m->size = size;
+	m->reclaim = false;
 	m->fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (m->fd < 0)
 		return -errno;
@@ -37,6 +38,10 @@ fail:
 
 void memfd_destroy(struct memfd *m)
 {
+	/* The seals allow it (only F_SEAL_WRITE would not); nothing is lost if it fails. */
+	if (m->reclaim && m->fd >= 0 &&
+	    fallocate(m->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, (off_t)m->size) < 0)
+		m->reclaim = false;
 	if (m->mem)
 		munmap(m->mem, m->size);
 	if (m->fd >= 0)

@@ -4,12 +4,14 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct memfd {
 	int fd;
 	void *mem;
-	size_t size; /* bytes */
+	size_t size;  /* bytes */
+	bool reclaim; /* memfd_destroy() frees the pages, even those others still map */
 };
 
 /*
@@ -22,5 +24,11 @@ struct memfd {
  */
 int memfd_create_sealed(struct memfd *m, const char *name, size_t size);
 
-/* Unmaps and closes; m may be already destroyed (fd -1) but not just zeroed. */
+/*
+ * Unmaps and closes; m may be already destroyed (fd -1) but not just
+ * zeroed.  With m->reclaim set, the pages are punched out first: whoever
+ * still holds the descriptor (a client, a reply not yet sent or read) then
+ * holds an empty file of the same size, and the memory returns to the
+ * system at once rather than when the last descriptor closes.
+ */
 void memfd_destroy(struct memfd *m);

@@ -46,9 +46,9 @@ void notify_format_status(const struct daemon *d, char *buf, size_t size)
 	if (used < size)
 		used += (size_t)count_noun(buf + used, size - used, (unsigned long)d->devices.count,
 					   "device");
-	if (d->devices.rescan_pending && used < size)
+	if (d->devices.reinit_pending && used < size)
 		used += (size_t)snprintf(buf + used, size - used,
-					 "; device rescan waits for device streams to close");
+					 "; new devices wait for device streams to close");
 	if (d->notify.started && !d->notify.healthy && d->notify.unhealthy_reason && used < size)
 		snprintf(buf + used, size - used, "; unhealthy: %s", d->notify.unhealthy_reason);
 }

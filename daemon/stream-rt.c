@@ -25,6 +25,17 @@ static void rt_add_flags(struct stream *s, uint32_t flags)
 	atomic_store_explicit(&s->hdr->block_flags, flags, memory_order_relaxed);
 }
 
+/*
+ * Adds n to one of the stream's own counters and copies the sum into its
+ * shared header (only ever stored there: what the client writes is never
+ * read back).
+ */
+static void rt_count(_Atomic uint64_t *own, _Atomic uint64_t *shared, uint64_t n)
+{
+	atomic_store_explicit(shared, atomic_fetch_add_explicit(own, n, memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
+
 /* Queues an xrun for the loop thread to report; returns STREAM_EV_XRUN. */
 static uint32_t rt_xrun(struct stream_dir *d, uint32_t flags, uint64_t position)
 {
@@ -32,7 +43,9 @@ static uint32_t rt_xrun(struct stream_dir *d, uint32_t flags, uint64_t position)
 	uint32_t tail = atomic_load_explicit(&d->xrun_tail, memory_order_acquire);
 
 	rt_add_flags(d->stream, flags);
-	atomic_fetch_add_explicit(&d->stream->hdr->xrun_count, 1, memory_order_relaxed);
+	atomic_store_explicit(&d->stream->hdr->xrun_count,
+			      atomic_fetch_add_explicit(&d->stream->xruns, 1, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
 	if (head - tail >= STREAM_XRUN_QUEUE) {
 		atomic_fetch_add_explicit(&d->xrun_lost, 1, memory_order_relaxed);
 	} else {
@@ -447,7 +460,7 @@ static uint32_t rt_pull(struct stream_dir *d, uint32_t frames, span_fn fn, void 
 				d->index = d->loop_start;
 		}
 		d->position += produced;
-		atomic_fetch_add_explicit(&s->hdr->frames_out, produced, memory_order_relaxed);
+		rt_count(&s->frames_out, &s->hdr->frames_out, produced);
 		*ret_produced = produced;
 		return events;
 	}
@@ -477,7 +490,7 @@ static uint32_t rt_pull(struct stream_dir *d, uint32_t frames, span_fn fn, void 
 		if (fill == 0)
 			break;
 	}
-	atomic_fetch_add_explicit(&s->hdr->frames_out, produced, memory_order_relaxed);
+	rt_count(&s->frames_out, &s->hdr->frames_out, produced);
 	*ret_produced = produced;
 
 	if (produced < frames) {
@@ -490,8 +503,7 @@ static uint32_t rt_pull(struct stream_dir *d, uint32_t frames, span_fn fn, void 
 			atomic_store_explicit(&d->done, true, memory_order_release);
 			events |= STREAM_EV_STATE;
 		} else {
-			atomic_fetch_add_explicit(&s->hdr->silence_out, frames - produced,
-						  memory_order_relaxed);
+			rt_count(&s->silence_out, &s->hdr->silence_out, frames - produced);
 			events |= rt_xrun(d, SHM_OUTPUT_UNDERFLOW, d->position);
 		}
 	}
@@ -573,16 +585,16 @@ static uint32_t rt_push(struct stream_dir *d, uint32_t frames, span_fn fn, void 
 	if (d->limit >= 0 && (int64_t)n > d->limit - (int64_t)d->position)
 		n = (uint32_t)(d->limit - (int64_t)d->position);
 	m = n < space ? n : space;
-	ring_clock_write(&d->ctl->clock, atomic_load_explicit(&s->hdr->frames_in, memory_order_relaxed),
+	ring_clock_write(&d->ctl->clock, atomic_load_explicit(&s->frames_in, memory_order_relaxed),
 			 adc_time, now, rate);
 	if (m) {
 		ring_apply(d, d->index, m, 0, fn, buf, channels);
 		d->index += m;
 		ring_produced(d->ctl, d->index);
-		atomic_fetch_add_explicit(&s->hdr->frames_in, m, memory_order_relaxed);
+		rt_count(&s->frames_in, &s->hdr->frames_in, m);
 	}
 	if (m < n) {
-		atomic_fetch_add_explicit(&s->hdr->dropped_in, n - m, memory_order_relaxed);
+		rt_count(&s->dropped_in, &s->hdr->dropped_in, n - m);
 		events |= rt_xrun(d, SHM_INPUT_OVERFLOW, d->position + m);
 	}
 	d->position += n;
@@ -598,12 +610,12 @@ static uint32_t rt_push(struct stream_dir *d, uint32_t frames, span_fn fn, void 
 uint32_t stream_rt_capture(struct stream_dir *d, const float *in, int channels, uint32_t frames,
 			   double adc_time, double now, double rate)
 {
-	uint64_t before = atomic_load_explicit(&d->stream->hdr->frames_in, memory_order_relaxed);
+	uint64_t before = atomic_load_explicit(&d->stream->frames_in, memory_order_relaxed);
 	uint32_t events;
 
 	rt_take_volume(d);
 	events = rt_push(d, frames, span_capture, (void *)in, channels, adc_time, now, rate);
-	rt_ramp_advance(d, (uint32_t)(atomic_load_explicit(&d->stream->hdr->frames_in,
+	rt_ramp_advance(d, (uint32_t)(atomic_load_explicit(&d->stream->frames_in,
 							   memory_order_relaxed) -
 				      before));
 	return events;

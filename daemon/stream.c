@@ -183,18 +183,18 @@ json_object *stream_status_json(struct stream *s)
 	json_object_object_add(o, "handle", json_object_new_int64(s->handle));
 	json_object_object_add(o, "state", json_object_new_string(stream_state_name(atomic_load(&s->state))));
 	json_object_object_add(o, "flags", f);
-	json_object_object_add(o, "xruns", json_object_new_int64(atomic_load(&s->hdr->xrun_count)));
+	json_object_object_add(o, "xruns", json_object_new_int64(atomic_load(&s->xruns)));
 	if (s->out.used) {
 		json_object_object_add(o, "frames_played",
-				       json_object_new_int64((int64_t)atomic_load(&s->hdr->frames_out)));
+				       json_object_new_int64((int64_t)atomic_load(&s->frames_out)));
 		json_object_object_add(o, "underflow_frames",
-				       json_object_new_int64((int64_t)atomic_load(&s->hdr->silence_out)));
+				       json_object_new_int64((int64_t)atomic_load(&s->silence_out)));
 	}
 	if (s->in.used) {
 		json_object_object_add(o, "frames_recorded",
-				       json_object_new_int64((int64_t)atomic_load(&s->hdr->frames_in)));
+				       json_object_new_int64((int64_t)atomic_load(&s->frames_in)));
 		json_object_object_add(o, "overflow_frames",
-				       json_object_new_int64((int64_t)atomic_load(&s->hdr->dropped_in)));
+				       json_object_new_int64((int64_t)atomic_load(&s->dropped_in)));
 	}
 	if (!s->exclusive && (s->out.used || s->in.used)) {
 		struct stream_dir *d = stream_volume_dir(s);

@@ -136,6 +136,16 @@ struct stream {
 	_Atomic uint64_t end_time_bits; /* double: DAC time of the last frame played (shared drain) */
 	_Atomic int violation;		/* set when the client broke the ring protocol */
 	_Atomic bool aborted;		/* the client asked to abort through its ring */
+	/*
+	 * The daemon's own counters, which status reports: the audio threads
+	 * add to them and store copies in the shared header for the client,
+	 * whose writes there the daemon never reads back.
+	 */
+	_Atomic uint32_t xruns;
+	_Atomic uint64_t frames_out;  /* frames consumed from the out ring */
+	_Atomic uint64_t silence_out; /* frames of silence played because the out ring was empty */
+	_Atomic uint64_t frames_in;   /* frames produced into the in ring */
+	_Atomic uint64_t dropped_in;  /* captured frames dropped because the in ring was full */
 
 	/* Loop thread only (the engine's). */
 	int rt_refs;	/* device-stream attachments the audio threads may still use */

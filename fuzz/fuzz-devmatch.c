@@ -4,8 +4,9 @@
  *
  *   line 1        the kind ('i' input, 'o' output, anything else any),
  *                 then the query string
- *   each further  one device: a digit whose bit 1 gives it input channels
- *   line          and bit 2 output channels, then "name<TAB>host API"
+ *   each further  one device: a digit whose bit 1 gives it input channels,
+ *   line          bit 2 output channels and bit 4 marks it absent (gone),
+ *                 then "name<TAB>host API"
  *
  * The result is compared with a reference that builds the string
  * "name, host API" and looks for the query's words in it with strstr().
@@ -150,6 +151,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    .hostapi = hostapi,
 		    .max_input_channels = line[0] & 1 ? 2 : 0,
 		    .max_output_channels = line[0] & 2 ? 2 : 0,
+		    .absent = line[0] & 4,
 		};
 		n++;
 	}
@@ -158,6 +160,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* The reference: filter by kind, match, then let a unique exact name win. */
 	for (size_t i = 0; i < n; i++) {
+		if (list[i].absent)
+			continue;
 		if (kind == DEVMATCH_INPUT && list[i].max_input_channels < 1)
 			continue;
 		if (kind == DEVMATCH_OUTPUT && list[i].max_output_channels < 1)

@@ -101,6 +101,8 @@ enum devmatch_status devmatch_find(const struct devmatch_entry *list, size_t n, 
 	for (size_t i = 0; i < n; i++) {
 		const struct devmatch_entry *e = &list[i];
 
+		if (e->absent)
+			continue;
 		if (kind == DEVMATCH_INPUT && e->max_input_channels < 1)
 			continue;
 		if (kind == DEVMATCH_OUTPUT && e->max_output_channels < 1)

@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum devmatch_kind {
@@ -20,6 +21,7 @@ struct devmatch_entry {
 	const char *hostapi;
 	int max_input_channels;
 	int max_output_channels;
+	bool absent; /* never matches (a device that went away but keeps its index) */
 };
 
 enum devmatch_status {
@@ -30,7 +32,7 @@ enum devmatch_status {
 
 /*
  * Finds query among the n devices of list, considering only those with
- * channels of the given kind.  On DEVMATCH_FOUND stores the index in
+ * channels of the given kind (and not absent).  On DEVMATCH_FOUND stores the index in
  * ret_index.  On DEVMATCH_AMBIGUOUS stores up to max_candidates matching
  * indices in candidates (when not NULL) and their total in ret_count.
  */

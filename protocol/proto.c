@@ -31,6 +31,7 @@ static const char *const errcode_names[PROTO_E_COUNT_] = {
 	[PROTO_E_SHUTTING_DOWN] = "shutting_down",
 	[PROTO_E_INTERNAL] = "internal_error",
 	[PROTO_E_TIMEOUT] = "timeout",
+	[PROTO_E_STALE_GENERATION] = "stale_generation",
 };
 
 const char *proto_errcode_name(enum proto_errcode code)
@@ -418,7 +419,8 @@ int proto_check_params(const struct proto_request *req, const char *const *allow
 {
 	json_object_object_foreach(req->root, key, val)
 	{
-		bool ok = strcmp(key, "id") == 0 || strcmp(key, "cmd") == 0;
+		bool ok = strcmp(key, "id") == 0 || strcmp(key, "cmd") == 0 ||
+			  strcmp(key, "generation") == 0;
 
 		(void)val;
 		for (const char *const *a = allowed; !ok && a && *a; a++)
@@ -458,6 +460,12 @@ static void add_id(json_object *obj, json_object *id)
 
 char *proto_format_ok(json_object *id, json_object *result, size_t *ret_len)
 {
+	return proto_format_reply(id, result, -1, ret_len);
+}
+
+char *proto_format_reply(json_object *id, json_object *result, int64_t generation,
+			 size_t *ret_len)
+{
 	json_object *obj = json_object_new_object();
 	char *line;
 
@@ -468,6 +476,8 @@ char *proto_format_ok(json_object *id, json_object *result, size_t *ret_len)
 	add_id(obj, id);
 	json_object_object_add(obj, "ok", json_object_new_boolean(1));
 	json_object_object_add(obj, "result", result);
+	if (generation >= 0)
+		json_object_object_add(obj, "generation", json_object_new_int64(generation));
 	line = proto_format_line(obj, ret_len);
 	json_object_put(obj);
 	return line;

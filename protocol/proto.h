@@ -50,6 +50,7 @@ enum proto_errcode {
 	PROTO_E_SHUTTING_DOWN,
 	PROTO_E_INTERNAL,
 	PROTO_E_TIMEOUT,
+	PROTO_E_STALE_GENERATION,
 	PROTO_E_COUNT_,
 };
 
@@ -114,8 +115,9 @@ int proto_parse_request(const char *line, size_t len, struct proto_request *req,
 void proto_request_clear(struct proto_request *req);
 
 /*
- * Checks that req has no members besides "id", "cmd" and those in the
- * NULL-terminated list allowed.  Returns 0, or -EINVAL with err set.
+ * Checks that req has no members besides "id", "cmd", "generation" (which
+ * any request may carry) and those in the NULL-terminated list allowed.
+ * Returns 0, or -EINVAL with err set.
  */
 int proto_check_params(const struct proto_request *req, const char *const *allowed,
 		       struct proto_error *err);
@@ -127,6 +129,9 @@ int proto_check_params(const struct proto_request *req, const char *const *allow
  * argument; id is only borrowed.
  */
 char *proto_format_ok(json_object *id, json_object *result, size_t *ret_len);
+/* A success reply that also carries the device list's generation (omitted when negative). */
+char *proto_format_reply(json_object *id, json_object *result, int64_t generation,
+			 size_t *ret_len);
 char *proto_format_error(json_object *id, const struct proto_error *err, size_t *ret_len);
 char *proto_format_event(const char *event, json_object *fields, size_t *ret_len);
 

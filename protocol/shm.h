@@ -104,7 +104,10 @@ struct shm_header {
 	uint32_t samplerate;   /* frames per second (integral rates only) */
 	uint8_t pad0[SHM_CACHELINE - 24];
 
-	/* Written by the daemon while the stream runs. */
+	/*
+	 * Written by the daemon while the stream runs: copies of what it keeps
+	 * and reports itself, never read back (a client may write them).
+	 */
 	_Atomic uint32_t state;	       /* enum shm_state */
 	_Atomic uint32_t flags;	       /* accumulated SHM_* callback flags */
 	_Atomic uint32_t xrun_count;   /* xruns so far */

@@ -1,8 +1,8 @@
 /*
  * libsdc's connection to the daemon: connecting and greeting it, the
  * request/reply exchange, descriptors received with replies and events
- * delivered to the application.  Any thread; the client's mutex
- * serialises use of the socket.
+ * delivered to the application, and noticing that the daemon has gone.
+ * Any thread; the client's mutex serialises use of the socket.
  */
 #include <errno.h>
 #include <poll.h>
@@ -35,6 +35,39 @@ static void stash_fds(sdc_client *c, struct msghdr *msg)
 				close(fd);
 		}
 	}
+}
+
+/*
+ * Records that the connection is gone, the first time tells the
+ * application through its event callback ("connection_lost"), and returns
+ * errnum with the reason as the thread's last error.  Called with the lock
+ * held, as events are delivered.
+ */
+static int lose_connection(sdc_client *c, int errnum)
+{
+	if (!atomic_load(&c->lost)) {
+		char line[128];
+
+		snprintf(c->lost_reason, sizeof(c->lost_reason), "%s",
+			 c->shutdown_seen ? "sddaemon stopped" : "sddaemon went away");
+		atomic_store_explicit(&c->lost, errnum, memory_order_release);
+		snprintf(line, sizeof(line), "{\"event\":\"connection_lost\",\"reason\":\"%s\"}",
+			 c->lost_reason);
+		if (c->event_fn)
+			c->event_fn(c->event_userdata, "connection_lost", line);
+	}
+	return sdc__error_set(atomic_load(&c->lost), "%s", c->lost_reason);
+}
+
+const char *sdc__conn_lost(sdc_client *c)
+{
+	struct pollfd p = { .fd = c->fd, .events = 0 };
+
+	if (atomic_load_explicit(&c->lost, memory_order_acquire))
+		return c->lost_reason;
+	if (p.fd >= 0 && poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)))
+		return "sddaemon went away";
+	return NULL;
 }
 
 /*
@@ -77,11 +110,11 @@ static int read_line(sdc_client *c, int timeout_ms, char **ret_line, size_t *ret
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				continue;
-			return sdc__error_set(-errno, "lost the connection to sddaemon: %s", strerror(errno));
+			return lose_connection(c, -errno);
 		}
 		stash_fds(c, &msg);
 		if (n == 0)
-			return sdc__error_set(-ECONNRESET, "sddaemon closed the connection");
+			return lose_connection(c, -ECONNRESET);
 		linebuf_commit(&c->in, (size_t)n);
 	}
 }
@@ -109,11 +142,91 @@ static void drop_stale_fds(sdc_client *c, json_object *reply)
 	c->pending_count -= n;
 }
 
-/* Hands an event line to the application's callback. */
+/* Notes the device list's generation that a reply or event carries. */
+static void note_generation(sdc_client *c, json_object *obj)
+{
+	json_object *v;
+
+	if (json_object_object_get_ex(obj, "generation", &v) && json_object_is_type(v, json_type_int))
+		c->generation = (unsigned)json_object_get_int64(v);
+}
+
+/* Frees an array of n devices. */
+static void device_array_free(sdc_device_info *a, size_t n)
+{
+	for (size_t i = 0; a && i < n; i++) {
+		free(a[i].name);
+		free(a[i].stable_id);
+	}
+	free(a);
+}
+
+/*
+ * Parses the device objects of list into a new array; returns its length,
+ * or -ENOMEM (with *ret NULL).
+ */
+static int device_array(json_object *list, sdc_device_info **ret)
+{
+	size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
+	sdc_device_info *a = calloc(n + 1, sizeof(*a));
+
+	*ret = NULL;
+	if (!a)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (sdc__json_device_info(json_object_array_get_idx(list, i), &a[i]) < 0) {
+			device_array_free(a, i);
+			return -ENOMEM;
+		}
+	*ret = a;
+	return (int)n;
+}
+
+/* Hands a devices_changed event to the application's typed callback. */
+static void deliver_devices_changed(sdc_client *c, json_object *obj, const char *line)
+{
+	sdc_devices_change ch = { .generation = c->generation, .json = line };
+	sdc_device_info *added = NULL, *removed = NULL;
+	json_object *v = NULL;
+	int na, nr;
+
+	json_object_object_get_ex(obj, "added", &v);
+	na = device_array(v, &added);
+	v = NULL;
+	json_object_object_get_ex(obj, "removed", &v);
+	nr = device_array(v, &removed);
+	if (na >= 0 && nr >= 0) {
+		ch.device_count = sdc__json_int(obj, "devices", 0);
+		ch.added = added;
+		ch.added_count = (size_t)na;
+		ch.removed = removed;
+		ch.removed_count = (size_t)nr;
+		ch.renumbered = json_object_object_get_ex(obj, "renumbered", &v) &&
+				json_object_get_boolean(v);
+		ch.default_input = ch.default_output = -1;
+		if (json_object_object_get_ex(obj, "default_device", &v) &&
+		    json_object_is_type(v, json_type_array) && json_object_array_length(v) == 2) {
+			ch.default_input = json_object_get_int(json_object_array_get_idx(v, 0));
+			ch.default_output = json_object_get_int(json_object_array_get_idx(v, 1));
+		}
+		c->devices_fn(c->devices_userdata, &ch);
+	}
+	device_array_free(added, na > 0 ? (size_t)na : 0);
+	device_array_free(removed, nr > 0 ? (size_t)nr : 0);
+}
+
+/* Hands an event line to the application's callbacks. */
 static void deliver_event(sdc_client *c, json_object *obj, const char *line)
 {
 	const char *event = sdc__json_str(obj, "event");
 
+	if (event && strcmp(event, "shutdown") == 0)
+		c->shutdown_seen = 1;
+	if (event && strcmp(event, "devices_changed") == 0) {
+		note_generation(c, obj);
+		if (c->devices_fn)
+			deliver_devices_changed(c, obj, line);
+	}
 	if (c->event_fn && event)
 		c->event_fn(c->event_userdata, event, line);
 }
@@ -150,8 +263,15 @@ static int request_locked(sdc_client *c, const char *cmd, json_object *params,
 		json_object_put(req);
 		return sdc__error_set(-EINVAL, "parameters must be a JSON object");
 	}
+	if (atomic_load(&c->lost)) {
+		json_object_put(req);
+		return sdc__error_set(atomic_load(&c->lost), "%s", c->lost_reason);
+	}
 	json_object_object_add(req, "id", json_object_new_int64(id));
 	json_object_object_add(req, "cmd", json_object_new_string(cmd));
+	if (c->request_generation)
+		json_object_object_add(req, "generation",
+				       json_object_new_int64(c->request_generation));
 	text = proto_format_line(req, &len);
 	json_object_put(req);
 	if (!text)
@@ -197,6 +317,7 @@ static int request_locked(sdc_client *c, const char *cmd, json_object *params,
 			json_object_put(obj);
 			continue;
 		}
+		note_generation(c, obj);
 		if (!json_object_object_get_ex(obj, "ok", &ok) || !json_object_get_boolean(ok)) {
 			if (json_object_object_get_ex(obj, "error", &v) &&
 			    json_object_is_type(v, json_type_object))
@@ -333,6 +454,44 @@ void sdc_set_event_callback(sdc_client *c, sdc_event_fn fn, void *userdata)
 	pthread_mutex_lock(&c->lock);
 	c->event_fn = fn;
 	c->event_userdata = userdata;
+	pthread_mutex_unlock(&c->lock);
+}
+
+int sdc_set_devices_changed_callback(sdc_client *c, sdc_devices_changed_fn fn, void *userdata)
+{
+	json_object *params, *events;
+
+	if (!c)
+		return sdc__error_set(-EINVAL, "invalid arguments");
+	pthread_mutex_lock(&c->lock);
+	c->devices_fn = fn;
+	c->devices_userdata = userdata;
+	pthread_mutex_unlock(&c->lock);
+	params = json_object_new_object();
+	events = json_object_new_array();
+	json_object_array_add(events, json_object_new_string("devices_changed"));
+	json_object_object_add(params, "events", events);
+	return sdc__conn_request(c, fn ? "subscribe" : "unsubscribe", params, NULL, NULL, 0, NULL);
+}
+
+unsigned sdc_devices_generation(sdc_client *c)
+{
+	unsigned g;
+
+	if (!c)
+		return 0;
+	pthread_mutex_lock(&c->lock);
+	g = c->generation;
+	pthread_mutex_unlock(&c->lock);
+	return g;
+}
+
+void sdc_set_request_generation(sdc_client *c, unsigned generation)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->lock);
+	c->request_generation = generation;
 	pthread_mutex_unlock(&c->lock);
 }
 

@@ -42,6 +42,7 @@ static int errno_of_code(const char *code)
 		{ "busy", -EBUSY },		   { "shutting_down", -ESHUTDOWN },
 		{ "unsupported_protocol", -EPROTONOSUPPORT },
 		{ "portaudio_error", -EIO },	   { "internal_error", -EIO },
+		{ "stale_generation", -ESTALE },
 	};
 
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)

@@ -24,21 +24,8 @@ sdc_device sdc_device_parse(const char *text)
 /* Fills info from a device object; returns 0 or -ENOMEM. */
 static int device_from_json(json_object *o, sdc_device_info *info)
 {
-	const char *name = sdc__json_str(o, "name");
-
-	memset(info, 0, sizeof(*info));
-	info->index = sdc__json_int(o, "index", -1);
-	info->name = strdup(name ? name : "");
-	if (!info->name)
+	if (sdc__json_device_info(o, info) < 0)
 		return sdc__error_set(-ENOMEM, "out of memory");
-	info->hostapi = sdc__json_int(o, "hostapi", -1);
-	info->max_input_channels = sdc__json_int(o, "max_input_channels", 0);
-	info->max_output_channels = sdc__json_int(o, "max_output_channels", 0);
-	info->default_low_input_latency = sdc__json_double(o, "default_low_input_latency", 0);
-	info->default_low_output_latency = sdc__json_double(o, "default_low_output_latency", 0);
-	info->default_high_input_latency = sdc__json_double(o, "default_high_input_latency", 0);
-	info->default_high_output_latency = sdc__json_double(o, "default_high_output_latency", 0);
-	info->default_samplerate = sdc__json_double(o, "default_samplerate", 0);
 	return 0;
 }
 
@@ -47,6 +34,7 @@ void sdc_device_info_clear(sdc_device_info *info)
 	if (!info)
 		return;
 	free(info->name);
+	free(info->stable_id);
 	memset(info, 0, sizeof(*info));
 }
 
@@ -308,6 +296,20 @@ int sdc_get_portaudio_version(sdc_client *c, int *ret_version, char **ret_text)
 			return sdc__error_set(-ENOMEM, "out of memory");
 		}
 	}
+	json_object_put(result);
+	return 0;
+}
+
+int sdc_rescan_devices(sdc_client *c, int *ret_changed)
+{
+	json_object *result = NULL, *changed;
+	int r = sdc__conn_request(c, "rescan", NULL, &result, NULL, 0, NULL);
+
+	if (r < 0)
+		return r;
+	if (ret_changed)
+		*ret_changed = json_object_object_get_ex(result, "changed", &changed) &&
+			       json_object_get_boolean(changed);
 	json_object_put(result);
 	return 0;
 }

@@ -85,6 +85,9 @@ static long long wait_for(sdc_stream *s, struct sdc_dir *d, int out, uint32_t wa
 		if (is_over(s))
 			continue;
 		r = sdc__stream_sleep(s, timeout_ms < 0 ? 1000 : timeout_ms);
+		/* Recorded frames are the caller's, even once the daemon has gone. */
+		if (r == -ECONNRESET && !out && (n = available(d, out)) > 0)
+			return n;
 		if (r < 0)
 			return sdc__error_set(r, "%s",
 					      r == -ECONNRESET ? "sddaemon went away"

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/un.h>
 
@@ -48,6 +49,19 @@ struct sdc_client {
 	int pending_count;
 	sdc_event_fn event_fn;
 	void *event_userdata;
+	sdc_devices_changed_fn devices_fn;
+	void *devices_userdata;
+	unsigned generation;	     /* of the device list, as the latest reply or event said */
+	unsigned request_generation; /* sent with every request; 0: none */
+	/*
+	 * Once the connection is found closed, lost holds the negative errno
+	 * that every later request returns, with lost_reason (written before
+	 * lost is set, never after).  shutdown_seen: the daemon said it was
+	 * stopping, so the loss is no surprise.
+	 */
+	_Atomic int lost;
+	int shutdown_seen;
+	char lost_reason[64];
 
 	sdc_defaults defaults;
 	char *default_query[2]; /* owned copies of the default devices' query strings */
@@ -104,6 +118,9 @@ json_object *sdc__json_device(sdc_device device);
 /* Adds a device parameter (id, query or nothing for the default) to params. */
 void sdc__json_add_device(json_object *params, const char *name, sdc_device device);
 
+/* Fills info from the daemon's device object; returns 0 or -ENOMEM (info is then zeroed). */
+int sdc__json_device_info(json_object *o, sdc_device_info *info);
+
 /* ---- dtype.c -------------------------------------------------------------- */
 
 /* Returns the wire name of dtype: float64 travels as float32. */
@@ -146,6 +163,13 @@ int sdc__conn_open(sdc_client *c, const char *socket_path);
  */
 int sdc__conn_request(sdc_client *c, const char *cmd, json_object *params,
 		      json_object **ret_result, int *ret_fds, int max_fds, int *ret_nfds);
+
+/*
+ * Returns why the connection to the daemon is gone ("sddaemon stopped",
+ * "sddaemon went away"), or NULL while it is there.  Any thread, without
+ * the lock: it looks at the socket, it does not read it.
+ */
+const char *sdc__conn_lost(sdc_client *c);
 
 /* Shuts the socket down both ways, so that the daemon ends the client's streams. */
 void sdc__conn_hangup(sdc_client *c);

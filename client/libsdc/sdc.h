@@ -10,6 +10,7 @@
  * → -ENOTSUP, unknown_command → -ENOSYS, no_such_stream → -ENOENT,
  * access_denied → -EACCES, limit_exceeded → -ENOSPC, busy → -EBUSY,
  * shutting_down → -ESHUTDOWN, unsupported_protocol → -EPROTONOSUPPORT,
+ * stale_generation → -ESTALE (see sdc_set_request_generation()),
  * portaudio_error and internal_error → -EIO, and malformed-request errors
  * → -EPROTO.  A lost connection is -ECONNRESET or -EPIPE.
  *
@@ -90,14 +91,30 @@ SDC_EXPORT int sdc_call(sdc_client *client, const char *cmd, const char *params_
 			char **ret_result_json);
 
 /*
- * Events the daemon pushes (stream finished, xrun, shutdown, …) are
- * delivered to this callback, from inside whichever libsdc call reads
+ * Events the daemon pushes (stream finished, xrun, shutdown, and the kinds
+ * the client subscribed to, such as devices_changed) are delivered to this
+ * callback, from inside whichever libsdc call reads
  * from the connection at the time (or from sdc_dispatch()).  json is the
  * whole event object; both strings are valid only during the call.  The
  * callback must not call into the same client.
  */
 typedef void (*sdc_event_fn)(void *userdata, const char *event, const char *json);
 SDC_EXPORT void sdc_set_event_callback(sdc_client *client, sdc_event_fn fn, void *userdata);
+
+/*
+ * When the daemon goes away (it stops, or it dies), the call that finds
+ * the connection closed and every later call on the client fail with
+ * -ECONNRESET, and sdc_last_error() says "sddaemon stopped" (it had sent a
+ * "shutdown" event) or "sddaemon went away".  The event callback hears
+ * of it once, as the event "connection_lost" with the JSON
+ * {"event":"connection_lost","reason":"sddaemon stopped"}, from inside
+ * the call that found out (or sdc_dispatch(), which then returns the
+ * error).  Streams report it too: sdc_stream_status() of a stream that had
+ * not finished says SDC_STATE_FAILED with error_code "connection_lost" and
+ * the reason as error, sdc_stream_write() and sdc_stream_read() return
+ * -ECONNRESET (or fewer frames) instead of waiting, and what a recording's
+ * ring still holds can be read: nothing recorded is lost.
+ */
 
 /* Returns the connection's file descriptor, readable when events arrive. */
 SDC_EXPORT int sdc_fd(const sdc_client *client);
@@ -114,7 +131,8 @@ SDC_EXPORT int sdc_dispatch(sdc_client *client, int timeout_ms);
 /*
  * A device as sounddevice names it: a numeric id, a query string of
  * space-separated case-insensitive substrings that must appear in order in
- * "device name, host-API name", or the default.  A zeroed sdc_device is the
+ * "device name, host-API name", or the default.  A query string equal to a
+ * device's stable_id selects that device.  A zeroed sdc_device is the
  * default device; build the others with the macros.  The query string is
  * borrowed: it must stay valid while the call that takes it runs.
  */
@@ -147,7 +165,14 @@ typedef enum sdc_kind {
 	SDC_KIND_OUTPUT,
 } sdc_kind;
 
-/* The keys of sounddevice's device dictionaries. */
+/*
+ * The keys of sounddevice's device dictionaries, and two of the daemon's:
+ * stable_id names the device the same way across rescans, replugs and
+ * daemon restarts ("alsa:hw:PCH,0", "alsa:t_out", "jack:system"), however
+ * its index or name changed; present is 0 for a device that went away
+ * while device streams were open, which keeps its index (without
+ * channels) until none is.
+ */
 typedef struct sdc_device_info {
 	int index;
 	char *name;
@@ -159,6 +184,8 @@ typedef struct sdc_device_info {
 	double default_high_input_latency;  /* seconds */
 	double default_high_output_latency; /* seconds */
 	double default_samplerate;	    /* Hz */
+	char *stable_id;
+	int present;
 } sdc_device_info;
 
 /* Lists all devices; free the list with sdc_device_list_free(). */
@@ -180,6 +207,72 @@ SDC_EXPORT void sdc_device_info_clear(sdc_device_info *info);
 
 /* Stores the default input and output device ids (-1 for none). */
 SDC_EXPORT int sdc_default_device(sdc_client *client, int *ret_input, int *ret_output);
+
+/*
+ * The device list changes while the daemon runs: devices are plugged in
+ * and out, JACK servers stop and start.  The daemon notices (udev, or
+ * inotify on /dev/snd) or is asked (sdc_rescan_devices(), SIGHUP), and
+ * merges what it finds into its list: devices keep their ids, new ones are
+ * appended, and ids are reassigned only while no device is in use.  Each
+ * change makes a new generation of the list (a number that only grows);
+ * every reply says which generation it was made with.
+ */
+
+/*
+ * Returns the generation of the device list as of the latest reply or
+ * devices_changed event this client received (0 before any).
+ */
+SDC_EXPORT unsigned sdc_devices_generation(sdc_client *client);
+
+/*
+ * Makes every request of this client carry generation (0: none, the
+ * default): the daemon refuses each with -ESTALE once its list has another
+ * generation, so that a device id chosen from an older list never reaches
+ * another device.  Set it to sdc_devices_generation() right after listing
+ * the devices the user chose from; on -ESTALE, list them again.
+ */
+SDC_EXPORT void sdc_set_request_generation(sdc_client *client, unsigned generation);
+
+/*
+ * Asks the daemon to look for devices now, and returns once its list is up
+ * to date (a probe can take a moment); stores in ret_changed (may be NULL)
+ * whether the list changed.
+ */
+SDC_EXPORT int sdc_rescan_devices(sdc_client *client, int *ret_changed);
+
+/*
+ * What a devices_changed event says: the new generation and device count,
+ * the devices that appeared (or came back; index is their id in the new
+ * list), those that went away (index, name and stable_id as they were),
+ * whether devices still present got other ids (then ids held from before
+ * mean other devices: list them again), and the default devices now (-1:
+ * none).  json is the whole event.  Everything is valid only during the
+ * callback.
+ */
+typedef struct sdc_devices_change {
+	unsigned generation;
+	int device_count;
+	const sdc_device_info *added;
+	size_t added_count;
+	const sdc_device_info *removed;
+	size_t removed_count;
+	int renumbered;
+	int default_input;
+	int default_output;
+	const char *json;
+} sdc_devices_change;
+
+typedef void (*sdc_devices_changed_fn)(void *userdata, const sdc_devices_change *change);
+
+/*
+ * Subscribes the client to devices_changed events and has fn called for
+ * each (fn NULL: unsubscribes).  Events are delivered as those of
+ * sdc_set_event_callback() are (which sees them too): from inside whichever
+ * call reads from the connection, or sdc_dispatch(); fn must not call into
+ * the same client.  Returns 0 or a negative errno.
+ */
+SDC_EXPORT int sdc_set_devices_changed_callback(sdc_client *client, sdc_devices_changed_fn fn,
+						void *userdata);
 
 /* The keys of sounddevice's host-API dictionaries. */
 typedef struct sdc_hostapi_info {

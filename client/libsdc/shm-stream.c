@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -186,6 +187,8 @@ static int is_over(const sdc_stream *s)
 
 int sdc_stream_status(const sdc_stream *s, sdc_status *ret)
 {
+	const char *why;
+
 	if (!s || !ret)
 		return sdc__error_set(-EINVAL, "invalid arguments");
 	memset(ret, 0, sizeof(*ret));
@@ -199,6 +202,12 @@ int sdc_stream_status(const sdc_stream *s, sdc_status *ret)
 	ret->overflow_frames = atomic_load(&s->hdr->dropped_in) + s->dropped_in;
 	if (s->dropped_in)
 		ret->flags |= SDC_INPUT_OVERFLOW;
+	/* A stream cut short by the daemon's going away failed, whatever its memory says. */
+	if (ret->state != SDC_STATE_FINISHED && (why = sdc__conn_lost(s->client))) {
+		ret->state = SDC_STATE_FAILED;
+		snprintf(ret->error_code, sizeof(ret->error_code), "connection_lost");
+		snprintf(ret->error, sizeof(ret->error), "%s", why);
+	}
 	return 0;
 }
 

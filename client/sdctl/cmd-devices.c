@@ -1,4 +1,9 @@
-/* sdctl devices and sdctl hostapis: what PortAudio offers through the daemon.  Main thread. */
+/*
+ * sdctl devices and sdctl hostapis: what PortAudio offers through the
+ * daemon; sdctl devices --watch follows the list as devices come and go.
+ * Main thread.
+ */
+#include <errno.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,12 +80,71 @@ static int print_device(struct sdctl *ctl, sdc_client *c, sdc_device dev, sdc_ki
 	       "default_low_output_latency: %g\n"
 	       "default_high_input_latency: %g\n"
 	       "default_high_output_latency: %g\n"
-	       "default_samplerate: %g\n",
+	       "default_samplerate: %g\n"
+	       "stable_id: %s\n",
 	       d.index, d.name, d.hostapi, api.name ? api.name : "?", d.max_input_channels,
 	       d.max_output_channels, d.default_low_input_latency, d.default_low_output_latency,
-	       d.default_high_input_latency, d.default_high_output_latency, d.default_samplerate);
+	       d.default_high_input_latency, d.default_high_output_latency, d.default_samplerate,
+	       d.stable_id);
 	sdc_hostapi_info_clear(&api);
 	sdc_device_info_clear(&d);
+	return 0;
+}
+
+/* Prints one device of a change: "+ [3] name (2 in, 0 out) id" or "- [3] name id". */
+static void print_changed_device(char sign, const sdc_device_info *d)
+{
+	if (sign == '+')
+		printf("+ [%d] %s (%d in, %d out) %s\n", d->index, d->name, d->max_input_channels,
+		       d->max_output_channels, d->stable_id);
+	else
+		printf("- [%d] %s %s\n", d->index, d->name, d->stable_id);
+}
+
+/* A devices_changed event: the event itself with --json, else a few lines. */
+static void on_devices_changed(void *userdata, const sdc_devices_change *ch)
+{
+	struct sdctl *ctl = userdata;
+
+	if (ctl->json) {
+		printf("%s\n", ch->json);
+	} else {
+		printf("generation %u: %d devices%s, default input %d, default output %d\n",
+		       ch->generation, ch->device_count,
+		       ch->renumbered ? " (ids changed: list them again)" : "", ch->default_input,
+		       ch->default_output);
+		for (size_t i = 0; i < ch->added_count; i++)
+			print_changed_device('+', &ch->added[i]);
+		for (size_t i = 0; i < ch->removed_count; i++)
+			print_changed_device('-', &ch->removed[i]);
+	}
+	fflush(stdout);
+}
+
+/*
+ * --watch: prints the list (as JSON with --json), then every change until
+ * interrupted.  Returns the exit status: 0 when interrupted, 1 when the
+ * daemon went away.
+ */
+static int watch_devices(struct sdctl *ctl)
+{
+	sdc_client *c = sdctl_client(ctl);
+	int r;
+
+	if (!c)
+		return 1;
+	sdctl_catch_signals();
+	if (sdc_set_devices_changed_callback(c, on_devices_changed, ctl) < 0)
+		return sdctl_interrupted ? 0 : sdctl_fail(ctl, NULL);
+	r = ctl->json ? print_json_call(ctl, "query_devices", NULL) : print_list(ctl, c);
+	if (r != 0)
+		return r;
+	fflush(stdout);
+	while (!sdctl_interrupted) {
+		r = sdc_dispatch(c, 500);
+		if (r < 0 && r != -EINTR)
+			return sdctl_interrupted ? 0 : sdctl_fail(ctl, NULL);
+	}
 	return 0;
 }
 
@@ -95,6 +159,10 @@ int sdctl_cmd_devices(struct sdctl *ctl, int argc, char **argv)
 			ctl, "at most one DEVICE may be given (quote a query with spaces)");
 	if (argc == 1)
 		dev = sdc_device_parse(argv[0]);
+	if (ctl->o.watch && (dev.by != SDC_DEVICE_BY_DEFAULT || kind != SDC_KIND_ANY))
+		return sdctl_usage_error(ctl, "--watch follows the whole list: no DEVICE or --kind");
+	if (ctl->o.watch)
+		return watch_devices(ctl);
 
 	if (ctl->json) {
 		json_object *params = NULL;

@@ -179,7 +179,8 @@ static int play_stream(struct sdctl *ctl, sdc_client *c, const char *path, struc
 		long long n = sdc_stream_begin_write(s, &room, block_frames * 4, 100);
 
 		if (n < 0) {
-			if (!sdctl_interrupted)
+			/* A lost daemon is reported below, with how far it got. */
+			if (!sdctl_interrupted && !sdctl_daemon_lost(s, &st))
 				status = sdctl_fail(ctl, NULL);
 			break;
 		}
@@ -234,7 +235,6 @@ static int play_stream(struct sdctl *ctl, sdc_client *c, const char *path, struc
 		    sdctl_interrupted)
 			sdc_stop(c, handle);
 	}
-	sdc_stream_close(s);
 	if (sdc_get_status(c, handle, &st) == 0) {
 		/* The line's last state is the stream's last. */
 		draw(view, &st, rate, f->frames, history, decoded);
@@ -243,7 +243,19 @@ static int play_stream(struct sdctl *ctl, sdc_client *c, const char *path, struc
 		sdctl_report_xruns(ctl, strcmp(path, "-") ? path : "standard input", &st);
 		if (st.state == SDC_STATE_FAILED && !status)
 			status = 1;
+	} else if (!sdctl_interrupted && sdctl_daemon_lost(s, &st)) {
+		/* The stream's memory tells how far it got. */
+		if (ctl->json)
+			print_result(path, &st, false, rate, f->info.channels, f->dtype, decoded);
+		if (f->frames > 0)
+			status = sdctl_error(ctl, "disconnected", "%s: %s; %.1f s of %.1f s played", path,
+					     st.error, (double)st.frames_played / rate,
+					     (double)f->frames / rate);
+		else
+			status = sdctl_error(ctl, "disconnected", "%s: %s; %.1f s played", path, st.error,
+					     (double)st.frames_played / rate);
 	}
+	sdc_stream_close(s);
 	free(history);
 	return sdctl_interrupted ? 130 : status;
 }

@@ -126,7 +126,8 @@ int sdctl_cmd_playrec(struct sdctl *ctl, int argc, char **argv)
 		/* While playing, take what has arrived; after the end, wait for the rest. */
 		n = sdc_stream_begin_read(s, &got, CHUNK_FRAMES, ended ? -1 : moved ? 0 : 20);
 		if (n < 0) {
-			if (!sdctl_interrupted)
+			/* A lost daemon is reported below, with what was kept. */
+			if (!sdctl_interrupted && !sdctl_daemon_lost(s, &st))
 				status = sdctl_fail(ctl, NULL);
 			break;
 		}
@@ -162,7 +163,6 @@ int sdctl_cmd_playrec(struct sdctl *ctl, int argc, char **argv)
 	statusline_end(&line);
 	if (sdctl_interrupted || status)
 		sdc_stop(c, handle);
-	sdc_stream_close(s);
 	if (audiofile_close(&out) < 0 && !status)
 		status = sdctl_error(ctl, "file_error", "%s", audiofile_error());
 	audiofile_close(&in);
@@ -172,6 +172,13 @@ int sdctl_cmd_playrec(struct sdctl *ctl, int argc, char **argv)
 		sdctl_report_xruns(ctl, "playrec", &st);
 		if (st.state == SDC_STATE_FAILED && !status)
 			status = 1;
+	} else if (!sdctl_interrupted && !status && sdctl_daemon_lost(s, &st)) {
+		/* The daemon is gone; what was recorded is in the file. */
+		if (ctl->json)
+			print_result(argv[0], argv[1], &st, rate, p.channels, file_dtype, recorded);
+		status = sdctl_error(ctl, "disconnected", "%s: %s; the %.1f s recorded are kept",
+				     argv[1], st.error, (double)recorded / rate);
 	}
+	sdc_stream_close(s);
 	return sdctl_interrupted ? 130 : status;
 }

@@ -68,7 +68,7 @@ int sdctl_cmd_rec(struct sdctl *ctl, int argc, char **argv)
 	sdc_stream *s;
 	unsigned handle;
 	sdc_status st = { 0 };
-	int status = 0, stopped = 0, channels;
+	int status = 0, stopped = 0, lost, channels;
 	double rate;
 	sdc_client *c;
 
@@ -120,7 +120,9 @@ int sdctl_cmd_rec(struct sdctl *ctl, int argc, char **argv)
 			break;
 		n = sdc_stream_begin_read(s, &frames, want, stopped ? 0 : 200);
 		if (n < 0 && !sdctl_interrupted) {
-			status = sdctl_fail(ctl, NULL);
+			/* A lost daemon is reported below, with what was kept. */
+			if (!sdctl_daemon_lost(s, &st))
+				status = sdctl_fail(ctl, NULL);
 			break;
 		}
 		if (n <= 0) {
@@ -150,12 +152,16 @@ int sdctl_cmd_rec(struct sdctl *ctl, int argc, char **argv)
 	statusline_end(&line);
 	if (!stopped)
 		sdc_stop(c, handle);
-	sdc_get_status(c, handle, &st);
+	/* Without the daemon, the stream's memory tells how it ended. */
+	lost = sdc_get_status(c, handle, &st) < 0 && sdctl_daemon_lost(s, &st);
 	sdc_stream_close(s);
 	if (audiofile_close(&out) < 0 && !status)
 		status = sdctl_error(ctl, "file_error", "%s", audiofile_error());
 	if (ctl->json)
 		print_result(argv[0], &st, rate, channels, file_dtype, got);
+	if (lost && !sdctl_interrupted && !status)
+		return sdctl_error(ctl, "disconnected", "%s: %s; the %.1f s recorded are kept",
+				   argv[0], st.error, (double)got / rate);
 	sdctl_report_xruns(ctl, "rec", &st);
 	if (st.state == SDC_STATE_FAILED && !status)
 		status = 1;

@@ -55,6 +55,7 @@ static const struct catalogue_entry catalogue[] = {
 	{ SDCTL_OPT_ONCE, "once", NULL, "print one view and exit" },
 	{ SDCTL_OPT_MUTE, "mute", NULL, "mute (the volume is kept for --unmute)" },
 	{ SDCTL_OPT_UNMUTE, "unmute", NULL, "unmute" },
+	{ SDCTL_OPT_WATCH, "watch", NULL, "then print each change as devices come and go" },
 	{ 'v', "verbose", NULL, "say what is set for the program" },
 	{ 'L', "library-dir", "DIR", "where sddaemon's libportaudio.so.2 is" },
 	{ 'j', "json", NULL, "print the results as JSON (see sdctl(1))" },
@@ -329,6 +330,9 @@ static int take_option(struct sdctl *ctl, int key, const char *arg)
 	case SDCTL_OPT_MUTE:
 	case SDCTL_OPT_UNMUTE:
 		o->mute = key == SDCTL_OPT_MUTE ? SDC_YES : SDC_NO;
+		return 0;
+	case SDCTL_OPT_WATCH:
+		o->watch = true;
 		return 0;
 	case 'v':
 		o->verbose = true;

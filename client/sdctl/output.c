@@ -218,6 +218,11 @@ int sdctl_fail(struct sdctl *ctl, const char *what)
 	return 1;
 }
 
+bool sdctl_daemon_lost(sdc_stream *s, sdc_status *st)
+{
+	return sdc_stream_status(s, st) == 0 && strcmp(st->error_code, "connection_lost") == 0;
+}
+
 json_object *sdctl_json_flags(unsigned flags)
 {
 	json_object *f = json_object_new_object();

@@ -29,8 +29,11 @@ const struct sdctl_command sdctl_commands[] = {
 		.summary = "list the devices, or show one",
 		.help = "Without DEVICE, list the devices as 'python3 -m sounddevice' does: '>' marks\n"
 			"the default input, '<' the default output, '*' both.  With DEVICE (an id,\n"
-			"or words that appear in order in \"device name, host API\"), show that device.",
-		.options = OPTIONS({ SDCTL_OPT_KIND, "only a device with channels of this kind (without DEVICE: the default)" }),
+			"or words that appear in order in \"device name, host API\", or a stable id\n"
+			"such as alsa:hw:PCH,0), show that device.  With --watch, list the devices,\n"
+			"then print each change (devices that came or went, the defaults) until Ctrl-C.",
+		.options = OPTIONS({ SDCTL_OPT_KIND, "only a device with channels of this kind (without DEVICE: the default)" },
+				   { SDCTL_OPT_WATCH, NULL }),
 	},
 	{
 		.name = "hostapis",

@@ -36,6 +36,7 @@ enum sdctl_key {
 	SDCTL_OPT_ONCE,
 	SDCTL_OPT_MUTE,
 	SDCTL_OPT_UNMUTE,
+	SDCTL_OPT_WATCH,
 };
 
 /* Every option a command may take; zero members mean "not given". */
@@ -63,6 +64,7 @@ struct sdctl_opts {
 	double interval;  /* --interval, seconds; 0 unset */
 	bool once;	  /* top --once */
 	int mute;	  /* volume --mute (SDC_YES) or --unmute (SDC_NO); 0 unset */
+	bool watch;	  /* devices --watch */
 	bool verbose;	  /* run -v */
 	const char *library_dir; /* run -L: where libportaudio.so.2 is */
 };
@@ -159,6 +161,13 @@ __attribute__((format(printf, 1, 2))) void sdctl_hint(const char *fmt, ...);
 /* Reports a mistake on the command line and returns exit status 2. */
 __attribute__((format(printf, 2, 3))) int sdctl_usage_error(struct sdctl *ctl, const char *fmt,
 							    ...);
+
+/*
+ * Whether the daemon went away under stream s.  *st then holds the
+ * stream's status as its memory has it: failed, with libsdc's reason
+ * ("sddaemon stopped") in st->error.
+ */
+bool sdctl_daemon_lost(sdc_stream *s, sdc_status *st);
 
 /* Prints a JSON value as one line on stdout and releases it. */
 void sdctl_json_print(json_object *o);

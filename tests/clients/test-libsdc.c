@@ -1,9 +1,11 @@
 /*
  * libsdc against a running sddaemon (started by test_libsdc.py with the
  * virtual ALSA devices): connecting, typed queries, defaults,
- * sdc_play/sdc_rec/sdc_playrec on caller memory, and a stream's volume
- * (sdc_set_volume, sdc_get_volume), in TAP.  The socket comes
- * from $SDDAEMON_SOCKET and the capture source's path from $SDD_TEST_INPUT.
+ * sdc_play/sdc_rec/sdc_playrec on caller memory, a stream's volume
+ * (sdc_set_volume, sdc_get_volume), and the device list as it changes (a
+ * PCM added to the daemon's ALSA configuration, $ALSA_CONFIG_PATH), in
+ * TAP.  The socket comes from $SDDAEMON_SOCKET and the capture source's
+ * path from $SDD_TEST_INPUT.
  */
 #include <errno.h>
 #include <math.h>
@@ -267,6 +269,102 @@ static void test_volume(sdc_client *c)
 	sdc_stop(c, excl);
 }
 
+/* What the devices_changed callback saw. */
+static struct {
+	int calls;
+	unsigned generation;
+	char added[64], added_id[64];
+	char removed_id[64];
+} seen;
+
+static void on_devices_changed(void *userdata, const sdc_devices_change *ch)
+{
+	seen.calls++;
+	seen.generation = ch->generation;
+	if (ch->added_count > 0) {
+		snprintf(seen.added, sizeof(seen.added), "%s", ch->added[0].name);
+		snprintf(seen.added_id, sizeof(seen.added_id), "%s", ch->added[0].stable_id);
+	}
+	if (ch->removed_count > 0)
+		snprintf(seen.removed_id, sizeof(seen.removed_id), "%s", ch->removed[0].stable_id);
+}
+
+/* Adds (or, with add 0, removes) a PCM of the ALSA configuration, replacing the file at once. */
+static int edit_alsa_config(int add)
+{
+	static const char pcm[] = "pcm.t_lib { type null; hint { show on; description \"libsdc\" } }\n";
+	const char *path = getenv("ALSA_CONFIG_PATH");
+	char text[65536], tmp[4096], *at;
+	size_t n;
+	FILE *f = path ? fopen(path, "r") : NULL;
+
+	if (!f)
+		return -1;
+	n = fread(text, 1, sizeof(text) - sizeof(pcm), f);
+	fclose(f);
+	text[n] = '\0';
+	if (add)
+		strcat(text, pcm);
+	else if ((at = strstr(text, pcm)))
+		memmove(at, at + strlen(pcm), strlen(at + strlen(pcm)) + 1);
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return -1;
+	fputs(text, f);
+	fclose(f);
+	return rename(tmp, path);
+}
+
+static void test_device_changes(sdc_client *c)
+{
+	sdc_device_info info, *devs;
+	unsigned g = sdc_devices_generation(c);
+	size_t n;
+	int changed = -1;
+
+	CHECK(g >= 1, "replies told the list's generation (%u)", g);
+	CHECK(sdc_query_device(c, SDC_DEVICE_QUERY("alsa:t_out2"), SDC_KIND_OUTPUT, &info) == 0 &&
+		      strcmp(info.name, "t_out2") == 0 && strcmp(info.stable_id, "alsa:t_out2") == 0 &&
+		      info.present,
+	      "a stable id selects its device, which is present");
+	sdc_device_info_clear(&info);
+	CHECK(sdc_rescan_devices(c, &changed) == 0 && changed == 0 && seen.calls == 0,
+	      "a rescan that finds nothing new");
+	CHECK(sdc_set_devices_changed_callback(c, on_devices_changed, NULL) == 0,
+	      "subscribing to devices_changed");
+	CHECK(edit_alsa_config(1) == 0, "a PCM added to the ALSA configuration");
+	CHECK(sdc_rescan_devices(c, &changed) == 0 && changed == 1, "the rescan finds it");
+	CHECK(seen.calls == 1 && strcmp(seen.added, "t_lib") == 0 &&
+		      strcmp(seen.added_id, "alsa:t_lib") == 0 && seen.generation == g + 1,
+	      "the callback heard of it before the rescan returned (%d calls, '%s', %u)",
+	      seen.calls, seen.added, seen.generation);
+	CHECK(sdc_devices_generation(c) == g + 1, "the client knows the new generation");
+
+	sdc_set_request_generation(c, g);
+	CHECK(sdc_query_devices(c, &devs, &n) == -ESTALE &&
+		      strcmp(sdc_last_error()->code, "stale_generation") == 0,
+	      "a request pinned to the old generation is -ESTALE");
+	sdc_set_request_generation(c, g + 1);
+	devs = NULL;
+	n = 0;
+	CHECK(sdc_query_devices(c, &devs, &n) == 0, "pinned to the current one it works: %s",
+	      sdc_last_error()->message);
+	sdc_device_list_free(devs, n);
+	sdc_set_request_generation(c, 0);
+
+	CHECK(edit_alsa_config(0) == 0 && sdc_rescan_devices(c, &changed) == 0 && changed == 1 &&
+		      seen.calls == 2 && strcmp(seen.removed_id, "alsa:t_lib") == 0,
+	      "its removal is heard too");
+	g = sdc_devices_generation(c);
+	CHECK(sdc_set_devices_changed_callback(c, NULL, NULL) == 0 && edit_alsa_config(1) == 0 &&
+		      sdc_rescan_devices(c, &changed) == 0 && sdc_devices_generation(c) > g &&
+		      seen.calls == 2,
+	      "after unsubscribing, no more calls (%d)", seen.calls);
+	edit_alsa_config(0);
+	sdc_rescan_devices(c, NULL);
+}
+
 int main(void)
 {
 	sdc_client *c;
@@ -285,6 +383,7 @@ int main(void)
 	test_stop_and_errors(c);
 	test_stream_handles(c);
 	test_volume(c);
+	test_device_changes(c);
 	sdc_close(c);
 	return tap_done();
 }

@@ -592,14 +592,16 @@ def test_sighup_rescans_devices():
     try:
         d.start()
         conn = d.connect()
+        conn.call("subscribe", events=["devices_changed"])
         check_eq(len(conn.call("query_devices")), 5, "five devices at first")
         d.reload()
+        conn.call("rescan")  # the reload's rescan is done once this one is
         check_eq(conn.events, [], "no devices_changed event when nothing changed")
         with open(d.asound, "a") as f:
             f.write(NEW_PCM)
         d.reload()
-        msg = conn.read_message()
-        check_eq(msg, {"event": "devices_changed", "devices": 6}, "the event")
+        msg = conn.event("devices_changed")
+        check_eq((msg["devices"], [x["name"] for x in msg["added"]]), (6, ["t_new"]), "the event")
         names = [dev["name"] for dev in conn.call("query_devices")]
         check("t_new" in names, "the new device is listed: %r" % names)
         conn.close()
@@ -608,31 +610,31 @@ def test_sighup_rescans_devices():
         d.cleanup()
 
 
-def test_rescan_waits_for_device_streams():
+def test_rescan_while_device_streams_are_open():
+    """A rescan no longer waits for device streams to close: the new device
+    is listed at once, the stream plays on; only PortAudio's own start
+    again (which would end the stream) waits, and STATUS= says so."""
     d = Daemon(config="device_idle_time = 0\n", name="sdd-defer")
     try:
         d.start()
         conn = d.connect()
+        conn.call("subscribe", events=["devices_changed"])
         s = conn.call("play", device="t_out", channels=2)  # open-ended: runs until stopped
         with open(d.asound, "a") as f:
             f.write(NEW_PCM)
         n = d.notify.count()
         d.reload()
-        d.wait_log("Device rescan deferred: 1 device streams are open")
-        d.notify.wait_for(lambda m: "device rescan waits" in m.get("STATUS", ""), start=n,
-                          what="STATUS= saying the rescan waits")
-        check_eq(len(conn.call("query_devices")), 5, "the list is unchanged while t_out plays")
+        msg = conn.event("devices_changed")
+        check_eq(msg["devices"], 6, "six devices at once, while t_out plays")
+        check_eq(len(conn.call("query_devices")), 6, "and the list has them")
+        d.notify.wait_for(lambda m: "new devices wait for device streams to close"
+                          in m.get("STATUS", ""), start=n,
+                          what="STATUS= saying PortAudio's start waits")
         check_eq(conn.call("get_status", handle=s["handle"])["state"], "prefill",
                  "the stream was not disturbed")
         conn.call("stop", handle=s["handle"])
-        # The device stream closes (idle time 0), and the rescan runs.
-        while True:
-            msg = conn.read_message()
-            check(msg is not None, "the connection stays")
-            if msg.get("event") == "devices_changed":
-                break
-        check_eq(msg["devices"], 6, "six devices after the deferred rescan")
-        check_eq(len(conn.call("query_devices")), 6, "and the list has them")
+        # The device stream closes (idle time 0), and PortAudio starts again.
+        d.wait_log("PortAudio initialised again: 6 devices")
         d.notify.wait_key("STATUS", "1 client, 0 streams, 6 devices", start=n)
         conn.close()
         check_eq(d.stop(), 0, "exit status")
@@ -747,7 +749,7 @@ TESTS = [
     test_stream_limits_from_the_file,
     test_device_idle_time_from_the_file,
     test_sighup_rescans_devices,
-    test_rescan_waits_for_device_streams,
+    test_rescan_while_device_streams_are_open,
     test_man_pages_give_every_key_with_its_default,
 ]
 

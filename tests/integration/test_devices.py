@@ -46,9 +46,11 @@ def test_list_json_equals_protocol():
 def test_device_dict_keys():
     conn = D.connect()
     devices = conn.call("query_devices")
+    # sounddevice's keys, and the daemon's stable id and presence (test_hotplug.py).
     keys = {"index", "name", "hostapi", "max_input_channels", "max_output_channels",
             "default_low_input_latency", "default_low_output_latency",
-            "default_high_input_latency", "default_high_output_latency", "default_samplerate"}
+            "default_high_input_latency", "default_high_output_latency", "default_samplerate",
+            "stable_id", "present"}
     check(len(devices) >= 5, "at least the five virtual devices")
     for i, dev in enumerate(devices):
         check_eq(set(dev), keys, "keys of device %d" % i)

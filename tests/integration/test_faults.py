@@ -116,12 +116,21 @@ def test_client_that_never_reads_its_events_is_dropped():
     """An open-ended playback that underflows every period (the unpaced
     t_null device, nothing written after the first ring) makes xrun events
     that its client never reads: the client is disconnected once its queue
-    passes the 4 MiB bound; a playback of another client on the same device
-    stream plays every frame, and the daemon returns to its baseline."""
-    base = baseline()
-    log_before = D.read_log().count("does not read its messages")
-    other = D.connect()
-    sleeper = D.connect()
+    passes the bound (max_output_queue, the smallest allowed here so that
+    a slow build reaches it soon); a playback of another client on the same
+    device stream plays every frame, and the daemon returns to its
+    baseline."""
+    with Daemon(args=["--max-output-queue", "256K", "--device-idle-time", "0"],
+                name="faults-queue") as d:
+        status = d.connect()
+        never_reads_is_dropped(d, status)
+
+
+def never_reads_is_dropped(d, conn):
+    base = settle(d, conn)
+    log_before = d.read_log().count("does not read its messages")
+    other = d.connect()
+    sleeper = d.connect()
     r = sleeper.call("play", device="t_null", channels=2, buffer_frames=1024)
     s = RawStream(sleeper, r)
     s.write_all(b"\0" * 8 * 1024, eof=False)  # a full ring starts it; then nothing more
@@ -136,11 +145,11 @@ def test_client_that_never_reads_its_events_is_dropped():
     s2.close()
     # The sleeper is dropped.
     deadline = time.time() + 60
-    while CONN.call("daemon_status")["clients"] != 2:
+    while conn.call("daemon_status")["clients"] != 2:
         check(time.time() < deadline, "the client that reads nothing is still connected")
         check_eq(other.call("ping"), {}, "the other client is served")
         time.sleep(0.1)
-    check_eq(D.read_log().count("does not read its messages"), log_before + 1,
+    check_eq(d.read_log().count("does not read its messages"), log_before + 1,
              "the daemon says why it dropped the client")
     lines = closed_by_daemon(sleeper.sock)
     check(lines and all(json.loads(x).get("event") == "xrun" for x in lines),
@@ -148,7 +157,7 @@ def test_client_that_never_reads_its_events_is_dropped():
     s.close()
     sleeper.close()
     other.close()
-    check_back_to_baseline(D, CONN, base, "after dropping the client that did not read")
+    check_back_to_baseline(d, conn, base, "after dropping the client that did not read")
 
 
 # ---- Many clients -----------------------------------------------------------------------
@@ -304,7 +313,7 @@ def stream_long_lines(d, seconds):
             *lines, buf = buf.split(b"\n")
             for x in lines:
                 msg = json.loads(x)
-                check_eq(msg, {"id": 7, "ok": True, "result": {}},
+                check_eq(msg, {"id": 7, "ok": True, "result": {}, "generation": 1},
                          "reply %d to the streaming client" % replies)
                 replies += 1
     finally:
@@ -577,7 +586,8 @@ def test_max_shm_per_client_refusal():
 
 def main():
     global D, CONN
-    D = Daemon(args=["--device-idle-time", "0"], name="faults")
+    # Every client here is the same user, a thousand of them at once in one test.
+    D = Daemon(args=["--device-idle-time", "0", "--max-clients-per-user", "4096"], name="faults")
     extra_devices(D)
     raise_nofile(4096)
     try:

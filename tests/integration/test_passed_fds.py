@@ -122,7 +122,8 @@ def test_lingering_socket_does_not_stall_others():
             sent, peer = pass_lingering(d, c.sock, then=None if stay else c.close)
             check_eq(sent, not refuses, "the kernel refused the descriptor")
             if stay:
-                check_eq(c.reply(1), {"id": 1, "ok": True, "result": {}}, "the sender's reply")
+                check_eq(c.reply(1), {"id": 1, "ok": True, "result": {}, "generation": 1},
+                         "the sender's reply")
             prompt_ping(d, "after a lingering socket was passed")
             c.close()
             peer.close()

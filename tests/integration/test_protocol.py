@@ -51,7 +51,9 @@ def test_bad_lines_get_the_right_error():
 def test_ids_are_echoed():
     conn = D.connect()
     conn.send({"id": "req-α", "cmd": "ping"})
-    check_eq(conn.read_message(), {"id": "req-α", "ok": True, "result": {}}, "string id")
+    # Every success reply carries the device list's generation (1: nothing changed since the start).
+    check_eq(conn.read_message(), {"id": "req-α", "ok": True, "result": {}, "generation": 1},
+             "string id")
     conn.send({"id": 12, "cmd": "nope"})
     msg = conn.read_message()
     check_eq(msg["id"], 12, "id echoed on error")
@@ -65,7 +67,8 @@ def test_garbage_then_valid_request():
     conn.send_raw(os.urandom(3000).replace(b"\n", b"x") + b"\n{\"id\": 5, \"cmd\": \"ping\"}\n")
     first = conn.read_message()
     check_eq(first["error"]["code"], "parse_error", "garbage")
-    check_eq(conn.read_message(), {"id": 5, "ok": True, "result": {}}, "valid request after garbage")
+    check_eq(conn.read_message(), {"id": 5, "ok": True, "result": {}, "generation": 1},
+             "valid request after garbage")
     conn.close()
 
 

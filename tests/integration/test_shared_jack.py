@@ -394,9 +394,10 @@ def wire_loop():
             links[port] = []
         else:
             links[port].append(line.strip())
-    outs = sorted(p for p in links if p.startswith("PortAudio") and ":out_" in p
+    # The daemon's JACK client is "sddaemon" (its ALSA jack plugin's are "sddaemon.P.…").
+    outs = sorted(p for p in links if p.startswith("sddaemon:") and ":out_" in p
                   and "system:playback_1" in links[p] + links.get("system:playback_1", []))
-    ins = sorted(p for p in links if p.startswith("PortAudio") and ":in_" in p
+    ins = sorted(p for p in links if p.startswith("sddaemon:") and ":in_" in p
                  and "system:capture_1" in links[p])
     check(outs and ins, "the duplex stream's JACK ports: %r" % lines)
     for p in ins:

@@ -20,6 +20,9 @@
 /* The most injected periods a stream remembers. */
 #define FAKE_MAX_INJECTED 16
 
+/* The most devices a fake backend has ever had (added ones included). */
+#define FAKE_MAX_DEVICES 32
+
 struct capture {
 	float *samples;
 	size_t frames;
@@ -30,7 +33,8 @@ struct fake_stream {
 	struct backend_stream base;
 	struct fake_backend *fb;
 	struct fake_stream *next;
-	struct backend_params p;
+	struct backend_params p; /* as opened: the daemon's device indices */
+	int dev_in, dev_out;	 /* the fake's own indices of p's devices; -1: none */
 	struct backend_callbacks cb;
 	unsigned long period; /* frames */
 	bool started;
@@ -47,16 +51,38 @@ struct fake_stream {
 	int ninjected;
 };
 
+/* One device of the fake, as the test describes it and as its life went. */
+struct fake_slot {
+	struct fake_device d;
+	char uid[160];
+	bool present; /* it exists: a probe lists it */
+	bool known;   /* the running backend listed it at its last init */
+	bool lost;    /* its streams ended by themselves; it cannot be opened */
+	bool stale;   /* it came back, but the running backend opens it only after init */
+	int loopback; /* periods of its loop from output to input; 0: none */
+};
+
+/* How the daemon's device i is bound: the fake's index, or -1. */
+struct fake_binding {
+	int index;
+	enum backend_binding binding;
+};
+
 struct fake_backend {
 	struct backend base;
-	struct fake_device *devices;
+	struct fake_slot *devices;
 	int count;
-	bool *lost;
-	int *loopback; /* periods of each device's loop from output to input; 0: none */
 	struct capture *capture;
 	struct fake_stream *streams; /* newest first, closed ones too */
-	unsigned opened, closed;
+	unsigned opened, closed, inits;
 	bool initialized;
+	struct fake_binding *bound;
+	int bound_count;
+	backend_probe_fn probe_done; /* a probe waits for fake_probe_finish() */
+	void *probe_data;
+	unsigned probes;
+	void (*notify)(void *data);
+	void *notify_data;
 };
 
 static struct fake_backend *of(struct backend *b)
@@ -73,19 +99,32 @@ static int fail(struct backend_error *err, int code, const char *text)
 
 static int fake_init(struct backend *b, struct backend_error *err)
 {
-	of(b)->initialized = true;
+	struct fake_backend *fb = of(b);
+
+	fb->initialized = true;
+	fb->inits++;
+	for (int i = 0; i < fb->count; i++) {
+		fb->devices[i].known = fb->devices[i].present;
+		fb->devices[i].stale = false;
+		if (fb->devices[i].present)
+			fb->devices[i].lost = false;
+	}
 	return 0;
 }
 
 static void fake_fini(struct backend *b)
 {
-	of(b)->initialized = false;
-}
-
-static int fake_enumerate(struct backend *b, struct backend_devlist *l)
-{
 	struct fake_backend *fb = of(b);
 
+	fb->initialized = false;
+	free(fb->bound);
+	fb->bound = NULL;
+	fb->bound_count = 0;
+}
+
+/* Lists the devices that exist now (all of them: the running list, or a probe's). */
+static int list_devices(struct fake_backend *fb, bool only_known, struct backend_devlist *l)
+{
 	*l = (struct backend_devlist){ .default_input = -1, .default_output = -1 };
 	l->dev = calloc((size_t)fb->count + 1, sizeof(*l->dev));
 	l->api = calloc(1, sizeof(*l->api));
@@ -99,27 +138,32 @@ static int fake_enumerate(struct backend *b, struct backend_devlist *l)
 	if (!l->api[0].name || !l->api[0].devices)
 		goto oom;
 	for (int i = 0; i < fb->count; i++) {
-		const struct fake_device *f = &fb->devices[i];
+		const struct fake_slot *f = &fb->devices[i];
+		struct device_info *d = &l->dev[l->count];
 
-		l->dev[i] = (struct device_info){
-			.name = strdup(f->name),
+		if (!f->present || (only_known && !f->known))
+			continue;
+		*d = (struct device_info){
+			.name = strdup(f->d.name),
+			.uid = strdup(f->uid),
+			.locator = f->d.by_name ? strdup(f->d.name) : NULL,
 			.hostapi = 0,
-			.max_input_channels = f->max_input_channels,
-			.max_output_channels = f->max_output_channels,
+			.max_input_channels = f->d.max_input_channels,
+			.max_output_channels = f->d.max_output_channels,
 			.default_low_input_latency = 0.005,
 			.default_low_output_latency = 0.005,
 			.default_high_input_latency = 0.02,
 			.default_high_output_latency = 0.02,
-			.default_samplerate = f->default_samplerate,
+			.default_samplerate = f->d.default_samplerate,
 		};
-		l->count = i + 1;
-		if (!l->dev[i].name)
+		l->count++;
+		if (!d->name || !d->uid || (f->d.by_name && !d->locator))
 			goto oom;
-		l->api[0].devices[l->api[0].device_count++] = i;
-		if (f->max_input_channels > 0 && l->default_input < 0)
-			l->default_input = l->api[0].default_input_device = i;
-		if (f->max_output_channels > 0 && l->default_output < 0)
-			l->default_output = l->api[0].default_output_device = i;
+		l->api[0].devices[l->api[0].device_count++] = l->count - 1;
+		if (f->d.max_input_channels > 0 && l->default_input < 0)
+			l->default_input = l->api[0].default_input_device = l->count - 1;
+		if (f->d.max_output_channels > 0 && l->default_output < 0)
+			l->default_output = l->api[0].default_output_device = l->count - 1;
 	}
 	return 0;
 oom:
@@ -127,16 +171,65 @@ oom:
 	return -ENOMEM;
 }
 
+static int fake_enumerate(struct backend *b, struct backend_devlist *l)
+{
+	return list_devices(of(b), true, l);
+}
+
+static int fake_bind(struct backend *b, const struct device_info *dev, int count,
+		     enum backend_binding *ret)
+{
+	struct fake_backend *fb = of(b);
+	struct fake_binding *bound = calloc((size_t)count + 1, sizeof(*bound));
+
+	if (!bound)
+		return -ENOMEM;
+	for (int i = 0; i < count; i++) {
+		struct fake_binding *x = &bound[i];
+
+		*x = (struct fake_binding){ .index = -1, .binding = BACKEND_UNBOUND };
+		for (int j = 0; j < fb->count && x->index < 0 && !dev[i].gone; j++)
+			if (fb->devices[j].present && strcmp(fb->devices[j].uid, dev[i].uid) == 0)
+				x->index = j;
+		if (x->index >= 0) {
+			const struct fake_slot *f = &fb->devices[x->index];
+
+			x->binding = f->known && f->stale ? BACKEND_NEEDS_REINIT_LOST
+				     : f->known	     ? BACKEND_BOUND
+				     : f->d.by_name  ? BACKEND_BY_NAME
+						     : BACKEND_NEEDS_REINIT;
+		}
+		ret[i] = x->binding;
+	}
+	free(fb->bound);
+	fb->bound = bound;
+	fb->bound_count = count;
+	return 0;
+}
+
+/* The fake's index of the daemon's device, or -1 when the running backend cannot open it. */
+static int openable(struct fake_backend *fb, int device)
+{
+	const struct fake_binding *x;
+
+	if (device < 0 || device >= fb->bound_count)
+		return -1;
+	x = &fb->bound[device];
+	return x->binding == BACKEND_BOUND || x->binding == BACKEND_BY_NAME ? x->index : -1;
+}
+
 /* Checks one direction of p against the devices. */
 static int check_dir(struct fake_backend *fb, int device, int channels, bool output,
 		     struct backend_error *err)
 {
+	int i = openable(fb, device);
+
 	if (device < 0)
 		return 0;
-	if (device >= fb->count || fb->lost[device])
+	if (i < 0 || fb->devices[i].lost || !fb->devices[i].present)
 		return fail(err, FAKE_E_INVALID_DEVICE, "Invalid device");
-	if (channels < 1 || channels > (output ? fb->devices[device].max_output_channels
-					       : fb->devices[device].max_input_channels))
+	if (channels < 1 || channels > (output ? fb->devices[i].d.max_output_channels
+					       : fb->devices[i].d.max_input_channels))
 		return fail(err, FAKE_E_INVALID_CHANNELS, "Invalid number of channels");
 	return 0;
 }
@@ -150,11 +243,11 @@ static int fake_check(struct backend *b, const struct backend_params *p, struct 
 		return -EINVAL;
 	/* The fake devices run at their default rate, and at 44.1 and 48 kHz unless fixed. */
 	{
-		int dev = p->device_out >= 0 ? p->device_out : p->device_in;
-		bool common = !fb->devices[dev].fixed_rate &&
+		int dev = openable(fb, p->device_out >= 0 ? p->device_out : p->device_in);
+		bool common = !fb->devices[dev].d.fixed_rate &&
 			      (p->samplerate == 44100 || p->samplerate == 48000);
 
-		if (!common && p->samplerate != fb->devices[dev].default_samplerate)
+		if (!common && p->samplerate != fb->devices[dev].d.default_samplerate)
 			return fail(err, FAKE_E_INVALID_RATE, "Invalid sample rate");
 	}
 	return 0;
@@ -175,6 +268,8 @@ static int fake_open(struct backend *b, const struct backend_params *p,
 	s->base.backend = b;
 	s->fb = fb;
 	s->p = *p;
+	s->dev_in = p->device_in >= 0 ? openable(fb, p->device_in) : -1;
+	s->dev_out = p->device_out >= 0 ? openable(fb, p->device_out) : -1;
 	s->cb = *cb;
 	s->period = p->blocksize ? p->blocksize : FAKE_DEFAULT_BLOCKSIZE;
 	s->next = fb->streams;
@@ -190,8 +285,8 @@ static int fake_start(struct backend_stream *bs, struct backend_error *err)
 
 	if (s->started)
 		return fail(err, FAKE_E_NOT_STOPPED, "Stream is not stopped");
-	if ((s->p.device_in >= 0 && s->fb->lost[s->p.device_in]) ||
-	    (s->p.device_out >= 0 && s->fb->lost[s->p.device_out]))
+	if ((s->dev_in >= 0 && s->fb->devices[s->dev_in].lost) ||
+	    (s->dev_out >= 0 && s->fb->devices[s->dev_out].lost))
 		return fail(err, FAKE_E_INVALID_DEVICE, "Invalid device");
 	s->started = true;
 	return 0;
@@ -244,7 +339,7 @@ static void fake_info(struct backend_stream *bs, struct backend_stream_info *ret
 {
 	struct fake_stream *s = (struct fake_stream *)bs;
 
-	int loop = s->p.device_out >= 0 ? s->fb->loopback[s->p.device_out] : 0;
+	int loop = s->dev_out >= 0 ? s->fb->devices[s->dev_out].loopback : 0;
 
 	*ret = (struct backend_stream_info){ .samplerate = s->p.samplerate,
 					     .latency_in = loop ? 0 : s->p.latency_in,
@@ -257,6 +352,30 @@ static int fake_version(struct backend *b, const char **ret_text)
 {
 	*ret_text = "fake backend 1.0";
 	return 1;
+}
+
+static int fake_probe(struct backend *b, uv_loop_t *loop, unsigned timeout_ms,
+		      backend_probe_fn done, void *data)
+{
+	struct fake_backend *fb = of(b);
+
+	if (fb->probe_done)
+		return -EBUSY;
+	fb->probe_done = done;
+	fb->probe_data = data;
+	fb->probes++;
+	return 0;
+}
+
+static void fake_probe_cancel(struct backend *b)
+{
+	of(b)->probe_done = NULL;
+}
+
+static void fake_set_notify(struct backend *b, void (*fn)(void *data), void *data)
+{
+	of(b)->notify = fn;
+	of(b)->notify_data = data;
 }
 
 static const struct backend_ops fake_ops = {
@@ -274,26 +393,40 @@ static const struct backend_ops fake_ops = {
 	.cpu_load = fake_cpu_load,
 	.info = fake_info,
 	.version = fake_version,
+	.probe = fake_probe,
+	.probe_cancel = fake_probe_cancel,
+	.bind = fake_bind,
+	.set_notify = fake_set_notify,
 };
+
+/* Fills slot from d: present, not known to the running backend. */
+static void set_slot(struct fake_slot *slot, const struct fake_device *d)
+{
+	*slot = (struct fake_slot){ .d = *d, .present = true };
+	if (d->uid)
+		snprintf(slot->uid, sizeof(slot->uid), "%s", d->uid);
+	else
+		snprintf(slot->uid, sizeof(slot->uid), "fake:%s", d->name);
+}
 
 struct fake_backend *fake_backend_new(const struct fake_device *devices, int count)
 {
 	struct fake_backend *fb = calloc(1, sizeof(*fb));
 
-	if (!fb)
-		return NULL;
+	if (!fb || count > FAKE_MAX_DEVICES)
+		goto fail;
 	fb->base.ops = &fake_ops;
+	fb->devices = calloc(FAKE_MAX_DEVICES, sizeof(*fb->devices));
+	fb->capture = calloc(FAKE_MAX_DEVICES, sizeof(*fb->capture));
+	if (!fb->devices || !fb->capture)
+		goto fail;
+	for (int i = 0; i < count; i++)
+		set_slot(&fb->devices[i], &devices[i]);
 	fb->count = count;
-	fb->devices = calloc((size_t)count, sizeof(*fb->devices));
-	fb->lost = calloc((size_t)count, sizeof(*fb->lost));
-	fb->capture = calloc((size_t)count, sizeof(*fb->capture));
-	fb->loopback = calloc((size_t)count, sizeof(*fb->loopback));
-	if (!fb->devices || !fb->lost || !fb->capture || !fb->loopback) {
-		fake_backend_free(fb);
-		return NULL;
-	}
-	memcpy(fb->devices, devices, sizeof(*devices) * (size_t)count);
 	return fb;
+fail:
+	fake_backend_free(fb);
+	return NULL;
 }
 
 void fake_backend_free(struct fake_backend *fb)
@@ -307,13 +440,79 @@ void fake_backend_free(struct fake_backend *fb)
 		free(s->tap);
 		free(s);
 	}
-	for (int i = 0; fb->capture && i < fb->count; i++)
+	for (int i = 0; fb->capture && i < FAKE_MAX_DEVICES; i++)
 		free(fb->capture[i].samples);
 	free(fb->capture);
-	free(fb->loopback);
-	free(fb->lost);
 	free(fb->devices);
+	free(fb->bound);
 	free(fb);
+}
+
+int fake_add_device(struct fake_backend *fb, const struct fake_device *d)
+{
+	struct fake_slot slot;
+
+	set_slot(&slot, d);
+	/* A device that was here before comes back in its old slot. */
+	for (int i = 0; i < fb->count; i++)
+		if (!fb->devices[i].present && strcmp(fb->devices[i].uid, slot.uid) == 0) {
+			fb->devices[i].d = *d;
+			fake_restore_device(fb, i);
+			return i;
+		}
+	if (fb->count >= FAKE_MAX_DEVICES)
+		return -ENOSPC;
+	fb->devices[fb->count] = slot;
+	return fb->count++;
+}
+
+void fake_remove_device(struct fake_backend *fb, int device)
+{
+	fake_lose_device(fb, device);
+	fb->devices[device].present = false;
+}
+
+void fake_restore_device(struct fake_backend *fb, int device)
+{
+	fb->devices[device].present = true;
+	fb->devices[device].lost = false;
+	fb->devices[device].stale = fb->devices[device].known;
+}
+
+bool fake_probe_pending(const struct fake_backend *fb)
+{
+	return fb->probe_done != NULL;
+}
+
+unsigned fake_probes(const struct fake_backend *fb)
+{
+	return fb->probes;
+}
+
+int fake_probe_finish(struct fake_backend *fb, int status)
+{
+	backend_probe_fn done = fb->probe_done;
+	struct backend_devlist l = { .default_input = -1, .default_output = -1 };
+	int r = 0;
+
+	if (!done)
+		return -ENOENT;
+	fb->probe_done = NULL;
+	if (status >= 0)
+		r = list_devices(fb, false, &l);
+	done(fb->probe_data, status < 0 ? status : r, &l);
+	return 0;
+}
+
+unsigned fake_inits(const struct fake_backend *fb)
+{
+	return fb->inits;
+}
+
+void fake_notify(struct fake_backend *fb)
+{
+	if (fb->notify)
+		fb->notify(fb->notify_data);
 }
 
 struct backend *fake_backend_get(struct fake_backend *fb)
@@ -369,7 +568,7 @@ void fake_set_capture(struct fake_backend *fb, int device, const float *samples,
 
 void fake_loopback(struct fake_backend *fb, int device, int periods)
 {
-	fb->loopback[device] = periods;
+	fb->devices[device].loopback = periods;
 }
 
 void fake_inject(struct fake_stream *s, uint64_t period, uint32_t flags)
@@ -385,9 +584,9 @@ void fake_stall(struct fake_stream *s, bool stalled)
 
 void fake_lose_device(struct fake_backend *fb, int device)
 {
-	fb->lost[device] = true;
+	fb->devices[device].lost = true;
 	for (struct fake_stream *s = fb->streams; s; s = s->next)
-		if (s->p.device_in == device || s->p.device_out == device)
+		if (s->dev_in == device || s->dev_out == device)
 			finish(s);
 }
 
@@ -412,7 +611,7 @@ static void fill_looped(struct fake_stream *s, unsigned char *in, int loop)
 /* Fills a period's input from the capture buffer, in the stream's format. */
 static void fill_input(struct fake_stream *s, unsigned char *in)
 {
-	const struct capture *c = &s->fb->capture[s->p.device_in];
+	const struct capture *c = &s->fb->capture[s->dev_in];
 	size_t size = sample_format_size(s->p.format_in), frame = size * (size_t)s->p.channels_in;
 	float silence = 0;
 
@@ -463,8 +662,8 @@ static bool run_period(struct fake_stream *s)
 
 	if (!s->started || s->stalled)
 		goto out;
-	if (in && s->p.device_out >= 0 && s->fb->loopback[s->p.device_out])
-		fill_looped(s, in, s->fb->loopback[s->p.device_out]);
+	if (in && s->dev_out >= 0 && s->fb->devices[s->dev_out].loopback)
+		fill_looped(s, in, s->fb->devices[s->dev_out].loopback);
 	else if (in)
 		fill_input(s, in);
 	/* What the callback does not write must not pass for silence. */

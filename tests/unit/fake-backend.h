@@ -10,6 +10,16 @@
  * and it can no longer be opened).  A closed stream's tap stays readable
  * until the backend is freed.  Test thread only (but a test may run
  * fake_run() of one stream on a thread of its own).
+ *
+ * Devices come and go as on a real system: a test adds and removes them,
+ * and a probe (which waits until the test calls fake_probe_finish()) lists
+ * what exists then, while the running backend knows only what existed at
+ * its last init.  A device added since opens by name when by_name is set
+ * (as an ALSA PCM does), else only after the next init; a lost device that
+ * came back (a restarted JACK server) likewise needs an init.  The fake's
+ * device indices are its own (in the order devices were first added) and
+ * bind() maps the daemon's to them by uid; while no device has been added
+ * or removed, the two numberings are the same.
  */
 #pragma once
 
@@ -32,6 +42,8 @@ struct fake_device {
 	int max_output_channels;
 	double default_samplerate;
 	bool fixed_rate; /* only its default rate, as a JACK server's devices */
+	const char *uid; /* NULL: "fake:" and the name */
+	bool by_name;	 /* opens by name when the running backend does not list it */
 };
 
 /* The frames of a period when the stream was opened with blocksize 0. */
@@ -101,7 +113,35 @@ void fake_inject(struct fake_stream *s, uint64_t period, uint32_t flags);
 void fake_stall(struct fake_stream *s, bool stalled);
 
 /*
- * Loses device: every running stream on it ends by itself (its finished
- * callback runs), and opening it fails from now on.
+ * Loses device (the fake's index): every running stream on it ends by
+ * itself (its finished callback runs), and opening it fails from now on.
  */
 void fake_lose_device(struct fake_backend *fb, int device);
+
+/*
+ * Adds a device (or brings back one with the same uid that was removed);
+ * returns the fake's index, or -ENOSPC.
+ */
+int fake_add_device(struct fake_backend *fb, const struct fake_device *d);
+
+/* Removes a device: it is lost and no longer listed. */
+void fake_remove_device(struct fake_backend *fb, int device);
+
+/* Brings back a lost or removed device, which the running backend opens only after an init. */
+void fake_restore_device(struct fake_backend *fb, int device);
+
+/* Whether a probe waits for fake_probe_finish(), and how many were asked for. */
+bool fake_probe_pending(const struct fake_backend *fb);
+unsigned fake_probes(const struct fake_backend *fb);
+
+/*
+ * Ends the waiting probe: with status 0 it lists the devices that exist
+ * now, else it fails with status.  Returns 0, or -ENOENT when none waits.
+ */
+int fake_probe_finish(struct fake_backend *fb, int status);
+
+/* How many times the backend was initialised. */
+unsigned fake_inits(const struct fake_backend *fb);
+
+/* Calls the backend's notify function, as PortAudio's JACK note would. */
+void fake_notify(struct fake_backend *fb);

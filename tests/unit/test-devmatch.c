@@ -3,16 +3,16 @@
 #include "tap.h"
 
 static const struct devmatch_entry devices[] = {
-	{ "HDA Intel: ALC662 rev1 Analog (hw:0,0)", "ALSA", 2, 2 },
-	{ "HDA Intel: ALC662 rev1 Digital (hw:0,1)", "ALSA", 0, 2 },
-	{ "HDA Intel: HDMI 0 (hw:0,3)", "ALSA", 0, 8 },
-	{ "sysdefault", "ALSA", 128, 128 },
-	{ "front", "ALSA", 0, 2 },
-	{ "default", "ALSA", 128, 128 },
-	{ "dmix", "ALSA", 0, 2 },
-	{ "/dev/dsp", "OSS", 16, 16 },
-	{ "USB Mic", "ALSA", 1, 0 },
-	{ "default", "JACK Audio Connection Kit", 2, 2 },
+	{ "HDA Intel: ALC662 rev1 Analog (hw:0,0)", "ALSA", 2, 2, false },
+	{ "HDA Intel: ALC662 rev1 Digital (hw:0,1)", "ALSA", 0, 2, false },
+	{ "HDA Intel: HDMI 0 (hw:0,3)", "ALSA", 0, 8, false },
+	{ "sysdefault", "ALSA", 128, 128, false },
+	{ "front", "ALSA", 0, 2, false },
+	{ "default", "ALSA", 128, 128, false },
+	{ "dmix", "ALSA", 0, 2, false },
+	{ "/dev/dsp", "OSS", 16, 16, false },
+	{ "USB Mic", "ALSA", 1, 0, false },
+	{ "default", "JACK Audio Connection Kit", 2, 2, false },
 };
 #define N (sizeof(devices) / sizeof(devices[0]))
 
@@ -67,8 +67,8 @@ int main(void)
 	{
 		/* The exact name wins over substring matches: "front" vs "front speakers". */
 		static const struct devmatch_entry more[] = {
-			{ "front speakers", "ALSA", 0, 2 },
-			{ "front", "ALSA", 0, 2 },
+			{ "front speakers", "ALSA", 0, 2, false },
+			{ "front", "ALSA", 0, 2, false },
 		};
 		int cand[4];
 
@@ -76,6 +76,18 @@ int main(void)
 				      DEVMATCH_FOUND &&
 			      i == 1,
 		      "an exact device-name match wins among several");
+	}
+	{
+		/* A device that went away keeps its index but matches nothing. */
+		static const struct devmatch_entry gone[] = {
+			{ "USB Audio", "ALSA", 0, 0, true },
+			{ "USB Audio Dock", "ALSA", 0, 2, false },
+		};
+
+		CHECK(devmatch_find(gone, 2, "usb audio", DEVMATCH_ANY, &i, NULL, 0, &count) ==
+				      DEVMATCH_FOUND &&
+			      i == 1 && count == 1,
+		      "an absent device matches no query, not even its exact name");
 	}
 	return tap_done();
 }

@@ -63,11 +63,11 @@ static void test_status(void)
 	d.client_count = 3;
 	d.engine.active_count = 2;
 	d.devices.count = 7;
-	d.devices.rescan_pending = true;
+	d.devices.reinit_pending = true;
 	notify_format_status(&d, buf, sizeof(buf));
-	CHECK_STR(buf, "3 clients, 2 streams, 7 devices; device rescan waits for device streams to close",
+	CHECK_STR(buf, "3 clients, 2 streams, 7 devices; new devices wait for device streams to close",
 		  "status: counts and a deferred rescan");
-	d.devices.rescan_pending = false;
+	d.devices.reinit_pending = false;
 	d.notify.started = true;
 	d.notify.healthy = false;
 	d.notify.unhealthy_reason = "the event loop has stopped turning";
