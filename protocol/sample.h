@@ -74,8 +74,9 @@ void sample_clip_to(float *dst, const float *src, size_t n);
 
 /*
  * Whether the loops above run their AVX2 versions (x86 with AVX2), which
- * give the same bytes as the baseline ones, faster.  sample_allow_wide(false)
- * keeps them to the baseline; the tests compare the two.  Any thread.
+ * give the same bytes as the baseline ones, faster; any thread may ask.
+ * sample_allow_wide(false) keeps them to the baseline, for tests that
+ * compare the two: call it while no other thread runs the loops.
  */
 bool sample_wide(void);
 void sample_allow_wide(bool allow);
