@@ -145,6 +145,19 @@ class Daemon(harness.Daemon):
             time.sleep(0.01)
         return self
 
+    def connect(self, timeout=10):
+        """Connects; systemd-socket-activate binds the socket (the file
+        appears) a moment before it listens, so a refused connection is
+        tried again for a while."""
+        deadline = time.time() + TIMEOUT
+        while True:
+            try:
+                return super().connect(timeout)
+            except ConnectionRefusedError:
+                if not self.activated or time.time() > deadline:
+                    raise
+                time.sleep(0.01)
+
     def wait_ready(self, start=0):
         deadline = time.time() + TIMEOUT
         while True:
