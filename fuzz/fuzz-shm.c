@@ -67,6 +67,12 @@ static void reset(struct stream *s)
 	atomic_store(&s->violation, 0);
 	atomic_store(&s->aborted, false);
 	atomic_store(&s->flags, 0);
+	/* The daemon's own counters, of which the header holds copies. */
+	atomic_store(&s->xruns, 0);
+	atomic_store(&s->frames_out, 0);
+	atomic_store(&s->silence_out, 0);
+	atomic_store(&s->frames_in, 0);
+	atomic_store(&s->dropped_in, 0);
 	s->autostart = true;
 	s->start_frames = CAPACITY;
 	s->loop = false;
@@ -99,7 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	play->out.limit = size > 0 && !play->loop && (data[0] & 2) ? (int64_t)(data[0] >> 2) * 97 : -1;
 	for (int period = 0; period < 64 && p < end; period++) {
 		uint32_t op = word(&p, end), value = word(&p, end);
-		uint32_t before_out = (uint32_t)atomic_load(&play->hdr->frames_out);
+		uint32_t before_out = (uint32_t)atomic_load(&play->frames_out);
 		uint32_t fill, played;
 		enum stream_mix how;
 		bool bad_out, bad_in;
@@ -134,11 +140,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		stream_rt_mix(&play->out, mix, 2, PERIOD, 1.0, 1.0, 48000, how);
 		stream_rt_capture(&rec->in, in, 2, PERIOD, 1.0, 1.0, 48000);
 		/* A period never takes more than a period, and an impossible index ends the stream. */
-		played = (uint32_t)atomic_load(&play->hdr->frames_out) - before_out;
+		played = (uint32_t)atomic_load(&play->frames_out) - before_out;
 		FUZZ_CHECK(played <= PERIOD);
 		/* A playback of a declared length never plays more. */
 		FUZZ_CHECK(play->out.limit < 0 ||
-			   atomic_load(&play->hdr->frames_out) <= (uint64_t)play->out.limit);
+			   atomic_load(&play->frames_out) <= (uint64_t)play->out.limit);
 		/* Setting the mix silences what the stream did not fill; clamping leaves [-1, 1]. */
 		for (size_t i = 2 * (size_t)played; how != STREAM_MIX_ADD && i < 2 * PERIOD; i++)
 			FUZZ_CHECK(mix[i] == 0.0f);

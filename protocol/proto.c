@@ -160,9 +160,13 @@ static bool int_literal_fits(const char *s, size_t n)
  * object (it keeps the last value) and integers beyond 64 bits (it
  * saturates them).  The scan counts the keys of every object, to be set
  * against the members json-c kept, and finds the first integer literal out
- * of range.  It relies on the text being valid JSON.
+ * of range.  It relies on the text being valid JSON, which json-c's strict
+ * mode does not quite ensure: it takes strings in single quotes, in which
+ * '"' and brackets are plain characters; the scan stops at the first one
+ * and says so (single_quoted), and such a request is refused.
  */
 struct text_scan {
+	bool single_quoted; /* a string in single quotes, which json-c accepts even when strict */
 	size_t keys;
 	const char *bad_int; /* the first integer literal beyond 64 bits, or NULL */
 	size_t bad_int_len;
@@ -178,6 +182,10 @@ static void scan_text(const char *line, size_t len, struct text_scan *ret)
 			i = string_end(line, len, i);
 			if (skip_space(line, len, i) < len && line[skip_space(line, len, i)] == ':')
 				ret->keys++;
+		} else if (c == '\'') {
+			/* Outside a string: the start of a single-quoted one. */
+			ret->single_quoted = true;
+			return;
 		} else if (c == '-' || (c >= '0' && c <= '9')) {
 			size_t start = i;
 			bool integral = true;
@@ -239,7 +247,7 @@ static int find_duplicate(const char *line, size_t len, char *name, size_t size)
 		char c = line[i];
 
 		if (c == '{' || c == '[') {
-			if (depth <= PROTO_MAX_DEPTH)
+			if (depth >= 0 && depth <= PROTO_MAX_DEPTH)
 				sets[depth] = c == '{' ? json_object_new_object() : NULL;
 			depth++;
 			i++;
@@ -294,6 +302,9 @@ static int check_text(const char *line, size_t len, struct proto_request *req,
 	int depth;
 
 	scan_text(line, len, &scan);
+	if (scan.single_quoted)
+		return proto_error_set(err, PROTO_E_PARSE,
+				       "not valid JSON: strings and keys must be in double quotes");
 	if (scan.bad_int) {
 		bool in_id = json_object_is_type(req->id, json_type_int) && int_saturated(req->id);
 

@@ -74,6 +74,12 @@ static void test_bad_requests(void)
 		{ "a key twice, the first value holding objects",
 		  "{\"id\":\"s\",\"cmd\":\"ping\",\"x\":{\"y\":{\"z\":1}},\"x\":1}", 0,
 		  PROTO_E_INVALID_REQUEST, 1 },
+		/* json-c takes single quotes even when strict; the key scans must not. */
+		{ "a key twice, once in single quotes",
+		  "{\"id\":1,\"cmd\":\"ping\",'cmd':\"daemon_status\"}", 0, PROTO_E_PARSE, 1 },
+		{ "brackets in a single-quoted key", "{'cmid,]]\":3,\"!ikm':[null,0],\"id\":2}", 0,
+		  PROTO_E_PARSE, 1 },
+		{ "a single-quoted value", "{\"id\":1,\"cmd\":'ping'}", 0, PROTO_E_PARSE, 0 },
 	};
 
 	/* {"id":1,"cmd":"ping","x":[[[[…]]]]} nested well past the limit. */
