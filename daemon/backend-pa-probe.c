@@ -289,7 +289,8 @@ static void probe_finish(struct pa_probe *p)
 		status = -EMSGSIZE;
 	else if (p->term_signal)
 		status = -ECHILD;
-	else if (!p->text)
+	else if (!p->len)
+		/* Nothing printed (its buffer may be there, unwritten). */
 		status = p->exit_status ? -EIO : -EPROTO;
 	else
 		status = pa_probe_parse(p->text, &l);

@@ -52,3 +52,4 @@ void backend_pa_finished(void *userdata)
 
 	s->cb.finished(s->cb.data);
 }
+

@@ -15,13 +15,40 @@
  * JACK has no such way (pa_jack.c opens ports of the client it made at
  * Pa_Initialize), so a JACK device that came or came back waits for the
  * next initialisation (see devices-rescan.c and pa-jack.h).
+ *
+ * Stream calls may block (pa_jack.c waits for its server's process
+ * callback, up to ten minutes, which a killed server never makes), so the
+ * daemon runs start, stop, abort and close on worker threads
+ * (threaded_calls).  PortAudio is not made for stream calls on several
+ * threads at once: pa_jack.c's open, start, stop and close all wait on one
+ * condition of the host API, which its process callback signals once per
+ * change, so two of them at once lose a wake-up (and wait the ten
+ * minutes); and the list of open streams in pa_front.c is changed without
+ * a lock by open and close.  So the stream calls take turns (the
+ * semaphore calls, which the thread that ends a call posts): the worker
+ * threads wait for their turn, the loop thread's open only for
+ * PA_OPEN_WAIT_MS (then it fails as busy).
+ *
+ * An open on JACK waits for its server too (its ports are registered over
+ * the server's socket, and the stream is taken in by the process
+ * callback), and a server that is stopped or no longer runs the daemon's
+ * client keeps it waiting for good.  So a JACK open runs on a thread of
+ * its own (backend-pa-open.c), which the loop thread waits for at most
+ * backend_params.wait_ms; then the open fails, the server is given up as
+ * lost (pa_jack_give_up()), and the thread keeps the turn until its open
+ * returns.  While it does, every open fails at once, and PortAudio is not
+ * stopped (stuck).  A start, stop or close on JACK that runs longer than
+ * that on its worker thread gives the server up too (pa_unblock()), so
+ * that it returns and frees the turn.
  */
 #include "backend-pa.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <alsa/asoundlib.h>
 #include <pa_jack.h>
@@ -60,11 +87,32 @@ struct pa_backend {
 	struct pa_probe *probe;
 	backend_probe_fn probe_done;
 	void *probe_data;
+	sem_t calls; /* the turn of the stream call that runs (see above) */
+	struct pa_stream *zombies; /* JACK streams closed for the daemon only (calls held) */
+	atomic_uint stuck;	   /* opens given up while they still run */
+	atomic_ullong jack_call_until; /* when the running stream call on JACK gives up (ms), or 0 */
 };
+
+/*
+ * How long an open on the loop thread waits for another stream call to
+ * end, waking a stop that waits for a dead JACK server every PA_WAKE_MS.
+ */
+#define PA_OPEN_WAIT_MS 500
+#define PA_WAKE_MS 10
+
+/* How long a call on JACK waits for the server (see above) unless the daemon says. */
+#define PA_JACK_WAIT_MS 5000
 
 static struct pa_backend *of(struct backend *b)
 {
 	return (struct pa_backend *)b;
+}
+
+/* Waits for the turn of a stream call (see above); sem_post(&pb->calls) gives it back. */
+static void turn_take(struct pa_backend *pb)
+{
+	while (sem_wait(&pb->calls) != 0 && errno == EINTR)
+		;
 }
 
 /* Describes a PortAudio error (with the host API's, when PortAudio names one). */
@@ -277,10 +325,30 @@ static int pa_init(struct backend *b, struct backend_error *err)
 	return 0;
 }
 
+/*
+ * Closes for PortAudio the JACK streams that its lost server left (see
+ * pa_close()): stopped, they close without waiting, and nothing walks
+ * PortAudio's process queue any more.  The loop thread, with no stream
+ * call running (before Pa_Terminate).
+ */
+static void close_zombies(struct pa_backend *pb)
+{
+	turn_take(pb);
+	while (pb->zombies) {
+		struct pa_stream *s = pb->zombies;
+
+		pb->zombies = s->next_zombie;
+		Pa_CloseStream(s->pa);
+		free(s);
+	}
+	sem_post(&pb->calls);
+}
+
 static void pa_fini(struct backend *b)
 {
 	struct pa_backend *pb = of(b);
 
+	close_zombies(pb);
 	if (pb->initialized)
 		Pa_Terminate();
 	pb->initialized = false;
@@ -401,12 +469,57 @@ static int pa_check(struct backend *b, const struct backend_params *p, struct ba
 	return pa == paFormatIsSupported ? 0 : pa_error(err, pa);
 }
 
+/* Whether the daemon's device (-1: none) is on PortAudio's JACK host API. */
+static bool on_jack(const struct pa_backend *pb, int device)
+{
+	return device >= 0 && device < pb->slot_count && pb->slots[device].type == paJACK;
+}
+
+/*
+ * The thread of an open that the loop thread gave up on (backend-pa-open.c)
+ * ended: s was never the daemon's.  PortAudio may stop again, and the
+ * daemon hears of it as of a device change.
+ */
+static void open_gone(void *arg)
+{
+	struct pa_stream *s = arg;
+	struct pa_backend *pb = of(s->base.backend);
+
+	free(s);
+	atomic_fetch_sub(&pb->stuck, 1);
+	pa_jack_notify();
+}
+
+/*
+ * The loop thread's turn for an open: waits at most PA_OPEN_WAIT_MS for the
+ * stream call of a worker thread to end.  Returns whether the turn came
+ * (then the caller posts calls).
+ */
+static bool open_turn(struct pa_backend *pb)
+{
+	for (int waited = 0; sem_trywait(&pb->calls) != 0; waited += PA_WAKE_MS) {
+		struct timespec until;
+
+		if (waited >= PA_OPEN_WAIT_MS)
+			return false;
+		/* The call that has the turn may be a stop waiting for a dead JACK server. */
+		pa_jack_wake();
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += (long)PA_WAKE_MS * 1000000L;
+		until.tv_sec += until.tv_nsec / 1000000000L;
+		until.tv_nsec %= 1000000000L;
+		if (sem_timedwait(&pb->calls, &until) == 0)
+			return true;
+	}
+	return true;
+}
+
 static int pa_open(struct backend *b, const struct backend_params *p,
 		   const struct backend_callbacks *cb, struct backend_stream **ret,
 		   struct backend_error *err)
 {
 	struct pa_stream *s;
-	PaStreamParameters in, out;
+	PaStreamParameters in = { 0 }, out = { 0 };
 	PaAlsaStreamInfo alsa[2];
 	PaError pa;
 
@@ -422,46 +535,169 @@ static int pa_open(struct backend *b, const struct backend_params *p,
 	s->cb = *cb;
 	if (p->device_in >= 0)
 		s->input_frame_bytes = sample_format_size(p->format_in) * (size_t)p->channels_in;
-	pa = Pa_OpenStream(&s->pa, p->device_in >= 0 ? &in : NULL, p->device_out >= 0 ? &out : NULL,
-			   p->samplerate, p->blocksize, pa_flags(p->flags), backend_pa_process, s);
+	s->jack = on_jack(of(b), p->device_in) || on_jack(of(b), p->device_out);
+	s->wait_ms = p->wait_ms ? p->wait_ms : PA_JACK_WAIT_MS;
+	if (atomic_load(&of(b)->stuck) > 0 || !open_turn(of(b))) {
+		free(s);
+		*err = (struct backend_error){ .code = paDeviceUnavailable, .busy = true,
+					       .host_api = -1 };
+		snprintf(err->text, sizeof(err->text), "%s",
+			 atomic_load(&of(b)->stuck) > 0
+				 ? "the audio system still waits for a JACK server that stopped answering; try again later"
+				 : "the audio system is still stopping another stream; try again");
+		return -EINVAL;
+	}
+	/*
+	 * A JACK open on a thread of its own (see above).  Parameters that
+	 * point at host-API-specific stream info (an ALSA PCM by name, on
+	 * this stack) stay here: PortAudio refuses a stream across two host
+	 * APIs before it reaches either.
+	 */
+	if (s->jack && (p->device_in < 0 || !in.hostApiSpecificStreamInfo) &&
+	    (p->device_out < 0 || !out.hostApiSpecificStreamInfo)) {
+		struct pa_open_call call = {
+			.in = in, .out = out, .has_in = p->device_in >= 0,
+			.has_out = p->device_out >= 0, .rate = p->samplerate,
+			.frames = p->blocksize, .flags = pa_flags(p->flags),
+			.callback = backend_pa_process, .finished = backend_pa_finished, .data = s,
+		};
+		unsigned wait_ms = s->wait_ms;
+		int r;
+
+		atomic_fetch_add(&of(b)->stuck, 1);
+		r = pa_open_bounded(&call, &of(b)->calls, wait_ms, open_gone, s, &s->pa, &pa);
+		if (r == -ETIMEDOUT) {
+			/* s is the open's thread's now, and freed when the open returns. */
+			pa_jack_give_up();
+			*err = (struct backend_error){ .code = paTimedOut, .busy = true,
+						       .host_api = -1 };
+			snprintf(err->text, sizeof(err->text),
+				 "the JACK server did not answer within %.1f s: it opens again once PortAudio restarts",
+				 wait_ms / 1000.0);
+			return -EINVAL;
+		}
+		atomic_fetch_sub(&of(b)->stuck, 1);
+		if (r < 0) {
+			sem_post(&of(b)->calls);
+			free(s);
+			*err = (struct backend_error){ .code = paInsufficientMemory, .host_api = -1 };
+			snprintf(err->text, sizeof(err->text), "cannot start a thread: %s",
+				 strerror(-r));
+			return r;
+		}
+	} else {
+		pa = Pa_OpenStream(&s->pa, p->device_in >= 0 ? &in : NULL,
+				   p->device_out >= 0 ? &out : NULL, p->samplerate, p->blocksize,
+				   pa_flags(p->flags), backend_pa_process, s);
+		if (pa == paNoError)
+			Pa_SetStreamFinishedCallback(s->pa, backend_pa_finished);
+	}
+	sem_post(&of(b)->calls);
 	if (pa != paNoError) {
 		free(s);
 		return pa_error(err, pa);
 	}
-	Pa_SetStreamFinishedCallback(s->pa, backend_pa_finished);
 	*ret = &s->base;
 	return 0;
 }
 
+/* The backend of a stream, whose calls take turns. */
+static struct pa_backend *backend_of(struct backend_stream *bs)
+{
+	return of(bs->backend);
+}
+
+static unsigned long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000;
+}
+
+/* Worker threads: the turn of a call on s, timed when s is on JACK (see pa_unblock()). */
+static void call_begin(struct pa_stream *s)
+{
+	struct pa_backend *pb = backend_of(&s->base);
+
+	turn_take(pb);
+	if (s->jack)
+		atomic_store(&pb->jack_call_until, now_ms() + s->wait_ms);
+}
+
+static void call_end(struct pa_stream *s)
+{
+	struct pa_backend *pb = backend_of(&s->base);
+
+	atomic_store(&pb->jack_call_until, 0);
+	sem_post(&pb->calls);
+}
+
+/* Worker threads: start, stop, abort and close, each in its turn. */
 static int pa_start(struct backend_stream *bs, struct backend_error *err)
 {
 	struct pa_stream *s = (struct pa_stream *)bs;
-	PaError pa = Pa_StartStream(s->pa);
+	PaError pa;
 
-	return pa == paNoError ? 0 : pa_error(err, pa);
+	call_begin(s);
+	pa = Pa_StartStream(s->pa);
+	if (pa != paNoError)
+		pa_error(err, pa);
+	call_end(s);
+	return pa == paNoError ? 0 : -EINVAL;
 }
 
 static int pa_stop(struct backend_stream *bs)
 {
 	struct pa_stream *s = (struct pa_stream *)bs;
+	int r;
 
-	return Pa_IsStreamStopped(s->pa) == 0 && Pa_StopStream(s->pa) != paNoError ? -EIO : 0;
+	call_begin(s);
+	r = Pa_IsStreamStopped(s->pa) == 0 && Pa_StopStream(s->pa) != paNoError ? -EIO : 0;
+	call_end(s);
+	return r;
 }
 
 static int pa_abort(struct backend_stream *bs)
 {
 	struct pa_stream *s = (struct pa_stream *)bs;
+	int r;
 
-	return Pa_IsStreamStopped(s->pa) == 0 && Pa_AbortStream(s->pa) != paNoError ? -EIO : 0;
+	call_begin(s);
+	r = Pa_IsStreamStopped(s->pa) == 0 && Pa_AbortStream(s->pa) != paNoError ? -EIO : 0;
+	call_end(s);
+	return r;
 }
 
+/*
+ * A JACK stream whose server went away is closed for the daemon only: it
+ * stays PortAudio's until PortAudio stops (pa_fini()).  pa_jack.c leaves
+ * such a stream in its process queue (only the dead process callback takes
+ * streams out), and frees it on close; a stop that waits for the dead
+ * server is woken by walking that queue (pa_jack_wake()), which must not
+ * meet a freed stream.  A JACK stream closed as its server went away may
+ * have been freed in the queue: from then on nothing walks it.
+ */
 static void pa_close(struct backend_stream *bs)
 {
 	struct pa_stream *s = (struct pa_stream *)bs;
+	struct pa_backend *pb;
 
 	if (!s)
 		return;
+	pb = backend_of(bs);
+	call_begin(s);
+	if (s->jack && pa_jack_lost()) {
+		/* Its process callback never runs again: the server that ran it is gone. */
+		s->next_zombie = pb->zombies;
+		pb->zombies = s;
+		call_end(s);
+		return;
+	}
 	Pa_CloseStream(s->pa);
+	if (s->jack && pa_jack_lost())
+		pa_jack_forbid_wake();
+	call_end(s);
 	free(s);
 }
 
@@ -535,6 +771,26 @@ static void pa_set_notify(struct backend *b, void (*fn)(void *data), void *data)
 	pa_jack_set_notify(fn, data);
 }
 
+static unsigned pa_stuck(struct backend *b)
+{
+	return atomic_load(&of(b)->stuck);
+}
+
+/*
+ * A call that waits for a JACK server that went away returns once woken
+ * (see pa-jack.h); one that waited longer than its stream's wait_ms for
+ * a server that is there gives that server up first.
+ */
+static void pa_unblock(struct backend *b)
+{
+	unsigned long long until = atomic_load(&of(b)->jack_call_until);
+
+	/* A call on JACK that waits this long waits for a server that stopped answering. */
+	if (until && now_ms() > until)
+		pa_jack_give_up();
+	pa_jack_wake();
+}
+
 static const struct backend_ops pa_ops = {
 	.name = "PortAudio",
 	.init = pa_init,
@@ -554,6 +810,8 @@ static const struct backend_ops pa_ops = {
 	.probe_cancel = pa_probe_cancel_op,
 	.bind = pa_bind,
 	.set_notify = pa_set_notify,
+	.unblock = pa_unblock,
+	.stuck = pa_stuck,
 };
 
 struct backend *backend_pa_new(void)
@@ -564,6 +822,9 @@ struct backend *backend_pa_new(void)
 	if (!b)
 		return NULL;
 	b->base.ops = &pa_ops;
+	/* PortAudio's JACK host API waits for its server in start, stop, abort and close. */
+	b->base.threaded_calls = true;
+	sem_init(&b->calls, 0, 1);
 	/* The probe is this program again: where it is, as the kernel knows it. */
 	size = sizeof(b->exe);
 	if (uv_exepath(b->exe, &size) < 0)
@@ -580,5 +841,6 @@ void backend_pa_free(struct backend *b)
 	pa_probe_cancel_op(b);
 	known_free(pb);
 	slots_free(pb);
+	sem_destroy(&pb->calls);
 	free(pb);
 }

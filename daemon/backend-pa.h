@@ -6,6 +6,8 @@
  */
 #pragma once
 
+#include <semaphore.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <portaudio.h>
@@ -17,6 +19,9 @@ struct pa_stream {
 	PaStream *pa;
 	struct backend_callbacks cb;
 	size_t input_frame_bytes; /* bytes per captured frame, for valgrind's sake */
+	bool jack;		  /* on PortAudio's JACK host API */
+	unsigned wait_ms;	  /* how long a call on JACK waits for its server (backend_params) */
+	struct pa_stream *next_zombie; /* closed for the daemon, not yet for PortAudio (pa-jack.h) */
 };
 
 /* PortAudio's audio thread: hands a period to cb.process. */
@@ -63,3 +68,28 @@ void pa_probe_cancel(struct pa_probe *p);
 
 /* Parses a probe's JSON text into l.  Returns 0, or -EPROTO when it is malformed. */
 int pa_probe_parse(const char *text, struct backend_devlist *l);
+
+/* What Pa_OpenStream() is called with. */
+struct pa_open_call {
+	PaStreamParameters in, out;
+	bool has_in, has_out;
+	double rate;
+	unsigned long frames;
+	PaStreamFlags flags;
+	PaStreamCallback *callback;
+	PaStreamFinishedCallback *finished; /* set on the stream once open; may be NULL */
+	void *data;
+};
+
+/*
+ * Calls Pa_OpenStream() on a thread of its own and waits for it at most
+ * wait_ms.  The caller holds turn (the semaphore that makes PortAudio's
+ * stream calls take turns).  Returns 0 when the open returned in time:
+ * its result in *ret_result, the stream in *ret, and the turn still the
+ * caller's.  Returns -ETIMEDOUT when it did not: the thread goes on, and
+ * when the open returns it closes what it opened, posts turn and calls
+ * gone(gone_arg) on its own thread.  Any other negative errno: no thread
+ * started, nothing was opened, and the turn is the caller's.
+ */
+int pa_open_bounded(const struct pa_open_call *call, sem_t *turn, unsigned wait_ms,
+		    void (*gone)(void *arg), void *gone_arg, PaStream **ret, PaError *ret_result);

@@ -16,8 +16,10 @@
  * Threads: init, fini, enumerate, probe, bind, check, open, version and
  * the stream queries (time, cpu_load, info) run on the loop thread.  start, stop,
  * abort and close touch nothing but the backend stream they are given, so
- * that they may run on a worker thread (one at a time per stream) when a
- * backend can block in them.  The process callback runs on the backend's
+ * that they may run on a worker thread (one at a time per stream; a
+ * start beside queries of the same stream, a close after its last query)
+ * when a backend can block in them
+ * (backend.threaded_calls).  The process callback runs on the backend's
  * audio thread; the finished callback runs on whichever thread the backend
  * ends a stream on (its audio thread, or the thread calling stop or abort).
  */
@@ -136,6 +138,12 @@ struct backend_params {
 	double latency_in;	 /* seconds (suggested) */
 	double latency_out;	 /* seconds (suggested) */
 	unsigned flags;		 /* BACKEND_CLIP_OFF, … */
+	/*
+	 * How long a call on the stream (its open, start, stop, close) may wait
+	 * for an audio server before the backend takes that server for gone;
+	 * 0: the backend's own limit.
+	 */
+	unsigned wait_ms;
 };
 
 /* The times of one period, in seconds of the stream's clock. */
@@ -244,10 +252,28 @@ struct backend_ops {
 	 * safe to call from any thread (uv_async_send()).
 	 */
 	void (*set_notify)(struct backend *b, void (*fn)(void *data), void *data);
+	/*
+	 * Wakes stream calls (start, stop, abort, close) that wait for a
+	 * server that went away, so that they return; NULL when calls never
+	 * wait so.  The loop thread calls it now and then while such calls run.
+	 */
+	void (*unblock)(struct backend *b);
+	/*
+	 * How many calls the loop thread gave up on while they still run (an
+	 * open that waits for a server that does not answer): the backend may
+	 * not be stopped (fini) while any does.  NULL when none can be.  When
+	 * the last ends, the backend calls set_notify's fn.
+	 */
+	unsigned (*stuck)(struct backend *b);
 };
 
 struct backend {
 	const struct backend_ops *ops;
+	/*
+	 * Stream calls (start, stop, abort, close) may block, for as long as
+	 * the audio system pleases: the daemon runs them on worker threads.
+	 */
+	bool threaded_calls;
 };
 
 /* The PortAudio backend (backend-pa.c); NULL when out of memory. */

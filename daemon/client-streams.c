@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "client.h"
+#include "cmd-devices.h"
 #include "daemon.h"
 #include "devstream.h"
 #include "log.h"
@@ -480,18 +481,14 @@ static void on_stream_xruns(void *data, struct stream *s, bool input,
 	client_event(cs->client, "xrun", f);
 }
 
-/* The engine's device_stalled: the device went quiet (issue 13 will end its streams). */
-static void on_device_stalled(void *data, const struct engine_device_event *ev)
-{
-	log_warning("The %s device stream on device %d has stopped calling back (%u streams)",
-		    ev->mode, ev->device, ev->streams);
-}
-
-/* The engine's device_lost: its streams fail next. */
+/* The engine's device_lost: said in the log and to the subscribers; its streams fail next. */
 static void on_device_lost(void *data, const struct engine_device_event *ev)
 {
-	log_warning("The device stream on device %d stopped by itself; ending its streams",
-		    ev->device);
+	struct daemon *d = data;
+
+	log_warning("The %s device stream on device %d was lost: %s; ending its %u streams",
+		    ev->mode, ev->device, ev->reason, ev->streams);
+	commands_device_lost(d, ev);
 }
 
 struct engine_callbacks client_streams_callbacks(struct daemon *d)
@@ -499,7 +496,6 @@ struct engine_callbacks client_streams_callbacks(struct daemon *d)
 	return (struct engine_callbacks){
 		.stream_finished = on_stream_finished,
 		.stream_xruns = on_stream_xruns,
-		.device_stalled = on_device_stalled,
 		.device_lost = on_device_lost,
 		.data = d,
 	};

@@ -24,6 +24,7 @@ static const struct {
 	unsigned bit;
 } event_kinds[] = {
 	{ "devices_changed", CMD_EVENT_DEVICES_CHANGED },
+	{ "device_lost", CMD_EVENT_DEVICE_LOST },
 };
 
 #define EVENT_KIND_COUNT (sizeof(event_kinds) / sizeof(event_kinds[0]))
@@ -112,7 +113,7 @@ static int get_kinds(const struct proto_request *req, unsigned *bits, struct pro
 	if (!json_object_object_get_ex(req->root, "events", &v) ||
 	    !json_object_is_type(v, json_type_array) || json_object_array_length(v) == 0)
 		return proto_error_set(err, PROTO_E_INVALID_PARAM,
-				       "\"events\" must be a non-empty list of event kinds (\"devices_changed\")");
+				       "\"events\" must be a non-empty list of event kinds (\"devices_changed\", \"device_lost\")");
 	for (size_t i = 0; i < json_object_array_length(v); i++) {
 		json_object *e = json_object_array_get_idx(v, i);
 		const char *name = json_object_is_type(e, json_type_string) ? json_object_get_string(e)
@@ -124,7 +125,7 @@ static int get_kinds(const struct proto_request *req, unsigned *bits, struct pro
 				bit = event_kinds[k].bit;
 		if (!bit)
 			return proto_error_set(err, PROTO_E_INVALID_PARAM,
-					       "\"events\": no event kind %s%.64s%s to subscribe to (there is \"devices_changed\")",
+					       "\"events\": no event kind %s%.64s%s to subscribe to (there are \"devices_changed\" and \"device_lost\")",
 					       name ? "\"" : "", name ? name : "that is not a string",
 					       name ? "\"" : "");
 		*bits |= bit;
@@ -196,7 +197,8 @@ unsigned commands_open_device_streams(void *data)
 {
 	struct daemon *d = data;
 
-	return engine_devstream_count(&d->engine);
+	/* Those being closed and those abandoned count too: PortAudio must not stop under them. */
+	return engine_backend_streams(&d->engine);
 }
 
 bool commands_device_in_use(void *data, int index)
@@ -252,6 +254,36 @@ void commands_devices_changed(void *data, const struct devlist_change *change)
 		if (!fields)
 			fields = changed_json(&d->devices, change);
 		client_event(c, "devices_changed", json_object_get(fields));
+	}
+	json_object_put(fields);
+}
+
+void commands_device_lost(struct daemon *d, const struct engine_device_event *ev)
+{
+	json_object *fields = NULL;
+	struct list *pos, *tmp;
+
+	list_for_each_safe(pos, tmp, &d->clients)
+	{
+		struct client *c = list_entry(pos, struct client, link);
+
+		if (!(c->subscriptions & CMD_EVENT_DEVICE_LOST))
+			continue;
+		if (!fields) {
+			const struct devices *devs = &d->devices;
+			bool known = ev->device >= 0 && ev->device < devs->count;
+
+			fields = json_object_new_object();
+			json_object_object_add(fields, "device", json_object_new_int(ev->device));
+			json_object_object_add(fields, "name",
+					       json_object_new_string(known ? devs->dev[ev->device].name : ""));
+			json_object_object_add(fields, "stable_id",
+					       json_object_new_string(known ? devs->dev[ev->device].uid : ""));
+			json_object_object_add(fields, "mode", json_object_new_string(ev->mode));
+			json_object_object_add(fields, "streams", json_object_new_int64(ev->streams));
+			json_object_object_add(fields, "reason", json_object_new_string(ev->reason));
+		}
+		client_event(c, "device_lost", json_object_get(fields));
 	}
 	json_object_put(fields);
 }

@@ -16,6 +16,7 @@ struct client;
 
 /* The events a client may subscribe to, as bits of client.subscriptions. */
 #define CMD_EVENT_DEVICES_CHANGED 0x1u
+#define CMD_EVENT_DEVICE_LOST 0x2u
 
 int cmd_rescan(struct client *c, const struct proto_request *req, json_object **ret,
 	       struct proto_error *err);
@@ -41,3 +42,9 @@ unsigned commands_open_device_streams(void *data);
 bool commands_device_in_use(void *data, int index);
 /* Sends devices_changed to every client that subscribed to it. */
 void commands_devices_changed(void *data, const struct devlist_change *change);
+
+struct daemon;
+struct engine_device_event;
+
+/* Sends device_lost to every client that subscribed to it. */
+void commands_device_lost(struct daemon *d, const struct engine_device_event *ev);

@@ -269,15 +269,20 @@ static int cmd_daemon_status(struct client *c, const struct proto_request *req, 
 	struct daemon *d = c->daemon;
 	struct engine *e = &d->engine;
 	json_object *o = json_object_new_object(), *devs = json_object_new_array();
+	unsigned closing, abandoned;
 
 	for (struct devstream *ds = engine_devstream_next(e, NULL); ds;
 	     ds = engine_devstream_next(e, ds))
 		json_object_array_add(devs, devstream_json(d, ds));
+	closing = engine_closing_count(e, &abandoned);
 	json_object_object_add(o, "clients", json_object_new_int((int)d->client_count));
 	json_object_object_add(o, "streams", json_object_new_int((int)e->active_count));
 	json_object_object_add(o, "detached", json_object_new_int((int)d->detached_count));
 	json_object_object_add(o, "devices", json_object_new_int(d->devices.count));
 	json_object_object_add(o, "device_streams", devs);
+	/* Backend streams a worker thread closes, and of those the ones given up on. */
+	json_object_object_add(o, "device_streams_closing", json_object_new_int((int)closing));
+	json_object_object_add(o, "device_streams_abandoned", json_object_new_int((int)abandoned));
 	json_object_object_add(o, "my_streams", client_streams_status(c));
 	json_object_object_add(o, "client_list", client_streams_list(d));
 	*ret = o;

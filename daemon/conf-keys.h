@@ -32,10 +32,14 @@
 	  "the output device for clients that name none (empty: PortAudio's default)")	\
 	X(device_idle_time, SECONDS, "5", 0, 86400, "SECONDS",				\
 	  "how long an unused device stream stays open")				\
+	X(device_start_timeout, SECONDS, "5", 0.1, 3600, "SECONDS",			\
+	  "how long starting a device stream may take before its device is taken for lost") \
 	X(default_samplerate, RATE, "48000", 0, 768000, "HZ",				\
 	  "the rate shared device streams open at where the device takes it (0: the device's default)") \
 	X(resample_quality, COUNT, "7", 0, 10, "N",					\
 	  "the resampler's quality for streams at another rate than their device stream's")	\
+	X(max_resamplers_per_device, COUNT, "16", 1, 4096, "N",			\
+	  "the most resamplers one shared device stream runs (one per other rate in each direction)") \
 	X(max_clients, COUNT, "4096", 1, 1000000, "N",					\
 	  "the most connections held at once")						\
 	X(max_clients_per_user, COUNT, "256", 1, 1000000, "N",				\

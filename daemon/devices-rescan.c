@@ -97,10 +97,16 @@ static bool keep_in_use(void *data, int index)
 	return devs->hooks.device_in_use && devs->hooks.device_in_use(devs->hooks.data, index);
 }
 
-/* Returns how many device streams are open (none when nobody watches). */
+/*
+ * Returns how many device streams are open (none when nobody watches),
+ * counting the backend's calls that were given up but still run.
+ */
 static unsigned open_streams(const struct devices *devs)
 {
-	return devs->hooks.open_streams ? devs->hooks.open_streams(devs->hooks.data) : 0;
+	const struct backend *b = devs->backend;
+	unsigned n = devs->hooks.open_streams ? devs->hooks.open_streams(devs->hooks.data) : 0;
+
+	return n + (b->ops->stuck ? b->ops->stuck((struct backend *)b) : 0);
 }
 
 /*
@@ -127,14 +133,7 @@ static void note_kept(struct devices *devs, const struct backend_devlist *fresh)
 /* Merges fresh into the list and installs the result; returns whether it changed. */
 static int merge(struct devices *devs, struct backend_devlist *fresh, bool compact, bool *changed)
 {
-	struct backend_devlist cur = {
-		.dev = devs->dev,
-		.count = devs->count,
-		.api = devs->api,
-		.api_count = devs->api_count,
-		.default_input = devs->default_input,
-		.default_output = devs->default_output,
-	};
+	struct backend_devlist cur = devices_current(devs);
 	struct backend_devlist new;
 	uint32_t generation = devs->generation;
 	int kept = 0, r;
@@ -203,14 +202,7 @@ static bool idle_work(struct devices *devs)
 	if (devs->reinit_pending) {
 		reinit(devs, &changed);
 	} else if (devs->compact_pending && devs->initialized) {
-		struct backend_devlist cur = {
-			.dev = devs->dev,
-			.count = devs->count,
-			.api = devs->api,
-			.api_count = devs->api_count,
-			.default_input = devs->default_input,
-			.default_output = devs->default_output,
-		};
+		struct backend_devlist cur = devices_current(devs);
 
 		if (merge(devs, &cur, true, &changed) < 0)
 			log_error("Failed to drop the devices that went away: out of memory");

@@ -14,8 +14,7 @@
 #include "log.h"
 #include "sample.h"
 
-/* The current list as a devlist, borrowing its arrays. */
-static struct backend_devlist current(const struct devices *devs)
+struct backend_devlist devices_current(const struct devices *devs)
 {
 	return (struct backend_devlist){
 		.dev = devs->dev,
@@ -30,7 +29,7 @@ static struct backend_devlist current(const struct devices *devs)
 /* Frees the list, leaving the backend as it is. */
 static void list_free(struct devices *devs)
 {
-	struct backend_devlist l = current(devs);
+	struct backend_devlist l = devices_current(devs);
 
 	backend_devlist_free(&l);
 	free(devs->match);
@@ -80,7 +79,7 @@ static void log_change(const struct devices *devs, const struct devlist_change *
 
 int devices_install(struct devices *devs, struct backend_devlist *new)
 {
-	struct backend_devlist old = current(devs);
+	struct backend_devlist old = devices_current(devs);
 	struct devlist_change change;
 	enum backend_binding *binding = calloc((size_t)new->count + 1, sizeof(*binding));
 	struct devmatch_entry *match = match_entries(new);
@@ -157,6 +156,11 @@ int devices_init(struct devices *devs, struct backend *backend)
 	log_info("%s: %s; %d devices, %d host APIs", backend->ops->name, version, devs->count,
 		 devs->api_count);
 	return 0;
+}
+
+void devices_leave_backend(struct devices *devs)
+{
+	devs->initialized = false;
 }
 
 void devices_fini(struct devices *devs)

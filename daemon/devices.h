@@ -100,6 +100,12 @@ int devices_init(struct devices *devs, struct backend *backend);
 void devices_fini(struct devices *devs);
 
 /*
+ * Makes devices_fini() leave the backend running (a stream of it could
+ * not be closed, and stopping the backend under it could hang).
+ */
+void devices_leave_backend(struct devices *devs);
+
+/*
  * Lets the list follow the devices on loop: rescans probe the backend, and
  * hooks say whether device streams are open and hear about changes.
  */
@@ -147,6 +153,9 @@ void devices_settings_changed(struct devices *devs);
  * errno (then the current list stays).
  */
 int devices_install(struct devices *devs, struct backend_devlist *new);
+
+/* The current list as a backend list, borrowing its arrays (nothing is copied). */
+struct backend_devlist devices_current(const struct devices *devs);
 
 /* Returns the default device of kind (input or output) in effect, or -1. */
 int devices_default(struct devices *devs, enum devmatch_kind kind);

@@ -1,8 +1,10 @@
 /*
- * Device streams on the loop thread: opening, starting and closing their
- * backend streams, the lock-free attach lists, and the wake-ups and idle
- * timer they report through their hooks.  The backend's callbacks are in
- * devstream-rt.c.  Loop thread.
+ * Device streams on the loop thread: opening one, what may be asked of it
+ * (its device, mode, clock, period), the checks of its callbacks (stuck or
+ * quiet), and the wake-ups and idle timer it reports through its hooks.
+ * Attach lists and rate groups are in devstream-attach.c, the backend
+ * calls that start and close it in devstream-calls.c, the backend's
+ * callbacks in devstream-rt.c.  Loop thread.
  */
 #include "devstream.h"
 
@@ -12,40 +14,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "devstream-internal.h"
 #include "log.h"
-#include "rategroup.h"
-#include "stream.h"
-
-/* An old attach list waiting for the audio thread to move past it. */
-struct retiree {
-	struct list link;
-	uint32_t generation;
-	struct attach_list *list;
-	struct stream *stream;	   /* whose reference is dropped on release, or NULL */
-	struct rategroup *group;   /* a group no list holds any more, freed on release, or NULL */
-};
-
-/* Frees retired lists the audio thread has moved past (all of them when force is set). */
-static void reap(struct devstream *ds, bool force)
-{
-	uint32_t seen = atomic_load_explicit(&ds->seen_generation, memory_order_acquire);
-	struct list *pos, *tmp;
-
-	list_for_each_safe(pos, tmp, &ds->retiring)
-	{
-		struct retiree *r = list_entry(pos, struct retiree, link);
-
-		/* Generations only grow; the difference handles wrap-around. */
-		if (!force && (int32_t)(seen - r->generation) < 0)
-			continue;
-		list_remove(&r->link);
-		free(r->list);
-		rategroup_free(r->group);
-		if (r->stream)
-			ds->cfg.hooks.release(ds->cfg.hooks.data, r->stream);
-		free(r);
-	}
-}
 
 static void on_notify(uv_poll_t *handle, int status, int events)
 {
@@ -54,275 +24,8 @@ static void on_notify(uv_poll_t *handle, int status, int events)
 
 	if (read(ds->notify_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
 		log_debug("Device stream notify read failed: %s", strerror(errno));
-	reap(ds, false);
+	devstream_reap(ds, false);
 	ds->cfg.hooks.notify(ds->cfg.hooks.data, ds);
-}
-
-/*
- * Replaces the attach list; the old one is freed when acknowledged, and
- * with it a group that only it held and the reference of a stream that
- * was detached.
- */
-static int publish(struct devstream *ds, struct attach_list *next, struct stream *released,
-		   struct rategroup *group)
-{
-	struct attach_list *old = atomic_load_explicit(&ds->list, memory_order_relaxed);
-	struct retiree *r = calloc(1, sizeof(*r));
-
-	if (!r) {
-		free(next);
-		return -ENOMEM;
-	}
-	next->generation = ++ds->generation;
-	r->generation = next->generation;
-	r->list = old;
-	r->stream = released;
-	r->group = group;
-	list_insert_tail(&ds->retiring, &r->link);
-	atomic_store_explicit(&ds->list, next, memory_order_release);
-	/* Without a running callback nobody will acknowledge: release at once. */
-	if (!ds->started || atomic_load(&ds->finished))
-		reap(ds, true);
-	return 0;
-}
-
-/* The i-th candidate for a new side: cur's directions, then add (which may be NULL). */
-static struct stream_dir *candidate(const struct attach_side *cur, struct stream_dir *add,
-				    uint32_t i)
-{
-	return i < cur->count ? cur->dirs[i] : add;
-}
-
-/*
- * Fills next with cur's directions, without drop and with add: the direct
- * ones first, then each live group's in the order of ds->groups, keeping
- * their order within each.
- */
-static void side_fill(struct devstream *ds, const struct attach_side *cur, struct stream_dir *drop,
-		      struct stream_dir *add, bool output, struct attach_side *next)
-{
-	uint32_t n = 0;
-
-	for (uint32_t i = 0; i <= cur->count; i++) {
-		struct stream_dir *d = candidate(cur, add, i);
-
-		if (d && d != drop && !d->group)
-			next->dirs[n++] = d;
-	}
-	next->direct = n;
-	for (struct list *p = ds->groups.next; p != &ds->groups; p = p->next) {
-		struct rategroup *g = list_entry(p, struct rategroup, link);
-		uint32_t first = n;
-
-		if (g->output != output)
-			continue;
-		for (uint32_t i = 0; i <= cur->count; i++) {
-			struct stream_dir *d = candidate(cur, add, i);
-
-			if (d && d != drop && d->group == g)
-				next->dirs[n++] = d;
-		}
-		if (n > first)
-			next->groups[next->ngroups++] = (struct attach_group){ g, first, n - first };
-	}
-	next->count = n;
-}
-
-/*
- * Builds a list of the current entries, without drop and with add_out and
- * add_in.  Each direction's group (d->group) says where it goes.
- */
-static struct attach_list *list_edit(struct devstream *ds, struct stream_dir *drop,
-				     struct stream_dir *add_out, struct stream_dir *add_in)
-{
-	struct attach_list *cur = atomic_load_explicit(&ds->list, memory_order_relaxed);
-	uint32_t nout = cur->out.count + 1, nin = cur->in.count + 1, ngroups = 0;
-	struct attach_list *next;
-	unsigned char *p;
-	bool all_clip_off = true;
-
-	for (struct list *l = ds->groups.next; l != &ds->groups; l = l->next)
-		ngroups++;
-	next = calloc(1, sizeof(*next) + sizeof(struct stream_dir *) * (nout + nin) +
-				 sizeof(struct attach_group) * 2 * (ngroups + 1));
-	if (!next)
-		return NULL;
-	p = (unsigned char *)(next + 1);
-	next->out.dirs = (struct stream_dir **)p;
-	next->in.dirs = next->out.dirs + nout;
-	next->out.groups = (struct attach_group *)(void *)(next->in.dirs + nin);
-	next->in.groups = next->out.groups + ngroups + 1;
-	side_fill(ds, &cur->out, drop, add_out, true, &next->out);
-	side_fill(ds, &cur->in, drop, add_in, false, &next->in);
-	for (uint32_t i = 0; i < next->out.count; i++)
-		all_clip_off = all_clip_off && next->out.dirs[i]->stream->clip_off;
-	next->clip = next->out.count == 0 || !all_clip_off;
-	return next;
-}
-
-/* Returns a group of ds for streams at rate on width channels (made when none fits), or NULL. */
-static struct rategroup *group_for(struct devstream *ds, bool output, uint32_t rate, int width,
-				   bool own, int *ret_err)
-{
-	int dch = output ? ds->cfg.channels_out : ds->cfg.channels_in;
-	int quality = ds->cfg.resample_quality ? *ds->cfg.resample_quality : RATEGROUP_QUALITY_DEFAULT;
-	struct rategroup *g;
-
-	if (!own)
-		for (struct list *p = ds->groups.next; p != &ds->groups; p = p->next) {
-			g = list_entry(p, struct rategroup, link);
-			if (g->output == output && g->rate == rate && !g->own && g->channels >= width)
-				return g;
-		}
-	if (width > dch)
-		width = dch;
-	/* Stereo at least, so that the common case shares one group. */
-	if (width < 2 && dch >= 2)
-		width = 2;
-	*ret_err = rategroup_new(output, rate, ds->rate, width, dch, own, quality, &g);
-	if (*ret_err < 0)
-		return NULL;
-	list_insert_tail(&ds->groups, &g->link);
-	return g;
-}
-
-/* The device channels a direction's routes reach: one past the highest. */
-static int dir_width(const struct stream_dir *d, bool output)
-{
-	int top = 0;
-
-	for (int i = 0; i < d->nroutes; i++) {
-		int ch = (output ? d->routes[i].dst : d->routes[i].src) + 1;
-
-		if (ch > top)
-			top = ch;
-	}
-	return top > 0 ? top : 1;
-}
-
-/* Lets go of a group's user; returns the group when nobody uses it any more (to retire). */
-static struct rategroup *group_unuse(struct rategroup *g)
-{
-	if (!g || --g->users > 0)
-		return NULL;
-	list_remove(&g->link);
-	list_init(&g->link);
-	return g;
-}
-
-int devstream_attach(struct devstream *ds, struct stream_dir *out, struct stream_dir *in,
-		     uint32_t rate, bool own)
-{
-	struct stream_dir *dirs[2] = { out, in };
-	struct attach_list *next;
-	int r = 0;
-
-	for (int i = 0; i < 2; i++) {
-		struct stream_dir *d = dirs[i];
-
-		if (!d)
-			continue;
-		d->group = NULL;
-		if (rate == ds->rate || ds->cfg.mode == DEVSTREAM_EXCLUSIVE)
-			continue;
-		d->group = group_for(ds, i == 0, rate, dir_width(d, i == 0), own, &r);
-		if (!d->group)
-			goto fail;
-		d->group->users++;
-	}
-	next = list_edit(ds, NULL, out, in);
-	if (!next) {
-		r = -ENOMEM;
-		goto fail;
-	}
-	r = publish(ds, next, NULL, NULL);
-	if (r < 0)
-		goto fail;
-	for (int i = 0; i < 2; i++) {
-		if (!dirs[i])
-			continue;
-		dirs[i]->dev = ds;
-		dirs[i]->stream->rt_refs++;
-	}
-	uv_timer_stop(&ds->idle_timer);
-	return 0;
-fail:
-	/* Nothing was published: a group made for these directions goes at once. */
-	for (int i = 0; i < 2; i++)
-		if (dirs[i] && dirs[i]->group) {
-			rategroup_free(group_unuse(dirs[i]->group));
-			dirs[i]->group = NULL;
-		}
-	return r;
-}
-
-int devstream_detach(struct devstream *ds, struct stream_dir *d)
-{
-	struct attach_list *next;
-	struct rategroup *retired;
-	int r;
-
-	/* The group must no longer be live when the list is sorted: it leaves with d. */
-	retired = group_unuse(d->group);
-	next = list_edit(ds, d, NULL, NULL);
-	if (!next) {
-		if (retired)
-			list_insert_tail(&ds->groups, &retired->link);
-		if (d->group)
-			d->group->users++;
-		log_error("Out of memory detaching a stream; it will leak");
-		return -ENOMEM;
-	}
-	d->dev = NULL;
-	d->group = NULL;
-	r = publish(ds, next, d->stream, retired);
-	if (r < 0) {
-		/* Keep the reference: the stream stays allocated rather than risk a use after free. */
-		log_error("Out of memory detaching a stream; it will leak");
-		return r;
-	}
-	return 0;
-}
-
-uint32_t devstream_attached(const struct devstream *ds)
-{
-	const struct attach_list *list =
-		atomic_load_explicit(&((struct devstream *)ds)->list, memory_order_relaxed);
-	uint32_t n = list->out.count;
-
-	/* A playrec on a duplex or exclusive device stream counts once. */
-	for (uint32_t i = 0; i < list->in.count; i++) {
-		const struct stream *s = list->in.dirs[i]->stream;
-
-		n += !(s->out.used && s->out.dev == ds);
-	}
-	return n;
-}
-
-struct stream **devstream_streams(const struct devstream *ds, uint32_t *ret_count)
-{
-	struct attach_list *list =
-		atomic_load_explicit(&((struct devstream *)ds)->list, memory_order_relaxed);
-	struct stream **streams;
-	uint32_t n = 0;
-
-	*ret_count = 0;
-	if (!list || list->out.count + list->in.count == 0)
-		return NULL;
-	streams = malloc(sizeof(*streams) * (list->out.count + list->in.count));
-	if (!streams)
-		return NULL;
-	for (uint32_t i = 0; i < list->out.count; i++)
-		streams[n++] = list->out.dirs[i]->stream;
-	/* A playrec on a duplex or exclusive device stream is there twice: counted once. */
-	for (uint32_t i = 0; i < list->in.count; i++) {
-		struct stream *s = list->in.dirs[i]->stream;
-
-		if (!(s->out.used && s->out.dev == ds))
-			streams[n++] = s;
-	}
-	*ret_count = n;
-	return streams;
 }
 
 int devstream_device(const struct devstream *ds)
@@ -360,7 +63,7 @@ uint32_t devstream_loop_frames(const struct devstream *ds)
 /* Whether the backend should be calling back now. */
 static bool should_run(struct devstream *ds)
 {
-	return ds->started && !ds->closing && !atomic_load(&ds->finished);
+	return ds->running && !ds->closing && !atomic_load(&ds->finished);
 }
 
 bool devstream_check_stuck(struct devstream *ds)
@@ -376,35 +79,51 @@ bool devstream_check_stuck(struct devstream *ds)
 	return stuck;
 }
 
-int devstream_check_quiet(struct devstream *ds)
+bool devstream_quiet(struct devstream *ds, uint64_t now, uint64_t *ret_ms)
 {
 	uint64_t entered = atomic_load_explicit(&ds->callbacks, memory_order_relaxed);
 	bool inside = atomic_load_explicit(&ds->returns, memory_order_acquire) != entered;
-	bool still = entered == ds->quiet_callbacks;
 
+	*ret_ms = 0;
 	if (!should_run(ds))
-		return 0;
-	ds->quiet_callbacks = entered;
-	if (!still) {
-		bool was = ds->quiet;
-
-		ds->quiet = false;
-		return was ? -1 : 0;
+		return false;
+	/* A callback came, or ours is inside one: the device calls back. */
+	if (entered != ds->quiet_callbacks || inside) {
+		ds->quiet_callbacks = entered;
+		ds->quiet_since = UINT64_MAX;
+		return false;
 	}
-	if (inside || ds->quiet)
-		return 0;
-	ds->quiet = true;
-	return 1;
+	/*
+	 * Quiet from the first check that saw it so, not from the last that saw
+	 * a callback: a loop thread that could not run for a while (a stopped or
+	 * starved process) finds callbacks missing that its audio thread, kept
+	 * waiting alike, is about to make.
+	 */
+	if (ds->quiet_since == UINT64_MAX)
+		ds->quiet_since = now;
+	*ret_ms = now - ds->quiet_since;
+	return true;
+}
+
+/*
+ * Whether the backend stream may be queried: it is not being closed (a
+ * start on a worker thread may run: the audio thread queries its clock
+ * alike meanwhile, and a drain that begins before the start returned
+ * needs it).
+ */
+static bool queryable(const struct devstream *ds)
+{
+	return ds->bs && !ds->closing;
 }
 
 double devstream_time(const struct devstream *ds)
 {
-	return ds->bs ? ds->cfg.backend->ops->time(ds->bs) : 0;
+	return queryable(ds) ? ds->cfg.backend->ops->time(ds->bs) : 0;
 }
 
 double devstream_cpu_load(const struct devstream *ds)
 {
-	return ds->bs ? ds->cfg.backend->ops->cpu_load(ds->bs) : 0;
+	return queryable(ds) ? ds->cfg.backend->ops->cpu_load(ds->bs) : 0;
 }
 
 uint32_t devstream_period(const struct devstream *ds)
@@ -424,78 +143,6 @@ static void on_idle(uv_timer_t *timer)
 	}
 }
 
-static void on_handle_closed(uv_handle_t *handle)
-{
-	struct devstream *ds = handle->data;
-
-	if (--ds->pending_closes == 0) {
-		close(ds->notify_fd);
-		free(ds);
-	}
-}
-
-int devstream_start(struct devstream *ds, struct proto_error *err)
-{
-	struct backend_error be;
-
-	if (ds->cfg.backend->ops->start(ds->bs, &be) < 0)
-		return backend_error_proto(err, &be, PROTO_E_PORTAUDIO,
-					   "Cannot start the stream on device %d",
-					   devstream_device(ds));
-	ds->started = true;
-	return 0;
-}
-
-/*
- * Lets go of everything the audio thread may have used, once no callback
- * runs any more (the backend stream is closed): the current list and its
- * streams' references, the retired lists, the rate groups.
- */
-static void release_all(struct devstream *ds)
-{
-	struct attach_list *list = atomic_load_explicit(&ds->list, memory_order_relaxed);
-
-	for (int side = 0; side < 2; side++) {
-		const struct attach_side *sd = side ? &list->in : &list->out;
-
-		for (uint32_t i = 0; i < sd->count; i++) {
-			sd->dirs[i]->dev = NULL;
-			sd->dirs[i]->group = NULL;
-			ds->cfg.hooks.release(ds->cfg.hooks.data, sd->dirs[i]->stream);
-		}
-	}
-	reap(ds, true);
-	free(list);
-	atomic_store(&ds->list, NULL);
-	while (!list_empty(&ds->groups)) {
-		struct rategroup *g = list_entry(ds->groups.next, struct rategroup, link);
-
-		list_remove(&g->link);
-		rategroup_free(g);
-	}
-}
-
-void devstream_close(struct devstream *ds)
-{
-	if (ds->closing)
-		return;
-	ds->closing = true;
-	if (ds->bs) {
-		/* Abort: nothing attached wants the buffered audio any more. */
-		if (ds->started)
-			ds->cfg.backend->ops->abort(ds->bs);
-		ds->cfg.backend->ops->close(ds->bs);
-		ds->bs = NULL;
-	}
-	ds->started = false;
-	release_all(ds);
-	uv_timer_stop(&ds->idle_timer);
-	uv_poll_stop(&ds->notify_poll);
-	ds->pending_closes = 2;
-	uv_close((uv_handle_t *)&ds->idle_timer, on_handle_closed);
-	uv_close((uv_handle_t *)&ds->notify_poll, on_handle_closed);
-}
-
 void devstream_arm_idle(struct devstream *ds, double seconds)
 {
 	if (ds->closing || ds->cfg.mode == DEVSTREAM_EXCLUSIVE || devstream_attached(ds) > 0)
@@ -503,10 +150,9 @@ void devstream_arm_idle(struct devstream *ds, double seconds)
 	uv_timer_start(&ds->idle_timer, on_idle, (uint64_t)(seconds * 1000.0), 0);
 }
 
-int devstream_open(const struct devstream_config *cfg, struct devstream **ret,
-		   struct proto_error *err)
+struct backend_params devstream_params(const struct devstream_config *cfg)
 {
-	struct backend_params params = {
+	return (struct backend_params){
 		.device_in = cfg->device_in,
 		.device_out = cfg->device_out,
 		.channels_in = cfg->channels_in,
@@ -518,7 +164,14 @@ int devstream_open(const struct devstream_config *cfg, struct devstream **ret,
 		.latency_in = cfg->latency_in,
 		.latency_out = cfg->latency_out,
 		.flags = cfg->flags,
+		.wait_ms = cfg->wait_ms,
 	};
+}
+
+int devstream_open(const struct devstream_config *cfg, struct devstream **ret,
+		   struct proto_error *err)
+{
+	struct backend_params params = devstream_params(cfg);
 	struct backend_callbacks cb = {
 		.process = cfg->mode == DEVSTREAM_EXCLUSIVE ? devstream_rt_exclusive : devstream_rt_shared,
 		.finished = devstream_rt_finished,
@@ -536,6 +189,7 @@ int devstream_open(const struct devstream_config *cfg, struct devstream **ret,
 	ds->notify_fd = -1;
 	ds->stuck_callbacks = UINT64_MAX;
 	ds->quiet_callbacks = UINT64_MAX;
+	atomic_init(&ds->job.state, WORKER_IDLE);
 	list_init(&ds->retiring);
 	list_init(&ds->link);
 	list_init(&ds->groups);

@@ -18,8 +18,20 @@
  * A device stream knows neither the engine nor the daemon: it gets the
  * loop, the backend and the hooks it reports through in its configuration.
  *
+ * A backend whose stream calls may block (backend.threaded_calls:
+ * PortAudio's JACK host API waits for a server that may be dead) has its
+ * start, abort and close run on worker threads (worker.h), one call at a
+ * time per stream; the owner learns how they ended through
+ * devstream_poll().  A close that does not return in time is abandoned
+ * (devstream_abandon()): the stream then keeps everything the audio
+ * thread could still touch — itself, its attach lists, rate groups and
+ * the client streams in them (their memory and descriptors) — for good,
+ * or until the call returns after all.
+ *
  * Threads: the backend's callbacks (devstream-rt.c) run on the backend's
- * audio thread; everything in devstream.c on the loop thread.
+ * audio thread; the calls above on worker threads (devstream-calls.c);
+ * everything else in devstream.c, devstream-attach.c and
+ * devstream-calls.c on the loop thread.
  */
 #pragma once
 
@@ -32,6 +44,7 @@
 #include "backend.h"
 #include "list.h"
 #include "proto.h"
+#include "worker.h"
 
 struct devstream;
 struct rategroup;
@@ -97,12 +110,30 @@ struct devstream_config {
 	double latency_out; /* seconds (suggested) */
 	unsigned flags;	    /* BACKEND_CLIP_OFF, … (exclusive streams) */
 	const int *resample_quality; /* speexdsp's, for new rate groups; NULL: the default */
+	const int *max_resamplers;   /* the most rate groups at once; NULL: no bound */
+	unsigned wait_ms;	     /* backend_params.wait_ms */
+};
+
+/* The backend call a device stream waits for (threaded backends). */
+enum devstream_call {
+	DEVSTREAM_CALL_NONE,
+	DEVSTREAM_CALL_START,
+	DEVSTREAM_CALL_CLOSE, /* abort (when started), then close */
+};
+
+/* What devstream_poll() found. */
+enum devstream_news {
+	DEVSTREAM_NO_NEWS,	/* the call still runs (or none does) */
+	DEVSTREAM_STARTED,	/* the start returned: callbacks are due from now on */
+	DEVSTREAM_START_FAILED, /* the start failed (err says why); close the stream */
+	DEVSTREAM_CLOSED,	/* the backend stream is closed, ds out of its owner's list and freed */
 };
 
 struct devstream {
 	struct devstream_config cfg;
 	struct backend_stream *bs;
-	bool started;
+	bool started; /* asked to start: callbacks may come (until the close returns) */
+	bool running; /* and the start returned: callbacks are due */
 	double actual_latency_in;  /* seconds, as the backend reports it */
 	double actual_latency_out; /* seconds */
 	double actual_rate;	   /* Hz */
@@ -117,6 +148,18 @@ struct devstream {
 	uv_timer_t idle_timer;
 	int pending_closes; /* libuv handles still closing */
 	bool closing;
+
+	/* Loop thread: the backend call on a worker thread (threaded backends). */
+	struct worker_job job;
+	enum devstream_call call;
+	uint64_t call_since;	/* loop time (ms) when it began */
+	uint64_t close_since;	/* loop time (ms) when the close was asked for */
+	bool close_wanted;	/* close once the start returned */
+	bool backend_closed;	/* the close returned: released once no callback is inside */
+	bool abandoned;		/* the close did not return in time: nothing is freed */
+	/* Written on the worker thread before the job is done, read after. */
+	int start_status;
+	struct backend_error start_error;
 
 	/* Shared with the audio thread. */
 	_Atomic(struct attach_list *) list;
@@ -139,10 +182,13 @@ struct devstream {
 	uint64_t stuck_callbacks; /* callbacks at the previous stuck check; UINT64_MAX: none yet */
 	bool stuck_inside;	  /* a callback was inside then */
 	uint64_t quiet_callbacks; /* callbacks at the previous quiet check; UINT64_MAX: none yet */
-	bool quiet;		  /* found quiet, and not called back since */
+	uint64_t quiet_since;	  /* loop time (ms) of the first check that saw them still; UINT64_MAX: none */
 
-	struct list link; /* the owner's (the engine's list) */
+	struct list link; /* the owner's (the engine's lists); ds leaves it once closed */
 };
+
+/* The backend's parameters for a stream as cfg describes it. */
+struct backend_params devstream_params(const struct devstream_config *cfg);
 
 /*
  * Opens a backend stream (not started yet, so that an exclusive stream's
@@ -152,14 +198,56 @@ struct devstream {
 int devstream_open(const struct devstream_config *cfg, struct devstream **ret,
 		   struct proto_error *err);
 
-/* Starts it; on failure the caller closes it.  Returns 0 or -EINVAL with err set. */
+/*
+ * Starts it; on failure the caller closes it.  A threaded backend starts
+ * it on a worker thread: 0 means the start runs, and devstream_poll()
+ * tells how it ended.  Returns 0 or -EINVAL with err set.
+ */
 int devstream_start(struct devstream *ds, struct proto_error *err);
 
 /*
- * Aborts and closes the backend stream, releases every attachment and
- * frees ds (later, in libuv's close callbacks).
+ * Begins closing ds: the backend stream is aborted and closed, then every
+ * attachment released and ds freed (later, in libuv's close callbacks).
+ * Returns true when that is done (the backend's calls do not block), false
+ * when a worker thread closes it: devstream_poll() says when it is
+ * closed, and the caller may give up on it (devstream_abandon()).  now is
+ * the loop's time (ms).
  */
-void devstream_close(struct devstream *ds);
+bool devstream_close(struct devstream *ds, uint64_t now);
+
+/*
+ * Looks whether the backend call that ds waits for returned (after
+ * worker_fd() woke the loop, or at any time), and acts on it: a close
+ * that was asked for during a start begins once the start returned.  Fills
+ * err for DEVSTREAM_START_FAILED.
+ */
+enum devstream_news devstream_poll(struct devstream *ds, uint64_t now, struct proto_error *err);
+
+/* Returns whether ds waits for a backend call. */
+bool devstream_call_pending(const struct devstream *ds);
+
+/*
+ * Returns whether the backend stream of a closing ds is closed (its close
+ * call returned), whether or not devstream_poll() has seen it yet.
+ */
+bool devstream_close_returned(const struct devstream *ds);
+
+/*
+ * Gives up waiting for ds's close (logged): ds keeps everything the audio
+ * thread could touch, its libuv handles close, and it is freed only if the
+ * call returns after all (devstream_poll() then says DEVSTREAM_CLOSED).
+ */
+void devstream_abandon(struct devstream *ds);
+
+/*
+ * Hands an abandoned ds over for good, when its owner goes away: it is
+ * never polled, released or freed any more, and counts among
+ * devstream_orphans().
+ */
+void devstream_orphan(struct devstream *ds);
+
+/* Returns how many device streams were handed over by devstream_orphan(). */
+unsigned devstream_orphans(void);
 
 /*
  * Attaches a client stream's playback (out), recording (in) or both (a
@@ -192,6 +280,9 @@ void devstream_arm_idle(struct devstream *ds, double seconds);
 /* Returns how many client streams are attached (a playrec's two directions count once). */
 uint32_t devstream_attached(const struct devstream *ds);
 
+/* Returns how many rate groups (resamplers, in either direction) ds runs. */
+unsigned devstream_resamplers(const struct devstream *ds);
+
 /*
  * Returns the client streams attached now, each once, in a new array the
  * caller frees (NULL with *ret_count 0 when none or out of memory).
@@ -216,11 +307,13 @@ int devstream_device(const struct devstream *ds);
 bool devstream_check_stuck(struct devstream *ds);
 
 /*
- * Returns 1 when the backend stopped calling back since the previous call
- * (nobody inside, no callback came: the device went quiet), once until
- * callbacks come again; -1 when they come again after that; 0 otherwise.
+ * Returns true when the backend has not called a running ds back since
+ * the previous call (and none is inside: our own audio thread, slow or
+ * stuck, is devstream_check_stuck()'s), with the milliseconds since the
+ * first call that found it so in *ret_ms (now is the loop's time); false
+ * while callbacks come and while ds does not run.
  */
-int devstream_check_quiet(struct devstream *ds);
+bool devstream_quiet(struct devstream *ds, uint64_t now, uint64_t *ret_ms);
 
 /* Returns the stream's current time in seconds (the backend's clock). */
 double devstream_time(const struct devstream *ds);

@@ -26,11 +26,12 @@ struct stream_xrun;
 /* At most this many xruns go in one stream_xruns() report. */
 #define ENGINE_XRUNS_PER_REPORT 32
 
-/* A device stream that went quiet or ended by itself. */
+/* A device stream that was lost. */
 struct engine_device_event {
-	int device;	  /* the device's index */
-	const char *mode; /* "shared output", "shared input" or "exclusive" */
-	unsigned streams; /* client streams attached to it */
+	int device;	    /* the device's index */
+	const char *mode;   /* "shared output", "shared input", "shared duplex" or "exclusive" */
+	unsigned streams;   /* client streams attached to it */
+	const char *reason; /* what happened, as a sentence's end ("it stopped calling back for 0.4 s") */
 };
 
 /*
@@ -54,14 +55,11 @@ struct engine_callbacks {
 	void (*stream_xruns)(void *data, struct stream *s, bool input, const struct stream_xrun *xruns,
 			     unsigned count, uint32_t unreported);
 	/*
-	 * A running device stream's callbacks have stopped arriving for a
-	 * whole watch interval (the device went quiet); said once until they
-	 * come back.
-	 */
-	void (*device_stalled)(void *data, const struct engine_device_event *ev);
-	/*
-	 * A device stream ended by itself (the device went away, or the
-	 * backend failed); its streams are ended as failed right after.
+	 * A device stream was lost: it ended by itself (the device went away,
+	 * or the backend failed), its callbacks stopped arriving for the loss
+	 * time (engine_options.loss_ms), or its start did not return in time.
+	 * Its streams fail right after, with error code "device_lost", and it
+	 * closes.
 	 */
 	void (*device_lost)(void *data, const struct engine_device_event *ev);
 	void *data;
@@ -77,10 +75,31 @@ struct engine_options {
 	const double *default_samplerate;
 	/* speexdsp's resampling quality (0–10) for new rate groups; NULL: the default (7). */
 	const int *resample_quality;
+	/*
+	 * The most rate groups (resamplers) one shared device stream runs, read
+	 * at each attach; NULL: ENGINE_MAX_RESAMPLERS.  Each costs the audio
+	 * callback a resampler's time, so a client cannot make the device's
+	 * callback too slow for everyone by asking for ever more rates.
+	 */
+	const int *max_resamplers;
 	/* Milliseconds between xrun reports (0: reported at the next loop turn). */
 	unsigned xrun_batch_ms;
 	/* Milliseconds between checks for quiet device streams (0: only engine_watch()). */
 	unsigned watch_ms;
+	/*
+	 * Milliseconds a running device stream may go without a callback before
+	 * it is taken for lost: at least ENGINE_LOSS_PERIODS of its periods (0:
+	 * lost at the first check that finds no callback since the previous).
+	 */
+	unsigned loss_ms;
+	/*
+	 * Seconds a start on a worker thread may take before its device stream
+	 * is taken for lost, read at each check so that reloads apply (threaded
+	 * backends; NULL: ENGINE_START_TIMEOUT_MS).
+	 */
+	const double *start_timeout;
+	/* Milliseconds a close may take before it is abandoned (0: ENGINE_CLOSE_TIMEOUT_MS). */
+	unsigned close_timeout_ms;
 };
 
 struct engine_config {
@@ -96,18 +115,50 @@ struct engine_config {
 
 /* The daemon's defaults for the options above. */
 #define ENGINE_DEFAULT_SAMPLERATE 48000.0
+/* The most rate groups one shared device stream runs, when the options say nothing. */
+#define ENGINE_MAX_RESAMPLERS 16
 #define ENGINE_XRUN_BATCH_MS 100
-#define ENGINE_WATCH_MS 1000
+#define ENGINE_WATCH_MS 50
+/*
+ * A device that stops calling back is lost after ENGINE_LOSS_PERIODS of its
+ * periods, but never before ENGINE_LOSS_MS: an audio thread of ours that
+ * the scheduler keeps waiting (a loaded machine, valgrind) must not pass
+ * for a lost device, and a lost one is still reported well within a second.
+ */
+#define ENGINE_LOSS_MS 400
+#define ENGINE_LOSS_PERIODS 4
+/*
+ * A start waits its turn behind other device streams' calls, and alsa-lib's
+ * plugins may allocate and clear large buffers in it: a few seconds on a
+ * loaded machine are no loss.
+ */
+#define ENGINE_START_TIMEOUT_MS 5000
+/* Below the 2 s in which SIGTERM must end the daemon, whatever the devices do. */
+#define ENGINE_CLOSE_TIMEOUT_MS 1000
+/* How often waits for worker threads are checked (and blocked backend calls woken). */
+#define ENGINE_CALL_TICK_MS 20
+/* How long a new device stream waits for the close of another on its device to return. */
+#define ENGINE_REOPEN_WAIT_MS 500
 
 struct engine {
 	struct engine_config cfg;
 	struct list devstreams; /* struct devstream, by link */
+	/*
+	 * Device streams whose backend streams a worker thread closes, and
+	 * those abandoned because the close did not return in time.
+	 */
+	struct list closing;
 	struct list streams;	/* struct stream, including finished records */
 	uint32_t next_handle;
 	unsigned active_count; /* streams not yet finished */
 	uv_timer_t drain_timer;
 	uv_timer_t xrun_timer; /* sends the queued xruns in batches */
 	uv_timer_t watch_timer; /* looks for device streams that went quiet */
+	/* Threaded backends: the calls of worker threads, and how long they take. */
+	uv_poll_t worker_poll;
+	uv_timer_t call_timer;
+	bool worker_polling;
+	bool stopping; /* engine_fini() ran: the handles close once no close is awaited */
 };
 
 /* Where and how one direction of a client stream plays or records. */
@@ -126,7 +177,12 @@ struct engine_req {
 
 int engine_init(struct engine *e, const struct engine_config *cfg);
 
-/* Ends every stream (each reported finished) and closes every device stream. */
+/*
+ * Ends every stream (each reported finished) and closes every device
+ * stream.  Closes that run on worker threads are awaited (the loop keeps
+ * running) for at most the close timeout; those that do not return are
+ * abandoned for good (devstream_orphan()).
+ */
 void engine_fini(struct engine *e);
 
 /* Allocates a stream record of kind (enum stream_kind) with a fresh handle. */
@@ -181,6 +237,17 @@ struct devstream *engine_devstream_next(struct engine *e, struct devstream *prev
 unsigned engine_devstream_count(const struct engine *e);
 
 /*
+ * Returns the number of backend streams not closed yet: the open device
+ * streams, those being closed and those abandoned (which count as open
+ * for good, also after engine_fini()).  The backend must not be stopped
+ * or initialised again (PortAudio's Pa_Terminate) while this is nonzero.
+ */
+unsigned engine_backend_streams(const struct engine *e);
+
+/* Returns the device streams whose backend streams are being closed, and of those the abandoned. */
+unsigned engine_closing_count(const struct engine *e, unsigned *ret_abandoned);
+
+/*
  * Returns false when our audio thread is stuck: a device stream's callback
  * entered and has not returned since the previous call (the watchdog's
  * "audio thread alive" check; a device that stopped calling is no reason).
@@ -188,8 +255,15 @@ unsigned engine_devstream_count(const struct engine *e);
 bool engine_audio_healthy(struct engine *e);
 
 /*
- * Looks for running device streams whose callbacks stopped arriving since
- * the previous call, and reports each through device_stalled (the watch
- * timer calls it every watch_ms).
+ * Looks for running device streams whose callbacks stopped arriving for
+ * the loss time, and ends each as lost (device_lost); the watch timer
+ * calls it every watch_ms.
  */
 void engine_watch(struct engine *e);
+
+/*
+ * Acts on the backend calls of worker threads that returned, gives up on
+ * those that take too long, and wakes blocked ones (the worker descriptor
+ * and the call timer run it; tests may call it).
+ */
+void engine_poll_calls(struct engine *e);

@@ -171,7 +171,8 @@ static void on_backend_note(uv_async_t *a)
 {
 	struct hotplug *h = a->data;
 
-	hotplug_schedule(h, HOTPLUG_BACKEND_DELAY_MS, "the JACK server went away");
+	hotplug_schedule(h, HOTPLUG_BACKEND_DELAY_MS,
+			 "the JACK server went away, or a call that waited for it ended");
 }
 
 /* The backend's notify function: any thread. */

@@ -345,6 +345,7 @@ int main(int argc, char **argv)
 	struct conf settings;
 	char path[108], msg[640];
 	uv_loop_t loop;
+	unsigned stuck;
 	int r;
 
 	/* The device probe (backend-pa-probe.c): this program, run by the daemon. */
@@ -402,8 +403,11 @@ int main(int argc, char **argv)
 					.opt = { .device_idle_time = &d.settings.device_idle_time,
 						 .default_samplerate = &d.settings.default_samplerate,
 						 .resample_quality = &d.settings.resample_quality,
+						 .max_resamplers = &d.settings.max_resamplers_per_device,
+						 .start_timeout = &d.settings.device_start_timeout,
 						 .xrun_batch_ms = ENGINE_XRUN_BATCH_MS,
-						 .watch_ms = ENGINE_WATCH_MS },
+						 .watch_ms = ENGINE_WATCH_MS,
+						 .loss_ms = ENGINE_LOSS_MS },
 					.cb = client_streams_callbacks(&d),
 				});
 	uv_idle_init(&loop, &d.reaper);
@@ -451,8 +455,21 @@ out:
 	uv_loop_close(&loop);
 	if (d.signal_fd >= 0)
 		close(d.signal_fd);
+	stuck = d.backend && d.backend->ops->stuck ? d.backend->ops->stuck(d.backend) : 0;
+	if (devstream_orphans() > 0 || stuck > 0) {
+		/*
+		 * A device stream whose close never returned, or an open given up
+		 * on, may still be inside PortAudio: stopping PortAudio under it
+		 * could hang or abort, so the process ends with PortAudio as it is.
+		 */
+		log_warning("%u device streams could not be closed and %u opens did not return; leaving PortAudio running",
+			    devstream_orphans(), stuck);
+		devices_leave_backend(&d.devices);
+	}
 	devices_fini(&d.devices);
-	backend_pa_free(d.backend);
+	/* Their calls still use the backend (they reach it through their streams). */
+	if (devstream_orphans() == 0 && stuck == 0)
+		backend_pa_free(d.backend);
 	users_fini(&d.users);
 out_args:
 	conf_clear(&d.settings);

@@ -6,11 +6,11 @@
  * thread and the loop thread share.
  *
  * Threads: on the loop thread, the engine creates, attaches, finishes and
- * frees streams (engine.c), and stream.c makes their shared memory and
- * status.  The audio threads of the device streams a stream is attached
- * to run stream_rt_*() (stream-rt.c) and touch only the members marked
- * "RT"; they communicate with the loop thread through atomics and the
- * device stream's notify eventfd.
+ * frees streams (engine.c, engine-attach.c), and stream.c makes their
+ * shared memory and status.  The audio threads of the device streams a
+ * stream is attached to run stream_rt_*() (stream-rt.c) and touch only
+ * the members marked "RT"; they communicate with the loop thread through
+ * atomics and the device stream's notify eventfd.
  */
 #pragma once
 

@@ -42,7 +42,7 @@ static int errno_of_code(const char *code)
 		{ "busy", -EBUSY },		   { "shutting_down", -ESHUTDOWN },
 		{ "unsupported_protocol", -EPROTONOSUPPORT },
 		{ "portaudio_error", -EIO },	   { "internal_error", -EIO },
-		{ "stale_generation", -ESTALE },
+		{ "stale_generation", -ESTALE },   { "device_lost", -ENODEV },
 	};
 
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
@@ -73,5 +73,15 @@ int sdc__error_from_reply(json_object *e)
 			 sdc__json_str(h, "text") ? sdc__json_str(h, "text") : "");
 	}
 	last_error.errnum = errno_of_code(last_error.code);
+	return last_error.errnum;
+}
+
+int sdc__error_from_status(const sdc_status *st)
+{
+	memset(&last_error, 0, sizeof(last_error));
+	snprintf(last_error.code, sizeof(last_error.code), "%s", st->error_code);
+	snprintf(last_error.message, sizeof(last_error.message), "%s",
+		 st->error[0] ? st->error : "the stream failed");
+	last_error.errnum = st->error_code[0] ? errno_of_code(st->error_code) : -EIO;
 	return last_error.errnum;
 }

@@ -349,7 +349,7 @@ static int hand_over(sdc_client *c, sdc_stream *s, const void *out, void *in, si
 		if (r < 0)
 			return r;
 		if (st.state == SDC_STATE_FAILED)
-			return sdc__error_set(-EIO, "%s", st.error);
+			return sdc__error_from_status(&st);
 	}
 	return 0;
 }

@@ -134,6 +134,13 @@ __attribute__((format(printf, 2, 3))) int sdc__error_set(int errnum, const char 
 /* Sets this thread's last error from the daemon's error object; returns its negative errno. */
 int sdc__error_from_reply(json_object *e);
 
+/*
+ * Sets this thread's last error from a failed stream's status (its
+ * error_code and error); returns the code's negative errno (-EIO when the
+ * status names none).
+ */
+int sdc__error_from_status(const sdc_status *st);
+
 /* ---- defaults.c ----------------------------------------------------------- */
 
 /* Resets the defaults, freeing the default devices' query strings. */
@@ -193,6 +200,13 @@ int sdc__stream_open(sdc_client *c, const char *cmd, json_object *params, sdc_dt
 
 /* Unmaps and frees s and closes its descriptors (NULL is allowed). */
 void sdc__stream_free(sdc_stream *s);
+
+/*
+ * A stream the daemon failed (device_lost, …): asks the daemon why and
+ * makes that this thread's last error.  Returns its negative errno
+ * (device_lost is -ENODEV), or 0 when the stream has not failed.
+ */
+int sdc__stream_failure(sdc_stream *s);
 
 /* Returns the stream's state (SHM_STATE_…) as the daemon published it. */
 int sdc__stream_state(const sdc_stream *s);

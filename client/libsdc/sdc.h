@@ -12,7 +12,10 @@
  * shutting_down → -ESHUTDOWN, unsupported_protocol → -EPROTONOSUPPORT,
  * stale_generation → -ESTALE (see sdc_set_request_generation()),
  * portaudio_error and internal_error → -EIO, and malformed-request errors
- * → -EPROTO.  A lost connection is -ECONNRESET or -EPIPE.
+ * → -EPROTO.  A lost connection is -ECONNRESET or -EPIPE.  A stream the
+ * daemon ended with an error carries its code in its status (error_code):
+ * device_lost (its device went away, stopped calling back or did not
+ * start) is -ENODEV where a call reports it.
  *
  * Thread safety: an sdc_client may be shared by several threads; requests
  * on it are serialised internally.  The last error is kept per thread.
@@ -413,7 +416,12 @@ typedef struct sdc_status {
 	unsigned long long underflow_frames;
 	unsigned long long frames_recorded;
 	unsigned long long overflow_frames;
-	char error_code[32]; /* "" unless the stream failed */
+	/*
+	 * "" unless the stream failed: then the daemon's code ("device_lost":
+	 * the device went away, stopped calling back or did not start;
+	 * "protocol_violation", "portaudio_error", …) and its message.
+	 */
+	char error_code[32];
 	char error[256];
 } sdc_status;
 
@@ -506,7 +514,11 @@ SDC_EXPORT int sdc_playrec(sdc_client *client, const void *data, void *buffer, s
 /*
  * Waits until the stream (0: the latest play/rec/playrec) has finished and
  * stores its status (ret_status may be NULL).  Returns 0; the status says
- * whether an xrun happened, as sounddevice's wait() returns CallbackFlags.
+ * whether an xrun happened, as sounddevice's wait() returns CallbackFlags,
+ * and whether the stream failed (SDC_STATE_FAILED, with error_code
+ * "device_lost" when its device was lost).  A blocking sdc_play(),
+ * sdc_rec() or sdc_playrec() returns a failed stream's error instead
+ * (device_lost is -ENODEV).
  * With handle 0 before this client played or recorded anything, it returns
  * 0 at once with a zero status (state SDC_STATE_FINISHED), as sounddevice's
  * wait() does nothing then.
@@ -581,14 +593,17 @@ SDC_EXPORT int sdc_playrec_open(sdc_client *client, const sdc_playrec_params *p,
 /*
  * Writes frames frames (interleaved, of the stream's output dtype; float64
  * when opened with SDC_FLOAT64), waiting for room as needed.  Returns the
- * frames written: all of them, or fewer when the stream ended (then the
- * status tells why); or a negative errno.
+ * frames written: all of them, or fewer when the stream finished; or a
+ * negative errno, also when the daemon failed the stream (device_lost is
+ * -ENODEV; sdc_last_error() gives its code and message).
  */
 SDC_EXPORT long long sdc_stream_write(sdc_stream *stream, const void *data, size_t frames);
 
 /*
  * Reads up to frames frames, waiting until that many arrived or the stream
- * ended.  Returns the frames read (0 at the end) or a negative errno.
+ * ended.  Returns the frames read (0 at the end) or a negative errno: once
+ * what was recorded has been read, a stream the daemon failed returns its
+ * error (device_lost is -ENODEV; sdc_last_error() gives code and message).
  */
 SDC_EXPORT long long sdc_stream_read(sdc_stream *stream, void *buffer, size_t frames);
 
@@ -672,7 +687,10 @@ SDC_EXPORT void sdc_stream_close(sdc_stream *stream);
  * that is too slow underflows its own stream only (output_underflow in
  * status); other clients and the daemon are not affected.  The finished
  * callback runs once when the stream becomes inactive, on the callback
- * thread (or, in blocking mode, on the thread that stops the stream).
+ * thread (or, in blocking mode, on the thread that stops the stream); when
+ * the daemon ended the stream with an error (its device was lost, say),
+ * sdc_last_error() on that thread says why (code "device_lost", errnum
+ * -ENODEV), and the stream's status is SDC_STATE_FAILED.
  *
  * Latency: output waits in the stream's ring before the device stream
  * takes it, and the device stream's own latency counts toward what was

@@ -177,6 +177,17 @@ int sdc__stream_state(const sdc_stream *s)
 	return (int)atomic_load_explicit(&s->hdr->state, memory_order_acquire);
 }
 
+int sdc__stream_failure(sdc_stream *s)
+{
+	sdc_status st;
+	int r;
+
+	if (sdc__stream_state(s) != SHM_STATE_FAILED)
+		return 0;
+	r = sdc__status_request(s->client, "get_status", s->handle, &st);
+	return r < 0 ? r : sdc__error_from_status(&st);
+}
+
 /* True once the daemon has finished or failed the stream. */
 static int is_over(const sdc_stream *s)
 {
@@ -346,6 +357,9 @@ long long sdc_stream_write(sdc_stream *s, const void *data, size_t frames)
 		sdc__stream_push(d, src + done * sdc__stream_frame_bytes(d), n);
 		done += n;
 	}
+	/* What a failed stream was given is never played: say why instead. */
+	if (done < frames && sdc__stream_state(s) == SHM_STATE_FAILED)
+		return sdc__stream_failure(s);
 	return (long long)done;
 }
 
@@ -401,6 +415,9 @@ static long long read_frames(sdc_stream *s, void *buffer, size_t frames, size_t 
 		sdc__stream_pull(d, dst + done * sdc__stream_frame_bytes(d), n);
 		done += n;
 	}
+	/* What was recorded before a failure is read first; then the failure is the answer. */
+	if (done == 0 && frames > 0 && sdc__stream_state(s) == SHM_STATE_FAILED)
+		return sdc__stream_failure(s);
 	return (long long)done;
 }
 

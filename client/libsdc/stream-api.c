@@ -26,6 +26,14 @@
 /* The granule for latency targets when the block size is variable. */
 #define DEFAULT_GRANULE 256
 
+/*
+ * How long a start waits at most for the stream's clock: well beyond a
+ * device period, for a daemon or device slow to run a stream's first
+ * period (a loaded machine, a sanitizer); a device that stops calling back
+ * fails the stream sooner.
+ */
+#define CLOCK_WAIT_MS 10000
+
 enum { REQ_RUN = 0, REQ_STOP, REQ_ABORT };
 
 struct api_stream {
@@ -247,6 +255,8 @@ static void call_finished(sdc_stream *s)
 
 	if (!a->finished_called && a->p.finished_callback) {
 		a->finished_called = 1;
+		/* A stream that failed (device_lost, …) ends with the reason as the last error. */
+		sdc__stream_failure(s);
 		a->p.finished_callback(a->p.userdata);
 	}
 }
@@ -260,20 +270,28 @@ static void try_realtime(void)
 	pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
 }
 
-/* Waits at most timeout_ms until the daemon has published a clock of the stream. */
+/*
+ * Waits at most timeout_ms until the daemon has published the clock that
+ * stream_now() follows: the output's (a duplex stream's input may run
+ * before its output does), the input's for an input stream.  A stop or
+ * abort asked for meanwhile ends the wait.
+ */
 static void wait_clock(sdc_stream *s, int timeout_ms)
 {
 	struct timespec ms = { 0, 1000000 };
+	int ref = s->out.used ? 0 : 1;
 
 	for (int i = 0; i < timeout_ms && !over(s); i++) {
-		for (int j = 0; j < 2; j++) {
-			struct sdc_dir *d = j ? &s->in : &s->out;
-			uint64_t frame;
-			double t, now, rate;
+		double offset;
 
-			if (d->used && ring_clock_read(&d->ctl->clock, &frame, &t, &now, &rate))
-				return;
-		}
+		/*
+		 * Following the clock here keeps its offset: a later read that
+		 * meets a publication half written answers from it, not from
+		 * CLOCK_MONOTONIC.
+		 */
+		if (atomic_load(&s->api->request) != REQ_RUN ||
+		    update_offset(s, ref, monotonic(), &offset))
+			return;
 		nanosleep(&ms, NULL);
 	}
 }
@@ -322,7 +340,7 @@ static void *callback_main(void *arg)
 	 * what was primed plays meanwhile), so that every time the callback is
 	 * given is on it.
 	 */
-	wait_clock(s, 500);
+	wait_clock(s, CLOCK_WAIT_MS);
 	/* A callback that ended the stream while priming is not called again. */
 	while (result == SDC_CONTINUE && atomic_load(&a->request) == REQ_RUN && !over(s)) {
 		uint32_t allow = UINT32_MAX, avail = UINT32_MAX, n;
@@ -681,11 +699,13 @@ int sdc_stream_start(sdc_stream *s)
 	/*
 	 * As PortAudio's Pa_StartStream() (whose JACK host API waits for its
 	 * first period), return once the stream's clock runs, so that its times
-	 * are on the device's clock from the first.  A blocking output stream
-	 * starts with the application's first write: no wait.
+	 * are on the device's clock from the first: stream_now() answers from
+	 * CLOCK_MONOTONIC before, and the stream time would go back when the
+	 * clock came.  A blocking output stream starts with the application's
+	 * first write: no wait.
 	 */
 	if (a->p.callback || s->in.used)
-		wait_clock(s, 500);
+		wait_clock(s, CLOCK_WAIT_MS);
 	return 0;
 }
 

@@ -29,10 +29,7 @@ static void print_result(const char *path, const sdc_status *st, bool detached, 
 
 	json_object_object_add(o, "file", json_object_new_string(path));
 	json_object_object_add(o, "detached", json_object_new_boolean(detached));
-	json_object_object_add(o, "samplerate", json_object_new_double(rate));
-	json_object_object_add(o, "channels", json_object_new_int(channels));
-	json_object_object_add(o, "dtype", json_object_new_string(sdc_dtype_name(dtype)));
-	json_object_object_add(o, "frames", json_object_new_int64(frames));
+	sdctl_json_add_format(o, rate, channels, dtype, frames);
 	sdctl_json_add_status(o, st, true, false);
 	sdctl_json_print(o);
 }
@@ -277,16 +274,10 @@ static int play_file(struct sdctl *ctl, sdc_client *c, const char *path, int ind
 	if (audiofile_open_read(&f, path, &spec, o->dtype == SDC_FLOAT64 ? SDC_FLOAT32 : o->dtype) <
 	    0)
 		return sdctl_error(ctl, "file_error", "%s", audiofile_error());
-	/*
-	 * -r describes headerless samples; for a file with a header it would
-	 * play the file at the wrong speed (shared streams are resampled, so a
-	 * file of any rate plays as it is).
-	 */
-	if (o->rate && !audiofile_is_raw(path, &spec) && o->rate != f.info.samplerate) {
+	status = sdctl_check_file_rate(ctl, o, path, &spec, f.info.samplerate);
+	if (status) {
 		audiofile_close(&f);
-		return sdctl_usage_error(ctl,
-					 "-r %g disagrees with %s, which is %d Hz: leave -r out (shared streams are resampled to the device's rate)",
-					 o->rate, path, f.info.samplerate);
+		return status;
 	}
 	sdctl_stream_options(o, &p.opt, in_buf, out_buf, sizeof(in_buf));
 	p.channels = f.info.channels;

@@ -23,10 +23,7 @@ static void print_result(const char *in, const char *out, const sdc_status *st, 
 
 	json_object_object_add(o, "play_file", json_object_new_string(in));
 	json_object_object_add(o, "rec_file", json_object_new_string(out));
-	json_object_object_add(o, "samplerate", json_object_new_double(rate));
-	json_object_object_add(o, "channels", json_object_new_int(channels));
-	json_object_object_add(o, "dtype", json_object_new_string(sdc_dtype_name(dtype)));
-	json_object_object_add(o, "frames", json_object_new_int64(frames));
+	sdctl_json_add_format(o, rate, channels, dtype, frames);
 	sdctl_json_add_status(o, st, true, true);
 	sdctl_json_print(o);
 }
@@ -62,6 +59,11 @@ int sdctl_cmd_playrec(struct sdctl *ctl, int argc, char **argv)
 	if (audiofile_open_read(&in, argv[0], &in_spec,
 				in_spec.dtype == SDC_FLOAT64 ? SDC_FLOAT32 : in_spec.dtype) < 0)
 		return sdctl_error(ctl, "file_error", "%s", audiofile_error());
+	status = sdctl_check_file_rate(ctl, o, argv[0], &in_spec, in.info.samplerate);
+	if (status) {
+		audiofile_close(&in);
+		return status;
+	}
 	sdctl_stream_options(o, &p.opt, in_buf, out_buf, sizeof(in_buf));
 	p.opt.samplerate = o->rate ? o->rate : in.info.samplerate;
 	p.opt.buffer_frames = (unsigned)(p.opt.samplerate * RING_SECONDS);

@@ -25,10 +25,7 @@ static void print_result(const char *path, const sdc_status *st, double rate, in
 	json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "file", json_object_new_string(path));
-	json_object_object_add(o, "samplerate", json_object_new_double(rate));
-	json_object_object_add(o, "channels", json_object_new_int(channels));
-	json_object_object_add(o, "dtype", json_object_new_string(sdc_dtype_name(dtype)));
-	json_object_object_add(o, "frames", json_object_new_int64((int64_t)frames));
+	sdctl_json_add_format(o, rate, channels, dtype, (long long)frames);
 	sdctl_json_add_status(o, st, false, true);
 	sdctl_json_print(o);
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audiofile.h"
 #include "sdctl.h"
 
 /* An option as the catalogue knows it. */
@@ -516,4 +517,14 @@ void sdctl_catch_signals(void)
 	/* No SA_RESTART: a wait in progress returns EINTR and sdctl stops at once. */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+}
+
+int sdctl_check_file_rate(struct sdctl *ctl, const struct sdctl_opts *o, const char *path,
+			  const struct audiofile_spec *spec, int file_rate)
+{
+	if (!o->rate || audiofile_is_raw(path, spec) || o->rate == file_rate)
+		return 0;
+	return sdctl_usage_error(ctl,
+				 "-r %g disagrees with %s, which is %d Hz: leave -r out (shared streams are resampled to the device's rate)",
+				 o->rate, path, file_rate);
 }

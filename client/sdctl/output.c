@@ -248,6 +248,15 @@ const char *sdctl_state_name(sdc_state state)
 	return (unsigned)state < 5 ? names[state] : "unknown";
 }
 
+void sdctl_json_add_format(json_object *o, double rate, int channels, sdc_dtype dtype,
+			   long long frames)
+{
+	json_object_object_add(o, "samplerate", json_object_new_double(rate));
+	json_object_object_add(o, "channels", json_object_new_int(channels));
+	json_object_object_add(o, "dtype", json_object_new_string(sdc_dtype_name(dtype)));
+	json_object_object_add(o, "frames", json_object_new_int64(frames));
+}
+
 void sdctl_json_add_status(json_object *o, const sdc_status *st, bool out, bool in)
 {
 	json_object_object_add(o, "handle", json_object_new_int64(st->handle));

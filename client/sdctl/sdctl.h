@@ -162,6 +162,17 @@ __attribute__((format(printf, 1, 2))) void sdctl_hint(const char *fmt, ...);
 __attribute__((format(printf, 2, 3))) int sdctl_usage_error(struct sdctl *ctl, const char *fmt,
 							    ...);
 
+struct audiofile_spec;
+
+/*
+ * Checks -r against a file that describes itself: -r describes headerless
+ * samples only, and for a file with a header it would play the file at the
+ * wrong speed (shared streams are resampled, so a file of any rate plays as
+ * it is).  Returns 0, or exit status 2 after reporting the disagreement.
+ */
+int sdctl_check_file_rate(struct sdctl *ctl, const struct sdctl_opts *o, const char *path,
+			  const struct audiofile_spec *spec, int file_rate);
+
 /*
  * Whether the daemon went away under stream s.  *st then holds the
  * stream's status as its memory has it: failed, with libsdc's reason
@@ -171,6 +182,10 @@ bool sdctl_daemon_lost(sdc_stream *s, sdc_status *st);
 
 /* Prints a JSON value as one line on stdout and releases it. */
 void sdctl_json_print(json_object *o);
+
+/* A sound's format as sdctl's JSON results carry it: samplerate, channels, dtype, frames. */
+void sdctl_json_add_format(json_object *o, double rate, int channels, sdc_dtype dtype,
+			   long long frames);
 
 /* A stream's status as sdctl's JSON results carry it: handle, state, flags, xruns, counters. */
 void sdctl_json_add_status(json_object *o, const sdc_status *st, bool out, bool in);

@@ -29,6 +29,14 @@ SDCTL = os.environ.get("SDCTL", "sdctl")
 # now run tens of times slower.
 WRAPPER = shlex.split(os.environ.get("SDD_TEST_WRAPPER", ""))
 TIME_SCALE = float(os.environ.get("SDD_TEST_TIME_SCALE", "1"))
+# Whether the programs run under valgrind or a sanitizer (SDD_SANITIZE is
+# set by meson for builds with -Db_sanitize), which own malloc and run
+# alsa-lib's large buffer set-ups many times slower.
+INSTRUMENTED = bool(WRAPPER) or os.environ.get("SDD_SANITIZE", "none") not in ("none", "")
+# The daemon's own limit on a device stream's start (device_start_timeout)
+# in such runs: a start that clears a virtual device's large buffers under
+# ASan takes seconds, which must not pass for a lost device.
+INSTRUMENTED_START_TIMEOUT = "60"
 
 
 def command(program, *args):
@@ -163,6 +171,20 @@ class Conn:
             raise Failure("%s failed: %s" % (cmd, msg.get("error")))
         return msg["result"]
 
+    def device_list(self):
+        """Returns (devices, host APIs) of one generation of the device list:
+        the devices are asked for with the host APIs' generation, as a client
+        must when a rescan may come between the two requests (asked again
+        then)."""
+        for _ in range(100):
+            apis = self.request("query_hostapis")
+            check(apis.get("ok"), "query_hostapis: %r" % apis)
+            devs = self.request("query_devices", generation=apis["generation"])
+            if devs.get("ok"):
+                return devs["result"], apis["result"]
+            check_eq(devs["error"]["code"], "stale_generation", "query_devices' error")
+        raise Failure("the device list changed 100 times in a row")
+
     def error(self, cmd, **params):
         """Sends a request that must fail; returns its error object."""
         msg = self.request(cmd, **params)
@@ -212,7 +234,9 @@ class Daemon:
 
     def start(self):
         self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(command(SDDAEMON, "--socket", self.socket, "-v", *self.args),
+        slow = ["--device-start-timeout", INSTRUMENTED_START_TIMEOUT] if INSTRUMENTED else []
+        self.proc = subprocess.Popen(command(SDDAEMON, "--socket", self.socket, "-v", *slow,
+                                             *self.args),
                                      env=self.env, stdout=self.log, stderr=self.log,
                                      preexec_fn=self.preexec)
         deadline = time.time() + scaled(20)
@@ -401,7 +425,24 @@ class Jack:
         return {"JACK_DEFAULT_SERVER": self.name, "JACK_NO_START_SERVER": "1"}
 
     def start(self):
-        """Starts jackd; returns once it runs (PortAudio lists its devices then)."""
+        """Starts jackd; returns once it runs (PortAudio lists its devices then).
+
+        A jackd whose start hangs (jack_wait, which asks it whether it
+        runs, got no answer in 30 s; seen once under ASan, right after a
+        jackd of the same name was killed) is killed and started once more:
+        that is JACK's trouble, not the daemon's under test."""
+        try:
+            return self._start()
+        except subprocess.TimeoutExpired:
+            print("# jackd %r did not answer jack_wait within 30 s: starting it again"
+                  % self.name, flush=True)
+            if self.proc is not None:
+                self.proc.kill()
+                self.proc.wait()
+                self.proc = None
+            return self._start()
+
+    def _start(self):
         env = dict(os.environ)
         env.update(self.env())
         with open(self.log_path or os.devnull, "wb") as log:

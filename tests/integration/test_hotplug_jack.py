@@ -40,8 +40,8 @@ D = None
 
 def device_named(conn, name, api=None):
     """The index of the present device called name (on host API api), or None."""
-    apis = conn.call("query_hostapis")
-    for dev in conn.call("query_devices"):
+    devs, apis = conn.device_list()
+    for dev in devs:
         if dev["name"] == name and dev["present"] and (
                 api is None or apis[dev["hostapi"]]["name"].startswith(api)):
             return dev["index"]

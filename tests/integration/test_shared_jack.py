@@ -29,8 +29,8 @@ import sys
 import time
 import wave
 
-from harness import (WRAPPER, Daemon, Failure, Jack, Stream, check, check_eq, jackd_available,
-                     locate, make_signal, run_tests, scaled)
+from harness import (INSTRUMENTED, Daemon, Failure, Jack, Stream, check, check_eq,
+                     jackd_available, locate, make_signal, run_tests, scaled)
 
 D = None
 JACK = None
@@ -370,6 +370,11 @@ def test_sdctl_plays_any_rate():
     code, out, err = D.sdctl("play", "-d", "t_paced", "-r", "48000", path)
     check(code == 2 and "22050" in err and "48000" in err,
           "-r that disagrees with the header is refused, naming both rates: %r" % err)
+    rec = D.path("speech-rec.wav")
+    code, out, err = D.sdctl("playrec", "-d", "t_paced", "-r", "48000", path, rec)
+    check(code == 2 and "22050" in err and "48000" in err and not os.path.exists(rec),
+          "playrec: -r that disagrees with the played file's header is refused before "
+          "anything is recorded: %r" % err)
     code, out, err = D.sdctl("play", "-d", "system", "--exclusive", path)
     check(code == 1 and "22050" in err and "48000" in err,
           "an exclusive stream the device cannot take names both rates: %r" % err)
@@ -501,7 +506,7 @@ def alloc_counts(selftest):
 
 
 def test_no_allocation_on_the_audio_thread():
-    if WRAPPER or os.environ.get("SDD_SANITIZE", "none") not in ("none", ""):
+    if INSTRUMENTED:
         print("# skipped: the daemon runs under a wrapper or a sanitizer, which own malloc")
         return
     callbacks, heap = alloc_counts(0)

@@ -176,6 +176,9 @@ static void times(PaDeviceIndex dev)
 	for (int i = 0; i < 2000 && !atomic_load(&t.done); i++) {
 		double now = Pa_GetStreamTime(s);
 
+		if (now < during)
+			fprintf(stderr, "stream time went back: %.6f after %.6f (poll %d)\n", now, during,
+				i);
 		monotonic = monotonic && now >= during;
 		during = now;
 		Pa_Sleep(10);
@@ -186,6 +189,9 @@ static void times(PaDeviceIndex dev)
 	for (int i = 0; i < CALLS; i++) {
 		ordered = ordered && t.adc[i] <= t.now[i] + 1e-6 && t.now[i] <= t.dac[i] + 1e-6;
 		exact = exact && t.frames[i] == 256;
+		if (i > 0 && t.now[i] < t.now[i - 1])
+			fprintf(stderr, "current time went back: %.6f after %.6f (callback %d)\n",
+				t.now[i], t.now[i - 1], i);
 		if (i > 0)
 			monotonic = monotonic && t.now[i] >= t.now[i - 1];
 		steps[i] = i > 0 ? t.dac[i] - t.dac[i - 1] : 256.0 / RATE;

@@ -2,7 +2,8 @@
  * pa-wire IN OUT FORMAT CHANNELS FRAMES [--fpb N]: a full-duplex callback
  * stream at 48 kHz that copies its input to its output for FRAMES frames,
  * then completes.  Prints one line: the frames wired and how often the
- * finished callback ran.
+ * finished callback ran; and on stderr, how many callbacks were flagged
+ * with each under- and overflow.
  */
 #include <stdatomic.h>
 
@@ -13,6 +14,7 @@ struct wire {
 	int zero; /* a silent sample's bytes */
 	unsigned long total, done;
 	atomic_int finished;
+	atomic_uint flags_seen[4]; /* input underflow, input overflow, output underflow, output overflow */
 };
 
 static int callback(const void *in, void *out, unsigned long frames,
@@ -20,6 +22,10 @@ static int callback(const void *in, void *out, unsigned long frames,
 {
 	struct wire *w = userdata;
 	unsigned long n = w->total - w->done < frames ? w->total - w->done : frames;
+
+	for (int i = 0; i < 4; i++)
+		if (flags & (1ul << i))
+			atomic_fetch_add(&w->flags_seen[i], 1);
 
 	memcpy(out, in, n * w->frame);
 	memset((unsigned char *)out + n * w->frame, w->zero, (frames - n) * w->frame);
@@ -65,5 +71,8 @@ int main(int argc, char **argv)
 	PA_CHECK(Pa_CloseStream(s));
 	PA_CHECK(Pa_Terminate());
 	printf("wired %lu frames, finished %d\n", w.done, atomic_load(&w.finished));
+	fprintf(stderr, "input underflows %u, input overflows %u, output underflows %u, output overflows %u\n",
+		atomic_load(&w.flags_seen[0]), atomic_load(&w.flags_seen[1]),
+		atomic_load(&w.flags_seen[2]), atomic_load(&w.flags_seen[3]));
 	return 0;
 }

@@ -5,6 +5,8 @@
 #include "engine-harness.h"
 
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "ring.h"
@@ -41,34 +43,70 @@ static void on_xruns(void *data, struct stream *s, bool input, const struct stre
 	T.unreported += unreported;
 }
 
-static void on_stalled(void *data, const struct engine_device_event *ev)
-{
-	T.stalled = *ev;
-	T.nstalled++;
-}
-
 static void on_lost(void *data, const struct engine_device_event *ev)
 {
 	T.lost = *ev;
+	snprintf(T.lost_reason, sizeof(T.lost_reason), "%s", ev->reason);
+	T.lost.reason = T.lost_reason;
 	T.nlost++;
 }
 
-void setup(void)
+/* Makes a fresh engine on a fresh fake backend, threaded or not, with opt's timeouts. */
+static void setup_engine(bool threaded, const struct engine_options *opt)
 {
 	memset(&T, 0, sizeof(T));
 	uv_loop_init(&T.loop);
 	T.fb = fake_backend_new(devices, (int)(sizeof(devices) / sizeof(devices[0])));
 	fake_loopback(T.fb, DEV_LOOP, LOOP_PERIODS);
+	fake_set_threaded(T.fb, threaded);
 	T.default_rate = 48000;
+	T.max_resamplers = ENGINE_MAX_RESAMPLERS;
 	devices_init(&T.devs, fake_backend_get(T.fb));
 	engine_init(&T.e, &(struct engine_config){
 				  .loop = &T.loop,
 				  .backend = fake_backend_get(T.fb),
 				  .devices = &T.devs,
 				  .opt = { .device_idle_time = &T.idle_time,
-					   .default_samplerate = &T.default_rate },
-				  .cb = { on_finished, on_xruns, on_stalled, on_lost, NULL },
+					   .default_samplerate = &T.default_rate,
+					   .max_resamplers = &T.max_resamplers,
+					   .start_timeout = opt ? opt->start_timeout : NULL,
+					   .close_timeout_ms = opt ? opt->close_timeout_ms : 0 },
+				  .cb = { on_finished, on_xruns, on_lost, NULL },
 			  });
+}
+
+void setup(void)
+{
+	setup_engine(false, NULL);
+}
+
+void setup_threaded(unsigned start_timeout_ms, unsigned close_timeout_ms)
+{
+	/* The daemon's setting, in seconds, as the engine reads it. */
+	static double start_timeout;
+
+	start_timeout = start_timeout_ms / 1000.0;
+	setup_engine(true, &(struct engine_options){
+				   .start_timeout = start_timeout_ms ? &start_timeout : NULL,
+				   .close_timeout_ms = close_timeout_ms,
+			   });
+}
+
+bool run_until(bool (*cond)(void), int timeout_ms)
+{
+	struct timespec start, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		uv_run(&T.loop, UV_RUN_NOWAIT);
+		if (cond())
+			return true;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 >
+		    timeout_ms)
+			return false;
+		usleep(1000);
+	}
 }
 
 /* Lets the loop handle what the audio callbacks posted (and 0 ms timers). */

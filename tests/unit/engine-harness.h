@@ -52,13 +52,15 @@ struct harness {
 	struct engine e;
 	double idle_time;
 	double default_rate; /* the engine's default_samplerate (48000 after setup()) */
+	int max_resamplers;  /* the engine's max_resamplers (ENGINE_MAX_RESAMPLERS after setup()) */
 	struct finished finished[64];
 	int nfinished;
 	struct xrun xruns[256];
 	int nxruns;
 	uint32_t unreported;
-	struct engine_device_event stalled, lost;
-	int nstalled, nlost;
+	struct engine_device_event lost;
+	char lost_reason[160];
+	int nlost;
 	uint32_t release_on_finish; /* a stream its owner lets go of as it ends */
 };
 
@@ -66,6 +68,18 @@ extern struct harness T;
 
 /* Makes a fresh engine on a fresh fake backend. */
 void setup(void);
+
+/*
+ * The same on a threaded fake (its stream calls run on worker threads),
+ * with these start and close timeouts (ms; 0: the engine's defaults).
+ */
+void setup_threaded(unsigned start_timeout_ms, unsigned close_timeout_ms);
+
+/*
+ * Runs the loop until cond() holds (true) or timeout_ms passed (false):
+ * for what worker threads and the engine's timers do in their own time.
+ */
+bool run_until(bool (*cond)(void), int timeout_ms);
 
 /* Lets the loop handle what the audio callbacks posted (and 0 ms timers). */
 void pump(void);

@@ -1,13 +1,18 @@
 /*
  * The fake device backend of the engine's unit tests; see fake-backend.h.
- * Test thread only.
+ * Test thread, but for the stream calls (start, stop, abort, close) of a
+ * threaded fake, which run on the engine's worker threads: they, the
+ * periods the test runs and what the test reads of the streams' state
+ * take the fake's lock.
  */
 #include "fake-backend.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sample.h"
 
@@ -83,6 +88,11 @@ struct fake_backend {
 	unsigned probes;
 	void (*notify)(void *data);
 	void *notify_data;
+	/* Threaded fakes: the stream calls of worker threads, and those made to block. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned blocked;		  /* FAKE_CALL_* bits */
+	unsigned waiting[FAKE_CALL_COUNT_]; /* calls blocked now, by kind */
 };
 
 static struct fake_backend *of(struct backend *b)
@@ -279,20 +289,42 @@ static int fake_open(struct backend *b, const struct backend_params *p,
 	return 0;
 }
 
+/* Takes the fake's lock for a stream call of kind call, waiting while the test blocks it. */
+static void call_begin(struct fake_backend *fb, enum fake_call call)
+{
+	pthread_mutex_lock(&fb->lock);
+	while (fb->blocked & (1u << call)) {
+		fb->waiting[call]++;
+		pthread_cond_broadcast(&fb->cond);
+		pthread_cond_wait(&fb->cond, &fb->lock);
+		fb->waiting[call]--;
+	}
+}
+
+static void call_end(struct fake_backend *fb)
+{
+	pthread_cond_broadcast(&fb->cond);
+	pthread_mutex_unlock(&fb->lock);
+}
+
 static int fake_start(struct backend_stream *bs, struct backend_error *err)
 {
 	struct fake_stream *s = (struct fake_stream *)bs;
+	int r = 0;
 
+	call_begin(s->fb, FAKE_CALL_START);
 	if (s->started)
-		return fail(err, FAKE_E_NOT_STOPPED, "Stream is not stopped");
-	if ((s->dev_in >= 0 && s->fb->devices[s->dev_in].lost) ||
-	    (s->dev_out >= 0 && s->fb->devices[s->dev_out].lost))
-		return fail(err, FAKE_E_INVALID_DEVICE, "Invalid device");
-	s->started = true;
-	return 0;
+		r = fail(err, FAKE_E_NOT_STOPPED, "Stream is not stopped");
+	else if ((s->dev_in >= 0 && s->fb->devices[s->dev_in].lost) ||
+		 (s->dev_out >= 0 && s->fb->devices[s->dev_out].lost))
+		r = fail(err, FAKE_E_INVALID_DEVICE, "Invalid device");
+	else
+		s->started = true;
+	call_end(s->fb);
+	return r;
 }
 
-/* Makes a running stream inactive and says so, as PortAudio does. */
+/* Makes a running stream inactive and says so, as PortAudio does (the fake's lock held). */
 static void finish(struct fake_stream *s)
 {
 	if (!s->started)
@@ -303,13 +335,21 @@ static void finish(struct fake_stream *s)
 
 static int fake_stop(struct backend_stream *bs)
 {
-	finish((struct fake_stream *)bs);
+	struct fake_stream *s = (struct fake_stream *)bs;
+
+	call_begin(s->fb, FAKE_CALL_STOP);
+	finish(s);
+	call_end(s->fb);
 	return 0;
 }
 
 static int fake_abort(struct backend_stream *bs)
 {
-	finish((struct fake_stream *)bs);
+	struct fake_stream *s = (struct fake_stream *)bs;
+
+	call_begin(s->fb, FAKE_CALL_ABORT);
+	finish(s);
+	call_end(s->fb);
 	return 0;
 }
 
@@ -318,9 +358,11 @@ static void fake_close(struct backend_stream *bs)
 {
 	struct fake_stream *s = (struct fake_stream *)bs;
 
+	call_begin(s->fb, FAKE_CALL_CLOSE);
 	s->started = false;
 	s->closed = true;
 	s->fb->closed++;
+	call_end(s->fb);
 }
 
 static double fake_time(struct backend_stream *bs)
@@ -416,6 +458,8 @@ struct fake_backend *fake_backend_new(const struct fake_device *devices, int cou
 	if (!fb || count > FAKE_MAX_DEVICES)
 		goto fail;
 	fb->base.ops = &fake_ops;
+	pthread_mutex_init(&fb->lock, NULL);
+	pthread_cond_init(&fb->cond, NULL);
 	fb->devices = calloc(FAKE_MAX_DEVICES, sizeof(*fb->devices));
 	fb->capture = calloc(FAKE_MAX_DEVICES, sizeof(*fb->capture));
 	if (!fb->devices || !fb->capture)
@@ -445,6 +489,10 @@ void fake_backend_free(struct fake_backend *fb)
 	free(fb->capture);
 	free(fb->devices);
 	free(fb->bound);
+	if (fb->base.ops) {
+		pthread_mutex_destroy(&fb->lock);
+		pthread_cond_destroy(&fb->cond);
+	}
 	free(fb);
 }
 
@@ -527,15 +575,72 @@ unsigned fake_opened(const struct fake_backend *fb)
 
 unsigned fake_closed(const struct fake_backend *fb)
 {
-	return fb->closed;
+	struct fake_backend *locked = (struct fake_backend *)fb;
+	unsigned n;
+
+	pthread_mutex_lock(&locked->lock);
+	n = fb->closed;
+	pthread_mutex_unlock(&locked->lock);
+	return n;
 }
 
 struct fake_stream *fake_stream_on(struct fake_backend *fb, int device, bool output)
 {
-	for (struct fake_stream *s = fb->streams; s; s = s->next)
+	struct fake_stream *found = NULL;
+
+	pthread_mutex_lock(&fb->lock);
+	for (struct fake_stream *s = fb->streams; s && !found; s = s->next)
 		if (!s->closed && (output ? s->p.device_out : s->p.device_in) == device)
-			return s;
-	return NULL;
+			found = s;
+	pthread_mutex_unlock(&fb->lock);
+	return found;
+}
+
+bool fake_started(struct fake_stream *s)
+{
+	bool started;
+
+	pthread_mutex_lock(&s->fb->lock);
+	started = s->started;
+	pthread_mutex_unlock(&s->fb->lock);
+	return started;
+}
+
+void fake_set_threaded(struct fake_backend *fb, bool threaded)
+{
+	fb->base.threaded_calls = threaded;
+}
+
+void fake_block(struct fake_backend *fb, enum fake_call call, bool blocked)
+{
+	pthread_mutex_lock(&fb->lock);
+	if (blocked)
+		fb->blocked |= 1u << call;
+	else
+		fb->blocked &= ~(1u << call);
+	pthread_cond_broadcast(&fb->cond);
+	pthread_mutex_unlock(&fb->lock);
+}
+
+bool fake_wait_blocked(struct fake_backend *fb, enum fake_call call, int timeout_ms)
+{
+	struct timespec until;
+	bool found;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&fb->lock);
+	while (!fb->waiting[call] &&
+	       pthread_cond_timedwait(&fb->cond, &fb->lock, &until) == 0)
+		;
+	found = fb->waiting[call] > 0;
+	pthread_mutex_unlock(&fb->lock);
+	return found;
 }
 
 const struct backend_params *fake_params(const struct fake_stream *s)
@@ -584,10 +689,12 @@ void fake_stall(struct fake_stream *s, bool stalled)
 
 void fake_lose_device(struct fake_backend *fb, int device)
 {
+	pthread_mutex_lock(&fb->lock);
 	fb->devices[device].lost = true;
 	for (struct fake_stream *s = fb->streams; s; s = s->next)
 		if (s->dev_in == device || s->dev_out == device)
 			finish(s);
+	pthread_mutex_unlock(&fb->lock);
 }
 
 /* Fills a period's input from what the stream played loop periods ago (float32 both ways). */
@@ -687,11 +794,22 @@ out:
 	return false;
 }
 
+/* Runs one period with the fake's lock held: a stop waits for the callback, as a real one does. */
+static bool run_locked(struct fake_stream *s)
+{
+	bool ran;
+
+	pthread_mutex_lock(&s->fb->lock);
+	ran = run_period(s);
+	pthread_mutex_unlock(&s->fb->lock);
+	return ran;
+}
+
 int fake_run(struct fake_stream *s, int n)
 {
 	int done = 0;
 
-	while (done < n && run_period(s))
+	while (done < n && run_locked(s))
 		done++;
 	return done;
 }
@@ -700,5 +818,5 @@ void fake_run_all(struct fake_backend *fb, int n)
 {
 	for (int i = 0; i < n; i++)
 		for (struct fake_stream *s = fb->streams; s; s = s->next)
-			run_period(s);
+			run_locked(s);
 }

@@ -9,7 +9,9 @@
  * no longer called) and lose a device (its streams finish by themselves
  * and it can no longer be opened).  A closed stream's tap stays readable
  * until the backend is freed.  Test thread only (but a test may run
- * fake_run() of one stream on a thread of its own).
+ * fake_run() of one stream on a thread of its own, and a threaded fake's
+ * stream calls run on the engine's worker threads, where a test can make
+ * them block).
  *
  * Devices come and go as on a real system: a test adds and removes them,
  * and a probe (which waits until the test calls fake_probe_finish()) lists
@@ -117,6 +119,34 @@ void fake_stall(struct fake_stream *s, bool stalled);
  * itself (its finished callback runs), and opening it fails from now on.
  */
 void fake_lose_device(struct fake_backend *fb, int device);
+
+/* The stream calls a test can block. */
+enum fake_call {
+	FAKE_CALL_START,
+	FAKE_CALL_STOP,
+	FAKE_CALL_ABORT,
+	FAKE_CALL_CLOSE,
+	FAKE_CALL_COUNT_,
+};
+
+/*
+ * Makes fb a backend whose stream calls may block (backend.threaded_calls:
+ * the engine runs them on worker threads, and they take the fake's lock).
+ * Set it before the engine starts.
+ */
+void fake_set_threaded(struct fake_backend *fb, bool threaded);
+
+/*
+ * While blocked, calls of that kind wait (on their worker thread) until
+ * the test unblocks them, as calls into a dead server do.
+ */
+void fake_block(struct fake_backend *fb, enum fake_call call, bool blocked);
+
+/* Waits up to timeout_ms until a call of that kind is blocked; returns whether one is. */
+bool fake_wait_blocked(struct fake_backend *fb, enum fake_call call, int timeout_ms);
+
+/* Whether s is started (its start returned, and no stop or close since). */
+bool fake_started(struct fake_stream *s);
 
 /*
  * Adds a device (or brings back one with the same uid that was removed);

@@ -1,5 +1,5 @@
 /*
- * The engine (daemon/engine.c, devstream.c and their realtime halves) on
+ * The engine (daemon/engine*.c and devstream*.c, realtime halves included) on
  * the fake backend, period by period, with the test playing the client's
  * part through the shared-memory rings: several streams mixed (exact sums,
  * clipping and clip_off), capture fanned out to several recorders,
@@ -423,34 +423,43 @@ static void test_stalled_callback(void)
 {
 	static float data[1024 * 2];
 	struct spec sp = { STREAM_PLAY, DEV_OUT, 2, SAMPLE_FLOAT32, .buffer_frames = 1024 };
+	struct spec other = { STREAM_REC, DEV_IN, 2, SAMPLE_FLOAT32, .buffer_frames = 4096 };
+	const struct finished *f;
 	struct fake_stream *fs;
-	struct stream *s;
+	struct stream *s, *r;
 
 	setup();
 	s = start_ok(&sp);
+	r = start_ok(&other);
 	put(s, data, 1024);
 	fs = fake_stream_on(T.fb, DEV_OUT, true);
 	engine_watch(&T.e);
-	fake_run(fs, 1);
+	fake_run_all(T.fb, 1);
 	engine_watch(&T.e);
-	CHECK(T.nstalled == 0, "a device stream that calls back is not stalled");
+	fake_run_all(T.fb, 1);
+	engine_watch(&T.e);
+	CHECK(T.nlost == 0, "a device stream that calls back is not lost");
 	fake_stall(fs, true);
 	CHECK(fake_run(fs, 1) == 0, "the device has gone quiet");
-	engine_watch(&T.e);
-	CHECK(T.nstalled == 1 && T.stalled.device == DEV_OUT &&
-		      strcmp(T.stalled.mode, "shared output") == 0 && T.stalled.streams == 1,
-	      "device_stalled reports device %d, its mode and its one stream", T.stalled.device);
-	engine_watch(&T.e);
-	CHECK(T.nstalled == 1, "once, not at every check");
+	fake_run(fake_stream_on(T.fb, DEV_IN, false), 1);
 	CHECK(engine_audio_healthy(&T.e) && engine_audio_healthy(&T.e),
 	      "a quiet device does not make the daemon unhealthy");
-	fake_stall(fs, false);
-	fake_run(fs, 1);
 	engine_watch(&T.e);
-	fake_stall(fs, true);
+	CHECK(T.nlost == 1 && T.lost.device == DEV_OUT && strcmp(T.lost.mode, "shared output") == 0 &&
+		      T.lost.streams == 1 && strstr(T.lost.reason, "stopped calling back"),
+	      "device_lost reports device %d, its mode, its one stream and why: %s", T.lost.device,
+	      T.lost_reason);
+	f = finished_of(s->handle);
+	CHECK(f && f->state == SHM_STATE_FAILED && strcmp(f->code, "device_lost") == 0,
+	      "its stream failed with device_lost");
+	CHECK(engine_devstream_count(&T.e) == 1 && fake_closed(T.fb) == 1 &&
+		      atomic_load(&r->state) == SHM_STATE_RUNNING,
+	      "its device stream closed; the recording on the other device runs on");
+	fake_run(fake_stream_on(T.fb, DEV_IN, false), 1);
 	engine_watch(&T.e);
-	CHECK(T.nstalled == 2, "after calling back again, a new stall is reported again");
+	CHECK(T.nlost == 1, "once");
 	engine_stream_release(&T.e, s);
+	engine_stream_release(&T.e, r);
 	teardown();
 }
 
@@ -474,7 +483,8 @@ static void test_stuck_callback(void)
 	CHECK(engine_audio_healthy(&T.e) && !engine_audio_healthy(&T.e),
 	      "a callback inside at two checks makes the daemon unhealthy");
 	engine_watch(&T.e);
-	CHECK(T.nstalled == 0, "and is not taken for a quiet device");
+	engine_watch(&T.e);
+	CHECK(T.nlost == 0, "and is not taken for a lost device");
 	atomic_fetch_add(&ds->returns, 1);
 	CHECK(engine_audio_healthy(&T.e), "healthy again once it returned");
 	engine_stream_release(&T.e, s);
@@ -502,8 +512,8 @@ static void test_lost_device(void)
 	CHECK(T.nlost == 1 && T.lost.device == DEV_OUT && T.lost.streams == 1,
 	      "device_lost reports the device and its stream");
 	f = finished_of(p->handle);
-	CHECK(f && f->state == SHM_STATE_FAILED && strcmp(f->code, "portaudio_error") == 0,
-	      "its stream failed");
+	CHECK(f && f->state == SHM_STATE_FAILED && strcmp(f->code, "device_lost") == 0,
+	      "its stream failed with device_lost");
 	CHECK(engine_devstream_count(&T.e) == 1 && fake_closed(T.fb) == 1,
 	      "its device stream closed; the other stays");
 	CHECK(!start(&play, &err) && strstr(err.message, "Cannot open a shared stream on device 0"),

@@ -9,8 +9,8 @@
  * own; never the first client's); a NaN-writing client beside a clean
  * one, which stays exact; volume ramps that are monotonic and land
  * exactly; a playrec on one device aligned at the same offset whenever it
- * starts; groups freed when their last stream leaves; denormals flushed on
- * the audio thread.
+ * starts; groups freed when their last stream leaves; the bound on a
+ * device stream's resamplers; denormals flushed on the audio thread.
  */
 #include <math.h>
 #include <string.h>
@@ -28,14 +28,7 @@
 #include "stream.h"
 
 /* The rate groups of device stream ds. */
-static unsigned groups_of(const struct devstream *ds)
-{
-	unsigned n = 0;
-
-	for (const struct list *p = ds->groups.next; p != &ds->groups; p = p->next)
-		n++;
-	return n;
-}
+#define groups_of devstream_resamplers
 
 /*
  * What the daemon's group makes of in (frames stereo frames at rate):
@@ -600,6 +593,62 @@ static void test_groups_freed(void)
 	teardown();
 }
 
+/*
+ * A device stream runs at most max_resamplers rate groups: a stream at a
+ * rate that would need one more is refused with limit_exceeded, naming
+ * the device stream's rate; streams at its rate or at a rate already
+ * resampled still join, the running ones play on, and a group's room is
+ * free again once its last stream has left.
+ */
+static void test_resamplers_bounded(void)
+{
+	static float data[256 * 2];
+	struct spec sp = { STREAM_PLAY, DEV_OUT, 2, SAMPLE_FLOAT32, .rate = 22050 };
+	struct proto_error err = { 0 };
+	struct stream *a, *b, *c, *d, *x;
+	struct fake_stream *fs;
+
+	setup();
+	T.idle_time = 100;
+	T.max_resamplers = 2;
+	a = start_ok(&sp);
+	sp.rate = 44100;
+	b = start_ok(&sp);
+	CHECK(a && b && groups_of(a->out.dev) == 2, "two rates, two resamplers");
+	sp.rate = 32000;
+	x = start(&sp, &err);
+	CHECK(!x && err.code == PROTO_E_LIMIT && strstr(err.message, "max_resamplers_per_device") &&
+		      strstr(err.message, "48000 Hz"),
+	      "a third rate is refused with limit_exceeded, naming the setting and the device's "
+	      "rate: %s",
+	      err.message);
+	sp.rate = 22050;
+	c = start_ok(&sp);
+	sp.rate = 48000;
+	d = start_ok(&sp);
+	CHECK(c && d && c->out.group == a->out.group && !d->out.group && groups_of(a->out.dev) == 2,
+	      "a rate already resampled and the device's own rate still join");
+	fs = fake_stream_on(T.fb, DEV_OUT, true);
+	for (int i = 0; i < 8; i++) {
+		put(a, data, 256);
+		put(b, data, 256);
+		fake_run(fs, 1);
+	}
+	pump();
+	CHECK(T.nfinished == 0, "the refusal ended no running stream (%d ended)", T.nfinished);
+	engine_stream_release(&T.e, b);
+	fake_run(fs, 1);
+	pump();
+	sp.rate = 32000;
+	x = start_ok(&sp);
+	CHECK(x && groups_of(a->out.dev) == 2, "the 44100 Hz group's room went to 32000 Hz");
+	engine_stream_release(&T.e, a);
+	engine_stream_release(&T.e, c);
+	engine_stream_release(&T.e, d);
+	engine_stream_release(&T.e, x);
+	teardown();
+}
+
 static void test_denormals_flushed(void)
 {
 #if defined(__SSE__)
@@ -634,6 +683,7 @@ int main(void)
 	test_aligned_playrec();
 	test_duplex_beside_output();
 	test_groups_freed();
+	test_resamplers_bounded();
 	test_denormals_flushed();
 	return tap_done();
 }
