@@ -17,18 +17,24 @@ import re
 import sys
 
 
-def count(path):
-    """Returns (passed, failed) for one testlog.json."""
+def count(path, failures):
+    """Returns (passed, failed) for one testlog.json; appends a line for each
+    test that failed, with the checks that failed, to failures."""
     passed = failed = 0
     with open(path) as f:
         for line in f:
             test = json.loads(line)
             out = test.get("stdout") or ""
             oks = len(re.findall(r"^ok \d+", out, re.M))
-            not_oks = len(re.findall(r"^not ok \d+", out, re.M))
+            not_oks = re.findall(r"^not ok \d+.*$", out, re.M)
             result = test.get("result")
             if result == "SKIP":
                 continue
+            if result not in ("OK", "EXPECTEDFAIL") or not_oks:
+                failures.append("%s: %s %s (%s)" % (
+                    path, test.get("name"), result,
+                    "; ".join(c[:160] for c in not_oks[:5]) or "no check failed"))
+            not_oks = len(not_oks)
             if oks or not_oks:
                 passed += oks
                 failed += not_oks
@@ -67,11 +73,12 @@ def main(args):
               file=sys.stderr)
         return 2
     passed = failed = 0
+    failures = []
     for folder in reports:
         failed += show_reports(folder)
     for path in paths:
         try:
-            p, f = count(path)
+            p, f = count(path, failures)
         except (OSError, ValueError) as e:
             print("%s: no test results (%s); counted as one failure" % (path, e))
             p, f = 0, 1
@@ -81,6 +88,9 @@ def main(args):
                 print("%s: %d ok, %d not ok" % (path, p, f))
         passed += p
         failed += f
+    # The failed tests come last but one, where a log cut to its end shows them.
+    for line in failures:
+        print("failed: " + line)
     print("%d passed, %d failed" % (passed, failed))
     return 0
 

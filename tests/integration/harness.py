@@ -52,8 +52,22 @@ def scaled(seconds):
 # t_in's "file" is the copy of everything captured that the ALSA file plugin
 # keeps: nobody reads it, and an unpaced capture left running writes it at
 # hundreds of MB/s (it once filled the disk), so it goes to /dev/null.
+# The "a52" PCM of libasound2-plugins links libavcodec, and with it a
+# library whose constructor executes RDTSCP.  PortAudio opens every PCM it
+# finds while it lists devices, and valgrind cannot run that instruction on
+# a CPU that does not announce it (some cloud VMs): memcheck stops the
+# process with SIGILL.  So the test devices replace "a52" by a PCM without a
+# type, which opens no library and, as before on a machine without a sound
+# card, is not listed.  The replacement must come from a hook that runs
+# after alsa.conf's own (number 0), which loads alsa.conf.d over anything
+# written here.
+ASOUND_LATE_CONF = """\
+pcm.!a52 { }
+"""
+
 ASOUND_CONF = """\
 </usr/share/alsa/alsa.conf>
+@hooks.1 {{ func load; files [ "{d}/late.conf" ]; errors false }}
 pcm.t_null {{ type null; hint {{ show on; description "discard / no capture" }} }}
 pcm.t_out {{ type file; slave.pcm "null"; format "raw"; file "{d}/out.raw"
             hint {{ show on; description "playback tap" }} }}
@@ -218,6 +232,8 @@ class Daemon:
         self.asound = os.path.join(self.dir, "asound.conf")
         with open(self.asound, "w") as f:
             f.write(ASOUND_CONF.format(d=self.dir))
+        with open(os.path.join(self.dir, "late.conf"), "w") as f:
+            f.write(ASOUND_LATE_CONF)
         # The capture source must exist before devices are listed.
         with open(os.path.join(self.dir, "in.raw"), "wb") as f:
             f.write(os.urandom(input_seconds * 48000 * 8))
