@@ -72,27 +72,16 @@ static double dir_latency(struct engine *e, const struct engine_dir_req *dr, boo
 }
 
 /*
- * The rate a new shared device stream opens at: the configured
- * default_samplerate where the device takes it (with cfg's channels and
- * directions), else the device's own default rate.  Never a client's.
+ * The rate a new shared device stream tries first: the configured
+ * default_samplerate, else the device's own default rate.  Never a client's.
  */
-static double shared_rate(struct engine *e, const struct devstream_config *cfg)
+static double shared_rate(struct engine *e, int dev)
 {
-	int dev = cfg->device_out >= 0 ? cfg->device_out : cfg->device_in;
 	double def = e->cfg.devices->dev[dev].default_samplerate;
 	double want = e->cfg.opt.default_samplerate ? *e->cfg.opt.default_samplerate
 						    : ENGINE_DEFAULT_SAMPLERATE;
-	struct backend_params p = devstream_params(cfg);
-	struct backend_error be;
 
-	if (want <= 0 || want == def)
-		return def;
-	p.samplerate = want;
-	if (e->cfg.backend->ops->check(e->cfg.backend, &p, &be) == 0)
-		return want;
-	log_info("Device [%d] '%s' does not run at %g Hz; its shared streams run at its default, %g Hz",
-		 dev, e->cfg.devices->dev[dev].name, want, def);
-	return def;
+	return want > 0 ? want : def;
 }
 
 /* Checks that a running device stream has the channels d needs. */
@@ -146,15 +135,28 @@ static int open_shared(struct engine *e, struct devstream_config *cfg, const str
 		       struct devstream **ret, struct proto_error *err)
 {
 	int dev = cfg->device_out >= 0 ? cfg->device_out : cfg->device_in;
+	double def = e->cfg.devices->dev[dev].default_samplerate;
 
 	cfg->format_in = cfg->format_out = SAMPLE_FLOAT32;
-	/* The rate check opens the device too: it must find it free. */
-	engine_wait_device_closes(e, cfg->device_in, cfg->device_out);
-	cfg->samplerate = shared_rate(e, cfg);
+	cfg->samplerate = shared_rate(e, dev);
 	cfg->blocksize = req->blocksize;
-	/* It starts once the stream is attached, so that a capture misses nothing. */
-	if (engine_open_devstream(e, cfg, ret, err) < 0)
-		return -EINVAL;
+	/*
+	 * The open itself tells whether the device takes that rate: a format
+	 * check first would open the device twice, and PortAudio's check of an
+	 * ALSA PCM takes the largest buffer the PCM offers (gigabytes on a
+	 * plugin over "null").  A device that is busy or gone fails at any rate.
+	 * It starts once the stream is attached, so that a capture misses nothing.
+	 */
+	if (engine_open_devstream(e, cfg, ret, err) < 0) {
+		if (cfg->samplerate == def || err->code == PROTO_E_BUSY)
+			return -EINVAL;
+		log_info("Device [%d] '%s' does not open at %g Hz (%s); its shared streams run at its default, %g Hz",
+			 dev, e->cfg.devices->dev[dev].name, cfg->samplerate, err->message, def);
+		proto_error_clear(err);
+		cfg->samplerate = def;
+		if (engine_open_devstream(e, cfg, ret, err) < 0)
+			return -EINVAL;
+	}
 	log_info("Opened %s stream on device [%d] '%s': %d/%d channels in/out, %g Hz, latency %.1f/%.1f ms",
 		 devstream_mode_name(*ret), dev, e->cfg.devices->dev[dev].name, cfg->channels_in,
 		 cfg->channels_out, (*ret)->actual_rate, 1000 * (*ret)->actual_latency_in,

@@ -79,7 +79,7 @@ struct fake_backend {
 	int count;
 	struct capture *capture;
 	struct fake_stream *streams; /* newest first, closed ones too */
-	unsigned opened, closed, inits;
+	unsigned opened, closed, inits, checked;
 	bool initialized;
 	struct fake_binding *bound;
 	int bound_count;
@@ -244,7 +244,8 @@ static int check_dir(struct fake_backend *fb, int device, int channels, bool out
 	return 0;
 }
 
-static int fake_check(struct backend *b, const struct backend_params *p, struct backend_error *err)
+static int check_params(struct backend *b, const struct backend_params *p,
+			struct backend_error *err)
 {
 	struct fake_backend *fb = of(b);
 
@@ -263,6 +264,12 @@ static int fake_check(struct backend *b, const struct backend_params *p, struct 
 	return 0;
 }
 
+static int fake_check(struct backend *b, const struct backend_params *p, struct backend_error *err)
+{
+	of(b)->checked++;
+	return check_params(b, p, err);
+}
+
 static int fake_open(struct backend *b, const struct backend_params *p,
 		     const struct backend_callbacks *cb, struct backend_stream **ret,
 		     struct backend_error *err)
@@ -270,7 +277,7 @@ static int fake_open(struct backend *b, const struct backend_params *p,
 	struct fake_backend *fb = of(b);
 	struct fake_stream *s;
 
-	if (fake_check(b, p, err) < 0)
+	if (check_params(b, p, err) < 0)
 		return -EINVAL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
@@ -571,6 +578,11 @@ struct backend *fake_backend_get(struct fake_backend *fb)
 unsigned fake_opened(const struct fake_backend *fb)
 {
 	return fb->opened;
+}
+
+unsigned fake_checked(const struct fake_backend *fb)
+{
+	return fb->checked;
 }
 
 unsigned fake_closed(const struct fake_backend *fb)

@@ -61,6 +61,8 @@ struct backend *fake_backend_get(struct fake_backend *fb);
 /* Streams opened and closed so far. */
 unsigned fake_opened(const struct fake_backend *fb);
 unsigned fake_closed(const struct fake_backend *fb);
+/* Format checks made through the backend interface so far (not opens). */
+unsigned fake_checked(const struct fake_backend *fb);
 
 /*
  * Returns the open stream that plays to device (output) or records from it

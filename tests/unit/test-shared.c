@@ -227,6 +227,9 @@ static void test_rate_policy(void)
 	s = start_ok(&fixed);
 	CHECK(s && fake_params(fake_stream_on(T.fb, DEV_FIXED, true))->samplerate == 96000,
 	      "a card that does not take 48 kHz: its own default rate");
+	CHECK(fake_checked(T.fb) == 0,
+	      "shared device streams open without a separate format check (made %u)",
+	      fake_checked(T.fb));
 	engine_stream_release(&T.e, s);
 	{
 		struct spec huge = { STREAM_PLAY, DEV_OUT, 2, SAMPLE_FLOAT32, .frames = 1024,
