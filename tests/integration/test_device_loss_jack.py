@@ -309,6 +309,19 @@ def test_kill_while_idle():
         d.cleanup()
 
 
+def sigterm_exits(d, what):
+    """Sends d SIGTERM and checks that it exits with status 0 within 2 s."""
+    t = time.monotonic()
+    d.proc.send_signal(signal.SIGTERM)
+    try:
+        status = d.proc.wait(scaled(2))
+    except subprocess.TimeoutExpired:
+        raise Failure("sddaemon did not exit within 2 s of SIGTERM; its log ends:\n%s"
+                      % d.read_log()[-3000:])
+    timing(what, time.monotonic() - t)
+    check_eq(status, 0, "exit status after SIGTERM")
+
+
 def sigterm_after_loss(handled):
     """A daemon of its own with streams on JACK; jackd killed, then SIGTERM
     (at once, or once the streams have failed): exit status 0 within 2 s."""
@@ -325,16 +338,7 @@ def sigterm_after_loss(handled):
         if handled:
             conn.event("finished", timeout=5, handle=s.handle)
             conn.event("finished", timeout=5, handle=s2.handle)
-        t = time.monotonic()
-        d.proc.send_signal(signal.SIGTERM)
-        try:
-            status = d.proc.wait(scaled(2))
-        except subprocess.TimeoutExpired:
-            raise Failure("sddaemon did not exit within 2 s of SIGTERM; its log ends:\n%s"
-                          % d.read_log()[-3000:])
-        took = time.monotonic() - t
-        timing("loss%s then SIGTERM: exit" % (" handled" if handled else ""), took)
-        check_eq(status, 0, "exit status after SIGTERM")
+        sigterm_exits(d, "loss%s then SIGTERM: exit" % (" handled" if handled else ""))
         check("could not be closed" not in d.read_log(), "every device stream closed")
         s.close()
         s2.close()
@@ -491,15 +495,7 @@ def test_sigterm_while_open_waits():
     """jackd stopped, an open given up on (its thread still waits for the
     server), then SIGTERM: exit status 0 within 2 s."""
     with open_on_stopped_server() as (d, conn, system):
-        t = time.monotonic()
-        d.proc.send_signal(signal.SIGTERM)
-        try:
-            status = d.proc.wait(scaled(2))
-        except subprocess.TimeoutExpired:
-            raise Failure("sddaemon did not exit within 2 s of SIGTERM; its log ends:\n%s"
-                          % d.read_log()[-3000:])
-        timing("open waiting for a stopped server, then SIGTERM: exit", time.monotonic() - t)
-        check_eq(status, 0, "exit status after SIGTERM")
+        sigterm_exits(d, "open waiting for a stopped server, then SIGTERM: exit")
 
 
 def test_loss_during_rescan():
